@@ -1,0 +1,65 @@
+/**
+ * `cvm` command-line entry point. Each command lives in `commands/<name>.ts` and exports
+ * `run(argv: string[]): Promise<number>` (the exit code); commands are loaded on demand so that
+ * `cvm fit` does not pay for starting S3 and DynamoDB stand-ins.
+ */
+import { pathToFileURL } from 'node:url';
+
+interface CommandInfo {
+  summary: string;
+}
+
+export const COMMANDS: Record<string, CommandInfo> = {
+  up: { summary: 'start the local stack, ingest the sample if empty, recalculate, serve the API and report' },
+  ingest: { summary: 'ingest export files into the local stack: cvm ingest <file...> [--source NAME]' },
+  summarize: {
+    summary: 'RFM summary of a transaction log: cvm summarize <transactions> --observation-end DATE',
+  },
+  fit: { summary: 'fit BG/NBD, MBG/NBD or Pareto/NBD (+ Gamma-Gamma) to a summary CSV' },
+  recalc: { summary: 'run a value recalculation on the local stack: cvm recalc [--as-of DATE] [--model M]' },
+  serve: { summary: 'serve the scores API on 127.0.0.1: cvm serve [--port N]' },
+  forget: { summary: 'erase a customer: cvm forget <customerId>' },
+};
+
+export interface CommandModule {
+  run(argv: string[]): Promise<number>;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, info]) => `  ${name.padEnd(width)}  ${info.summary}`);
+  return [
+    'Usage: cvm <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'cvm <command> --help for details.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 1;
+  }
+  if (!Object.hasOwn(COMMANDS, name)) {
+    console.error(`cvm: unknown command '${name}'.\n\n${usage()}`);
+    return 2;
+  }
+  const module = (await import(new URL(`./commands/${name}.ts`, import.meta.url).href)) as CommandModule;
+  return module.run(rest);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`cvm: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * Single-table key design (see README "DynamoDB key design"). Every item has `pk` and `sk`; items that
+ * must be listed in an order other than by primary key also carry `gsi1pk`/`gsi1sk`. `expiresAt`
+ * (epoch seconds) is the TTL attribute.
+ *
+ * | item                 | pk                      | sk                 | gsi1pk                      | gsi1sk                          |
+ * |----------------------|-------------------------|--------------------|-----------------------------|---------------------------------|
+ * | ingest report        | INGEST#<ingestId>       | REPORT             | INGESTS                     | <startedAt ISO>#<ingestId>      |
+ * | run record           | RUN#<runId>             | META               | RUNS                        | <startedAt ISO>#<runId>         |
+ * | current-run pointer  | POINTER                 | CURRENT_RUN        | –                           | –                               |
+ * | recalculation lock   | LOCK                    | RECALC             | –                           | –                               |
+ * | customer score       | CUST#<customerId>       | RUN#<runId>        | SEG#<runId>#<segment>       | <clv sort key>#<customerId>     |
+ * | suppressed customer  | SUPPRESS#<sha256(id)>   | ERASED             | –                           | –                               |
+ *
+ * Reads this serves: one customer's current score = pointer (cached briefly) + one GetItem;
+ * a customer's history = Query pk=CUST#id; a segment's customers by CLV = Query GSI1 descending;
+ * run metadata = GetItem; ingest reports newest first = Query GSI1 pk=INGESTS descending.
+ */
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  gsi1Name: 'gsi1',
+  gsi1PartitionKey: 'gsi1pk',
+  gsi1SortKey: 'gsi1sk',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export const ingestKey = (ingestId: string) => ({ pk: `INGEST#${ingestId}`, sk: 'REPORT' });
+export const ingestListKey = (startedAt: string, ingestId: string) => ({
+  gsi1pk: 'INGESTS',
+  gsi1sk: `${startedAt}#${ingestId}`,
+});
+
+export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'META' });
+export const runListKey = (startedAt: string, runId: string) => ({
+  gsi1pk: 'RUNS',
+  gsi1sk: `${startedAt}#${runId}`,
+});
+
+export const currentRunPointerKey = () => ({ pk: 'POINTER', sk: 'CURRENT_RUN' });
+export const recalcLockKey = () => ({ pk: 'LOCK', sk: 'RECALC' });
+
+export const scoreKey = (customerId: string, runId: string) => ({
+  pk: `CUST#${customerId}`,
+  sk: `RUN#${runId}`,
+});
+export const customerPartition = (customerId: string) => `CUST#${customerId}`;
+
+/** Largest CLV (in cents) the sort key can order; larger values sort as this value. */
+const MAX_CLV_CENTS = 999_999_999_999_999;
+
+/**
+ * GSI1 key of a score: segment members sorted by CLV. The CLV is written as zero-padded cents so that
+ * string order equals numeric order; the customer id breaks ties so pagination is stable.
+ */
+export const segmentMemberKey = (runId: string, segment: string, clv: number, customerId: string) => {
+  const cents = Math.min(MAX_CLV_CENTS, Math.max(0, Math.round(clv * 100)));
+  return {
+    gsi1pk: segmentPartition(runId, segment),
+    gsi1sk: `${String(cents).padStart(15, '0')}#${customerId}`,
+  };
+};
+export const segmentPartition = (runId: string, segment: string) => `SEG#${runId}#${segment}`;
+
+export const suppressionKey = (customerIdHash: string) => ({
+  pk: `SUPPRESS#${customerIdHash}`,
+  sk: 'ERASED',
+});
+
+/** TTL value: epoch seconds `weeks` after `from`. */
+export const expiresAfterWeeks = (from: Date, weeks: number) =>
+  Math.floor(from.getTime() / 1000) + Math.round(weeks * 7 * 24 * 3600);

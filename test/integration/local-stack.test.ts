@@ -1,0 +1,52 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalObjectCreated, type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
+import { configFromEnv } from '../../shared/adapters/config.ts';
+import { decodeS3EventKey } from '../../shared/domain/s3-key.ts';
+
+describe('local stack', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack();
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('serves S3 and DynamoDB on loopback with the SDK clients it builds', async () => {
+    await stack.clients.s3.send(
+      new PutObjectCommand({ Bucket: stack.config.bucket, Key: 'hello.txt', Body: 'hi' }),
+    );
+    const got = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.bucket, Key: 'hello.txt' }),
+    );
+    expect(await got.Body?.transformToString()).toBe('hi');
+
+    await stack.clients.dynamo.send(
+      new PutCommand({ TableName: stack.config.table, Item: { pk: 'a', sk: 'b', n: 1 } }),
+    );
+    const item = await stack.clients.dynamo.send(
+      new GetCommand({ TableName: stack.config.table, Key: { pk: 'a', sk: 'b' } }),
+    );
+    expect(item.Item).toEqual({ pk: 'a', sk: 'b', n: 1 });
+  });
+
+  it('round-trips its configuration through the environment', () => {
+    expect(configFromEnv(stack.env)).toEqual(stack.config);
+  });
+
+  it('delivers ObjectCreated events with keys encoded the way AWS encodes them', async () => {
+    const key = 'incoming/shop/orders 2024+Q1 (final).csv';
+    const seen = new Promise<LocalObjectCreated>((resolve) => {
+      const off = stack.onObjectCreated((event) => {
+        off();
+        resolve(event);
+      });
+    });
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.config.bucket, Key: key, Body: 'x' }));
+    const event = await seen;
+    expect(event.encodedKey).toBe('incoming/shop/orders+2024%2BQ1+(final).csv');
+    expect(decodeS3EventKey(event.encodedKey)).toBe(key);
+  });
+});
