@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -150,4 +150,69 @@ interface S3rverEvent {
     eventTime?: string;
     s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
   }>;
+}
+
+/** What a running `cvm up` writes to `<home>/stack.json` so other CLI commands can use its stack. */
+interface StackFile {
+  pid: number;
+  config: RuntimeConfig;
+}
+
+const stackFile = (home: string) => join(resolve(home), 'stack.json');
+
+/**
+ * For CLI commands: use the stack a running `cvm up` already serves from `home` (dynalite's LevelDB
+ * files can be opened by one process only), or start one of our own when none is running.
+ * `stop()` on a borrowed stack only releases the clients.
+ */
+export async function useLocalStack(
+  home: string,
+  options: Omit<LocalStackOptions, 'home'> = {},
+): Promise<LocalStack> {
+  const running = readRunningStack(home);
+  if (running) {
+    const clients = createAwsClients(running.config);
+    try {
+      await clients.s3.send(new HeadBucketCommand({ Bucket: running.config.bucket }));
+      return {
+        config: running.config,
+        clients,
+        env: configToEnv(running.config),
+        onObjectCreated() {
+          throw new Error('ObjectCreated events are only delivered inside the process that runs the stack');
+        },
+        async stop() {
+          for (const client of Object.values(clients)) client.destroy();
+        },
+      };
+    } catch {
+      for (const client of Object.values(clients)) client.destroy();
+      // The file is stale (the process died without cleaning up): start our own below.
+    }
+  }
+  return startLocalStack({ ...options, home });
+}
+
+/** Marks the stack as served by this process, for {@link useLocalStack}; returns the cleanup. */
+export function advertiseLocalStack(stack: LocalStack): () => void {
+  const home = stack.config.home;
+  if (!home) throw new Error('Only a stack with a home directory can be advertised');
+  const file = stackFile(home);
+  writeFileSync(
+    file,
+    JSON.stringify({ pid: process.pid, config: stack.config } satisfies StackFile, null, 2),
+  );
+  return () => {
+    if (readRunningStack(home)?.pid === process.pid) rmSync(file, { force: true });
+  };
+}
+
+function readRunningStack(home: string): StackFile | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(stackFile(home), 'utf8')) as StackFile;
+    process.kill(parsed.pid, 0); // throws when the process is gone
+    return { pid: parsed.pid, config: runtimeConfigSchema.parse(parsed.config) };
+  } catch {
+    return undefined;
+  }
 }

@@ -70,3 +70,12 @@ export const suppressionKey = (customerIdHash: string) => ({
 /** TTL value: epoch seconds `weeks` after `from`. */
 export const expiresAfterWeeks = (from: Date, weeks: number) =>
   Math.floor(from.getTime() / 1000) + Math.round(weeks * 7 * 24 * 3600);
+
+/**
+ * Content marker: the first ingest of a given export content for a source. A second upload of the
+ * same bytes (under any name, on any day) finds it and is recorded as a duplicate of that ingest.
+ */
+export const contentKey = (source: string, contentSha256: string) => ({
+  pk: `CONTENT#${source}#${contentSha256}`,
+  sk: 'INGEST',
+});

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** Outcome of one ingested object. */
+export const ingestStatusSchema = z.enum(['in_progress', 'succeeded', 'quarantined', 'failed']);
+export type IngestStatus = z.infer<typeof ingestStatusSchema>;
+
+/**
+ * The ingest report stored per object in DynamoDB and printed by `cvm ingest --json`.
+ * Invariant: `rowsRead = accepted + rejected + duplicates`.
+ */
+export const ingestReportSchema = z.object({
+  ingestId: z
+    .string()
+    .describe('Stable id of this ingest (derived from bucket, key and object version/ETag)'),
+  source: z.string().describe('Source name: the folder under incoming/'),
+  key: z.string().describe('Object key of the uploaded export'),
+  sha256: z.string().describe('SHA-256 of the uploaded bytes (as stored, before decompression)'),
+  status: ingestStatusSchema,
+  rowsRead: z.number().int().nonnegative(),
+  accepted: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  duplicates: z.number().int().nonnegative(),
+  rejectReasons: z.record(z.string(), z.number().int().nonnegative()).describe('Reject reason code → rows'),
+  amountTotals: z
+    .record(z.string(), z.string())
+    .describe('Currency → sum of accepted amounts, as a decimal string to the cent'),
+  cleanKey: z.string().nullable().describe('Key of the clean Parquet object, null when none was written'),
+  rejectedKey: z.string().nullable().describe('Key of the rejected-rows JSON Lines file, null when none'),
+  quarantineKey: z.string().nullable().optional(),
+  duplicateOfIngestId: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('Set when the same content was already ingested: nothing is counted twice'),
+  message: z.string().optional().describe('Why the file failed or was quarantined, for people'),
+  startedAt: z.string().describe('ISO 8601 UTC'),
+  finishedAt: z.string().nullable(),
+  timings: z.record(z.string(), z.number()).optional().describe('Milliseconds per phase'),
+});
+export type IngestReport = z.infer<typeof ingestReportSchema>;
