@@ -31,6 +31,10 @@ export const runtimeConfigSchema = z.object({
   /** Athena workgroup and Glue database (AWS only). */
   athenaWorkgroup: z.string().optional(),
   glueDatabase: z.string().optional(),
+  /** Step Functions state machine that runs a recalculation (AWS only; `POST /runs` starts it). */
+  stateMachineArn: z.string().optional(),
+  /** Comma-separated origins allowed by CORS on the API; empty = no CORS headers. */
+  corsOrigins: z.string().optional(),
   /** Local state directory (local mode only). */
   home: z.string().optional(),
 });
@@ -50,6 +54,8 @@ export const ENV = {
   eventBusName: 'CVM_EVENT_BUS',
   athenaWorkgroup: 'CVM_ATHENA_WORKGROUP',
   glueDatabase: 'CVM_GLUE_DATABASE',
+  stateMachineArn: 'CVM_STATE_MACHINE_ARN',
+  corsOrigins: 'CVM_CORS_ORIGINS',
   home: 'CVM_HOME',
 } as const satisfies Record<keyof RuntimeConfig, string>;
 
