@@ -45,7 +45,9 @@ describe('report aggregates', () => {
         for (const c of all) whole.add(c);
         const left = createReportAccumulator();
         const right = createReportAccumulator();
-        all.forEach((c, i) => (i < cut ? left : right).add(c));
+        all.forEach((c, i) => {
+          (i < cut ? left : right).add(c);
+        });
         const merged = createReportAccumulator();
         merged.merge(left.result());
         merged.merge(right.result());
@@ -55,9 +57,9 @@ describe('report aggregates', () => {
         expect(b.pAliveGrid.map((x) => [x.frequency, x.weeksSinceLastPurchase, x.customers])).toEqual(
           a.pAliveGrid.map((x) => [x.frequency, x.weeksSinceLastPurchase, x.customers]),
         );
-        b.pAliveGrid.forEach((cell, i) =>
-          expect(cell.meanPAlive).toBeCloseTo(a.pAliveGrid[i]!.meanPAlive, 9),
-        );
+        b.pAliveGrid.forEach((cell, i) => {
+          expect(cell.meanPAlive).toBeCloseTo(a.pAliveGrid[i]!.meanPAlive, 9);
+        });
       }),
     );
   });
