@@ -1,0 +1,140 @@
+/**
+ * `cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]`: fits a purchase
+ * model (and Gamma-Gamma when the summary has spend) and prints the parameters.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { InputFileError, readSummaryFile } from '../../../../shared/adapters/csv-file.ts';
+import { ModelFitError } from '../../../../shared/domain/models/fit.ts';
+import { fitGammaGamma, type GammaGammaFit } from '../../../../shared/domain/models/gamma-gamma.ts';
+import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../../../shared/domain/models/purchase-models.ts';
+import { compressRfm } from '../../../../shared/domain/rfm-summary.ts';
+
+const USAGE = `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]
+
+Fits a customer-base model by maximum likelihood to an RFM summary, and the Gamma-Gamma spend model
+when the summary has a spend column.
+  --model NAME     bgnbd (default), mbgnbd or pareto
+  --penalizer X    L2 penalty on the parameters (default 0); try 0.001–0.1 when a fit fails
+  --json           print {"model","params","logLikelihood","converged","customers",
+                   "standardErrors","spend"} as one JSON object
+Columns: frequency, recency, T[, monetary_value] (lifetimes) or x, t_x, T[, zbar] (BTYD);
+an id column (ID, customer_id or first column) is optional. recency and T share one unit.`;
+
+const optionsSchema = z.object({
+  model: z.enum(PURCHASE_MODEL_NAMES as unknown as ['bgnbd', 'mbgnbd', 'pareto']).default('bgnbd'),
+  penalizer: z.coerce.number().min(0, 'must be ≥ 0').default(0),
+  json: z.boolean().default(false),
+});
+
+function formatTable(rows: (string | number)[][]): string {
+  const cells = rows.map((row) => row.map((c) => (typeof c === 'number' ? formatValue(c) : c)));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 1000 ? value.toFixed(2) : Number(value.toPrecision(6)).toString();
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, unknown>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        penalizer: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`cvm fit: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['help']) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(`cvm fit: expected exactly one summary file, got ${positionals.length}\n\n${USAGE}`);
+    return 2;
+  }
+  const parsed = optionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    console.error(`cvm fit: ${problems}\n\n${USAGE}`);
+    return 2;
+  }
+  const { model, penalizer, json } = parsed.data;
+  const file = positionals[0]!;
+  try {
+    const summary = readSummaryFile(file);
+    const fit = fitPurchaseModel(model, compressRfm(summary.x, summary.tx, summary.T), { penalizer });
+    let spend: GammaGammaFit | null = null;
+    let spendNote: string | null = null;
+    if (summary.monetaryValue) {
+      try {
+        spend = fitGammaGamma(summary.x, summary.monetaryValue, { penalizer });
+      } catch (error) {
+        if (!(error instanceof ModelFitError)) throw error;
+        spendNote = error.message;
+      }
+    }
+    if (json) {
+      const output = {
+        model,
+        params: fit.params,
+        logLikelihood: fit.logLikelihood,
+        converged: fit.converged,
+        customers: fit.customers,
+        standardErrors: fit.standardErrors,
+        spend: spend ? { params: spend.params, logLikelihood: spend.logLikelihood } : null,
+      };
+      console.log(JSON.stringify(output));
+    } else {
+      const names = Object.keys(fit.params);
+      console.log(`${model} fitted to ${fit.customers} customers (${fit.rows} distinct rows) from ${file}`);
+      console.log(
+        formatTable([
+          ['parameter', 'estimate', 'std. error'],
+          ...names.map((n) => [n, fit.params[n]!, fit.standardErrors[n]!]),
+        ]),
+      );
+      console.log(
+        `log-likelihood ${formatValue(fit.logLikelihood)}; converged after ${fit.iterations} iterations (gradient norm ${fit.gradientNorm.toExponential(1)})${penalizer > 0 ? `; penalizer ${penalizer}` : ''}`,
+      );
+      if (spend) {
+        const e = spend.excluded;
+        console.log(`\ngamma-gamma spend model fitted to ${spend.customers} customers with repeat purchases`);
+        console.log(
+          formatTable([
+            ['parameter', 'estimate', 'std. error'],
+            ...(['p', 'q', 'v'] as const).map((n) => [n, spend.params[n], spend.standardErrors[n]]),
+          ]),
+        );
+        console.log(
+          `log-likelihood ${formatValue(spend.logLikelihood)}; left out: ${e.noRepeatPurchases} without repeat purchases, ${e.nonPositiveSpend} with mean value ≤ 0, ${e.invalid} invalid`,
+        );
+      }
+    }
+    if (spendNote) console.error(`cvm fit: spend model not fitted: ${spendNote}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof InputFileError || error instanceof ModelFitError) {
+      console.error(`cvm fit: ${error.message}`);
+      return 1;
+    }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error(`cvm fit: cannot read ${file}: no such file`);
+      return 1;
+    }
+    throw error;
+  }
+}

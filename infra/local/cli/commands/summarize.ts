@@ -1,0 +1,108 @@
+/**
+ * `cvm summarize <transactions> --observation-end YYYY-MM-DD [--unit days|weeks]
+ *   [--calibration-end YYYY-MM-DD] [--format csv|cdnow] [--out summary.csv]`:
+ * per-customer RFM summary of a transaction log, as CSV (lifetimes column names).
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import {
+  InputFileError,
+  readTransactions,
+  summaryToCsv,
+  writeTextFile,
+} from '../../../../shared/adapters/csv-file.ts';
+import { summarizeTransactions } from '../../../../shared/domain/rfm-summary.ts';
+
+const USAGE = `Usage: cvm summarize <transactions> --observation-end YYYY-MM-DD [options]
+
+Per-customer RFM summary (frequency, recency, T, monetary_value) of a transaction log.
+  --observation-end DATE   last day observed, inclusive (required)
+  --unit days|weeks        time unit of recency and T (default days; weeks = days / 7)
+  --calibration-end DATE   split: summary up to DATE, plus holdout columns after it
+  --format csv|cdnow       input format (default: sniffed). csv needs a header with
+                           customer_id,date,amount; cdnow is whitespace separated without
+                           header: master_id customer_id yyyymmdd quantity amount
+  --out FILE               write the CSV to FILE instead of standard output
+Rules (see docs/engine.md): a day is the UTC calendar date; same-day rows are summed; the first
+purchase is the first day with net value ≥ 0 and is not counted in frequency; repeat purchases are
+later days with net value > 0.`;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
+const optionsSchema = z.object({
+  'observation-end': isoDate,
+  unit: z.enum(['days', 'weeks']).default('days'),
+  'calibration-end': isoDate.optional(),
+  format: z.enum(['csv', 'cdnow', 'auto']).default('auto'),
+  out: z.string().min(1).optional(),
+});
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, unknown>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'observation-end': { type: 'string' },
+        unit: { type: 'string' },
+        'calibration-end': { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`cvm summarize: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['help']) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(
+      `cvm summarize: expected exactly one transactions file, got ${positionals.length}\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  const parsed = optionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    console.error(`cvm summarize: ${problems}\n\n${USAGE}`);
+    return 2;
+  }
+  const options = parsed.data;
+  const file = positionals[0]!;
+  try {
+    const summary = summarizeTransactions(readTransactions(file, options.format), {
+      observationEnd: options['observation-end'],
+      unit: options.unit,
+      ...(options['calibration-end'] ? { calibrationEnd: options['calibration-end'] } : {}),
+    });
+    const csv = summaryToCsv(summary);
+    if (options.out) writeTextFile(options.out, csv);
+    else process.stdout.write(csv);
+    const notes = [`${summary.customerIds.length} customers (${summary.unit})`];
+    if (summary.excluded.noPurchaseDay > 0) {
+      notes.push(
+        `${summary.excluded.noPurchaseDay} left out: only refund days (net value < 0) up to the calibration end`,
+      );
+    }
+    if (summary.rowsAfterObservationEnd > 0) {
+      notes.push(`${summary.rowsAfterObservationEnd} rows after the observation end ignored`);
+    }
+    console.error(`cvm summarize: ${notes.join('; ')}${options.out ? ` → ${options.out}` : ''}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof InputFileError || error instanceof RangeError) {
+      console.error(`cvm summarize: ${error.message}`);
+      return 1;
+    }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error(`cvm summarize: cannot read ${file}: no such file`);
+      return 1;
+    }
+    throw error;
+  }
+}

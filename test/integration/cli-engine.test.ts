@@ -1,0 +1,203 @@
+/**
+ * The analyst CLI end to end: `cvm summarize` and `cvm fit` run as child processes on real files,
+ * the way an analyst runs them.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fixture = (name: string) => join(root, 'test/fixtures/cdnow', name);
+const work = mkdtempSync(join(tmpdir(), 'cvm-cli-engine-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function cvm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'infra/local/cli/main.ts'), ...args],
+      { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...lines] = text.trim().split(/\r?\n/);
+  const names = header!.split(',');
+  return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i]!, v])));
+}
+
+describe('cvm summarize', () => {
+  it('reproduces the published CDNOW summary from the raw transaction log (weeks, end 1997-09-30)', async () => {
+    const out = join(work, 'summary.csv');
+    const result = await cvm(
+      'summarize',
+      fixture('CDNOW_sample.txt'),
+      '--observation-end',
+      '1997-09-30',
+      '--unit',
+      'weeks',
+      '--out',
+      out,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('2357 customers');
+    const ours = new Map(parseCsv(readFileSync(out, 'utf8')).map((r) => [Number(r['customer_id']), r]));
+    const reference = parseCsv(readFileSync(fixture('cdnow_customers_summary.csv'), 'utf8'));
+    const spend = new Map(
+      parseCsv(readFileSync(fixture('cdnow_customers_summary_with_transactions.csv'), 'utf8')).map((r) => [
+        r['ID'],
+        r,
+      ]),
+    );
+    expect(ours.size).toBe(reference.length);
+    const close = (a: string | undefined, b: string | undefined) =>
+      Math.abs(Number(a) - Number(b)) <= 0.005 + 1e-9;
+    const mismatched = reference.filter((ref) => {
+      const row = ours.get(Number(ref['ID']));
+      return (
+        !row ||
+        row['frequency'] !== ref['frequency'] ||
+        !close(row['recency'], ref['recency']) ||
+        !close(row['T'], ref['T']) ||
+        !close(row['monetary_value'], spend.get(ref['ID'])?.['zbar'])
+      );
+    });
+    expect(mismatched).toEqual([]);
+  });
+
+  it('reads a CSV log with a header, splits calibration and holdout, and writes to stdout', async () => {
+    const log = join(work, 'orders.csv');
+    writeFileSync(
+      log,
+      'customer_id,date,amount\nc1,2024-01-01,10\nc1,2024-01-10,20.50\nc1,2024-02-05T10:00:00Z,30\nc2,2024-01-03,5\nc2,2024-01-03,-5\n',
+    );
+    const result = await cvm(
+      'summarize',
+      log,
+      '--observation-end',
+      '2024-02-29',
+      '--calibration-end',
+      '2024-01-31',
+    );
+    expect(result.code).toBe(0);
+    expect(parseCsv(result.stdout)).toEqual([
+      {
+        customer_id: 'c1',
+        frequency: '1',
+        recency: '9',
+        T: '30',
+        monetary_value: '20.5',
+        frequency_holdout: '1',
+        monetary_value_holdout: '30',
+        duration_holdout: '29',
+      },
+      {
+        customer_id: 'c2',
+        frequency: '0',
+        recency: '0',
+        T: '28',
+        monetary_value: '0',
+        frequency_holdout: '0',
+        monetary_value_holdout: '0',
+        duration_holdout: '29',
+      },
+    ]);
+  });
+
+  it('names file, line and field of a malformed row', async () => {
+    const log = join(work, 'bad.csv');
+    writeFileSync(log, 'customer_id,date,amount\nc1,2024-01-01,10\nc1,01/02/2024,5\n');
+    const result = await cvm('summarize', log, '--observation-end', '2024-02-29');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${log}:3: field 'date'`);
+  });
+
+  it('rejects a missing or malformed observation end as a usage error', async () => {
+    const result = await cvm('summarize', fixture('CDNOW_sample.txt'), '--observation-end', '30/09/1997');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--observation-end');
+  });
+});
+
+describe('cvm fit', () => {
+  it('prints exactly the documented JSON for BG/NBD with Gamma-Gamma spend', async () => {
+    const result = await cvm('fit', fixture('cdnow_customers_summary_with_transactions.csv'), '--json');
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout);
+    expect(Object.keys(output)).toEqual([
+      'model',
+      'params',
+      'logLikelihood',
+      'converged',
+      'customers',
+      'standardErrors',
+      'spend',
+    ]);
+    expect(output.model).toBe('bgnbd');
+    expect(Object.keys(output.params)).toEqual(['r', 'alpha', 'a', 'b']);
+    expect(output.params.r).toBeCloseTo(0.2426, 4);
+    expect(output.params.alpha).toBeCloseTo(4.4136, 3);
+    expect(Math.abs(output.logLikelihood - -9582.43)).toBeLessThan(0.01);
+    expect(output.converged).toBe(true);
+    expect(output.customers).toBe(2357);
+    expect(Object.keys(output.standardErrors)).toEqual(['r', 'alpha', 'a', 'b']);
+    expect(Object.keys(output.spend.params)).toEqual(['p', 'q', 'v']);
+    expect(Math.abs(output.spend.params.p - 6.25)).toBeLessThan(0.01);
+    expect(Math.abs(output.spend.logLikelihood - -4055.92)).toBeLessThan(0.02);
+  });
+
+  it('fits MBG/NBD and Pareto/NBD on the lifetimes-named summary, without spend', async () => {
+    const mbg = JSON.parse(
+      (await cvm('fit', fixture('cdnow_customers_summary.csv'), '--model', 'mbgnbd', '--json')).stdout,
+    );
+    expect(Object.keys(mbg.params)).toEqual(['r', 'alpha', 'a', 'b']);
+    expect(Number(mbg.params.r.toPrecision(3))).toBe(0.525);
+    expect(mbg.spend).toBeNull();
+    const pareto = JSON.parse(
+      (await cvm('fit', fixture('cdnow_customers_summary.csv'), '--model', 'pareto', '--json')).stdout,
+    );
+    expect(Object.keys(pareto.params)).toEqual(['r', 'alpha', 's', 'beta']);
+    expect(Math.abs(pareto.logLikelihood - -9594.97)).toBeLessThan(0.02);
+  });
+
+  it('prints a readable table by default and fits the output of summarize', async () => {
+    const summary = join(work, 'for-fit.csv');
+    await cvm(
+      'summarize',
+      fixture('CDNOW_sample.txt'),
+      '--observation-end',
+      '1997-09-30',
+      '--unit',
+      'weeks',
+      '--out',
+      summary,
+    );
+    const result = await cvm('fit', summary, '--penalizer', '0.001');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/parameter\s+estimate\s+std\. error/);
+    expect(result.stdout).toMatch(/^alpha\s+\d/m);
+    expect(result.stdout).toContain('gamma-gamma');
+    expect(result.stdout).toContain('penalizer 0.001');
+  });
+
+  it('explains bad input: unknown model, recency beyond T, missing columns', async () => {
+    expect((await cvm('fit', fixture('cdnow_customers_summary.csv'), '--model', 'nope')).code).toBe(2);
+    const bad = join(work, 'bad-summary.csv');
+    writeFileSync(bad, 'ID,frequency,recency,T\n1,2,40,38.86\n');
+    const result = await cvm('fit', bad);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${bad}:2: field 'recency'`);
+    const noColumns = join(work, 'no-columns.csv');
+    writeFileSync(noColumns, 'a,b\n1,2\n');
+    expect((await cvm('fit', noColumns)).stderr).toContain('frequency, recency, T');
+  });
+});
