@@ -1,0 +1,137 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { PipelineFunction } from './pipeline-function.ts';
+import { DATA_PREFIXES, type Storage } from './storage.ts';
+
+/**
+ * DuckDB's Node API loads a native binding that esbuild cannot bundle. These packages stay external
+ * and are copied from the project's node_modules into the bundle: offline, no npm install, no Docker.
+ * The lockfile holds only the linux-x64 binding, hence the x86_64 function.
+ */
+export const DUCKDB_NATIVE_PACKAGES = [
+  '@duckdb/node-api',
+  '@duckdb/node-bindings',
+  '@duckdb/node-bindings-linux-x64',
+] as const;
+/** Loaded by the bindings (inside a try/catch) to tell glibc from musl; copied along. */
+const DUCKDB_HELPER_PACKAGES = ['detect-libc'] as const;
+
+export interface IngestProps {
+  readonly storage: Storage;
+  /** Runtime variables of the handler (bucket, table, currency …). */
+  readonly environment: Record<string, string>;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Largest number of concurrent ingests the queue drives. @default 4 */
+  readonly maxConcurrency?: number;
+  /** Per-file time budget. @default Duration.minutes(10) */
+  readonly timeout?: Duration;
+  /** Deliveries before a message moves to the dead-letter queue. @default 3 */
+  readonly maxReceiveCount?: number;
+}
+
+/**
+ * S3 ObjectCreated under `incoming/` → SQS (with a dead-letter queue) → the ingest function, which
+ * reports partial batch failures so one bad file does not redeliver the others.
+ */
+export class Ingest extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly handler: PipelineFunction;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    const { storage } = props;
+    const timeout = props.timeout ?? Duration.minutes(10);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      // SSE-SQS (not KMS): S3 can deliver to it without a key policy.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS recommends six times the function timeout, so a message is not redelivered while a
+      // (retried, throttled) invocation still works on it.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 3 },
+    });
+
+    storage.dataBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), {
+      prefix: DATA_PREFIXES.incoming,
+    });
+
+    this.handler = new PipelineFunction(this, 'Handler', {
+      entry: 'functions/ingest/handler.ts',
+      description: 'Ingest: validates an uploaded export and writes clean Parquet',
+      serviceName: 'cvm-ingest',
+      // x86_64: the lockfile carries only DuckDB's linux-x64 native binding.
+      architecture: lambda.Architecture.X86_64,
+      // DuckDB sizes its buffer pool from memory and gets one vCPU per 1769 MB: 2 GB converts a
+      // million-row export in seconds. It spills to /tmp and writes the Parquet file there before
+      // uploading, so /tmp must hold an export several times over: 4 GB.
+      memorySize: 2048,
+      ephemeralStorageSize: Size.mebibytes(4096),
+      timeout,
+      environment: props.environment,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      externalModules: [...DUCKDB_NATIVE_PACKAGES],
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir, outputDir) =>
+          [...DUCKDB_NATIVE_PACKAGES, ...DUCKDB_HELPER_PACKAGES].flatMap((name) => [
+            `mkdir -p "${outputDir}/node_modules/${name}"`,
+            `cp -R "${inputDir}/node_modules/${name}/." "${outputDir}/node_modules/${name}/"`,
+          ]),
+      },
+    });
+
+    this.handler.function.addEventSource(
+      new lambdaEventSources.SqsEventSource(this.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        // Caps concurrent ingests (and the DynamoDB/S3 pressure they cause) without reserving
+        // account concurrency, which a new account with a low limit cannot spare.
+        maxConcurrency: props.maxConcurrency ?? 4,
+      }),
+    );
+
+    // Read the export and per-source config; write only outside incoming/ so no write re-triggers an
+    // ingest; delete from incoming/ only when quarantining (the object is copied to quarantine/).
+    const role = this.handler.role;
+    const { incoming, config, clean, rejected, quarantine } = DATA_PREFIXES;
+    storage.grantObjects(
+      role,
+      'ReadExportsAndConfig',
+      ['s3:GetObject', 's3:GetObjectVersion'],
+      [incoming, config],
+    );
+    storage.grantObjects(
+      role,
+      'WriteOutputs',
+      ['s3:PutObject', 's3:AbortMultipartUpload'],
+      [clean, rejected, quarantine],
+    );
+    storage.grantObjects(role, 'RemoveQuarantinedExports', ['s3:DeleteObject'], [incoming]);
+    storage.grantList(role, 'ListReadPrefixes', [incoming, config]);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        // Ingest reports and content markers (conditional puts; a failed ingest deletes its marker).
+        sid: 'RecordIngests',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [storage.table.tableArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,482 @@
+import { Aws, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ENV } from '../../../shared/adapters/config.ts';
+import { TRANSACTIONS_RELATION } from '../../../shared/adapters/warehouse/queries.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '../../../shared/domain/transaction.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { DATA_PREFIXES, type Storage } from './storage.ts';
+
+/** Entry of the recalculation steps; each step is a named export of it. */
+export const RECALC_ENTRY = 'functions/recalc/handler.ts';
+
+/**
+ * Queries Prepare renders (`queries: {<name>: UNLOAD text}` in its PreparedRun) that the state machine
+ * runs as Athena `.sync` tasks after Prepare, so no Lambda waits out the largest query. The
+ * customer-summary UNLOAD writes the Parquet parts the Distributed Map scores (`summaryPrefix`);
+ * FitModels runs the small queries (histograms) itself.
+ */
+export const SUMMARY_QUERIES = ['customerSummaries'] as const;
+
+/**
+ * Columns of `clean/transactions/` Parquet files, exactly as documented in
+ * `shared/domain/transaction.ts` (Hive/Glue type names).
+ */
+export const TRANSACTION_COLUMNS: glue.CfnTable.ColumnProperty[] = [
+  { name: 'customer_id', type: 'string' },
+  { name: 'order_id', type: 'string' },
+  { name: 'order_ts', type: 'timestamp' },
+  { name: 'amount', type: 'decimal(18,2)' },
+  { name: 'currency', type: 'string' },
+  { name: 'channel', type: 'string' },
+  { name: 'quantity', type: 'bigint' },
+  { name: 'ingest_id', type: 'string' },
+  { name: 'ingested_at', type: 'timestamp' },
+  { name: 'line_number', type: 'bigint' },
+];
+
+export interface RecalculationProps {
+  readonly storage: Storage;
+  /** Runtime variables shared by every function (bucket, table, currency, retention). */
+  readonly environment: Record<string, string>;
+  /** Prefix of named resources (workgroup, Glue database), e.g. `cvm-dev`. */
+  readonly namePrefix: string;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default 'cron(0 3 ? * MON *)' (Mondays 03:00) */
+  readonly scheduleExpression?: string;
+  /** @default 'Europe/Amsterdam' */
+  readonly scheduleTimezone?: string;
+  /** @default true */
+  readonly scheduleEnabled?: boolean;
+  /** Execution input of scheduled runs (model and CLV defaults). @default {} */
+  readonly scheduleInput?: Record<string, unknown>;
+  /** Athena cancels a query that would scan more. @default 10240 (10 GiB) */
+  readonly bytesScannedCutoffMb?: number;
+  /**
+   * Names of Prepare's rendered queries the state machine runs on Athena (`.sync`) before FitModels;
+   * empty = no Athena task states. @default SUMMARY_QUERIES
+   */
+  readonly summaryQueries?: readonly string[];
+  /** Concurrent ScorePart invocations: bounds DynamoDB write throughput. @default 4 */
+  readonly scoreMaxConcurrency?: number;
+  /** A run that takes longer is stopped (and its lock lease ends on its own). @default Duration.hours(4) */
+  readonly timeout?: Duration;
+}
+
+type StepName = 'acquireLock' | 'prepare' | 'fitModels' | 'scorePart' | 'finalize' | 'releaseLock';
+
+/**
+ * The weekly recalculation: Glue table with partition projection over the clean Parquet, an Athena
+ * workgroup, the Step Functions state machine that runs the steps, the schedule that starts it and
+ * the EventBridge bus Finalize publishes change events on.
+ */
+export class Recalculation extends Construct {
+  readonly database: glue.CfnDatabase;
+  readonly databaseName: string;
+  readonly transactionsTable: glue.CfnTable;
+  readonly workgroup: athena.CfnWorkGroup;
+  readonly eventBus: events.EventBus;
+  readonly steps: Record<StepName, PipelineFunction>;
+  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachineLogGroup: logs.LogGroup;
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: RecalculationProps) {
+    super(scope, id);
+    const { storage } = props;
+    const bucketName = storage.dataBucket.bucketName;
+
+    // --- Warehouse: Glue table (partition projection, no crawler) and Athena workgroup ---------------
+    this.databaseName = props.namePrefix.replace(/[^a-z0-9]/g, '_');
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: {
+        name: this.databaseName,
+        description: 'Customer Value Management: clean transactions',
+      },
+    });
+    const location = `s3://${bucketName}/${CLEAN_TRANSACTIONS_PREFIX}`;
+    this.transactionsTable = new glue.CfnTable(this, 'TransactionsTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: TRANSACTIONS_RELATION,
+        description: 'Clean transactions written by the ingest (one Parquet file per accepted export)',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [
+          { name: 'source', type: 'string' },
+          { name: 'ingest_date', type: 'date' },
+        ],
+        parameters: {
+          classification: 'parquet',
+          EXTERNAL: 'TRUE',
+          // Partition projection: Athena computes partition locations from the query instead of
+          // reading them from the catalog, so new uploads are queryable without a crawler or
+          // MSCK REPAIR. `injected` means a query must name the source(s) it reads.
+          'projection.enabled': 'true',
+          'projection.source.type': 'injected',
+          'projection.ingest_date.type': 'date',
+          'projection.ingest_date.format': 'yyyy-MM-dd',
+          'projection.ingest_date.range': '2000-01-01,NOW',
+          'projection.ingest_date.interval': '1',
+          'projection.ingest_date.interval.unit': 'DAYS',
+          'storage.location.template': `${location}source=\${source}/ingest_date=\${ingest_date}/`,
+        },
+        storageDescriptor: {
+          columns: TRANSACTION_COLUMNS,
+          location,
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        },
+      },
+    });
+    this.transactionsTable.node.addDependency(this.database);
+
+    this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
+      name: props.namePrefix,
+      description: 'Recalculation queries of the CVM pipeline',
+      state: 'ENABLED',
+      // Lets the stack delete the workgroup although it has query history.
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: (props.bytesScannedCutoffMb ?? 10_240) * 1024 * 1024,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${bucketName}/${DATA_PREFIXES.athenaResults}`,
+          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+
+    this.eventBus = new events.EventBus(this, 'ChangeEvents', {
+      description: 'Customer segment and value changes published after each recalculation',
+    });
+
+    // --- Step functions ---------------------------------------------------------------------------
+    const environment = {
+      ...props.environment,
+      [ENV.eventBusName]: this.eventBus.eventBusName,
+      [ENV.athenaWorkgroup]: props.namePrefix,
+      [ENV.glueDatabase]: this.databaseName,
+    };
+    // Functions live in their own scope: their ids would clash with the state names below.
+    const functionsScope = new Construct(this, 'Steps');
+    const step = (
+      name: StepName,
+      description: string,
+      sizing: { memorySize: number; timeout: Duration },
+    ): PipelineFunction =>
+      new PipelineFunction(functionsScope, name.charAt(0).toUpperCase() + name.slice(1), {
+        entry: RECALC_ENTRY,
+        handler: name,
+        description: `Recalculation step ${name}: ${description}`,
+        serviceName: 'cvm-recalc',
+        ...sizing,
+        environment,
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
+    const short = { memorySize: 512, timeout: Duration.minutes(1) };
+    this.steps = {
+      acquireLock: step('acquireLock', 'takes the run lock', short),
+      // Prepare waits for the data-profile query on Athena and clears earlier output prefixes.
+      prepare: step('prepare', 'profiles the data and renders the warehouse SQL', {
+        memorySize: 1024,
+        timeout: Duration.minutes(5),
+      }),
+      // Fitting is CPU-bound and reads the customer summaries for the value-tier thresholds:
+      // 3008 MB buys about two vCPUs and room for a million summaries.
+      fitModels: step('fitModels', 'fits the BTYD models', {
+        memorySize: 3008,
+        timeout: Duration.minutes(15),
+      }),
+      scorePart: step('scorePart', 'scores one Parquet part', {
+        memorySize: 1769,
+        timeout: Duration.minutes(10),
+      }),
+      finalize: step('finalize', 'publishes the run', { memorySize: 1024, timeout: Duration.minutes(15) }),
+      releaseLock: step('releaseLock', 'releases the run lock', short),
+    };
+    this.grantStepPermissions(storage);
+
+    // --- State machine ----------------------------------------------------------------------------
+    // Data flow (functions/recalc/steps/types.ts): each step returns the next state object —
+    // execution input (RecalcRequest) → LockedRun → PreparedRun → FittedRun; ScorePart gets
+    // {run: FittedRun, partKey} per part and stores its result in S3 for Finalize.
+    const invoke = (stateName: string, fn: PipelineFunction, resultPath: string, comment: string) =>
+      new tasks.LambdaInvoke(this, stateName, {
+        comment,
+        lambdaFunction: fn.function,
+        // No payload given: the whole state is the payload. The function's result is the output.
+        payloadResponseOnly: true,
+        resultPath,
+        // Replaced by the explicit retry below (same errors, with jitter and more attempts).
+        retryOnServiceExceptions: false,
+      }).addRetry({
+        errors: [
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.TooManyRequestsException',
+        ],
+        interval: Duration.seconds(2),
+        maxAttempts: 6,
+        backoffRate: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+
+    const acquireLock = invoke(
+      'AcquireLock',
+      this.steps.acquireLock,
+      '$',
+      'Takes the run lock; output: LockedRun',
+    );
+    const prepare = invoke(
+      'Prepare',
+      this.steps.prepare,
+      '$',
+      'Renders the SQL, snapshots inputs; output: PreparedRun',
+    );
+
+    const athenaQuery = (name: string) =>
+      new sfn.CustomState(this, `Run${name.charAt(0).toUpperCase()}${name.slice(1)}Query`, {
+        // A raw state instead of tasks.AthenaStartQueryExecution: that task grants S3 access to every
+        // bucket and Glue create/delete; the role here gets exactly what these queries need.
+        stateJson: {
+          Type: 'Task',
+          Comment: `Athena query ${name} (rendered by Prepare), waits for completion`,
+          Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
+          Parameters: {
+            'QueryString.$': `$.queries.${name}`,
+            WorkGroup: props.namePrefix,
+            QueryExecutionContext: { Database: this.databaseName },
+          },
+          ResultSelector: {
+            'queryExecutionId.$': '$.QueryExecution.QueryExecutionId',
+            'outputLocation.$': '$.QueryExecution.ResultConfiguration.OutputLocation',
+          },
+        },
+      }).addRetry({
+        errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'],
+        interval: Duration.seconds(5),
+        maxAttempts: 4,
+        backoffRate: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    const queryNames = props.summaryQueries ?? SUMMARY_QUERIES;
+    const summaryQueries = new sfn.Parallel(this, 'RunSummaryQueries', {
+      comment: 'Summary queries on Athena, side by side; execution ids and output locations go to $.athena',
+      resultPath: '$.athena',
+      resultSelector: Object.fromEntries(queryNames.map((name, index) => [`${name}.$`, `$[${index}]`])),
+    });
+    for (const name of queryNames) summaryQueries.branch(athenaQuery(name));
+
+    const fitModels = invoke('FitModels', this.steps.fitModels, '$', 'Fits the models; output: FittedRun');
+
+    const scoreParts = new sfn.DistributedMap(this, 'ScoreParts', {
+      comment: 'Scores each customer-summary Parquet part; part results go to S3 for Finalize',
+      itemReader: new sfn.S3ObjectsItemReader({
+        bucket: storage.dataBucket,
+        prefix: sfn.JsonPath.stringAt('$.summaryPrefix'),
+      }),
+      itemSelector: {
+        run: sfn.JsonPath.objectAt('$'),
+        partKey: sfn.JsonPath.stringAt('$$.Map.Item.Value.Key'),
+      },
+      // Each ScorePart writes with BatchWriteItem; this bounds the table's write burst.
+      maxConcurrency: props.scoreMaxConcurrency ?? 4,
+      toleratedFailurePercentage: 0,
+      // Part results can outgrow the 256 KB state limit; ScorePart stores each in S3 instead.
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    scoreParts.itemProcessor(
+      invoke('ScorePart', this.steps.scorePart, '$', 'Scores one part; output: PartResult'),
+    );
+
+    const finalize = invoke(
+      'Finalize',
+      this.steps.finalize,
+      '$.finalized',
+      'Publishes the run and change events',
+    );
+    const releaseLock = invoke(
+      'ReleaseLock',
+      this.steps.releaseLock,
+      sfn.JsonPath.DISCARD,
+      'Releases the lock',
+    );
+
+    // Everything after the lock runs inside one Parallel so a single Catch covers the whole chain:
+    // on any error the lock is released (the payload carries the error) and the execution fails.
+    // Its input is the LockedRun, so the handler knows which run to release and record as failed.
+    const recalculate = new sfn.Parallel(this, 'Recalculate', {
+      comment: 'Prepare → summary queries → fit → score → finalize, with one error handler',
+      outputPath: '$[0]',
+    });
+    const afterPrepare =
+      queryNames.length > 0 ? prepare.next(summaryQueries).next(fitModels) : prepare.next(fitModels);
+    recalculate.branch(afterPrepare.next(scoreParts).next(finalize));
+    const failed = new sfn.Fail(this, 'RecalculationFailed', {
+      comment: 'The run failed; its lock was released and the run recorded as failed',
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    const releaseLockAfterFailure = invoke(
+      'ReleaseLockAfterFailure',
+      this.steps.releaseLock,
+      sfn.JsonPath.DISCARD,
+      'Releases the lock and records the error',
+    ).next(failed);
+    recalculate.addCatch(releaseLockAfterFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    // Not getting the lock (another run holds it) ends the execution; there is nothing to release.
+    acquireLock.addCatch(
+      new sfn.Fail(this, 'LockNotAcquired', {
+        comment: 'Another recalculation holds the lock',
+        errorPath: '$.error.Error',
+        causePath: '$.error.Cause',
+      }),
+      { errors: ['States.ALL'], resultPath: '$.error' },
+    );
+
+    const definition = acquireLock
+      .next(recalculate)
+      .next(releaseLock)
+      .next(new sfn.Succeed(this, 'Published'));
+
+    this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Weekly CLV recalculation',
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: props.timeout ?? Duration.hours(4),
+      tracingEnabled: true,
+      logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    this.grantAthenaQueries(this.stateMachine.role, storage);
+
+    // --- Schedule ---------------------------------------------------------------------------------
+    this.schedule = new scheduler.Schedule(this, 'WeeklySchedule', {
+      description: 'Starts the weekly recalculation',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.scheduleExpression ?? 'cron(0 3 ? * MON *)',
+        TimeZone.of(props.scheduleTimezone ?? 'Europe/Amsterdam'),
+      ),
+      enabled: props.scheduleEnabled ?? true,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject(props.scheduleInput ?? {}),
+        retryAttempts: 3,
+      }),
+    });
+  }
+
+  /** What each step may touch: exact table/index ARNs, bucket prefixes, the bus. */
+  private grantStepPermissions(storage: Storage) {
+    const tableArns = [storage.table.tableArn, storage.gsi1Arn];
+    const { runs } = DATA_PREFIXES;
+    const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock } = this.steps;
+    const allowTable = (fn: PipelineFunction, sid: string, actions: string[], resources = tableArns) =>
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid, actions: actions.map((a) => `dynamodb:${a}`), resources }),
+      );
+
+    // Lock and run record (conditional puts on single items).
+    allowTable(acquireLock, 'TakeLock', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
+    allowTable(
+      releaseLock,
+      'ReleaseLockAndRecordRun',
+      ['GetItem', 'PutItem', 'UpdateItem'],
+      [storage.table.tableArn],
+    );
+
+    // Prepare and FitModels run warehouse SQL on Athena themselves (profile, histograms, UNLOADs).
+    for (const fn of [prepare, fitModels]) this.grantAthenaQueries(fn.role, storage);
+    allowTable(prepare, 'ReadRunStateAndRecordRun', ['GetItem', 'Query', 'PutItem', 'UpdateItem']);
+    storage.grantObjects(prepare.role, 'ReadRunSettings', ['s3:GetObject'], [DATA_PREFIXES.config]);
+    // A missing config/recalc.json must answer 404 (defaults apply), not 403.
+    storage.grantList(prepare.role, 'ListRunSettings', [DATA_PREFIXES.config]);
+    allowTable(fitModels, 'RecordRun', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
+
+    storage.grantObjects(scorePart.role, 'ReadPartsWriteResults', ['s3:GetObject', 's3:PutObject'], [runs]);
+    storage.grantList(scorePart.role, 'ListRunFiles', [runs]);
+    allowTable(scorePart, 'WriteScores', ['BatchWriteItem', 'BatchGetItem', 'GetItem', 'PutItem', 'Query']);
+
+    storage.grantObjects(finalize.role, 'ReadAndWriteRunFiles', ['s3:GetObject', 's3:PutObject'], [runs]);
+    storage.grantList(finalize.role, 'ListRunFiles', [runs]);
+    allowTable(finalize, 'PublishRun', [
+      'GetItem',
+      'PutItem',
+      'UpdateItem',
+      'Query',
+      'BatchGetItem',
+      'BatchWriteItem',
+    ]);
+    this.eventBus.grantPutEventsTo(finalize.role);
+  }
+
+  /**
+   * Athena runs a query with its caller's credentials: it reads Glue metadata and the clean Parquet,
+   * writes results to the workgroup location and UNLOAD parts under `runs/`. Nothing else.
+   */
+  private grantAthenaQueries(role: iam.IRole, storage: Storage) {
+    const stack = Stack.of(this);
+    const glueArn = (resource: string, name?: string) =>
+      stack.formatArn({ service: 'glue', resource, ...(name ? { resourceName: name } : {}) });
+    const { clean, runs, athenaResults } = DATA_PREFIXES;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RunQueriesInWorkgroup',
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workgroup.name }),
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTableMetadata',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          glueArn('catalog'),
+          glueArn('database', this.databaseName),
+          glueArn('table', `${this.databaseName}/${TRANSACTIONS_RELATION}`),
+        ],
+      }),
+    );
+    storage.grantObjects(role, 'ReadCleanTransactions', ['s3:GetObject'], [clean]);
+    // UNLOAD needs an empty target: the warehouse deletes a retried run's earlier output first.
+    storage.grantObjects(
+      role,
+      'WriteResultsAndUnloads',
+      [
+        's3:PutObject',
+        's3:GetObject',
+        's3:DeleteObject',
+        's3:AbortMultipartUpload',
+        's3:ListMultipartUploadParts',
+      ],
+      [athenaResults, runs],
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'LocateBucket',
+        actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+        resources: [storage.dataBucket.bucketArn],
+      }),
+    );
+    storage.grantList(role, 'ListQueryPrefixes', [clean, athenaResults, runs]);
+  }
+}

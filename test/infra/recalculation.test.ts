@@ -1,0 +1,290 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '../../infra/aws/constructs/recalculation.ts';
+import { ENV } from '../../shared/adapters/config.ts';
+import { TRANSACTIONS_RELATION } from '../../shared/adapters/warehouse/queries.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '../../shared/domain/transaction.ts';
+import {
+  type CfnJson,
+  logicalIdOf,
+  onlyResource,
+  type SynthesizedPipeline,
+  synthPipeline,
+} from './synth-pipeline.ts';
+
+let synth: SynthesizedPipeline;
+let resources: Record<string, { Type: string; Properties: Record<string, CfnJson> }>;
+let definition: AslStateMachine;
+beforeAll(() => {
+  synth = synthPipeline({ model: 'auto' });
+  resources = synth.template.toJSON().Resources;
+  definition = renderDefinition(onlyResource(synth.template, 'AWS::StepFunctions::StateMachine').properties);
+});
+afterAll(() => synth.cleanup());
+
+interface AslState {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: string;
+  Parameters?: Record<string, CfnJson>;
+  Retry?: Array<{
+    ErrorEquals: string[];
+    BackoffRate?: number;
+    MaxAttempts?: number;
+    IntervalSeconds?: number;
+  }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+  Branches?: AslStateMachine[];
+  ItemProcessor?: AslStateMachine & { ProcessorConfig: { Mode: string } };
+  ItemReader?: { Resource: string; Parameters: Record<string, unknown> };
+  ItemSelector?: Record<string, string>;
+  MaxConcurrency?: number;
+  ResultPath?: string | null;
+}
+interface AslStateMachine {
+  StartAt: string;
+  States: Record<string, AslState>;
+}
+
+/**
+ * The definition string is a Fn::Join of text and references (function ARNs, bucket name); each
+ * reference becomes `<LogicalId>` (or `<LogicalId.Attr>`) so the JSON parses and stays checkable.
+ */
+function renderDefinition(properties: Record<string, CfnJson>): AslStateMachine {
+  const [, parts] = properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+  const text = parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = part as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      return ref.Ref ? `<${ref.Ref}>` : `<${ref['Fn::GetAtt']![0]}.${ref['Fn::GetAtt']![1]}>`;
+    })
+    .join('');
+  return JSON.parse(text) as AslStateMachine;
+}
+
+/** State names from StartAt following Next. */
+function path(machine: AslStateMachine): string[] {
+  const names: string[] = [];
+  for (let name: string | undefined = machine.StartAt; name; name = machine.States[name]!.Next)
+    names.push(name);
+  return names;
+}
+
+const functionId = (step: keyof typeof synth.stack.recalculation.steps) =>
+  logicalIdOf(synth.stack, synth.stack.recalculation.steps[step].function);
+
+describe('recalculation: Glue table and Athena workgroup', () => {
+  it('declares exactly the columns documented in shared/domain/transaction.ts', () => {
+    const source = readFileSync(new URL('../../shared/domain/transaction.ts', import.meta.url), 'utf8');
+    // Rows of the column table in the doc comment (the header row is "| column | …").
+    const documented = [...source.matchAll(/^ \* \| ([a-z_]+)\s+\|/gm)]
+      .map((match) => match[1])
+      .filter((name) => name !== 'column');
+    const { properties } = onlyResource(synth.template, 'AWS::Glue::Table');
+    const columns = properties.TableInput.StorageDescriptor.Columns as Array<{ Name: string; Type: string }>;
+    expect(columns.map((column) => column.Name)).toEqual(documented);
+    expect(columns).toEqual(TRANSACTION_COLUMNS.map((column) => ({ Name: column.name, Type: column.type })));
+    expect(columns.find((column) => column.Name === 'amount')?.Type).toBe('decimal(18,2)');
+  });
+
+  it('projects partitions source (injected) and ingest_date (date, 2000-01-01..NOW) without a crawler', () => {
+    const { properties } = onlyResource(synth.template, 'AWS::Glue::Table');
+    const table = properties.TableInput;
+    expect(table.Name).toBe(TRANSACTIONS_RELATION);
+    expect(table.PartitionKeys).toEqual([
+      { Name: 'source', Type: 'string' },
+      { Name: 'ingest_date', Type: 'date' },
+    ]);
+    expect(table.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.source.type': 'injected',
+      'projection.ingest_date.type': 'date',
+      'projection.ingest_date.range': '2000-01-01,NOW',
+      'projection.ingest_date.format': 'yyyy-MM-dd',
+    });
+    const bucketId = logicalIdOf(synth.stack, synth.stack.storage.dataBucket);
+    expect(table.Parameters['storage.location.template']).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          's3://',
+          { Ref: bucketId },
+          `/${CLEAN_TRANSACTIONS_PREFIX}source=\${source}/ingest_date=\${ingest_date}/`,
+        ],
+      ],
+    });
+    expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    );
+    expect(Object.keys(resources).some((id) => resources[id]!.Type === 'AWS::Glue::Crawler')).toBe(false);
+  });
+
+  it('enforces the workgroup result location, its encryption and a bytes-scanned cutoff', () => {
+    const { properties } = onlyResource(synth.template, 'AWS::Athena::WorkGroup');
+    const configuration = properties.WorkGroupConfiguration;
+    expect(configuration.EnforceWorkGroupConfiguration).toBe(true);
+    expect(configuration.BytesScannedCutoffPerQuery).toBe(10_240 * 1024 * 1024);
+    expect(configuration.ResultConfiguration.EncryptionConfiguration).toEqual({ EncryptionOption: 'SSE_S3' });
+    expect(JSON.stringify(configuration.ResultConfiguration.OutputLocation)).toContain('/athena-results/');
+  });
+});
+
+describe('recalculation: state machine', () => {
+  it('runs AcquireLock → Recalculate → ReleaseLock → Published', () => {
+    expect(path(definition)).toEqual(['AcquireLock', 'Recalculate', 'ReleaseLock', 'Published']);
+    expect(definition.States.Published!.Type).toBe('Succeed');
+  });
+
+  it('runs Prepare → summary queries → FitModels → ScoreParts → Finalize inside Recalculate', () => {
+    const branch = definition.States.Recalculate!.Branches![0]!;
+    expect(path(branch)).toEqual(['Prepare', 'RunSummaryQueries', 'FitModels', 'ScoreParts', 'Finalize']);
+  });
+
+  it('invokes each step function by its exported handler name', () => {
+    const branch = definition.States.Recalculate!.Branches![0]!;
+    const resourceOf = (state: AslState | undefined) => state?.Resource;
+    expect(resourceOf(definition.States.AcquireLock)).toBe(`<${functionId('acquireLock')}.Arn>`);
+    expect(resourceOf(branch.States.Prepare)).toBe(`<${functionId('prepare')}.Arn>`);
+    expect(resourceOf(branch.States.FitModels)).toBe(`<${functionId('fitModels')}.Arn>`);
+    expect(resourceOf(branch.States.Finalize)).toBe(`<${functionId('finalize')}.Arn>`);
+    expect(resourceOf(definition.States.ReleaseLock)).toBe(`<${functionId('releaseLock')}.Arn>`);
+    for (const step of [
+      'acquireLock',
+      'prepare',
+      'fitModels',
+      'scorePart',
+      'finalize',
+      'releaseLock',
+    ] as const) {
+      expect(resources[functionId(step)]!.Properties.Handler).toBe(`index.${step}`);
+    }
+  });
+
+  it('runs the summary queries as Athena .sync tasks with the SQL Prepare rendered', () => {
+    const branch = definition.States.Recalculate!.Branches![0]!;
+    const parallel = branch.States.RunSummaryQueries!;
+    const tasks = parallel.Branches!.map((inner) => inner.States[inner.StartAt]!);
+    expect(tasks.map((task) => task.Parameters!['QueryString.$'])).toEqual(
+      SUMMARY_QUERIES.map((name) => `$.queries.${name}`),
+    );
+    for (const task of tasks) {
+      expect(task.Resource).toBe('arn:<AWS::Partition>:states:::athena:startQueryExecution.sync');
+      expect(task.Parameters!.WorkGroup).toBe('cvm-dev');
+      expect(task.Parameters!.QueryExecutionContext).toEqual({ Database: 'cvm_dev' });
+      expect(task.Retry![0]!.ErrorEquals).toContain('Athena.TooManyRequestsException');
+    }
+    expect(parallel.ResultPath).toBe('$.athena');
+  });
+
+  it('scores the UNLOAD parts with a Distributed Map reading the S3 listing, at bounded concurrency', () => {
+    const map = definition.States.Recalculate!.Branches![0]!.States.ScoreParts!;
+    expect(map.Type).toBe('Map');
+    expect(map.ItemProcessor!.ProcessorConfig.Mode).toBe('DISTRIBUTED');
+    expect(map.ItemReader).toEqual({
+      Resource: 'arn:<AWS::Partition>:states:::s3:listObjectsV2',
+      Parameters: {
+        Bucket: `<${logicalIdOf(synth.stack, synth.stack.storage.dataBucket)}>`,
+        'Prefix.$': '$.summaryPrefix',
+      },
+    });
+    expect(map.ItemSelector).toEqual({ 'run.$': '$', 'partKey.$': '$$.Map.Item.Value.Key' });
+    expect(map.MaxConcurrency).toBe(4);
+    // Part results stay in S3 (they could outgrow the 256 KB state).
+    expect(map.ResultPath).toBeNull();
+    const scorePart = map.ItemProcessor!.States[map.ItemProcessor!.StartAt]!;
+    expect(scorePart.Resource).toBe(`<${functionId('scorePart')}.Arn>`);
+  });
+
+  it('retries Lambda service errors with exponential backoff on every step', () => {
+    const branch = definition.States.Recalculate!.Branches![0]!;
+    const map = branch.States.ScoreParts!.ItemProcessor!;
+    const lambdaStates = [
+      definition.States.AcquireLock,
+      branch.States.Prepare,
+      branch.States.FitModels,
+      map.States.ScorePart,
+      branch.States.Finalize,
+      definition.States.ReleaseLock,
+      definition.States.ReleaseLockAfterFailure,
+    ];
+    for (const state of lambdaStates) {
+      const retry = state!.Retry![0]!;
+      expect(retry.ErrorEquals).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
+      );
+      expect(retry.BackoffRate).toBe(2);
+      expect(retry.MaxAttempts).toBeGreaterThan(1);
+    }
+  });
+
+  it('catches any error of the run, releases the lock with the error, then fails', () => {
+    expect(definition.States.Recalculate!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseLockAfterFailure' },
+    ]);
+    const release = definition.States.ReleaseLockAfterFailure!;
+    expect(release.Resource).toBe(`<${functionId('releaseLock')}.Arn>`);
+    expect(release.Next).toBe('RecalculationFailed');
+    expect(definition.States.RecalculationFailed!.Type).toBe('Fail');
+    // Not getting the lock fails without releasing someone else's lock.
+    expect(definition.States.AcquireLock!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'LockNotAcquired' },
+    ]);
+    expect(definition.States.LockNotAcquired!.Type).toBe('Fail');
+  });
+
+  it('logs every execution event and traces with X-Ray', () => {
+    const { properties } = onlyResource(synth.template, 'AWS::StepFunctions::StateMachine');
+    expect(properties.LoggingConfiguration.Level).toBe('ALL');
+    expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+});
+
+describe('recalculation: schedule, events, configuration', () => {
+  it('starts the state machine on Mondays 03:00 Amsterdam time with the configured model', () => {
+    const { properties } = onlyResource(synth.template, 'AWS::Scheduler::Schedule');
+    expect(properties.ScheduleExpression).toBe('cron(0 3 ? * MON *)');
+    expect(properties.ScheduleExpressionTimezone).toBe('Europe/Amsterdam');
+    expect(properties.State).toBe('ENABLED');
+    const stateMachineId = logicalIdOf(synth.stack, synth.stack.recalculation.stateMachine);
+    expect(properties.Target.Arn).toEqual({ Ref: stateMachineId });
+    expect(JSON.parse(properties.Target.Input)).toEqual({ model: 'auto', requestedBy: 'schedule' });
+  });
+
+  it('lets only Finalize put events on the change-event bus', () => {
+    const busArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.recalculation.eventBus), 'Arn'] };
+    const putEvents = Object.values(synth.template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'),
+    );
+    expect(putEvents).toHaveLength(1);
+    expect(JSON.stringify(putEvents[0]!.Properties.Roles)).toContain(
+      logicalIdOf(synth.stack, synth.stack.recalculation.steps.finalize.role),
+    );
+    expect(putEvents[0]!.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Action: 'events:PutEvents', Resource: busArn }),
+    );
+  });
+
+  it('gives the step functions the warehouse and bus settings', () => {
+    const variables = resources[functionId('prepare')]!.Properties.Environment.Variables;
+    expect(variables[ENV.athenaWorkgroup]).toBe('cvm-dev');
+    expect(variables[ENV.glueDatabase]).toBe('cvm_dev');
+    expect(variables[ENV.eventBusName]).toEqual({
+      Ref: logicalIdOf(synth.stack, synth.stack.recalculation.eventBus),
+    });
+    expect(variables[ENV.bucket]).toEqual({ Ref: logicalIdOf(synth.stack, synth.stack.storage.dataBucket) });
+  });
+
+  it('lets the state machine run queries only in its own workgroup and read only its Glue table', () => {
+    const roleId = logicalIdOf(synth.stack, synth.stack.recalculation.stateMachine.role as never);
+    const statements = Object.values(synth.template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, CfnJson>>);
+    const athena = statements.find((statement) => statement.Sid === 'RunQueriesInWorkgroup')!;
+    expect(JSON.stringify(athena.Resource)).toContain(':workgroup/cvm-dev');
+    const glue = statements.find((statement) => statement.Sid === 'ReadTableMetadata')!;
+    expect(glue.Action).toEqual(['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions']);
+    expect(JSON.stringify(glue.Resource)).toContain(`:table/cvm_dev/${TRANSACTIONS_RELATION}`);
+    expect(JSON.stringify(statements)).not.toMatch(/glue:(Create|Delete|Update)/);
+  });
+});

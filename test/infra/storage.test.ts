@@ -1,0 +1,117 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATA_PREFIXES } from '../../infra/aws/constructs/storage.ts';
+import { TABLE_KEYS } from '../../shared/adapters/dynamo/keys.ts';
+import {
+  type CfnJson,
+  logicalIdOf,
+  onlyResource,
+  type SynthesizedPipeline,
+  synthPipeline,
+} from './synth-pipeline.ts';
+
+let synth: SynthesizedPipeline;
+let resources: Record<string, { Type: string; Properties: Record<string, CfnJson>; DeletionPolicy?: string }>;
+beforeAll(() => {
+  synth = synthPipeline();
+  resources = synth.template.toJSON().Resources;
+});
+afterAll(() => synth.cleanup());
+
+const bucket = (which: 'dataBucket' | 'accessLogBucket') =>
+  resources[logicalIdOf(synth.stack, synth.stack.storage[which])]!;
+
+describe('storage', () => {
+  it.each(['dataBucket', 'accessLogBucket'] as const)('%s is encrypted, private and ACL-free', (which) => {
+    const { Properties } = bucket(which);
+    expect(Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+    ]);
+    expect(Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+  });
+
+  it.each(['dataBucket', 'accessLogBucket'] as const)('%s denies every request without TLS', (which) => {
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalIdOf(synth.stack, synth.stack.storage[which]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('versions the data bucket and logs its access to the access-log bucket', () => {
+    const { Properties } = bucket('dataBucket');
+    expect(Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logicalIdOf(synth.stack, synth.stack.storage.accessLogBucket) },
+      LogFilePrefix: 'data-bucket/',
+    });
+  });
+
+  it('expires rejected rows, quarantined exports, Athena results and run files, never clean data', () => {
+    const rules = bucket('dataBucket').Properties.LifecycleConfiguration.Rules as Array<{
+      Prefix?: string;
+      ExpirationInDays?: number;
+      NoncurrentVersionExpiration?: { NoncurrentDays: number };
+    }>;
+    const expiryByPrefix = Object.fromEntries(
+      rules.filter((rule) => rule.Prefix).map((rule) => [rule.Prefix, rule.ExpirationInDays]),
+    );
+    expect(expiryByPrefix).toEqual({
+      [DATA_PREFIXES.rejected]: 90,
+      [DATA_PREFIXES.quarantine]: 90,
+      [DATA_PREFIXES.athenaResults]: 7,
+      [DATA_PREFIXES.runs]: 30,
+    });
+    // Whole-bucket rules only clean up old versions and incomplete uploads.
+    const unprefixedExpirations = rules.filter((rule) => !rule.Prefix && rule.ExpirationInDays !== undefined);
+    expect(unprefixedExpirations).toEqual([]);
+    expect(rules.some((rule) => rule.NoncurrentVersionExpiration?.NoncurrentDays === 30)).toBe(true);
+  });
+
+  it('keeps both buckets and the table when the stack is deleted (default retainData)', () => {
+    expect(bucket('dataBucket').DeletionPolicy).toBe('Retain');
+    expect(bucket('accessLogBucket').DeletionPolicy).toBe('Retain');
+    const table = onlyResource(synth.template, 'AWS::DynamoDB::Table');
+    expect(resources[table.id]!.DeletionPolicy).toBe('Retain');
+    expect(table.properties.DeletionProtectionEnabled).toBe(true);
+  });
+
+  it('creates the single table of keys.ts: on demand, PITR, TTL, encrypted, with GSI1', () => {
+    const { properties } = onlyResource(synth.template, 'AWS::DynamoDB::Table');
+    expect(properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(properties.SSESpecification).toEqual({ SSEEnabled: true });
+    expect(properties.TimeToLiveSpecification).toEqual({
+      AttributeName: TABLE_KEYS.ttlAttribute,
+      Enabled: true,
+    });
+    expect(properties.KeySchema).toEqual([
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: TABLE_KEYS.gsi1Name,
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.gsi1PartitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.gsi1SortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+});
