@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import type { LockedRun, RecalcDeps, RecalcRequest } from './types.ts';
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Sortable run id: start time (UTC, to the second) and a random suffix, e.g. `20260525T061500Z-3fa2`. */
+export function newRunId(startedAt: Date): string {
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * Step 1: takes the run lock (a conditional write). A second run while one holds it is refused with
+ * `RecalcLockedError`, whose message names the holder.
+ */
+export async function acquireLockStep(deps: RecalcDeps, request: RecalcRequest = {}): Promise<LockedRun> {
+  const startedAt = deps.now();
+  const runId = request.runId ?? newRunId(startedAt);
+  if (!RUN_ID.test(runId)) {
+    throw new Error(`runId '${runId}' is invalid: use 1–64 letters, digits, '.', '_' or '-'`);
+  }
+  await deps.runStore.acquireLock(runId, startedAt, request.leaseMinutes ?? 360);
+  return { runId, startedAt: startedAt.toISOString(), request };
+}

@@ -1,0 +1,114 @@
+import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
+import { toChangeEvent } from '../../../shared/adapters/events/port.ts';
+import {
+  type CustomerChange,
+  completeMigration,
+  type MigrationMatrix,
+  mergeMigrations,
+  mergeSegmentTotals,
+  type SegmentTotals,
+  summarizeSegments,
+} from '../../../shared/domain/migration.ts';
+import type { RunRecord } from '../../../shared/domain/run.ts';
+import { clvSettingsOf, retentionWeeksOf } from './prepare.ts';
+import { changesPrefix, partResultsPrefix } from './run-paths.ts';
+import { getJsonObject, getTextObject, listKeys } from './s3-objects.ts';
+import type { FittedRun, PartResult, RecalcDeps } from './types.ts';
+
+export interface FinalizeResult {
+  record: RunRecord;
+  events: number;
+}
+
+/**
+ * Step 5: merges the parts' results into segment summaries and the migration matrix, stores the run
+ * record, flips the current-run pointer (only now do readers see the new scores), then sends the
+ * change events. Refuses to publish when a summary part has no result (its customers would be
+ * missing from the snapshot).
+ */
+export async function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
+  const bucket = deps.config.bucket;
+  const resultKeys = await listKeys(deps.s3, bucket, partResultsPrefix(run.runId));
+  const results = (await Promise.all(
+    resultKeys.map((key) => getJsonObject(deps.s3, bucket, key)),
+  )) as PartResult[];
+  const scored = new Set(results.map((result) => result.partKey));
+  const missing = run.summaryPartKeys.filter((key) => !scored.has(key));
+  if (missing.length > 0) {
+    throw new Error(
+      `Run ${run.runId} cannot be published: ${missing.length} of ${run.summaryPartKeys.length} summary parts were not scored (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}). Score them, then finalize again.`,
+    );
+  }
+  const relevant = results.filter((result) => run.summaryPartKeys.includes(result.partKey));
+  let totals: SegmentTotals = {};
+  let migration: MigrationMatrix = {};
+  let customers = 0;
+  for (const result of relevant) {
+    totals = mergeSegmentTotals(totals, result.segments);
+    migration = mergeMigrations(migration, result.migration);
+    customers += result.customers;
+  }
+
+  const messages = [...run.messages];
+  let completeMatrix: MigrationMatrix | null = null;
+  if (run.previousRunId) {
+    const previous = await deps.runStore.getRunRecord(run.previousRunId);
+    if (previous) {
+      const sizes = Object.fromEntries(previous.segments.map((s) => [s.segment, s.customers]));
+      completeMatrix = completeMigration(migration, sizes);
+    } else {
+      messages.push(`previous run ${run.previousRunId} has expired: no migration matrix`);
+    }
+  }
+
+  const now = deps.now();
+  const record: RunRecord = {
+    runId: run.runId,
+    status: 'published',
+    asOf: run.asOf,
+    startedAt: run.startedAt,
+    finishedAt: now.toISOString(),
+    timeUnit: run.config.timeUnit,
+    currency: run.config.currency,
+    customers,
+    model: run.model,
+    spendModel: run.spendModel,
+    clvSettings: clvSettingsOf(run.config),
+    holdout: run.holdout,
+    segments: summarizeSegments(
+      totals,
+      run.config.segments.map((rule) => rule.name),
+    ),
+    previousRunId: run.previousRunId,
+    migration: completeMatrix,
+    ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
+  };
+  await deps.runStore.putRunRecord(
+    record,
+    expiresAfterWeeks(new Date(run.startedAt), retentionWeeksOf(deps, run.config)),
+  );
+  await deps.runStore.flipCurrentRun(run.runId, run.previousRunId, now);
+
+  let events = 0;
+  if (run.previousRunId) {
+    const changes: CustomerChange[] = [];
+    for (const key of await listKeys(deps.s3, bucket, changesPrefix(run.runId))) {
+      for (const line of (await getTextObject(deps.s3, bucket, key)).split('\n')) {
+        if (line.trim() !== '') changes.push(JSON.parse(line) as CustomerChange);
+      }
+    }
+    const previousRunId = run.previousRunId;
+    events = await deps.publisher.publishRun(
+      run.runId,
+      changes.map((change) =>
+        toChangeEvent(change, {
+          runId: run.runId,
+          previousRunId,
+          asOf: run.asOf,
+          hashIds: run.config.hashIdsInEvents,
+        }),
+      ),
+    );
+  }
+  return { record, events };
+}

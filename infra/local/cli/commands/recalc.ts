@@ -1,0 +1,152 @@
+/**
+ * `cvm recalc [--as-of YYYY-MM-DD] [--model bgnbd|mbgnbd|pareto|auto] [--currency XXX] [--json]`:
+ * runs the weekly value recalculation on the local stack, one progress line per step, then prints
+ * the segment table and the holdout accuracy (or, with --json, the run record).
+ */
+import { parseArgs } from 'node:util';
+import { RecalcLockedError } from '../../../../shared/adapters/dynamo/run-store.ts';
+import { modelChoiceSchema } from '../../../../shared/domain/recalc-config.ts';
+import { parseEpochDay } from '../../../../shared/domain/rfm-summary.ts';
+import type { RunRecord } from '../../../../shared/domain/run.ts';
+import { createProgressReporter, type ProgressStep } from '../../progress.ts';
+import { type RecalcStepName, runLocalRecalculation } from '../../recalc.ts';
+import { useLocalStack } from '../../stack.ts';
+
+const USAGE = `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--json]
+
+Recalculates customer value on the local stack: summarize → holdout check → model choice →
+fit → score → segment → publish, then prints the segments and the holdout accuracy.
+  --as-of DATE       last day of data to use (inclusive); default yesterday (UTC)
+  --model MODEL      bgnbd (default), mbgnbd, pareto or auto (best holdout error)
+  --currency XXX     run currency (ISO 4217); default config/recalc.json, else $CVM_DEFAULT_CURRENCY
+  --json             print the run record as JSON instead of tables
+Settings: config/recalc.json in the bucket (see docs/recalc.md). State lives in $CVM_HOME (default ./.cvm).`;
+
+const STEP_LABELS: Record<RecalcStepName, string> = {
+  acquireLock: 'acquire run lock',
+  prepare: 'summarize transactions',
+  fitModels: 'holdout check, model choice, fit',
+  scoreParts: 'score and write customers',
+  finalize: 'segments, migration, publish',
+  releaseLock: 'release run lock',
+};
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      'as-of': { type: 'string' },
+      model: { type: 'string' },
+      currency: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+}
+
+const money = (value: number) =>
+  value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** The segment table printed after a run. */
+export function formatSegmentTable(record: RunRecord): string {
+  const rows = record.segments.map((s) => [
+    s.segment,
+    String(s.customers),
+    money(s.totalClv),
+    money(s.meanClv),
+    `${(s.shareOfValue * 100).toFixed(1)} %`,
+  ]);
+  const header = ['segment', 'customers', `total CLV (${record.currency})`, 'mean CLV', 'share of value'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The holdout accuracy lines printed after a run. */
+export function formatHoldout(record: RunRecord): string {
+  const h = record.holdout;
+  if (!h) return 'Holdout check: not run (not enough history before the calibration end).';
+  return [
+    `Holdout check (${h.model}, calibration to ${h.calibrationEnd}, holdout to ${h.holdoutEnd}):`,
+    `  repeat purchases predicted ${h.predictedRepeatPurchases.toFixed(1)}, actual ${h.actualRepeatPurchases} (${h.aggregateErrorPct >= 0 ? '+' : ''}${h.aggregateErrorPct.toFixed(1)} %)`,
+    `  per-customer MAE ${h.meanAbsoluteError.toFixed(3)}, correlation ${h.correlation === null ? 'n/a' : h.correlation.toFixed(3)}`,
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parseOptions>['values'];
+  try {
+    values = parseOptions(argv).values;
+  } catch (error) {
+    console.error(`cvm recalc: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const asOf = values['as-of'];
+  if (asOf !== undefined) {
+    try {
+      parseEpochDay(asOf, '--as-of');
+    } catch (error) {
+      console.error(`cvm recalc: ${(error as Error).message}`);
+      return 2;
+    }
+  }
+  const model = values.model === undefined ? undefined : modelChoiceSchema.safeParse(values.model);
+  if (model && !model.success) {
+    console.error(
+      `cvm recalc: --model must be one of ${modelChoiceSchema.options.join(', ')}, got '${values.model}'`,
+    );
+    return 2;
+  }
+  const currency = values.currency?.toUpperCase();
+  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
+    console.error(`cvm recalc: --currency must be a three-letter ISO 4217 code, got '${values.currency}'`);
+    return 2;
+  }
+
+  const progress = createProgressReporter();
+  const stack = await useLocalStack(process.env.CVM_HOME || './.cvm');
+  const steps = new Map<RecalcStepName, ProgressStep>();
+  let current: RecalcStepName | undefined;
+  try {
+    const result = await runLocalRecalculation(stack, {
+      ...(asOf ? { asOf } : {}),
+      ...(model?.success ? { model: model.data } : {}),
+      ...(currency ? { config: { currency } } : {}),
+      onProgress(event) {
+        if (event.status === 'started') {
+          current = event.step;
+          steps.set(event.step, progress.step(STEP_LABELS[event.step]));
+        } else steps.get(event.step)?.done(event.detail);
+      },
+    });
+    if (values.json) console.log(JSON.stringify(result.record, null, 2));
+    else {
+      const r = result.record;
+      const params = Object.entries(r.model?.params ?? {})
+        .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+        .join(' ');
+      console.log(
+        `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), time unit ${r.timeUnit}`,
+      );
+      console.log(`\n${formatSegmentTable(r)}\n\n${formatHoldout(r)}`);
+      if (result.eventsFile && result.events > 0)
+        console.log(`\n${result.events} change events: ${result.eventsFile}`);
+      if (r.message) console.log(`\nNotes: ${r.message}`);
+    }
+    return 0;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (current) steps.get(current)?.fail(message);
+    console.error(`cvm recalc: ${message}`);
+    return error instanceof RecalcLockedError ? 3 : 1;
+  } finally {
+    await stack.stop();
+  }
+}

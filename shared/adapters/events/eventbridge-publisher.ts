@@ -1,0 +1,79 @@
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CHANGE_EVENT_DETAIL_TYPE,
+  CHANGE_EVENT_SOURCE,
+  type ChangeEventPublisher,
+  type CustomerChangeEvent,
+} from './port.ts';
+
+export interface EventBridgePublisherOptions {
+  /** Attempts per batch for entries EventBridge reports as failed (throttling). @default 8 */
+  maxAttempts?: number;
+  /** @default 100 */
+  baseDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** PutEvents takes at most 10 entries per call. */
+const ENTRIES_PER_CALL = 10;
+
+/**
+ * Sends change events to an EventBridge bus. PutEvents can accept a call yet fail single entries
+ * (FailedEntryCount, e.g. ThrottlingException): those entries are sent again with backoff.
+ * Repeating a run's publication resends its events; consumers de-duplicate on (runId, customerId).
+ */
+export function createEventBridgePublisher(
+  client: EventBridgeClient,
+  eventBusName: string,
+  options: EventBridgePublisherOptions = {},
+): ChangeEventPublisher {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const baseDelayMs = options.baseDelayMs ?? 100;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  async function send(entries: PutEventsRequestEntry[]): Promise<void> {
+    let pending = entries;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= maxAttempts) {
+        throw new Error(
+          `EventBridge bus ${eventBusName}: ${pending.length} change events still failing after ${maxAttempts} attempts`,
+        );
+      }
+      if (attempt > 0) await sleep(Math.random() * Math.min(5000, baseDelayMs * 2 ** attempt));
+      const result = await client.send(new PutEventsCommand({ Entries: pending }));
+      if (!result.FailedEntryCount) return;
+      // Result entries are positional: an entry with an ErrorCode failed.
+      pending = pending.filter((_, i) => result.Entries?.[i]?.ErrorCode !== undefined);
+    }
+  }
+
+  return {
+    // Each event names its run in the detail; the run id argument is for publishers that file by run.
+    async publishRun(_runId: string, events: Iterable<CustomerChangeEvent>): Promise<number> {
+      let batch: PutEventsRequestEntry[] = [];
+      let sent = 0;
+      for (const event of events) {
+        batch.push({
+          EventBusName: eventBusName,
+          Source: CHANGE_EVENT_SOURCE,
+          DetailType: CHANGE_EVENT_DETAIL_TYPE,
+          Detail: JSON.stringify(event),
+        });
+        if (batch.length === ENTRIES_PER_CALL) {
+          await send(batch);
+          sent += batch.length;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) {
+        await send(batch);
+        sent += batch.length;
+      }
+      return sent;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { CustomerChange } from '../../domain/migration.ts';
+import { hashCustomerId } from '../../domain/score.ts';
+
+/**
+ * A customer moved to another segment or churn-risk band in a published run: what a CRM acts on.
+ * Sent as the `detail` of an EventBridge event (source {@link CHANGE_EVENT_SOURCE}, detail type
+ * {@link CHANGE_EVENT_DETAIL_TYPE}) in AWS, and as one JSON line locally.
+ */
+export interface CustomerChangeEvent extends CustomerChange {
+  type: 'customer.value-changed';
+  runId: string;
+  previousRunId: string;
+  asOf: string;
+  /** True when `customerId` is the SHA-256 hex of the id (the suppression-list hash), not the id. */
+  customerIdHashed: boolean;
+}
+
+export const CHANGE_EVENT_SOURCE = 'cvm.recalc';
+export const CHANGE_EVENT_DETAIL_TYPE = 'Customer value changed';
+
+/** Where change events go; `publishRun` is called once per published run with all its events. */
+export interface ChangeEventPublisher {
+  /** Publishes every event of a run; returns how many were delivered. Safe to repeat for a run. */
+  publishRun(runId: string, events: Iterable<CustomerChangeEvent>): Promise<number>;
+}
+
+export function toChangeEvent(
+  change: CustomerChange,
+  run: { runId: string; previousRunId: string; asOf: string; hashIds: boolean },
+): CustomerChangeEvent {
+  return {
+    type: 'customer.value-changed',
+    runId: run.runId,
+    previousRunId: run.previousRunId,
+    asOf: run.asOf,
+    ...change,
+    customerId: run.hashIds ? hashCustomerId(change.customerId) : change.customerId,
+    customerIdHashed: run.hashIds,
+  };
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { DEFAULT_SEGMENT_NAMES } from './score.ts';
+
+/**
+ * Settings of the weekly value recalculation. Stored as JSON at `config/recalc.json` in the bucket
+ * (optional: every field has a default) and overridable per run from the CLI or the Step Functions
+ * input. Every setting a run used is copied into its run record, so a published snapshot says how
+ * it was computed.
+ */
+
+const scoreRange = z
+  .tuple([z.number().int().min(1).max(5), z.number().int().min(1).max(5)])
+  .refine(([low, high]) => low <= high, { message: 'range must be [low, high] with low ≤ high' });
+
+/** One cell rule of the RFM grid: customers whose R and FM scores fall in both ranges. */
+export const segmentRuleSchema = z.object({
+  name: z.string().min(1).max(64),
+  /** Recency score range, inclusive (5 = bought most recently). */
+  r: scoreRange,
+  /** Range of the combined frequency/monetary score FM = round((F + M) / 2), inclusive. */
+  fm: scoreRange,
+});
+export type SegmentRule = z.infer<typeof segmentRuleSchema>;
+
+/**
+ * The common RFM segment grid over recency (R) and the combined frequency/monetary score (FM).
+ * Rules are tried in order; the first match wins. Together they cover all 25 (R, FM) cells.
+ *
+ * |        | FM 1          | FM 2                | FM 3                | FM 4            | FM 5            |
+ * |--------|---------------|---------------------|---------------------|-----------------|-----------------|
+ * | R 5    | New Customers | Potential Loyalists | Potential Loyalists | Champions       | Champions       |
+ * | R 4    | Promising     | Potential Loyalists | Potential Loyalists | Loyal Customers | Loyal Customers |
+ * | R 3    | About to Sleep| About to Sleep      | Need Attention      | Loyal Customers | Loyal Customers |
+ * | R 2    | Hibernating   | Hibernating         | At Risk             | At Risk         | Can't Lose Them |
+ * | R 1    | Lost          | Lost                | At Risk             | At Risk         | Can't Lose Them |
+ */
+export const DEFAULT_SEGMENT_GRID: SegmentRule[] = [
+  { name: 'Champions', r: [5, 5], fm: [4, 5] },
+  { name: 'Loyal Customers', r: [3, 4], fm: [4, 5] },
+  { name: 'Potential Loyalists', r: [4, 5], fm: [2, 3] },
+  { name: 'New Customers', r: [5, 5], fm: [1, 1] },
+  { name: 'Promising', r: [4, 4], fm: [1, 1] },
+  { name: 'Need Attention', r: [3, 3], fm: [3, 3] },
+  { name: 'About to Sleep', r: [3, 3], fm: [1, 2] },
+  { name: "Can't Lose Them", r: [1, 2], fm: [5, 5] },
+  { name: 'At Risk', r: [1, 2], fm: [3, 4] },
+  { name: 'Hibernating', r: [2, 2], fm: [1, 2] },
+  { name: 'Lost', r: [1, 1], fm: [1, 2] },
+];
+
+/** First rule matching (r, fm), or undefined. */
+export function matchSegmentRule(
+  grid: readonly SegmentRule[],
+  r: number,
+  fm: number,
+): SegmentRule | undefined {
+  return grid.find((rule) => r >= rule.r[0] && r <= rule.r[1] && fm >= rule.fm[0] && fm <= rule.fm[1]);
+}
+
+export const segmentGridSchema = z
+  .array(segmentRuleSchema)
+  .min(1)
+  .superRefine((grid, context) => {
+    const uncovered: string[] = [];
+    for (let r = 1; r <= 5; r++) {
+      for (let fm = 1; fm <= 5; fm++) {
+        if (!matchSegmentRule(grid, r, fm)) uncovered.push(`R${r}/FM${fm}`);
+      }
+    }
+    if (uncovered.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `the segment grid must give every (R, FM) cell a segment; uncovered: ${uncovered.join(', ')}`,
+      });
+    }
+  });
+
+/**
+ * Value tiers by predicted CLV percentile: a customer is `top1` when their CLV is in the top 1 %
+ * (by rank), else `top10`, else `top25`, else `rest`. Shares are cumulative fractions of customers.
+ */
+export const valueTierConfigSchema = z
+  .object({
+    top1: z.number().gt(0).lt(1).default(0.01),
+    top10: z.number().gt(0).lt(1).default(0.1),
+    top25: z.number().gt(0).lt(1).default(0.25),
+  })
+  .refine((t) => t.top1 < t.top10 && t.top10 < t.top25, {
+    message: 'value tier shares must increase: top1 < top10 < top25',
+  });
+
+/**
+ * Churn-risk bands by P(alive) (the engine's `ChurnBands`): low risk at or above `lowRiskMin`,
+ * medium at or above `mediumRiskMin`, high below it.
+ */
+export const churnBandConfigSchema = z
+  .object({
+    lowRiskMin: z.number().min(0).max(1).default(0.7),
+    mediumRiskMin: z.number().min(0).max(1).default(0.3),
+  })
+  .refine((b) => b.mediumRiskMin <= b.lowRiskMin, {
+    message: 'churn bands: mediumRiskMin must not exceed lowRiskMin',
+  });
+
+export const modelChoiceSchema = z.enum(['bgnbd', 'mbgnbd', 'pareto', 'auto']);
+export type ModelChoice = z.infer<typeof modelChoiceSchema>;
+
+export const recalcConfigSchema = z.object({
+  /** Purchase model; `auto` picks the lowest holdout error among the three. */
+  model: modelChoiceSchema.default('bgnbd'),
+  /** Time unit of recency/T and of the fitted rates. */
+  timeUnit: z.enum(['days', 'weeks']).default('weeks'),
+  /** Currency of the run; transactions in other currencies are left out. Default: the most used one. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code such as EUR')
+    .optional(),
+  clv: z
+    .object({
+      horizonMonths: z.number().int().min(1).max(120).default(12),
+      /** Yearly discount rate, e.g. 0.10 for 10 %. */
+      annualDiscountRate: z.number().min(0).max(1).default(0.1),
+      /** Share of revenue that is profit; 1.0 makes CLV a revenue figure. */
+      margin: z.number().gt(0).max(1).default(1),
+    })
+    .prefault({}),
+  /** Length of the holdout period at the end of the observed data, for the accuracy check. */
+  holdoutWeeks: z.number().int().min(1).max(104).default(26),
+  /** L2 penalty of the fits (lifetimes convention); 0 = plain maximum likelihood. */
+  penalizer: z.number().min(0).default(0),
+  segments: segmentGridSchema.default(DEFAULT_SEGMENT_GRID),
+  valueTiers: valueTierConfigSchema.prefault({}),
+  churnBands: churnBandConfigSchema.prefault({}),
+  /** Weeks a run's items stay in DynamoDB before TTL removes them. Default: the runtime setting. */
+  retentionWeeks: z.number().int().min(1).max(520).optional(),
+  /** Hash customer ids (sha256) in change events instead of sending them plain. */
+  hashIdsInEvents: z.boolean().default(false),
+  /**
+   * Largest number of customers the CLV thresholds of the value tiers are computed from exactly;
+   * above it an evenly spaced sample of about this size is used.
+   */
+  statisticsSampleSize: z.number().int().min(1000).default(1_000_000),
+});
+export type RecalcConfig = z.infer<typeof recalcConfigSchema>;
+export type RecalcConfigInput = z.input<typeof recalcConfigSchema>;
+
+/** Object key of the stored configuration. */
+export const RECALC_CONFIG_KEY = 'config/recalc.json';
+
+/**
+ * Validates a configuration document; the error names the source and every offending field path,
+ * e.g. `config/recalc.json: clv.horizonMonths: Too big: expected number to be <=120`.
+ */
+export function parseRecalcConfig(input: unknown, source = RECALC_CONFIG_KEY): RecalcConfig {
+  const parsed = recalcConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.map(String).join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    });
+    throw new Error(`${source}: invalid recalculation settings: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Every default segment name appears in the default grid (and vice versa). */
+export const DEFAULT_SEGMENTS: readonly string[] = DEFAULT_SEGMENT_NAMES;

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecalcHandlers } from '../../../functions/recalc/handler.ts';
+import { localRecalcDeps } from '../../../infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
+import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
+import { ingestSample } from './sample.ts';
+
+describe('recalculation Lambda handlers, as Step Functions calls them', { timeout: 180_000 }, () => {
+  let stack: LocalStack;
+  let deps: ReturnType<typeof localRecalcDeps>;
+  let handlers: ReturnType<typeof createRecalcHandlers>;
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    // As in AWS: prepare leaves the customer-summary unload to the state machine's Athena task.
+    deps = { ...localRecalcDeps(stack), unloadSummariesInPrepare: false };
+    handlers = createRecalcHandlers(deps);
+    await ingestSample(stack);
+  }, 120_000);
+  afterAll(async () => {
+    await deps?.close();
+    await stack?.stop();
+  });
+
+  it('run the steps with JSON-only state, a Distributed Map item per summary part', async () => {
+    const locked = await handlers.acquireLock({ asOf: '1998-06-30', config: { currency: 'USD' } });
+    const prepared = await handlers.prepare(JSON.parse(JSON.stringify(locked)));
+    expect(prepared.queries.customerSummaries).toMatch(/^UNLOAD \(/);
+    expect(prepared.queries.customerSummaries).toContain(`/runs/${locked.runId}/customer-summaries/'`);
+    expect(prepared.summaryPartKeys).toEqual([]);
+    // The Athena task's part: the same statement, unloaded to the prefix prepare named.
+    const warehouse = await deps.warehouse();
+    await warehouse.unload(
+      customerSummariesStatement({
+        asOf: prepared.asOf,
+        timeUnit: prepared.config.timeUnit,
+        currency: 'USD',
+      }),
+      { bucket: stack.config.bucket, prefix: prepared.summaryPrefix },
+    );
+    const fitted = await handlers.fitModels(JSON.parse(JSON.stringify(prepared)));
+    // The state stays small and survives JSON: what Step Functions passes between states.
+    expect(fitted.summaryPartKeys.length).toBeGreaterThan(0);
+    const state = JSON.stringify(fitted);
+    expect(state.length).toBeLessThan(256 * 1024);
+    expect(JSON.parse(state)).toEqual(fitted);
+    // The ItemReader's S3 listing entry passes the part as `Key`.
+    for (const Key of fitted.summaryPartKeys) await handlers.scorePart({ run: JSON.parse(state), Key });
+    const { record } = await handlers.finalize(JSON.parse(state));
+    expect(record.status).toBe('published');
+    expect(await handlers.releaseLock({ runId: locked.runId })).toEqual({
+      runId: locked.runId,
+      released: true,
+      recordedFailure: false,
+    });
+  });
+
+  it('record a failed run with the Catch output’s message and release its lock', async () => {
+    const locked = await handlers.acquireLock({ asOf: '1990-01-01', config: { currency: 'USD' } });
+    let caught: Error | undefined;
+    await handlers.prepare(locked).catch((error: Error) => {
+      caught = error;
+    });
+    expect(caught?.message).toMatch(
+      /Nothing to score as of 1990-01-01 in USD: the warehouse holds 6919 transaction rows \(0 in other currencies, 6919 dated after 1990-01-01\)/,
+    );
+    const released = await handlers.releaseLock({
+      runId: locked.runId,
+      startedAt: locked.startedAt,
+      error: { Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: caught!.message }) },
+    });
+    expect(released).toEqual({ runId: locked.runId, released: true, recordedFailure: true });
+    const record = await deps.runStore.getRunRecord(locked.runId);
+    expect(record).toMatchObject({ status: 'failed', asOf: '', segments: [] });
+    expect(record?.message).toMatch(/^Error: Nothing to score as of 1990-01-01/);
+    // The lock is free again.
+    const next = await handlers.acquireLock({});
+    await handlers.releaseLock({ runId: next.runId });
+  });
+});

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
+import {
+  createRunStore,
+  PointerMovedError,
+  RecalcLockedError,
+} from '../../../shared/adapters/dynamo/run-store.ts';
+import { type CustomerScore, hashCustomerId } from '../../../shared/domain/score.ts';
+
+const score = (customerId: string, runId: string): CustomerScore => ({
+  customerId,
+  runId,
+  computedAt: '2026-01-05T06:00:00.000Z',
+  asOf: '2026-01-04',
+  currency: 'EUR',
+  clv: 12.5,
+  expectedPurchases90d: 0.4,
+  pAlive: 0.8,
+  expectedOrderValue: 30,
+  expectedNextPurchaseDate: '2026-03-01',
+  churnRisk: 'low',
+  historicRevenue: 90,
+  historicOrders: 3,
+  frequency: 2,
+  recency: 10,
+  T: 20,
+  rfm: { r: 4, f: 3, m: 3 },
+  segment: 'Potential Loyalists',
+  valueTier: 'rest',
+});
+
+describe('run store on DynamoDB (dynalite)', () => {
+  let stack: LocalStack;
+  let store: ReturnType<typeof createRunStore>;
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('lets one run hold the lock, refuses others until it is released or its lease ends', async () => {
+    const t0 = new Date('2026-01-05T06:00:00Z');
+    await store.acquireLock('run-a', t0, 10);
+    await store.acquireLock('run-a', t0, 10); // a retried acquire by the holder succeeds
+    const refused = store.acquireLock('run-b', new Date(t0.getTime() + 60_000), 10);
+    await expect(refused).rejects.toBeInstanceOf(RecalcLockedError);
+    await expect(refused).rejects.toThrow(
+      /run run-a holds the lock since 2026-01-05T06:00:00.000Z.*run-b was refused.*frees itself at 2026-01-05T06:10:00.000Z/,
+    );
+    expect(await store.releaseLock('run-b')).toBe(false); // not the holder: nothing released
+    await expect(store.acquireLock('run-b', new Date(t0.getTime() + 120_000), 10)).rejects.toThrow(
+      RecalcLockedError,
+    );
+    // After the lease: taken over.
+    await store.acquireLock('run-b', new Date(t0.getTime() + 11 * 60_000), 10);
+    expect(await store.releaseLock('run-b')).toBe(true);
+    await store.acquireLock('run-c', t0, 10);
+    expect(await store.releaseLock('run-c')).toBe(true);
+  });
+
+  it('flips the pointer only from the run it expects, and accepts a repeated flip of the same run', async () => {
+    expect(await store.getCurrentRunId()).toBeNull();
+    await store.flipCurrentRun('r1', null, new Date());
+    await expect(store.flipCurrentRun('r2', null, new Date())).rejects.toBeInstanceOf(PointerMovedError);
+    await store.flipCurrentRun('r2', 'r1', new Date());
+    await store.flipCurrentRun('r2', 'r1', new Date());
+    await expect(store.flipCurrentRun('r3', 'r1', new Date())).rejects.toThrow(/no longer r1/);
+    expect(await store.getCurrentRunId()).toBe('r2');
+  });
+
+  it('erases a customer: every run’s score deleted, hashed id suppressed, others untouched', async () => {
+    await store.writeScores([score('alice', 'r1'), score('bob', 'r1'), score('alice', 'r2')], 2_000_000_000);
+    expect(await store.getScore('alice', 'r2')).toEqual(score('alice', 'r2'));
+    const previous = await store.getPreviousScores(['alice', 'bob', 'carol'], 'r1');
+    expect([...previous.keys()].sort()).toEqual(['alice', 'bob']);
+    expect(previous.get('bob')).toEqual({ segment: 'Potential Loyalists', churnRisk: 'low' });
+
+    const erased = await store.eraseCustomer('alice', new Date());
+    expect(erased).toEqual({ customerIdHash: hashCustomerId('alice'), deletedScores: 2 });
+    expect(await store.getScore('alice', 'r1')).toBeNull();
+    expect(await store.getScore('alice', 'r2')).toBeNull();
+    expect(await store.getScore('bob', 'r1')).not.toBeNull();
+    expect(await store.isSuppressed('alice')).toBe(true);
+    expect(await store.isSuppressed('bob')).toBe(false);
+    expect(await store.listSuppressedHashes()).toEqual([hashCustomerId('alice')]);
+    // Idempotent.
+    expect((await store.eraseCustomer('alice', new Date())).deletedScores).toBe(0);
+    await expect(store.eraseCustomer('  ', new Date())).rejects.toThrow(/must not be empty/);
+  });
+});

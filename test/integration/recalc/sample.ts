@@ -1,0 +1,54 @@
+/** Test helpers: the CDNOW-derived sample export, ingested through the real ingest pipeline. */
+import { readFileSync } from 'node:fs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'vitest';
+import type { LocalStack } from '../../../infra/local/stack.ts';
+import { segmentPartition } from '../../../shared/adapters/dynamo/keys.ts';
+import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import type { TransactionRecord } from '../../../shared/domain/rfm-summary.ts';
+
+export const SAMPLE_FILE = new URL('../../../data/sample/orders.csv', import.meta.url);
+
+export async function ingestSample(stack: LocalStack, key = 'incoming/cdnow/orders.csv'): Promise<void> {
+  const put = await stack.clients.s3.send(
+    new PutObjectCommand({ Bucket: stack.config.bucket, Key: key, Body: readFileSync(SAMPLE_FILE) }),
+  );
+  const report = await ingestObject(
+    { config: stack.config, clients: stack.clients },
+    { bucket: stack.config.bucket, key, ...(put.ETag ? { eTag: put.ETag } : {}) },
+  );
+  expect(report.status, report.message).toBe('succeeded');
+  expect(report.accepted).toBe(6919);
+}
+
+/** The sample's rows as the engine's transaction records (UTC date of the order timestamp). */
+export function sampleTransactions(): TransactionRecord[] {
+  const [, ...lines] = readFileSync(SAMPLE_FILE, 'utf8').trim().split('\n');
+  return lines.map((line) => {
+    const [, customerId, orderDate, amount] = line.split(',');
+    return { customerId: customerId!, date: orderDate!.slice(0, 10), amount: Number(amount) };
+  });
+}
+
+/** Every score item of a run, read segment by segment through GSI1 (the API's read path). */
+export async function scoresOfRun(stack: LocalStack, runId: string, segments: readonly string[]) {
+  const items: Record<string, unknown>[] = [];
+  for (const segment of segments) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await stack.clients.dynamo.send(
+        new QueryCommand({
+          TableName: stack.config.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': segmentPartition(runId, segment) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return items;
+}
