@@ -33,6 +33,17 @@ export const ingestReportSchema = z.object({
     .optional()
     .describe('Set when the same content was already ingested: nothing is counted twice'),
   message: z.string().optional().describe('Why the file failed or was quarantined, for people'),
+  detected: z
+    .object({
+      format: z.enum(['csv', 'jsonl']),
+      encoding: z.string(),
+      delimiter: z.string().optional(),
+      decimal: z.enum(['.', ',']),
+      gzipped: z.boolean(),
+      columns: z.record(z.string(), z.string()).describe('Canonical field → header in the export'),
+    })
+    .optional()
+    .describe('How the file was read, so a wrong guess is visible without opening the file'),
   startedAt: z.string().describe('ISO 8601 UTC'),
   finishedAt: z.string().nullable(),
   timings: z.record(z.string(), z.number()).optional().describe('Milliseconds per phase'),

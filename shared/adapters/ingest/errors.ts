@@ -1,0 +1,68 @@
+import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
+
+/**
+ * A problem with the uploaded file or its source configuration that a retry cannot fix (a bad
+ * config, a corrupt gzip stream, an object that no longer exists). The ingest is recorded as
+ * `failed` with this message and the event is not retried.
+ */
+export class IngestInputError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IngestInputError';
+    this.code = code;
+  }
+}
+
+/** File-level problems: recorded as a `failed` report, never retried. */
+export function isFileLevelError(error: unknown): error is IngestInputError | IngestFileError {
+  return error instanceof IngestInputError || error instanceof IngestFileError;
+}
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+  'InternalError',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'TransactionInProgressException',
+]);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * Errors worth retrying: throttling, 5xx and network failures of S3/DynamoDB. Only these make an SQS
+ * record a batch item failure; anything else would fail the same way again.
+ */
+export function isTransientError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    cause?: unknown;
+  };
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (e.code && TRANSIENT_CODES.has(e.code)) return true;
+  return e.cause !== undefined && e.cause !== error && isTransientError(e.cause);
+}

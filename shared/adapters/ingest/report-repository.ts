@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type IngestReport, ingestReportSchema } from '../../domain/ingest-report.ts';
+import { contentKey, ingestKey, ingestListKey } from '../dynamo/keys.ts';
+
+/** Attributes stored beside a report that are not part of the report itself. */
+interface LeaseAttributes {
+  /** Who holds the lease: only that worker may write the outcome. */
+  leaseToken?: string;
+  /** Epoch milliseconds after which another delivery of the same event may take the ingest over. */
+  leaseExpiresAt?: number;
+}
+
+export type ClaimResult =
+  | { claimed: true; leaseToken: string }
+  | { claimed: false; existing: IngestReport; leaseExpiresAt: number | null };
+
+export type ContentClaimResult = { duplicateOf: null } | { duplicateOf: string };
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+/**
+ * Ingest reports in the single table, with the idempotency S3's at-least-once delivery needs:
+ *
+ * - {@link claim} writes the `in_progress` report only if no report exists or the previous holder's
+ *   lease has expired (a crashed worker), so one delivery of an event does the work and concurrent
+ *   duplicates see the existing report instead.
+ * - {@link save} writes an outcome only while the caller still holds the lease.
+ * - {@link claimContent} marks the first ingest of given bytes per source, so a re-upload under any
+ *   key is recorded as a duplicate and nothing is counted twice.
+ */
+export class IngestReportRepository {
+  readonly #dynamo: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(dynamo: DynamoDBDocumentClient, table: string) {
+    this.#dynamo = dynamo;
+    this.#table = table;
+  }
+
+  async get(ingestId: string): Promise<IngestReport | null> {
+    const item = await this.#getItem(ingestId);
+    return item ? item.report : null;
+  }
+
+  async claim(report: IngestReport, now: Date, leaseMs: number): Promise<ClaimResult> {
+    const leaseToken = randomUUID();
+    try {
+      await this.#dynamo.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: this.#item(report, { leaseToken, leaseExpiresAt: now.getTime() + leaseMs }),
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (#status = :inProgress AND leaseExpiresAt < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now.getTime() },
+        }),
+      );
+      return { claimed: true, leaseToken };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const existing = await this.#getItem(report.ingestId, true);
+    if (!existing) {
+      // Deleted between the write and the read: extremely unlikely; let the caller retry the event.
+      throw Object.assign(new Error(`Ingest ${report.ingestId} changed while being claimed`), {
+        $retryable: { throttling: false },
+      });
+    }
+    return { claimed: false, existing: existing.report, leaseExpiresAt: existing.leaseExpiresAt ?? null };
+  }
+
+  /** Writes the report; `final` reports drop the lease. Fails when another worker took the lease over. */
+  async save(report: IngestReport, leaseToken: string, options: { final: boolean; leaseExpiresAt?: number }) {
+    const lease: LeaseAttributes = options.final
+      ? {}
+      : {
+          leaseToken,
+          ...(options.leaseExpiresAt !== undefined ? { leaseExpiresAt: options.leaseExpiresAt } : {}),
+        };
+    try {
+      await this.#dynamo.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: this.#item(report, lease),
+          ConditionExpression: 'leaseToken = :token',
+          ExpressionAttributeValues: { ':token': leaseToken },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new LeaseLostError(report.ingestId);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Gives the lease up after a transient failure so the retried event can start at once instead of
+   * waiting for the lease to expire. Best effort: an expired lease has the same effect.
+   */
+  async release(report: IngestReport, leaseToken: string) {
+    try {
+      await this.save(report, leaseToken, { final: false, leaseExpiresAt: 0 });
+    } catch {
+      // The lease expires on its own.
+    }
+  }
+
+  /**
+   * Marks `sha256` as ingested by `ingestId` for the source. Returns the earlier ingest when the same
+   * content was already ingested successfully or is being ingested right now; a marker left by an
+   * ingest that failed, was quarantined or crashed is taken over.
+   */
+  async claimContent(
+    source: string,
+    sha256: string,
+    ingestId: string,
+    now: Date,
+  ): Promise<ContentClaimResult> {
+    const key = contentKey(source, sha256);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.#dynamo.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: { ...key, ingestId, source, sha256, createdAt: now.toISOString() },
+            ConditionExpression: 'attribute_not_exists(pk) OR ingestId = :self',
+            ExpressionAttributeValues: { ':self': ingestId },
+          }),
+        );
+        return { duplicateOf: null };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const marker = await this.#dynamo.send(
+        new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+      );
+      const holder = marker.Item?.ingestId as string | undefined;
+      if (!holder) continue;
+      const earlier = await this.#getItem(holder, true);
+      const alive =
+        earlier?.report.status === 'succeeded' ||
+        (earlier?.report.status === 'in_progress' && (earlier.leaseExpiresAt ?? 0) >= now.getTime());
+      if (alive) return { duplicateOf: holder };
+      try {
+        await this.#dynamo.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: { ...key, ingestId, source, sha256, createdAt: now.toISOString() },
+            ConditionExpression: 'ingestId = :holder',
+            ExpressionAttributeValues: { ':holder': holder },
+          }),
+        );
+        return { duplicateOf: null };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw Object.assign(new Error(`Content marker of ${source}/${sha256} keeps changing`), {
+      $retryable: { throttling: false },
+    });
+  }
+
+  /** Removes the content marker of an ingest that did not succeed, so fixed re-uploads are ingested. */
+  async releaseContent(source: string, sha256: string, ingestId: string) {
+    try {
+      await this.#dynamo.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: contentKey(source, sha256),
+          ConditionExpression: 'ingestId = :self',
+          ExpressionAttributeValues: { ':self': ingestId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  #item(report: IngestReport, lease: LeaseAttributes) {
+    return {
+      ...ingestKey(report.ingestId),
+      ...ingestListKey(report.startedAt, report.ingestId),
+      ...report,
+      ...lease,
+    };
+  }
+
+  async #getItem(ingestId: string, consistent = false) {
+    const result = await this.#dynamo.send(
+      new GetCommand({ TableName: this.#table, Key: ingestKey(ingestId), ConsistentRead: consistent }),
+    );
+    if (!result.Item) return null;
+    const item = result.Item as LeaseAttributes;
+    return { report: ingestReportSchema.parse(result.Item), leaseExpiresAt: item.leaseExpiresAt };
+  }
+}
+
+/** Another delivery took the ingest over after this worker's lease expired; its outcome wins. */
+export class LeaseLostError extends Error {
+  constructor(ingestId: string) {
+    super(`Lease on ingest ${ingestId} was lost to another worker`);
+    this.name = 'LeaseLostError';
+  }
+}

@@ -1,0 +1,27 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  parseSourceConfigText,
+  type SourceConfig,
+  sourceConfigSchema,
+} from '../../domain/ingest/source-config.ts';
+
+/** Where a source's mapping config lives in the bucket. */
+export const sourceConfigKey = (source: string) => `config/sources/${source}.json`;
+
+/**
+ * Reads `config/sources/<source>.json`; a missing file means automatic column mapping (`{}`). A bad
+ * file throws an `IngestFileError` (`config_invalid`) whose message names the file and the field.
+ */
+export async function loadSourceConfig(s3: S3Client, bucket: string, source: string): Promise<SourceConfig> {
+  const key = sourceConfigKey(source);
+  let text: string;
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = (await object.Body?.transformToString('utf-8')) ?? '';
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'NoSuchKey' || name === 'NotFound') return sourceConfigSchema.parse({});
+    throw error;
+  }
+  return parseSourceConfigText(text, key);
+}

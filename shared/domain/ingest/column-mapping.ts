@@ -1,0 +1,178 @@
+import { IngestFileError } from './ingest-file-error.ts';
+import { CANONICAL_COLUMNS, type CanonicalColumn } from './source-config.ts';
+
+/**
+ * Header names recognised without configuration, per canonical field, best match first. Headers are
+ * compared after `normalizeHeader`: case, accents, spaces, `_`, `-`, `.`, `#`, `/` and brackets are
+ * ignored, so `Customer ID`, `customer_id` and `CUSTOMER-ID` all read as `customerid`.
+ * Identity only through ids: e-mail addresses and names are deliberately not customer ids.
+ */
+export const HEADER_ALIASES: Readonly<Record<CanonicalColumn, readonly string[]>> = {
+  customer_id: [
+    'customerid',
+    'customer',
+    'customerno',
+    'customernumber',
+    'customernr',
+    'customercode',
+    'custid',
+    'clientid',
+    'client',
+    'clientnumber',
+    'klantid',
+    'klantnummer',
+    'klantnr',
+    'klant',
+    'klantcode',
+    'debiteurnummer',
+    'kundennummer',
+    'kundenid',
+    'kunde',
+    'accountid',
+    'buyerid',
+    'userid',
+    'memberid',
+    'contactid',
+  ],
+  order_id: [
+    'orderid',
+    'order',
+    'ordernumber',
+    'orderno',
+    'ordernr',
+    'ordernummer',
+    'orderreference',
+    'bestelnummer',
+    'bestellingid',
+    'bestellnummer',
+    'invoiceid',
+    'invoicenumber',
+    'invoiceno',
+    'invoice',
+    'factuurnummer',
+    'transactionid',
+    'receiptid',
+    'receiptnumber',
+  ],
+  order_ts: [
+    'orderts',
+    'orderdate',
+    'ordertimestamp',
+    'orderdatetime',
+    'orderedat',
+    'date',
+    'datetime',
+    'timestamp',
+    'createdat',
+    'purchasedate',
+    'purchasedat',
+    'transactiondate',
+    'invoicedate',
+    'besteldatum',
+    'orderdatum',
+    'datum',
+    'factuurdatum',
+    'transactiedatum',
+    'bestelldatum',
+  ],
+  amount: [
+    'amount',
+    'total',
+    'totalamount',
+    'ordertotal',
+    'orderamount',
+    'ordervalue',
+    'revenue',
+    'sales',
+    'value',
+    'linetotal',
+    'spend',
+    'bedrag',
+    'totaalbedrag',
+    'totaal',
+    'omzet',
+    'betrag',
+    'umsatz',
+    'gesamtbetrag',
+  ],
+  currency: ['currency', 'currencycode', 'curr', 'valuta', 'munteenheid', 'valutacode', 'wahrung'],
+  channel: ['channel', 'saleschannel', 'orderchannel', 'kanaal', 'verkoopkanaal', 'kanal'],
+  quantity: ['quantity', 'qty', 'units', 'aantal', 'menge', 'anzahl'],
+};
+
+const REQUIRED: readonly CanonicalColumn[] = ['customer_id', 'order_ts', 'amount'];
+
+export function normalizeHeader(header: string): string {
+  return header
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[\s_\-.#/()[\]]+/g, '');
+}
+
+export interface ColumnMapping {
+  /** Index of each canonical field in the header row, -1 when absent. */
+  index: Record<CanonicalColumn, number>;
+  /** Canonical field → header as written in the file (only mapped fields). */
+  columns: Record<string, string>;
+}
+
+/**
+ * Maps a header row to canonical fields: configured names first (exact, then normalized), then the
+ * aliases. Throws `columns_missing` naming the fields, the headers found and what would be accepted.
+ */
+export function mapColumns(
+  headers: readonly string[],
+  configured: Partial<Record<CanonicalColumn, string | undefined>> | undefined,
+  fileName: string,
+): ColumnMapping {
+  const normalized = headers.map(normalizeHeader);
+  const index = Object.fromEntries(CANONICAL_COLUMNS.map((c) => [c, -1])) as Record<CanonicalColumn, number>;
+  const columns: Record<string, string> = {};
+  const problems: string[] = [];
+  const taken = new Set<number>();
+
+  for (const canonical of CANONICAL_COLUMNS) {
+    const wanted = configured?.[canonical];
+    if (wanted === undefined) continue;
+    let at = headers.indexOf(wanted);
+    if (at < 0) at = normalized.indexOf(normalizeHeader(wanted));
+    if (at < 0) {
+      problems.push(`configured column ${canonical} = '${wanted}' is not a header of the file`);
+      continue;
+    }
+    index[canonical] = at;
+    taken.add(at);
+  }
+  for (const canonical of CANONICAL_COLUMNS) {
+    if (index[canonical] >= 0 || configured?.[canonical] !== undefined) continue;
+    for (const alias of HEADER_ALIASES[canonical]) {
+      const at = normalized.findIndex((name, i) => name === alias && !taken.has(i));
+      if (at >= 0) {
+        index[canonical] = at;
+        taken.add(at);
+        break;
+      }
+    }
+  }
+  for (const canonical of REQUIRED) {
+    if (index[canonical] < 0 && configured?.[canonical] === undefined) {
+      problems.push(
+        `no column for ${canonical} (accepted headers: ${HEADER_ALIASES[canonical].slice(0, 8).join(', ')}, …; ` +
+          `or set columns.${canonical} in the source config)`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    const found = headers.map((h) => `'${h}'`).join(', ');
+    throw new IngestFileError(
+      'columns_missing',
+      `${fileName}: ${problems.join('; ')}. Headers found: ${found}`,
+    );
+  }
+  for (const canonical of CANONICAL_COLUMNS) {
+    const at = index[canonical];
+    if (at >= 0) columns[canonical] = headers[at]!;
+  }
+  return { index, columns };
+}

@@ -1,0 +1,360 @@
+import { MAX_RAW_CHARS_IN_REJECT } from './limits.ts';
+
+/** Receives what the readers find; line numbers are 1-based physical lines of a row's first line. */
+export interface RowHandler<Row> {
+  row(row: Row, line: number): void;
+  malformed(line: number, raw: string, reason: 'row_malformed' | 'row_too_large', message: string): void;
+}
+
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+const INCOMPLETE = null;
+
+type QuotedRowResult =
+  | { fields: string[]; next: number }
+  | { error: string; errorAt: number }
+  | typeof INCOMPLETE;
+
+export const clip = (text: string) =>
+  text.length > MAX_RAW_CHARS_IN_REJECT ? `${text.slice(0, MAX_RAW_CHARS_IN_REJECT)}…` : text;
+
+const countLineFeeds = (text: string, from: number, to: number) => {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+};
+
+/**
+ * Streaming CSV tokenizer (RFC 4180 plus what spreadsheets write): fields may be quoted, a quoted field
+ * may contain the delimiter, `""` and line breaks; rows end in LF or CRLF. A quote only starts a quoted
+ * field at the start of a field (`5" screen` is literal text). Lines without a quote take a fast path
+ * (`indexOf` + `split`); only rows containing a quote are scanned character by character.
+ *
+ * Memory stays bounded: at most one row plus the latest chunk is held. A row longer than `maxRowChars`
+ * is rejected as `row_too_large` and reading resumes at the next physical line; an unterminated quote at
+ * the end of the file rejects the row's first line and reading resumes after it, so one stray quote
+ * costs one row, not the rest of the file.
+ */
+export class CsvReader {
+  readonly #delimiter: string;
+  readonly #delimiterCode: number;
+  readonly #handler: RowHandler<string[]>;
+  readonly #maxRowChars: number;
+  #buf = '';
+  #pos = 0;
+  #line = 1;
+  /** Position of the next quote at or after #pos; -1 unknown; Infinity none in the buffer. */
+  #quoteAt = -1;
+  /** Discarding the rest of an oversized physical line. */
+  #skipping = false;
+  /** Chunks not yet joined to #buf, and the characters from #pos to the end of them. */
+  #pieces: string[] = [];
+  #pendingChars = 0;
+  /**
+   * What an incomplete row waits for before it is scanned again: a line feed (a row cannot end
+   * without one), or — inside quotes, where a line feed may be part of a field — twice the text it had
+   * at the last attempt. Without this, small chunks under a long row would rescan it on every chunk.
+   */
+  #waitFor: 'nothing' | 'line-feed' | 'growth' = 'nothing';
+  #retryAtChars = 0;
+
+  constructor(delimiter: string, handler: RowHandler<string[]>, maxRowChars: number) {
+    this.#delimiter = delimiter;
+    this.#delimiterCode = delimiter.charCodeAt(0);
+    this.#handler = handler;
+    this.#maxRowChars = maxRowChars;
+  }
+
+  /** Next physical line number to be read. */
+  get line(): number {
+    return this.#line;
+  }
+
+  push(text: string): void {
+    if (text.length === 0) return;
+    this.#pieces.push(text);
+    this.#pendingChars += text.length;
+    if (this.#pendingChars <= this.#maxRowChars) {
+      if (this.#waitFor === 'line-feed' && !text.includes('\n')) return;
+      if (this.#waitFor === 'growth' && this.#pendingChars < this.#retryAtChars) return;
+    }
+    this.#joinPieces();
+    this.#drain(false);
+  }
+
+  finish(): void {
+    this.#joinPieces();
+    this.#drain(true);
+    this.#buf = '';
+    this.#pos = 0;
+    this.#pendingChars = 0;
+  }
+
+  #joinPieces(): void {
+    const tail = this.#pieces.length === 1 ? this.#pieces[0]! : this.#pieces.join('');
+    this.#pieces = [];
+    this.#buf = this.#pos < this.#buf.length ? this.#buf.slice(this.#pos) + tail : tail;
+    this.#pos = 0;
+    this.#quoteAt = -1;
+  }
+
+  #drain(final: boolean): void {
+    const buf = this.#buf;
+    const len = buf.length;
+    let pos = this.#pos;
+    this.#waitFor = 'nothing';
+    while (pos < len) {
+      if (this.#skipping) {
+        const lf = buf.indexOf('\n', pos);
+        if (lf < 0) {
+          pos = len;
+          break;
+        }
+        this.#skipping = false;
+        this.#line++;
+        pos = lf + 1;
+        continue;
+      }
+      const lf = buf.indexOf('\n', pos);
+      if (this.#quoteAt < pos) {
+        this.#quoteAt = buf.indexOf('"', pos);
+        if (this.#quoteAt < 0) this.#quoteAt = Number.POSITIVE_INFINITY;
+      }
+      const hasQuote = lf >= 0 ? this.#quoteAt < lf : this.#quoteAt !== Number.POSITIVE_INFINITY;
+      if (!hasQuote) {
+        if (lf < 0 && !final) {
+          if (len - pos > this.#maxRowChars) {
+            this.#tooLarge(buf.slice(pos, pos + MAX_RAW_CHARS_IN_REJECT));
+            this.#skipping = true;
+            pos = len;
+          } else this.#waitFor = 'line-feed';
+          break;
+        }
+        const lineEnd = lf < 0 ? len : lf;
+        const end = lineEnd > pos && buf.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+        if (end - pos > this.#maxRowChars) this.#tooLarge(buf.slice(pos, pos + MAX_RAW_CHARS_IN_REJECT));
+        else this.#handler.row(buf.slice(pos, end).split(this.#delimiter), this.#line);
+        this.#line++;
+        pos = lineEnd + 1;
+        continue;
+      }
+      let result = this.#readQuotedRow(buf, pos, final);
+      // A bad row is rejected up to its line's end, so that end must be in the buffer first.
+      if (result !== INCOMPLETE && 'error' in result && !final && buf.indexOf('\n', result.errorAt) < 0) {
+        result = INCOMPLETE;
+      }
+      if (result === INCOMPLETE) {
+        if (len - pos <= this.#maxRowChars) {
+          this.#waitFor = 'growth';
+          this.#retryAtChars = 2 * (len - pos);
+          break;
+        }
+        this.#tooLarge(buf.slice(pos, pos + MAX_RAW_CHARS_IN_REJECT));
+        pos = this.#resyncAfterFirstLine(buf, pos);
+        continue;
+      }
+      if ('error' in result) {
+        // Reject up to the end of the physical line where the problem is, then carry on.
+        const lfAfter = buf.indexOf('\n', result.errorAt);
+        const next = lfAfter < 0 ? len : lfAfter + 1;
+        this.#handler.malformed(
+          this.#line,
+          clip(buf.slice(pos, next).replace(/\r?\n$/, '')),
+          'row_malformed',
+          result.error,
+        );
+        this.#line += countLineFeeds(buf, pos, next);
+        pos = next;
+        continue;
+      }
+      if (result.next - pos > this.#maxRowChars)
+        this.#tooLarge(buf.slice(pos, pos + MAX_RAW_CHARS_IN_REJECT));
+      else this.#handler.row(result.fields, this.#line);
+      this.#line += countLineFeeds(buf, pos, result.next);
+      pos = result.next;
+    }
+    this.#pos = pos;
+    this.#pendingChars = len - pos;
+  }
+
+  #tooLarge(raw: string): void {
+    this.#handler.malformed(
+      this.#line,
+      clip(raw),
+      'row_too_large',
+      `the row starting at line ${this.#line} is longer than ${Math.round(this.#maxRowChars / 1024)} KiB ` +
+        '(an unterminated quote makes the rest of the file one field)',
+    );
+  }
+
+  /** After an unreadable row: continue at the line after the row's first line. */
+  #resyncAfterFirstLine(buf: string, pos: number): number {
+    const lf = buf.indexOf('\n', pos);
+    if (lf < 0) {
+      this.#skipping = true;
+      return buf.length;
+    }
+    this.#line++;
+    return lf + 1;
+  }
+
+  /** Reads one row that contains a quote, starting at `pos`. */
+  #readQuotedRow(buf: string, pos: number, final: boolean): QuotedRowResult {
+    const len = buf.length;
+    const fields: string[] = [];
+    let i = pos;
+    for (;;) {
+      if (i < len && buf.charCodeAt(i) === QUOTE) {
+        let value = '';
+        let from = i + 1;
+        for (;;) {
+          const q = buf.indexOf('"', from);
+          if (q < 0) {
+            if (!final) return INCOMPLETE;
+            return this.#unterminated(buf, pos, i);
+          }
+          if (q + 1 >= len && !final) return INCOMPLETE; // cannot tell `"` from `""` yet
+          if (buf.charCodeAt(q + 1) === QUOTE) {
+            value += buf.slice(from, q + 1);
+            from = q + 2;
+            continue;
+          }
+          value += buf.slice(from, q);
+          i = q + 1;
+          break;
+        }
+        fields.push(value);
+      } else {
+        let j = i;
+        const delimiter = this.#delimiterCode;
+        while (j < len) {
+          const c = buf.charCodeAt(j);
+          if (c === delimiter || c === LF) break;
+          j++;
+        }
+        if (j >= len && !final) return INCOMPLETE;
+        const end = j < len && buf.charCodeAt(j) === LF && j > i && buf.charCodeAt(j - 1) === CR ? j - 1 : j;
+        fields.push(buf.slice(i, end));
+        i = j;
+      }
+      if (i >= len) return final ? { fields, next: len } : INCOMPLETE;
+      const c = buf.charCodeAt(i);
+      if (c === this.#delimiterCode) {
+        i++;
+        if (i >= len && final) {
+          fields.push('');
+          return { fields, next: len };
+        }
+        continue;
+      }
+      if (c === LF) return { fields, next: i + 1 };
+      if (c === CR) {
+        if (i + 1 >= len) return final ? { fields, next: len } : INCOMPLETE;
+        if (buf.charCodeAt(i + 1) === LF) return { fields, next: i + 2 };
+      }
+      return {
+        error: `unexpected text after the closing quote of field ${fields.length} (a quote inside a quoted field must be doubled: "")`,
+        errorAt: i,
+      };
+    }
+  }
+
+  #unterminated(buf: string, rowStart: number, quoteAt: number): QuotedRowResult {
+    const quoteLine = this.#line + countLineFeeds(buf, rowStart, quoteAt);
+    return {
+      error: `unterminated quoted field starting at line ${quoteLine}: the file ends inside quotes`,
+      errorAt: quoteAt,
+    };
+  }
+}
+
+/**
+ * Splits text into lines (LF or CRLF) for JSON Lines, with the same size limit and line numbering as
+ * `CsvReader`.
+ */
+export class LineReader {
+  readonly #handler: RowHandler<string>;
+  readonly #maxRowChars: number;
+  #buf = '';
+  #pos = 0;
+  #line = 1;
+  #skipping = false;
+  /** As in CsvReader: an incomplete line is not rescanned until a chunk brings a line feed. */
+  #pieces: string[] = [];
+  #pendingChars = 0;
+  #waitingForLineFeed = false;
+
+  constructor(handler: RowHandler<string>, maxRowChars: number) {
+    this.#handler = handler;
+    this.#maxRowChars = maxRowChars;
+  }
+
+  get line(): number {
+    return this.#line;
+  }
+
+  push(text: string): void {
+    if (text.length === 0) return;
+    this.#pieces.push(text);
+    this.#pendingChars += text.length;
+    if (this.#waitingForLineFeed && this.#pendingChars <= this.#maxRowChars && !text.includes('\n')) return;
+    this.#joinPieces();
+    this.#drain(false);
+  }
+
+  finish(): void {
+    this.#joinPieces();
+    this.#drain(true);
+    this.#buf = '';
+    this.#pos = 0;
+    this.#pendingChars = 0;
+  }
+
+  #joinPieces(): void {
+    const tail = this.#pieces.length === 1 ? this.#pieces[0]! : this.#pieces.join('');
+    this.#pieces = [];
+    this.#buf = this.#pos < this.#buf.length ? this.#buf.slice(this.#pos) + tail : tail;
+    this.#pos = 0;
+  }
+
+  #drain(final: boolean): void {
+    const buf = this.#buf;
+    const len = buf.length;
+    let pos = this.#pos;
+    this.#waitingForLineFeed = false;
+    while (pos < len) {
+      const lf = buf.indexOf('\n', pos);
+      if (lf < 0 && !final) {
+        if (!this.#skipping && len - pos > this.#maxRowChars) {
+          this.#tooLarge(buf.slice(pos, pos + MAX_RAW_CHARS_IN_REJECT));
+          this.#skipping = true;
+        }
+        if (this.#skipping) pos = len;
+        else this.#waitingForLineFeed = true;
+        break;
+      }
+      const lineEnd = lf < 0 ? len : lf;
+      if (this.#skipping) {
+        this.#skipping = false;
+      } else {
+        const end = lineEnd > pos && buf.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+        if (end - pos > this.#maxRowChars) this.#tooLarge(buf.slice(pos, pos + MAX_RAW_CHARS_IN_REJECT));
+        else this.#handler.row(buf.slice(pos, end), this.#line);
+      }
+      this.#line++;
+      pos = lineEnd + 1;
+    }
+    this.#pos = pos;
+    this.#pendingChars = len - pos;
+  }
+
+  #tooLarge(raw: string): void {
+    this.#handler.malformed(
+      this.#line,
+      clip(raw),
+      'row_too_large',
+      `line ${this.#line} is longer than ${Math.round(this.#maxRowChars / 1024)} KiB`,
+    );
+  }
+}

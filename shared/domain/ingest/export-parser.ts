@@ -1,0 +1,468 @@
+import { type DecimalSeparator, sniffDecimalSeparator } from './amounts.ts';
+import { type ColumnMapping, mapColumns } from './column-mapping.ts';
+import { CsvReader, clip, LineReader, type RowHandler } from './csv-reader.ts';
+import { compileDateFormat } from './date-format.ts';
+import { sniffDelimiter } from './delimiter-sniffing.ts';
+import { IngestFileError } from './ingest-file-error.ts';
+import { MAX_ROW_CHARS, SNIFF_WINDOW_BYTES } from './limits.ts';
+import { createOrderTimestampParser, sniffDateFormat } from './order-timestamps.ts';
+import { RowCleaner } from './row-cleaner.ts';
+import { hashValues } from './row-hash.ts';
+import type { SourceConfig } from './source-config.ts';
+import { detectByteOrderMark, detectUtf16, StreamingTextDecoder } from './text-decoding.ts';
+
+export { IngestFileError } from './ingest-file-error.ts';
+export type { SourceConfig } from './source-config.ts';
+
+export type RejectReasonCode =
+  | 'customer_id_missing'
+  | 'order_ts_missing'
+  | 'order_ts_invalid'
+  | 'amount_missing'
+  | 'amount_invalid'
+  | 'currency_invalid'
+  | 'quantity_invalid'
+  /** wrong field count, bad JSON, unterminated quote */
+  | 'row_malformed'
+  /** a field/row over the size limit */
+  | 'row_too_large'
+  | (string & {});
+
+/** An accepted row, before cross-row checks (line items, exact duplicates). */
+export interface ParsedRow {
+  /** 1-based physical line of the row's first line (the header is line 1). */
+  line: number;
+  customerId: string;
+  /** From the export, or a stable hash of the row's values. */
+  orderId: string;
+  orderIdGenerated: boolean;
+  /** Epoch microseconds, UTC. */
+  orderTsMicros: bigint;
+  /** Cents; null = empty amount (allowed only as a later line item of an order with an amount). */
+  amountCents: bigint | null;
+  currency: string;
+  channel: string | null;
+  quantity: number | null;
+  /** Hash of the raw values (exact-duplicate detection). */
+  rowHash: string;
+}
+
+export interface RejectedRow {
+  line: number;
+  raw: Record<string, string> | string;
+  reason: RejectReasonCode;
+  message: string;
+}
+
+export interface ExportSink {
+  accept(row: ParsedRow): void;
+  reject(row: RejectedRow): void;
+}
+
+export interface ExportParserOptions {
+  /** For format detection (.jsonl/.ndjson/.json vs csv) and messages. */
+  fileName: string;
+  /** Parsed source config (all fields optional). */
+  config: SourceConfig;
+  defaultCurrency: string;
+  sink: ExportSink;
+}
+
+export interface ExportParser {
+  write(chunk: Uint8Array): void;
+  end(): ExportParseSummary;
+}
+
+export interface ExportParseSummary {
+  /** Data rows seen: not the header, not blank lines. Equals accepted + rejected rows given to the sink. */
+  rowsRead: number;
+  format: 'csv' | 'jsonl';
+  delimiter?: string;
+  encoding: string;
+  decimal: '.' | ',';
+  /** Canonical field → header in the file. */
+  columns: Record<string, string>;
+  /** Non-ISO date format in use (configured or sniffed), if any. */
+  dateFormat?: string;
+}
+
+/** Rows of the sniffing window used to decide decimal style and date format. */
+const SAMPLE_ROWS = 5000;
+
+/**
+ * Creates a push parser for one export file. Bytes arrive in `write` (already decompressed); the first
+ * `SNIFF_WINDOW_BYTES` are held to decide encoding, format, delimiter, columns, decimal style and date
+ * format, after which every chunk is parsed as it comes and rows go to the sink synchronously.
+ * `write`/`end` throw `IngestFileError` for problems with the whole file; row problems go to
+ * `sink.reject`.
+ */
+export function createExportParser(options: ExportParserOptions): ExportParser {
+  let window: Uint8Array[] | null = [];
+  let windowBytes = 0;
+  let ended = false;
+  let stream: ParseStream | null = null;
+
+  const start = (final: boolean) => {
+    const bytes = concat(window ?? []);
+    window = null;
+    stream = openStream(bytes, final, options);
+  };
+
+  return {
+    write(chunk) {
+      if (ended) throw new Error('write after end');
+      if (chunk.length === 0) return;
+      if (window) {
+        window.push(chunk);
+        windowBytes += chunk.length;
+        if (windowBytes >= SNIFF_WINDOW_BYTES) start(false);
+        return;
+      }
+      stream!.write(chunk);
+    },
+    end() {
+      if (ended) throw new Error('end called twice');
+      ended = true;
+      if (window) start(true);
+      else stream!.end();
+      return stream!.summary();
+    },
+  };
+}
+
+interface ParseStream {
+  write(chunk: Uint8Array): void;
+  end(): void;
+  summary(): ExportParseSummary;
+}
+
+function openStream(bytes: Uint8Array, final: boolean, options: ExportParserOptions): ParseStream {
+  const { fileName, config } = options;
+  if (bytes.length === 0) throw new IngestFileError('empty_file', `${fileName} is empty`);
+  rejectKnownBinaryFormats(bytes, fileName);
+
+  const encoding = detectByteOrderMark(bytes) ?? config.encoding ?? detectUtf16(bytes);
+  const decoder = new StreamingTextDecoder(encoding);
+  let text = decoder.decode(bytes);
+  if (final) text += decoder.end();
+  if (text.includes('\u0000')) {
+    throw new IngestFileError(
+      'format_unknown',
+      `${fileName} contains binary data (zero bytes): it is not a CSV or JSON Lines text export`,
+    );
+  }
+  if (final && text.trim() === '') throw new IngestFileError('empty_file', `${fileName} has no content`);
+  // Old Mac exports end lines with CR alone; read them as LF.
+  const crOnly = !text.includes('\n') && text.includes('\r');
+  if (crOnly) text = text.replace(/\r/g, '\n');
+
+  const format = detectFormat(fileName, text);
+  const setup = format === 'csv' ? setUpCsv(text, final, options) : setUpJsonLines(text, final, options);
+  const { push, finish, summaryBase } = setup;
+  const decode = (chunk: Uint8Array) => {
+    const decoded = decoder.decode(chunk);
+    return crOnly ? decoded.replace(/\r/g, '\n') : decoded;
+  };
+
+  push(text);
+  if (final) finish();
+  return {
+    write: (chunk) => push(decode(chunk)),
+    end: () => {
+      const rest = decoder.end();
+      push(crOnly ? rest.replace(/\r/g, '\n') : rest);
+      finish();
+    },
+    summary: () => ({ ...summaryBase(), encoding: decoder.encoding }),
+  };
+}
+
+function rejectKnownBinaryFormats(bytes: Uint8Array, fileName: string): void {
+  const starts = (...magic: number[]) => magic.every((b, i) => bytes[i] === b);
+  let what: string | null = null;
+  if (starts(0x1f, 0x8b)) what = 'gzip-compressed, but its name does not end in .gz';
+  else if (starts(0x50, 0x4b, 0x03, 0x04))
+    what = 'a ZIP archive or Excel workbook (.xlsx); export the sheet as CSV';
+  else if (starts(0xd0, 0xcf, 0x11, 0xe0)) what = 'an old Excel workbook (.xls); export the sheet as CSV';
+  else if (starts(0x50, 0x41, 0x52, 0x31)) what = 'a Parquet file, not an export';
+  else if (starts(0x25, 0x50, 0x44, 0x46)) what = 'a PDF document';
+  if (what) throw new IngestFileError('format_unknown', `${fileName} is ${what}`);
+}
+
+function detectFormat(fileName: string, text: string): 'csv' | 'jsonl' {
+  const name = fileName.toLowerCase().replace(/\.gz$/, '');
+  const firstChar = text.trimStart().charAt(0);
+  const jsonByName = /\.(jsonl|ndjson|json)$/.test(name);
+  if (jsonByName || (!/\.(csv|tsv|txt|tab)$/.test(name) && firstChar === '{')) {
+    if (firstChar === '[') {
+      throw new IngestFileError(
+        'format_unknown',
+        `${fileName} is a JSON array; only JSON Lines (one object per line) is supported`,
+      );
+    }
+    if (firstChar !== '{' && firstChar !== '') {
+      throw new IngestFileError(
+        'format_unknown',
+        `${fileName} is named as JSON Lines but does not start with a JSON object ('{')`,
+      );
+    }
+    return 'jsonl';
+  }
+  return 'csv';
+}
+
+interface FormatSetup {
+  push(text: string): void;
+  finish(): void;
+  summaryBase(): Omit<ExportParseSummary, 'encoding'>;
+}
+
+/** Decides decimal style and date format from sample values and builds the row cleaner. */
+function buildCleaner(
+  headers: string[],
+  mapping: ColumnMapping,
+  samples: { amounts: string[]; timestamps: string[] },
+  options: ExportParserOptions,
+  delimiter: string | undefined,
+): { cleaner: RowCleaner; decimal: DecimalSeparator; dateFormat: string | undefined } {
+  const { config, fileName } = options;
+  const decimalChoice = sniffDecimalSeparator(samples.amounts, config.decimal);
+  if (decimalChoice.decimal === null) {
+    throw new IngestFileError(
+      'decimal_ambiguous',
+      `${fileName}: amounts such as ${decimalChoice.example} do not show whether ',' or '.' is the decimal ` +
+        'separator; set "decimal" in the source config',
+    );
+  }
+  let dateFormat = config.dateFormat ? compileDateFormat(config.dateFormat) : null;
+  if (!dateFormat) {
+    const sniffed = sniffDateFormat(samples.timestamps);
+    if ('ambiguous' in sniffed) {
+      throw new IngestFileError(
+        'date_format_ambiguous',
+        `${fileName}: dates such as '${sniffed.ambiguous}' could be day-first or month-first; set "dateFormat" ` +
+          'in the source config (e.g. "dd/MM/yyyy" or "MM/dd/yyyy")',
+      );
+    }
+    dateFormat = sniffed.format;
+  }
+  const cleaner = new RowCleaner({
+    headers,
+    mapping,
+    decimal: decimalChoice.decimal,
+    timestamps: createOrderTimestampParser(dateFormat, config.timezone ?? 'UTC'),
+    currency: config.currency ?? options.defaultCurrency,
+    sink: options.sink,
+    delimiter,
+  });
+  return { cleaner, decimal: decimalChoice.decimal, dateFormat: dateFormat?.pattern };
+}
+
+const SEP_LINE = /^sep=(.)$/i;
+
+function setUpCsv(windowText: string, final: boolean, options: ExportParserOptions): FormatSetup {
+  const { fileName, config } = options;
+  // Excel's "sep=;" first line names the delimiter.
+  const firstLine = windowText.slice(0, Math.max(0, windowText.indexOf('\n'))).replace(/\r$/, '');
+  const sepLine = SEP_LINE.exec(final && !windowText.includes('\n') ? windowText.trim() : firstLine);
+  const delimiter =
+    config.delimiter ??
+    sepLine?.[1] ??
+    sniffDelimiter(sepLine ? windowText.slice(firstLine.length + 1) : windowText);
+
+  // First pass over the window: the header and sample rows (re-read by the real reader afterwards).
+  let headers: string[] | null = null;
+  let headerProblem: string | null = null;
+  const sampleRows: string[][] = [];
+  const sampler = new CsvReader(
+    delimiter,
+    {
+      row(fields, line) {
+        if (headers === null) {
+          if (isBlank(fields) || (sepLine && line === 1)) return;
+          headers = fields.map((h) => h.trim());
+        } else if (sampleRows.length < SAMPLE_ROWS) sampleRows.push(fields);
+      },
+      malformed(line, _raw, _reason, message) {
+        if (headers === null) headerProblem ??= `the header (line ${line}) cannot be read: ${message}`;
+      },
+    },
+    MAX_ROW_CHARS,
+  );
+  pushSample(sampler, windowText, final);
+  if (headerProblem) throw new IngestFileError('format_unknown', `${fileName}: ${headerProblem}`);
+  if (headers === null) {
+    if (final) throw new IngestFileError('empty_file', `${fileName} has no header row`);
+    throw new IngestFileError(
+      'format_unknown',
+      `${fileName}: no complete header row in the first ${SNIFF_WINDOW_BYTES / 1024} KiB; is this a CSV export?`,
+    );
+  }
+  const headerRow: string[] = headers;
+  const mapping = mapColumns(headerRow, config.columns, fileName);
+  const column = (index: number) =>
+    index < 0 ? [] : sampleRows.map((row) => (row[index] ?? '').trim()).filter((v) => v !== '');
+  const { cleaner, decimal, dateFormat } = buildCleaner(
+    headerRow,
+    mapping,
+    { amounts: column(mapping.index.amount), timestamps: column(mapping.index.order_ts) },
+    options,
+    delimiter,
+  );
+
+  let headerSeen = false;
+  const handler: RowHandler<string[]> = {
+    row(fields, line) {
+      if (!headerSeen) {
+        if (isBlank(fields) || (sepLine && line === 1)) return;
+        headerSeen = true;
+        return;
+      }
+      cleaner.clean(fields, line);
+    },
+    malformed(line, raw, reason, message) {
+      cleaner.rejectUnreadable(line, raw, reason, message);
+    },
+  };
+  const reader = new CsvReader(delimiter, handler, MAX_ROW_CHARS);
+  return {
+    push: (text) => reader.push(text),
+    finish: () => reader.finish(),
+    summaryBase: () => ({
+      rowsRead: cleaner.rowsRead,
+      format: 'csv',
+      delimiter,
+      decimal,
+      columns: mapping.columns,
+      ...(dateFormat ? { dateFormat } : {}),
+    }),
+  };
+}
+
+/**
+ * Feeds the sniffing pass at most the window's worth of text: a caller writing one huge chunk must not
+ * make the sample pass read the whole file. A cut row at the end is simply not sampled.
+ */
+function pushSample(
+  sampler: { push(text: string): void; finish(): void },
+  text: string,
+  final: boolean,
+): void {
+  if (text.length > SNIFF_WINDOW_BYTES) {
+    sampler.push(text.slice(0, SNIFF_WINDOW_BYTES));
+    return;
+  }
+  sampler.push(text);
+  if (final) sampler.finish();
+}
+
+function isBlank(fields: readonly string[]): boolean {
+  return fields.every((f) => f.trim() === '');
+}
+
+/** A JSON value as the text a CSV cell would hold. */
+function jsonValueText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return JSON.stringify(value);
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `invalid JSON: ${(error as Error).message}`;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return 'the line is valid JSON but not an object ({...})';
+  }
+  return value as Record<string, unknown>;
+}
+
+function setUpJsonLines(windowText: string, final: boolean, options: ExportParserOptions): FormatSetup {
+  const { fileName, config } = options;
+  // Keys seen in the window, in first-seen order, play the role of a header.
+  const keys = new Map<string, number>();
+  const sampleObjects: Record<string, unknown>[] = [];
+  const sampler = new LineReader(
+    {
+      row(text) {
+        if (sampleObjects.length >= SAMPLE_ROWS || text.trim() === '') return;
+        const parsed = parseJsonObject(text);
+        if (typeof parsed === 'string') return;
+        sampleObjects.push(parsed);
+        for (const key of Object.keys(parsed)) if (!keys.has(key)) keys.set(key, keys.size);
+      },
+      malformed() {},
+    },
+    MAX_ROW_CHARS,
+  );
+  pushSample(sampler, windowText, final);
+  if (sampleObjects.length === 0) {
+    throw new IngestFileError(
+      'format_unknown',
+      `${fileName}: no line in the first ${SNIFF_WINDOW_BYTES / 1024} KiB is a JSON object; is this a JSON Lines export?`,
+    );
+  }
+  const headers = [...keys.keys()];
+  const mapping = mapColumns(headers, config.columns, fileName);
+  const column = (index: number) => {
+    const key = headers[index];
+    if (key === undefined) return [];
+    return sampleObjects.map((o) => jsonValueText(o[key]).trim()).filter((v) => v !== '');
+  };
+  const { cleaner, decimal, dateFormat } = buildCleaner(
+    headers,
+    mapping,
+    { amounts: column(mapping.index.amount), timestamps: column(mapping.index.order_ts) },
+    options,
+    undefined,
+  );
+
+  const handler: RowHandler<string> = {
+    row(text, line) {
+      const trimmed = text.trim();
+      if (trimmed === '') return;
+      const parsed = parseJsonObject(trimmed);
+      if (typeof parsed === 'string') {
+        cleaner.rejectUnreadable(line, clip(trimmed), 'row_malformed', `line ${line}: ${parsed}`);
+        return;
+      }
+      const fields = headers.map((key) => jsonValueText(parsed[key]));
+      const raw: Record<string, string> = {};
+      for (const [key, value] of Object.entries(parsed)) raw[key] = jsonValueText(value);
+      cleaner.clean(fields, line, hashValues([trimmed]), raw);
+    },
+    malformed(line, raw, reason, message) {
+      cleaner.rejectUnreadable(line, raw, reason, message);
+    },
+  };
+  const reader = new LineReader(handler, MAX_ROW_CHARS);
+  return {
+    push: (text) => reader.push(text),
+    finish: () => reader.finish(),
+    summaryBase: () => ({
+      rowsRead: cleaner.rowsRead,
+      format: 'jsonl',
+      decimal,
+      columns: mapping.columns,
+      ...(dateFormat ? { dateFormat } : {}),
+    }),
+  };
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

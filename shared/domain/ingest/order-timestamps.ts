@@ -1,0 +1,103 @@
+import {
+  type CompiledDateFormat,
+  compileDateFormat,
+  DATE_NOT_A_DATE,
+  DATE_OK,
+  type LocalDateTime,
+  localFieldsAsUtcMillis,
+  MAX_YEAR,
+  MIN_YEAR,
+  newLocalDateTime,
+  parseIsoDate,
+} from './date-format.ts';
+import { createLocalToUtc } from './zone.ts';
+
+/** Why a timestamp was not accepted; the message is built by the row cleaner. */
+export type TimestampProblem = 'not_a_date' | 'unrecognised' | 'out_of_range';
+
+export interface OrderTimestampParser {
+  /** Epoch microseconds (UTC) as a safe integer, or the reason the value is not a timestamp. */
+  parse(value: string): number | TimestampProblem;
+  /** Formats accepted, for messages: "ISO 8601, yyyyMMdd or dd-MM-yyyy". */
+  describe(): string;
+  /** The non-ISO format in use, if any. */
+  readonly format: CompiledDateFormat | null;
+}
+
+/**
+ * Parses order timestamps: the built-in ISO/yyyyMMdd forms first, then `format` (configured or
+ * sniffed). Values without an offset are wall-clock times in `timeZone`.
+ */
+export function createOrderTimestampParser(
+  format: CompiledDateFormat | null,
+  timeZone: string,
+): OrderTimestampParser {
+  const toUtc = createLocalToUtc(timeZone);
+  const fields: LocalDateTime = newLocalDateTime();
+  // Exports are usually sorted by date and many rows share one value: remember the last one.
+  let lastText = '';
+  let lastResult: number | TimestampProblem = 'unrecognised';
+  return {
+    format,
+    describe: () =>
+      `ISO 8601 (2025-03-14, 2025-03-14T10:30:00Z), yyyyMMdd${format ? ` or ${format.pattern}` : ''}`,
+    parse(value) {
+      if (value === lastText) return lastResult;
+      lastText = value;
+      lastResult = parseUncached(value);
+      return lastResult;
+    },
+  };
+
+  function parseUncached(value: string): number | TimestampProblem {
+    let status = parseIsoDate(value, fields);
+    if (status !== DATE_OK && format) {
+      const isoStatus = status;
+      status = format.parse(value, fields);
+      // A value shaped like ISO but impossible (2025-02-30) should say "not a valid date".
+      if (status !== DATE_OK && isoStatus === DATE_NOT_A_DATE) status = DATE_NOT_A_DATE;
+    }
+    if (status !== DATE_OK) return status === DATE_NOT_A_DATE ? 'not_a_date' : 'unrecognised';
+    if (fields.year < MIN_YEAR || fields.year > MAX_YEAR) return 'out_of_range';
+    const local = localFieldsAsUtcMillis(fields);
+    const utc = fields.offsetMinutes === null ? toUtc(local) : local - fields.offsetMinutes * 60_000;
+    return utc * 1000 + fields.micros;
+  }
+}
+
+const DAY_FIRST_OR_MONTH_FIRST = /^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?=$|[ T])/;
+
+/**
+ * Picks the format of non-ISO dates from sample values, for files without a configured `dateFormat`.
+ * `13-03-2025` proves day-first and `03/13/2025` month-first; `.` between parts means day-first
+ * (nobody writes MM.dd.yyyy). Returns null format when every sample is ISO, and `ambiguous` when
+ * samples like `03/04/2025` fit both and nothing decides.
+ */
+export function sniffDateFormat(
+  samples: readonly string[],
+): { format: CompiledDateFormat | null } | { ambiguous: string } {
+  const scratch = newLocalDateTime();
+  let dayFirst = false;
+  let monthFirst = false;
+  let separator: string | null = null;
+  let example = '';
+  for (const sample of samples) {
+    if (parseIsoDate(sample, scratch) === DATE_OK) continue;
+    const match = DAY_FIRST_OR_MONTH_FIRST.exec(sample);
+    if (!match) continue;
+    const first = Number(match[1]);
+    const second = Number(match[3]);
+    separator ??= match[2]!;
+    if (match[2] !== separator) continue;
+    example ||= sample;
+    if (first > 12 && second <= 12) dayFirst = true;
+    if (second > 12 && first <= 12) monthFirst = true;
+  }
+  if (separator === null) return { format: null };
+  const dayFirstFormat = `dd${separator}MM${separator}yyyy`;
+  const monthFirstFormat = `MM${separator}dd${separator}yyyy`;
+  if (dayFirst && !monthFirst) return { format: compileDateFormat(dayFirstFormat) };
+  if (monthFirst && !dayFirst) return { format: compileDateFormat(monthFirstFormat) };
+  if (!dayFirst && !monthFirst && separator === '.') return { format: compileDateFormat(dayFirstFormat) };
+  return { ambiguous: example };
+}

@@ -1,0 +1,279 @@
+import { type DecimalSeparator, parseAmountCents } from './amounts.ts';
+import type { ColumnMapping } from './column-mapping.ts';
+import type { ExportSink, RejectReasonCode } from './export-parser.ts';
+import { MAX_FIELD_CHARS } from './limits.ts';
+import type { OrderTimestampParser } from './order-timestamps.ts';
+import { hashOrderValues, hashValues } from './row-hash.ts';
+
+let knownCurrencies: Set<string> | null = null;
+/** ISO 4217 codes known to the runtime's ICU data. */
+export function isCurrencyCode(code: string): boolean {
+  knownCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
+  return knownCurrencies.has(code);
+}
+
+/** Symbols people put in a currency column instead of the code. */
+const CURRENCY_BY_SYMBOL: Record<string, string> = { '€': 'EUR', $: 'USD', '£': 'GBP', '¥': 'JPY' };
+
+/** `trim()` allocates; most values need none, so look at the ends first. */
+const trimmed = (value: string) =>
+  value.length === 0 || (value.charCodeAt(0) > 32 && value.charCodeAt(value.length - 1) > 32)
+    ? value
+    : value.trim();
+
+const quoteValue = (value: string) => `'${value.length > 80 ? `${value.slice(0, 80)}…` : value}'`;
+
+export interface RowCleanerOptions {
+  /** Column names in field order: the CSV header, or the JSON keys seen in the sniffing window. */
+  headers: readonly string[];
+  mapping: ColumnMapping;
+  decimal: DecimalSeparator;
+  timestamps: OrderTimestampParser;
+  currency: string;
+  sink: ExportSink;
+  /** For messages about field counts; undefined for JSON Lines. */
+  delimiter?: string;
+}
+
+const describeDelimiter = (d: string) => (d === '\t' ? 'tab' : `'${d}'`);
+
+/**
+ * Turns one row of raw values into a `ParsedRow` or a reject with a reason a person understands. Checks
+ * run in a fixed order and the first failure is the reason (one reason per row). Cross-row rules (line
+ * items, exact duplicates) are the caller's: this sees one row at a time.
+ */
+export class RowCleaner {
+  rowsRead = 0;
+  readonly #o: RowCleanerOptions;
+  readonly #rawKeys: string[];
+  readonly #customer: number;
+  readonly #order: number;
+  readonly #ts: number;
+  readonly #amount: number;
+  readonly #currency: number;
+  readonly #channel: number;
+  readonly #quantity: number;
+  readonly #columnOf: (index: number) => string;
+  readonly #mappedIndexes: number[];
+  /** Most files have one currency: skip the lookup when the value repeats. */
+  #lastCurrencyText = '\u0000';
+  #lastCurrency = '';
+
+  constructor(options: RowCleanerOptions) {
+    this.#o = options;
+    const { index } = options.mapping;
+    this.#customer = index.customer_id;
+    this.#order = index.order_id;
+    this.#ts = index.order_ts;
+    this.#amount = index.amount;
+    this.#currency = index.currency;
+    this.#channel = index.channel;
+    this.#quantity = index.quantity;
+    this.#mappedIndexes = Object.values(index).filter((i) => i >= 0);
+    // Reject records are keyed by header; make empty or repeated headers unique so no value is lost.
+    const seen = new Map<string, number>();
+    this.#rawKeys = options.headers.map((header, i) => {
+      const base = header.trim() === '' ? `column_${i + 1}` : header;
+      const n = (seen.get(base) ?? 0) + 1;
+      seen.set(base, n);
+      return n === 1 ? base : `${base}_${n}`;
+    });
+    this.#columnOf = (i) => `'${options.headers[i] ?? ''}'`;
+  }
+
+  /** A row the reader could not split into fields. */
+  rejectUnreadable(line: number, raw: string, reason: RejectReasonCode, message: string): void {
+    this.rowsRead++;
+    this.#o.sink.reject({ line, raw, reason, message });
+  }
+
+  /**
+   * Cleans a row given as fields in header order. `rowHash` defaults to a hash of the fields;
+   * `raw` overrides the reject record's raw values (JSON Lines keeps the object's own keys).
+   */
+  clean(fields: string[], line: number, rowHash?: string, raw?: Record<string, string>): void {
+    const headerCount = this.#rawKeys.length;
+    const customerRaw = fields[this.#customer] ?? '';
+    const customerId = customerRaw.trim();
+    if (customerId === '' && isBlankRow(fields)) return; // blank lines and `;;;;` rows are not rows
+    this.rowsRead++;
+
+    if (fields.length !== headerCount && this.#o.delimiter !== undefined) {
+      if (fields.length < headerCount || !isBlankFrom(fields, headerCount)) {
+        const d = this.#o.delimiter;
+        this.#reject(
+          line,
+          fields.join(d),
+          'row_malformed',
+          `line ${line} has ${fields.length} fields but the header has ${headerCount} (delimiter ${describeDelimiter(d)})`,
+        );
+        return;
+      }
+    }
+    // Only mapped fields are limited: a long free-text column elsewhere is allowed within the row limit.
+    for (const i of this.#mappedIndexes) {
+      if ((fields[i]?.length ?? 0) > MAX_FIELD_CHARS) {
+        this.#reject(
+          line,
+          this.#raw(fields, raw, true),
+          'row_too_large',
+          `field ${this.#columnOf(i)} is longer than ${MAX_FIELD_CHARS / 1024} KiB`,
+        );
+        return;
+      }
+    }
+
+    if (customerId === '') {
+      this.#reject(
+        line,
+        this.#raw(fields, raw),
+        'customer_id_missing',
+        `customer_id (column ${this.#columnOf(this.#customer)}) is empty`,
+      );
+      return;
+    }
+
+    const tsText = trimmed(fields[this.#ts] ?? '');
+    if (tsText === '') {
+      this.#reject(
+        line,
+        this.#raw(fields, raw),
+        'order_ts_missing',
+        `order_ts (column ${this.#columnOf(this.#ts)}) is empty`,
+      );
+      return;
+    }
+    const ts = this.#o.timestamps.parse(tsText);
+    if (typeof ts !== 'number') {
+      const format = this.#o.timestamps.format;
+      const message =
+        ts === 'not_a_date'
+          ? `order_ts: ${quoteValue(tsText)} is not a valid date${format ? ` (format ${format.pattern})` : ''}`
+          : ts === 'out_of_range'
+            ? `order_ts: ${quoteValue(tsText)} is outside the supported years 1900–2199`
+            : `order_ts: ${quoteValue(tsText)} is not a date in a recognised format (${this.#o.timestamps.describe()})`;
+      this.#reject(line, this.#raw(fields, raw), 'order_ts_invalid', message);
+      return;
+    }
+
+    const orderIdText = this.#order >= 0 ? trimmed(fields[this.#order] ?? '') : '';
+    const amountText = trimmed(fields[this.#amount] ?? '');
+    let cents: number | null = null;
+    if (amountText === '') {
+      if (orderIdText === '') {
+        this.#reject(
+          line,
+          this.#raw(fields, raw),
+          'amount_missing',
+          `amount (column ${this.#columnOf(this.#amount)}) is empty and the row has no order_id, so it cannot be a line item of another row`,
+        );
+        return;
+      }
+    } else {
+      cents = parseAmountCents(amountText, this.#o.decimal);
+      if (Number.isNaN(cents)) {
+        this.#reject(
+          line,
+          this.#raw(fields, raw),
+          'amount_invalid',
+          `amount: ${quoteValue(amountText)} is not a valid amount (decimal separator '${this.#o.decimal}' in this file)`,
+        );
+        return;
+      }
+    }
+
+    let currency = this.#o.currency;
+    if (this.#currency >= 0) {
+      const currencyText = trimmed(fields[this.#currency] ?? '');
+      if (currencyText === this.#lastCurrencyText) {
+        currency = this.#lastCurrency;
+      } else if (currencyText !== '') {
+        const code = CURRENCY_BY_SYMBOL[currencyText] ?? currencyText.toUpperCase();
+        if (!isCurrencyCode(code)) {
+          this.#reject(
+            line,
+            this.#raw(fields, raw),
+            'currency_invalid',
+            `currency: ${quoteValue(currencyText)} is not an ISO 4217 currency code (such as EUR, USD)`,
+          );
+          return;
+        }
+        currency = code;
+        this.#lastCurrencyText = currencyText;
+        this.#lastCurrency = code;
+      }
+    }
+
+    let quantity: number | null = null;
+    if (this.#quantity >= 0) {
+      const quantityText = trimmed(fields[this.#quantity] ?? '');
+      if (quantityText !== '') {
+        const hundredths = parseAmountCents(quantityText, this.#o.decimal);
+        if (Number.isNaN(hundredths) || hundredths % 100 !== 0) {
+          this.#reject(
+            line,
+            this.#raw(fields, raw),
+            'quantity_invalid',
+            `quantity: ${quoteValue(quantityText)} is not a whole number`,
+          );
+          return;
+        }
+        quantity = hundredths / 100;
+      }
+    }
+
+    const channelText = this.#channel >= 0 ? trimmed(fields[this.#channel] ?? '') : '';
+    const hash = rowHash ?? hashValues(fields, Math.min(fields.length, headerCount));
+    const orderIdGenerated = orderIdText === '';
+    this.#o.sink.accept({
+      line,
+      customerId,
+      // Generated ids hash the parsed values, so a re-export with other formatting or column order
+      // gives the same order id.
+      orderId: orderIdGenerated
+        ? `gen-${hashOrderValues(customerId, currency, channelText, ts, cents, quantity)}`
+        : orderIdText,
+      orderIdGenerated,
+      orderTsMicros: BigInt(ts),
+      amountCents: cents === null ? null : BigInt(cents),
+      currency,
+      channel: channelText === '' ? null : channelText,
+      quantity,
+      rowHash: hash,
+    });
+  }
+
+  #reject(
+    line: number,
+    raw: Record<string, string> | string,
+    reason: RejectReasonCode,
+    message: string,
+  ): void {
+    this.#o.sink.reject({ line, raw, reason, message });
+  }
+
+  #raw(
+    fields: string[],
+    raw: Record<string, string> | undefined,
+    clipValues = false,
+  ): Record<string, string> {
+    if (raw) return raw;
+    const record: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i++) {
+      const key = this.#rawKeys[i] ?? `column_${i + 1}`;
+      const value = fields[i]!;
+      record[key] =
+        clipValues && value.length > 200 ? `${value.slice(0, 200)}… (${value.length} characters)` : value;
+    }
+    return record;
+  }
+}
+
+function isBlankRow(fields: readonly string[]): boolean {
+  return isBlankFrom(fields, 0);
+}
+
+function isBlankFrom(fields: readonly string[], from: number): boolean {
+  for (let i = from; i < fields.length; i++) if (fields[i]!.trim() !== '') return false;
+  return true;
+}

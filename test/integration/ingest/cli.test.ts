@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../../infra/local/cli/commands/ingest.ts';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/exports');
+
+describe('cvm ingest', () => {
+  let home: string;
+  let previousHome: string | undefined;
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'cvm-cli-ingest-'));
+    previousHome = process.env.CVM_HOME;
+    process.env.CVM_HOME = home;
+  });
+  afterAll(() => {
+    if (previousHome === undefined) delete process.env.CVM_HOME;
+    else process.env.CVM_HOME = previousHome;
+    rmSync(home, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  function capture() {
+    const out: string[] = [];
+    const err: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void err.push(args.join(' ')));
+    return { out, err };
+  }
+
+  it('prints one JSON report per file and exits 0 when every file succeeded', async () => {
+    const { out } = capture();
+    const code = await run([
+      join(fixtures, 'clean.csv'),
+      join(fixtures, 'duplicates.csv'),
+      '--source',
+      'webshop',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const reports = out.map((line) => JSON.parse(line));
+    expect(reports).toEqual([
+      {
+        ingestId: expect.stringMatching(/^[0-9a-f]{24}$/),
+        source: 'webshop',
+        key: 'incoming/webshop/clean.csv',
+        status: 'succeeded',
+        rowsRead: 6,
+        accepted: 6,
+        rejected: 0,
+        duplicates: 0,
+        rejectReasons: {},
+        amountTotals: { EUR: '245.45', USD: '1234.56' },
+      },
+      {
+        ingestId: expect.stringMatching(/^[0-9a-f]{24}$/),
+        source: 'webshop',
+        key: 'incoming/webshop/duplicates.csv',
+        status: 'succeeded',
+        rowsRead: 9,
+        accepted: 7,
+        rejected: 0,
+        duplicates: 2,
+        rejectReasons: {},
+        amountTotals: { EUR: '75.00' },
+      },
+    ]);
+  });
+
+  it('stores a --config mapping for the source and exits 1 when a file is quarantined', async () => {
+    const config = join(home, 'strict.json');
+    writeFileSync(config, JSON.stringify({ maxRejectRatio: 0.1, currency: 'USD' }));
+    const { out } = capture();
+    const code = await run([join(fixtures, 'rejects.csv'), '--source', 'strict', '--config', config]);
+    expect(code).toBe(1);
+    const text = out.join('\n');
+    expect(text).toContain('incoming/strict/rejects.csv: quarantined');
+    expect(text).toContain('rows read 49 = accepted 40 + rejected 9 + duplicates 0');
+    expect(text).toContain('top reject reasons: amount_invalid 1, amount_missing 1');
+    expect(text).toMatch(/rejected rows: s3:\/\/cvm-local\/rejected\/strict\/[0-9a-f]{24}\.jsonl/);
+  });
+
+  it('rejects an invalid --config before uploading anything, naming the field', async () => {
+    const config = join(home, 'bad.json');
+    writeFileSync(config, JSON.stringify({ delimeter: ';' }));
+    const { err } = capture();
+    const code = await run([join(fixtures, 'clean.csv'), '--config', config]);
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('bad.json: unknown field "delimeter"');
+  });
+
+  it('explains its usage when no file is given', async () => {
+    const { err } = capture();
+    expect(await run([])).toBe(2);
+    expect(err.join('\n')).toContain('Usage: cvm ingest <file...>');
+  });
+});

@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decimalEvidence,
+  parseAmountCents,
+  sniffDecimalSeparator,
+} from '../../../shared/domain/ingest/amounts.ts';
+
+describe('parseAmountCents', () => {
+  it.each([
+    ['1234.56', '.', 123456],
+    ['1,234.56', '.', 123456],
+    ['1.234,56', ',', 123456],
+    ['1234,56', ',', 123456],
+    ['1 234,56', ',', 123456],
+    ['1\u00a0234,56', ',', 123456],
+    ["1'234.56", '.', 123456],
+    ['1,234,567.8', '.', 123456780],
+    ['-12.50', '.', -1250],
+    ['12.50-', '.', -1250],
+    ['(12.50)', '.', -1250],
+    ['−3,00', ',', -300],
+    ['+7', '.', 700],
+    ['€ 12,95', ',', 1295],
+    ['12.95 €', '.', 1295],
+    ['-€5.00', '.', -500],
+    ['$1,000', '.', 100000],
+    ['0.5', '.', 50],
+    ['.5', '.', 50],
+    ['12.', '.', 1200],
+    ['1.005', '.', 101],
+    ['1.004', '.', 100],
+    ['-1.005', '.', -101],
+    ['19.999', '.', 2000],
+    ['  42  ', '.', 4200],
+    ['1.234', ',', 123400],
+  ] as const)('%s with decimal %s → %i cents', (text, decimal, cents) => {
+    expect(parseAmountCents(text, decimal)).toBe(cents);
+  });
+
+  it.each([
+    ['', '.'],
+    ['abc', '.'],
+    ['12,3', '.'],
+    ['1,23,456', '.'],
+    ['1234.5', ','],
+    ['1.2.3', '.'],
+    ['--5', '.'],
+    ['-(5)', '.'],
+    ['1e5', '.'],
+    ['.', '.'],
+    ['12 34', '.'],
+    ['1,234 567', '.'],
+    ['99999999999999999999', '.'],
+  ] as const)('rejects %j with decimal %s', (text, decimal) => {
+    expect(parseAmountCents(text, decimal)).toBeNaN();
+  });
+
+  it('reads any integer-cents amount written in either style back exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1e13, max: 1e13 }),
+        fc.boolean(),
+        fc.boolean(),
+        (cents, comma, grouped) => {
+          const abs = Math.abs(cents);
+          let whole = String(Math.floor(abs / 100));
+          if (grouped) whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, comma ? '.' : ',');
+          const text = `${cents < 0 ? '-' : ''}${whole}${comma ? ',' : '.'}${String(abs % 100).padStart(2, '0')}`;
+          expect(parseAmountCents(text, comma ? ',' : '.')).toBe(cents === 0 ? 0 : cents);
+        },
+      ),
+    );
+  });
+});
+
+describe('decimal sniffing', () => {
+  it.each([
+    ['1.234,56', ','],
+    ['1,234.56', '.'],
+    ['12,5', ','],
+    ['12.50', '.'],
+    ['1.234.567', ','],
+    ['1,234,567', '.'],
+    ['1.234', 'ambiguous'],
+    ['1,234', 'ambiguous'],
+    ['1234', 'none'],
+  ] as const)('%s says %s', (text, evidence) => {
+    expect(decimalEvidence(text)).toBe(evidence);
+  });
+
+  it('decides unanimous evidence, falls back to config, and reports ambiguity', () => {
+    expect(sniffDecimalSeparator(['12', '1.500', '3,25'], undefined)).toEqual({
+      decimal: ',',
+      sniffed: true,
+    });
+    expect(sniffDecimalSeparator(['12', '13'], undefined)).toEqual({ decimal: '.', sniffed: false });
+    expect(sniffDecimalSeparator(['1.500', '2.000'], ',')).toEqual({ decimal: ',', sniffed: false });
+    expect(sniffDecimalSeparator(['1.500', '2.000'], undefined)).toEqual({
+      decimal: null,
+      example: "'1.500'",
+    });
+    expect(sniffDecimalSeparator(['1.50', '2,25'], undefined)).toEqual({
+      decimal: null,
+      example: "'1.50' and '2,25'",
+    });
+  });
+});
