@@ -102,3 +102,13 @@ describe('run report', () => {
     expect(html).not.toContain('<img src=x');
   });
 });
+
+describe('run report inputs', () => {
+  it('leaves the run record it renders untouched', async () => {
+    const run = sampleRunRecord();
+    const before = structuredClone(run);
+    await renderRunReport({ run, aggregates: createReportAccumulator().result() });
+    expect(run).toStrictEqual(before);
+    expect(Object.getOwnPropertySymbols(run.segments[0]!)).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
 import { toChangeEvent } from '../../../shared/adapters/events/port.ts';
+import { renderRunReport } from '../../../shared/adapters/report/render-report.ts';
 import {
   type CustomerChange,
   completeMigration,
@@ -9,10 +10,11 @@ import {
   type SegmentTotals,
   summarizeSegments,
 } from '../../../shared/domain/migration.ts';
+import { createReportAccumulator } from '../../../shared/domain/report/aggregates.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { clvSettingsOf, retentionWeeksOf } from './prepare.ts';
-import { changesPrefix, partResultsPrefix } from './run-paths.ts';
-import { getJsonObject, getTextObject, listKeys } from './s3-objects.ts';
+import { changesPrefix, partResultsPrefix, reportKey } from './run-paths.ts';
+import { getJsonObject, getTextObject, listKeys, putTextObject } from './s3-objects.ts';
 import type { FittedRun, PartResult, RecalcDeps } from './types.ts';
 
 export interface FinalizeResult {
@@ -43,7 +45,10 @@ export async function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Fi
   let totals: SegmentTotals = {};
   let migration: MigrationMatrix = {};
   let customers = 0;
+  const report = createReportAccumulator();
   for (const result of relevant) {
+    // Part results written before the report existed carry no aggregates.
+    if (result.report) report.merge(result.report);
     totals = mergeSegmentTotals(totals, result.segments);
     migration = mergeMigrations(migration, result.migration);
     customers += result.customers;
@@ -86,6 +91,14 @@ export async function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Fi
   await deps.runStore.putRunRecord(
     record,
     expiresAfterWeeks(new Date(run.startedAt), retentionWeeksOf(deps, run.config)),
+  );
+  // The report is stored before the pointer flips, so the current run always has one.
+  await putTextObject(
+    deps.s3,
+    bucket,
+    reportKey(run.runId),
+    await renderRunReport({ run: record, aggregates: report.result() }),
+    'text/html; charset=utf-8',
   );
   await deps.runStore.flipCurrentRun(run.runId, run.previousRunId, now);
 

@@ -51,6 +51,7 @@ export async function fitModelsStep(deps: RecalcDeps, prepared: PreparedRun): Pr
     ...(run.calibrationEnd ? { calibrationEnd: run.calibrationEnd } : {}),
     timeUnit: config.timeUnit,
     currency: config.currency,
+    sources: run.sources,
   });
   const fitOptions = { penalizer: config.penalizer };
 

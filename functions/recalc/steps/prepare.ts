@@ -1,5 +1,6 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
 import { athenaRecalcQueries } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
+import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
 import { deletePrefix } from '../../../shared/adapters/warehouse/parquet-parts.ts';
 import { recalcStatements, runOutputPrefix } from '../../../shared/adapters/warehouse/queries.ts';
 import { DAYS_PER_MONTH } from '../../../shared/domain/clv.ts';
@@ -77,11 +78,18 @@ export async function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<
   const suppressedObject = suppressedKey(runId);
   await putTextObject(deps.s3, deps.config.bucket, suppressedObject, JSON.stringify(suppressed));
 
+  const sources = await listCleanSources(deps.s3, deps.config.bucket);
+  if (sources.length === 0) {
+    throw new Error(
+      `Nothing to score: s3://${deps.config.bucket}/clean/transactions/ holds no clean data yet. Ingest exports first.`,
+    );
+  }
   const params = {
     asOf,
     calibrationEnd: formatEpochDay(calibrationEndDay),
     timeUnit: config.timeUnit,
     currency: config.currency,
+    sources,
   };
   const statements = recalcStatements(params);
   const warehouse = await deps.warehouse();
@@ -147,6 +155,7 @@ export async function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<
     config,
     previousRunId,
     profile,
+    sources,
     summaryPrefix,
     summaryPartKeys,
     suppressedKey: suppressedObject,

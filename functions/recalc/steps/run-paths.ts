@@ -1,5 +1,7 @@
 /** S3 layout of one run's working files, all under `runs/<runId>/`. */
 export const runPrefix = (runId: string) => `runs/${runId}/`;
+/** The run's HTML report (`cvm up` serves it at /report). */
+export const reportKey = (runId: string) => `${runPrefix(runId)}report.html`;
 export const suppressedKey = (runId: string) => `${runPrefix(runId)}suppressed.json`;
 export const partResultsPrefix = (runId: string) => `${runPrefix(runId)}parts/`;
 export const changesPrefix = (runId: string) => `${runPrefix(runId)}changes/`;

@@ -10,6 +10,7 @@ import {
   detectChange,
   NEW_CUSTOMERS_ROW,
 } from '../../../shared/domain/migration.ts';
+import { createReportAccumulator } from '../../../shared/domain/report/aggregates.ts';
 import { type CustomerScore, hashCustomerId } from '../../../shared/domain/score.ts';
 import { rfmSegment, valueTier } from '../../../shared/domain/segments.ts';
 import { loadSuppressed } from './fit-models.ts';
@@ -84,7 +85,10 @@ export async function scorePartStep(deps: RecalcDeps, input: ScorePartInput): Pr
     migration: {},
     changes: 0,
     writes: { calls: 0, retries: 0 },
+    report: createReportAccumulator().result(),
   };
+  const report = createReportAccumulator();
+  const toWeeks = run.config.timeUnit === 'weeks' ? 1 : 1 / 7;
   const changes: CustomerChange[] = [];
   // A part key is an exact object key; reading it "as a prefix" yields just that part.
   for await (const batch of readParquetParts(deps.s3, bucket, partKey, decode)) {
@@ -101,6 +105,13 @@ export async function scorePartStep(deps: RecalcDeps, input: ScorePartInput): Pr
       : new Map();
     for (const score of scores) {
       addToSegment(result.segments, score.segment, score.clv);
+      report.add({
+        clv: score.clv,
+        pAlive: score.pAlive,
+        frequency: score.frequency,
+        recencyWeeks: score.recency * toWeeks,
+        TWeeks: score.T * toWeeks,
+      });
       const before = previous.get(score.customerId);
       addMigration(result.migration, before?.segment ?? NEW_CUSTOMERS_ROW, score.segment);
       const change = detectChange(score.customerId, before, score);
@@ -112,6 +123,7 @@ export async function scorePartStep(deps: RecalcDeps, input: ScorePartInput): Pr
     result.writes.retries += stats.retries;
   }
   result.changes = changes.length;
+  result.report = report.result();
   await putTextObject(
     deps.s3,
     bucket,

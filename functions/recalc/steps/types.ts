@@ -10,6 +10,7 @@ import type { ChangeEventPublisher } from '../../../shared/adapters/events/port.
 import type { DataProfileRow, Warehouse } from '../../../shared/adapters/warehouse/port.ts';
 import type { MigrationMatrix, SegmentTotals } from '../../../shared/domain/migration.ts';
 import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '../../../shared/domain/recalc-config.ts';
+import type { ReportAggregates } from '../../../shared/domain/report/aggregates.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import type { ValueTierThresholds } from '../../../shared/domain/segments.ts';
 
@@ -59,6 +60,11 @@ export interface PreparedRun {
   /** Run the pointer named when this run started; its scores are the migration baseline. */
   previousRunId: string | null;
   profile: DataProfileRow;
+  /**
+   * The sources the run reads, listed once in `prepare`: Athena projects `source` as an injected
+   * partition and refuses queries that do not name them, and every step must read the same set.
+   */
+  sources: string[];
   /** Where the per-customer summaries are unloaded (Parquet parts; a Distributed Map reads this prefix). */
   summaryPrefix: string;
   /** The parts' keys; empty after `prepare` when the state machine unloads, filled by `fitModels`. */
@@ -101,6 +107,8 @@ export interface PartResult {
   migration: MigrationMatrix;
   changes: number;
   writes: { calls: number; retries: number };
+  /** Distributions for the run report (mergeable across parts). */
+  report: ReportAggregates;
 }
 
 export interface ReleaseLockInput {

@@ -26,7 +26,9 @@ export type ReportChart = (typeof REPORT_CHARTS)[number];
 
 const PALETTE = { actual: '#1f4e79', predicted: '#e07b39', accent: '#2e7d32' };
 
-async function renderSvg(spec: TopLevelSpec): Promise<string> {
+async function renderSvg(input: TopLevelSpec): Promise<string> {
+  // Vega tags the data objects it is given (a symbol id per datum): hand it a copy, never the run.
+  const spec = structuredClone(input);
   const compiled = compile({
     ...spec,
     background: 'white',
