@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { configFromEnv, type RuntimeConfig } from '../../shared/adapters/config.ts';
@@ -8,6 +9,7 @@ import {
   ingestObject,
   parseIncomingKey,
 } from '../../shared/adapters/ingest/ingest-object.ts';
+import { type IngestMetricsSink, recordIngestMetrics } from '../../shared/adapters/ingest-metrics.ts';
 import { decodeS3EventKey } from '../../shared/domain/s3-key.ts';
 
 export interface IngestHandlerDeps {
@@ -16,6 +18,8 @@ export interface IngestHandlerDeps {
   now?: () => Date;
   tmpDir?: string;
   logger?: IngestLogger;
+  /** Receives each report's counts (Powertools Metrics in AWS; flushed by the Lambda entry point). */
+  metrics?: IngestMetricsSink;
 }
 
 interface S3EventNotification {
@@ -92,6 +96,7 @@ async function handleRecord(deps: IngestHandlerDeps, record: SQSRecord) {
   }
   for (const ref of refs) {
     const report = await ingestObject(deps, ref);
+    if (deps.metrics) recordIngestMetrics(deps.metrics, report);
     deps.logger?.info('ingest report', {
       ingestId: report.ingestId,
       key: report.key,
@@ -105,15 +110,19 @@ async function handleRecord(deps: IngestHandlerDeps, record: SQSRecord) {
 }
 
 let lambdaHandler: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME set by the CDK app.
+let lambdaMetrics: Metrics | undefined;
 
 /** Lambda entry point: dependencies are built once per execution environment, on first use. */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   if (!lambdaHandler) {
     const config = configFromEnv();
     const logger = new Logger({ serviceName: 'cvm-ingest' });
+    lambdaMetrics = new Metrics({ serviceName: 'cvm-ingest' });
     lambdaHandler = createIngestHandler({
       config,
       clients: createAwsClients(config),
+      metrics: lambdaMetrics,
       logger: {
         info: (message, attributes) => logger.info(message, attributes ?? {}),
         warn: (message, attributes) => logger.warn(message, attributes ?? {}),
@@ -121,5 +130,9 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       },
     });
   }
-  return lambdaHandler(event);
+  try {
+    return await lambdaHandler(event);
+  } finally {
+    lambdaMetrics?.publishStoredMetrics();
+  }
 };
