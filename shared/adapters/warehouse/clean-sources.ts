@@ -1,0 +1,34 @@
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CLEAN_TRANSACTIONS_PREFIX } from '../../domain/transaction.ts';
+
+const SOURCE_FOLDER = /^source=([^/]+)\//;
+
+/**
+ * The sources that have clean data: the `source=<name>/` folders under `clean/transactions/`.
+ * The recalculation passes them to the statements (`sources`), because Athena's injected partition
+ * projection on `source` needs the values in the query. Empty when nothing has been ingested.
+ *
+ * Lists the objects rather than asking for CommonPrefixes with a delimiter: the local S3 stand-in
+ * (s3rver 3.7) answers delimiter listings of these keys with no prefixes at all. One clean file per
+ * ingested export keeps the listing small.
+ */
+export async function listCleanSources(s3: S3Client, bucket: string): Promise<string[]> {
+  const sources = new Set<string>();
+  let continuationToken: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: CLEAN_TRANSACTIONS_PREFIX,
+        ContinuationToken: continuationToken,
+      }),
+    );
+    for (const { Key: key } of page.Contents ?? []) {
+      if (!key?.endsWith('.parquet')) continue;
+      const source = SOURCE_FOLDER.exec(key.slice(CLEAN_TRANSACTIONS_PREFIX.length))?.[1];
+      if (source) sources.add(source);
+    }
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (continuationToken);
+  return [...sources].sort();
+}

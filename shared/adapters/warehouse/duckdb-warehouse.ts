@@ -1,0 +1,154 @@
+/**
+ * The local warehouse: DuckDB over a mirror of the clean Parquet files. Runs the statements of
+ * `queries.ts` unchanged against a view named `transactions`; large results are written with COPY
+ * and uploaded as parts under the same S3 prefix Athena's UNLOAD would write to.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type DuckDbOptions, openDuckDb, sqlLiteral } from '../duckdb.ts';
+import { type CleanCacheSyncReport, createCleanCache } from './clean-cache.ts';
+import { deletePrefix } from './parquet-parts.ts';
+import type { ParquetParts, Statement, UnloadTarget, Warehouse } from './port.ts';
+import { TRANSACTIONS_RELATION } from './queries.ts';
+
+/** The clean transaction columns (shared/domain/transaction.ts) plus the partition columns. */
+const EMPTY_TRANSACTIONS = `SELECT
+  CAST(NULL AS VARCHAR) AS customer_id,
+  CAST(NULL AS VARCHAR) AS order_id,
+  CAST(NULL AS TIMESTAMPTZ) AS order_ts,
+  CAST(NULL AS DECIMAL(18,2)) AS amount,
+  CAST(NULL AS VARCHAR) AS currency,
+  CAST(NULL AS VARCHAR) AS channel,
+  CAST(NULL AS BIGINT) AS quantity,
+  CAST(NULL AS VARCHAR) AS ingest_id,
+  CAST(NULL AS TIMESTAMPTZ) AS ingested_at,
+  CAST(NULL AS BIGINT) AS line_number,
+  CAST(NULL AS VARCHAR) AS source,
+  CAST(NULL AS DATE) AS ingest_date
+WHERE false`;
+
+export interface DuckDbWarehouseOptions {
+  s3: S3Client;
+  bucket: string;
+  /** Directory of the mirrored clean files (e.g. `CVM_HOME/warehouse`); kept between runs. */
+  cacheDirectory: string;
+  /** Where COPY writes parts before upload. @default the OS temp directory */
+  workDirectory?: string;
+  /** Rows per Parquet row group of unloaded parts (one read batch). @default 100_000 */
+  rowGroupSize?: number;
+  /** Row groups per unloaded part, bounding the work of one scoring task. @default 10 */
+  rowGroupsPerPart?: number;
+  duckDb?: DuckDbOptions;
+  /** Called with the exact text of every statement executed (logging; tests compare it with Athena's). */
+  onStatement?: (name: string, sql: string) => void;
+}
+
+export interface DuckDbWarehouse extends Warehouse {
+  readonly engine: 'duckdb';
+  /** Mirrors new/changed clean files and re-creates the view; called lazily before the first statement. */
+  refresh(): Promise<CleanCacheSyncReport>;
+}
+
+export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<DuckDbWarehouse> {
+  const cache = createCleanCache(options.s3, options.bucket, options.cacheDirectory);
+  const db = await openDuckDb(options.duckDb);
+  const rowGroupSize = options.rowGroupSize ?? 100_000;
+  const rowGroupsPerPart = options.rowGroupsPerPart ?? 10;
+  let synced: Promise<CleanCacheSyncReport> | undefined;
+  let closed = false;
+
+  async function refresh(): Promise<CleanCacheSyncReport> {
+    const report = await cache.sync();
+    // An empty warehouse (nothing ingested yet) must answer with empty results: read_parquet fails on
+    // a glob without matches, so the view is then an empty relation with the same columns.
+    const source =
+      report.objects > 0
+        ? `SELECT * FROM read_parquet(${sqlLiteral(cache.parquetGlob)}, hive_partitioning = true, union_by_name = true)`
+        : EMPTY_TRANSACTIONS;
+    await db.connection.run(`CREATE OR REPLACE VIEW ${TRANSACTIONS_RELATION} AS ${source}`);
+    return report;
+  }
+
+  async function ready(): Promise<void> {
+    if (closed) throw new Error('The DuckDB warehouse is closed');
+    synced ??= refresh();
+    try {
+      await synced;
+    } catch (error) {
+      synced = undefined; // let the next call try again
+      throw error;
+    }
+  }
+
+  async function run<T>(statement: Statement<unknown>, action: () => Promise<T>): Promise<T> {
+    options.onStatement?.(statement.name, statement.sql);
+    try {
+      return await action();
+    } catch (error) {
+      throw new Error(
+        `Warehouse statement '${statement.name}' failed on DuckDB: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  return {
+    engine: 'duckdb',
+    refresh() {
+      synced = refresh();
+      return synced;
+    },
+
+    async query<Row>(statement: Statement<Row>): Promise<Row[]> {
+      await ready();
+      const raw = await run(statement, async () =>
+        (await db.connection.runAndReadAll(statement.sql)).getRowObjectsJS(),
+      );
+      const rows = raw.map((row) => statement.decode(row as Record<string, unknown>));
+      return statement.compare ? rows.sort(statement.compare) : rows;
+    },
+
+    async unload(statement: Statement<unknown>, target: UnloadTarget): Promise<ParquetParts> {
+      await ready();
+      if (!target.prefix.endsWith('/')) throw new Error(`Unload prefix '${target.prefix}' must end with '/'`);
+      const localDir = join(options.workDirectory ?? tmpdir(), `cvm-unload-${randomUUID()}`);
+      try {
+        await run(statement, () =>
+          db.connection.run(
+            `COPY (${statement.sql}) TO ${sqlLiteral(localDir)} (FORMAT parquet, PER_THREAD_OUTPUT true, ` +
+              `ROW_GROUP_SIZE ${rowGroupSize}, ROW_GROUPS_PER_FILE ${rowGroupsPerPart})`,
+          ),
+        );
+        const files = (await readdir(localDir)).filter((f) => f.endsWith('.parquet')).sort();
+        await deletePrefix(options.s3, target.bucket, target.prefix);
+        const keys: string[] = [];
+        for (const [index, file] of files.entries()) {
+          const key = `${target.prefix}part-${String(index).padStart(5, '0')}.parquet`;
+          await options.s3.send(
+            new PutObjectCommand({
+              Bucket: target.bucket,
+              Key: key,
+              Body: await readFile(join(localDir, file)),
+            }),
+          );
+          keys.push(key);
+        }
+        return { bucket: target.bucket, prefix: target.prefix, keys };
+      } finally {
+        await rm(localDir, { recursive: true, force: true });
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await synced?.catch(() => undefined);
+      db.close();
+    },
+  };
+}

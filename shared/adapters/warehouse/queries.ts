@@ -1,0 +1,562 @@
+/**
+ * Every SQL statement of the recalculation, as pure functions of validated parameters.
+ *
+ * The text is written in the subset that Trino (Athena engine v3) and DuckDB both accept, and the two
+ * adapters submit it unchanged (Athena wraps it in UNLOAD, DuckDB in COPY or a plain SELECT):
+ * - `date_diff('day', a, b)`, `CAST(x AS DATE|DOUBLE|BIGINT|VARCHAR)`, CTEs, `rank()`/`dense_rank()`;
+ *   no `::`, no QUALIFY, no `date_add` (the two engines disagree on its arguments), no ORDER BY
+ *   (UNLOAD output has no order; `Statement.compare` sorts small results instead).
+ * - Every output column is cast explicitly to BIGINT, DOUBLE or VARCHAR, so both engines write the same
+ *   Parquet types (DuckDB would otherwise produce HUGEINT sums, Trino DECIMAL quotients) and dates
+ *   leave as 'YYYY-MM-DD' strings.
+ * - Column names are lower-case snake_case: Trino folds identifiers to lower case.
+ * - Each text is one plain SELECT (the CTEs sit in a subquery), see {@link asSingleSelect}.
+ *
+ * The summary rules are those of `summarizeTransactions` in `shared/domain/rfm-summary.ts`
+ * (see docs/warehouse.md for the mapping); a property test compares the two on random data.
+ */
+import { z } from 'zod';
+import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
+import type {
+  CohortRow,
+  CustomerSummaryRow,
+  DataProfileRow,
+  HistogramRow,
+  HoldoutRow,
+  SpendRow,
+  Statement,
+  TrackingRow,
+  WarehouseTimeUnit,
+} from './port.ts';
+
+/** The relation both engines expose: the clean transactions plus partition columns `source`, `ingest_date`. */
+export const TRANSACTIONS_RELATION = 'transactions';
+
+const isoDate = z.string().refine(
+  (value) => {
+    try {
+      parseEpochDay(value);
+      return /^\d{4}-\d{2}-\d{2}$/.test(value);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a calendar date YYYY-MM-DD' },
+);
+
+export const warehouseParamsSchema = z
+  .object({
+    /** Observation end, inclusive: rows dated later are ignored. */
+    asOf: isoDate,
+    /**
+     * End of the calibration period (inclusive). Summaries, histograms and scores then describe the
+     * calibration period; holdout statements need it.
+     */
+    calibrationEnd: isoDate.optional(),
+    timeUnit: z.enum(['days', 'weeks']).default('days'),
+    /** Only rows in this currency are used (ISO 4217). */
+    currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code such as USD'),
+    /**
+     * The sources to read (`listCleanSources`). Required on Athena: the Glue table projects `source`
+     * with the `injected` type, and Athena refuses a query without static values for it. Omitted =
+     * every source (DuckDB only).
+     */
+    sources: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((name) => !name.includes('/') && ![...name].some((ch) => ch.charCodeAt(0) < 0x20), {
+            message: 'a source name has no slash or control character',
+          }),
+      )
+      .min(1, 'no sources: nothing has been ingested yet')
+      .optional(),
+  })
+  .refine((p) => p.calibrationEnd === undefined || p.calibrationEnd <= p.asOf, {
+    message: 'calibrationEnd must not be after asOf',
+    path: ['calibrationEnd'],
+  });
+
+export type WarehouseParamsInput = z.input<typeof warehouseParamsSchema>;
+export type WarehouseParams = z.output<typeof warehouseParamsSchema>;
+
+/** Validates parameters; the error names the field (these values are interpolated into SQL). */
+export function parseWarehouseParams(input: WarehouseParamsInput): WarehouseParams {
+  const parsed = warehouseParamsSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`);
+    throw new Error(`Invalid warehouse parameters: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+const dateLiteral = (isoDay: string) => `DATE '${isoDay}'`;
+
+/** Standard SQL string literal (quote doubled), valid in Trino and DuckDB alike. */
+const stringLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** `WHERE source IN (...)`, sorted so the text does not depend on listing order. */
+function sourceFilter(sources: readonly string[] | undefined): string {
+  if (!sources) return '';
+  const unique = [...new Set(sources)].sort();
+  return `\n  WHERE source IN (${unique.map(stringLiteral).join(', ')})`;
+}
+
+/** Days → the time unit, with exactly the arithmetic of rfm-summary.ts (`days * (1 / 7)` for weeks). */
+function inTimeUnit(daysExpression: string, unit: WarehouseTimeUnit): string {
+  const days = `CAST(${daysExpression} AS DOUBLE)`;
+  return unit === 'weeks' ? `${days} * (CAST(1 AS DOUBLE) / 7)` : days;
+}
+
+/**
+ * The CTEs every statement starts from. They are written so that Trino, which inlines CTEs, scans the
+ * transactions once per statement: first purchase day and revenue are window aggregates rather
+ * than self-joins.
+ * - `ranked`: each row with its UTC day and its ingest rank within its (source, order_id): an order's
+ *   lines all come from the most recent ingest that contains it (ties on ingested_at are broken by
+ *   ingest_id so the result is deterministic).
+ * - `used`: de-duplicated rows in the run currency up to the as-of date.
+ * - `customer_days`: net value per customer and day, with the customer's net revenue up to the
+ *   period end (the calibration end when given, else the as-of date) and first purchase
+ *   day: the first day with net value ≥ 0 (a zero-value order starts the relationship; a day of
+ *   refunds only does not).
+ * - `purchases`: the first purchase day and the later days with net value > 0 (repeat purchases).
+ * - `summary`/`rfm`: the per-customer summary of customers whose first purchase is on or before the
+ *   period end, with x, t_x, T, monetary value in the time unit, and holdout purchase days after it.
+ */
+function baseCtes(p: WarehouseParams): string {
+  const asOf = dateLiteral(p.asOf);
+  const periodEnd = dateLiteral(p.calibrationEnd ?? p.asOf);
+  return `WITH
+ranked AS (
+  SELECT
+    source,
+    order_id,
+    customer_id,
+    amount,
+    currency,
+    CAST(order_ts AS DATE) AS order_day,
+    dense_rank() OVER (PARTITION BY source, order_id ORDER BY ingested_at DESC, ingest_id DESC) AS ingest_rank
+  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+),
+used AS (
+  SELECT source, order_id, customer_id, amount, order_day
+  FROM ranked
+  WHERE ingest_rank = 1 AND currency = '${p.currency}' AND order_day <= ${asOf}
+),
+customer_days AS (
+  SELECT
+    customer_id,
+    order_day,
+    net,
+    SUM(CASE WHEN order_day <= ${periodEnd} THEN net END) OVER (PARTITION BY customer_id) AS revenue,
+    MIN(CASE WHEN net >= 0 THEN order_day END) OVER (PARTITION BY customer_id) AS first_day
+  FROM (
+    SELECT customer_id, order_day, SUM(amount) AS net
+    FROM used
+    GROUP BY customer_id, order_day
+  ) day_totals
+),
+purchases AS (
+  SELECT customer_id, order_day, net, revenue, first_day
+  FROM customer_days
+  WHERE order_day = first_day OR (order_day > first_day AND net > 0)
+),
+summary AS (
+  SELECT
+    customer_id,
+    first_day,
+    MAX(revenue) AS revenue,
+    SUM(CASE WHEN order_day > first_day AND order_day <= ${periodEnd} THEN 1 ELSE 0 END) AS x,
+    MAX(CASE WHEN order_day <= ${periodEnd} THEN order_day END) AS last_day,
+    SUM(CASE WHEN order_day > first_day AND order_day <= ${periodEnd} THEN net END) AS repeat_value,
+    SUM(CASE WHEN order_day > ${periodEnd} THEN 1 ELSE 0 END) AS holdout_x
+  FROM purchases
+  WHERE first_day <= ${periodEnd}
+  GROUP BY customer_id, first_day
+),
+rfm AS (
+  SELECT
+    customer_id,
+    CAST(x AS BIGINT) AS frequency,
+    ${inTimeUnit(`date_diff('day', first_day, last_day)`, p.timeUnit)} AS recency,
+    ${inTimeUnit(`date_diff('day', first_day, ${periodEnd})`, p.timeUnit)} AS t,
+    CASE WHEN x > 0 THEN CAST(repeat_value AS DOUBLE) / x ELSE CAST(0 AS DOUBLE) END AS monetary_value,
+    CAST(holdout_x AS BIGINT) AS holdout_frequency,
+    first_day,
+    last_day,
+    revenue
+  FROM summary
+)`;
+}
+
+/**
+ * Wraps a WITH query as `SELECT * FROM (...) result`. Trino's grammar does not accept a query that
+ * starts with WITH inside parentheses everywhere (e.g. `CREATE VIEW v AS (WITH ...)` fails with
+ * "mismatched input 'WITH'"), so the text UNLOAD and COPY enclose is always a plain SELECT, and a
+ * subquery in FROM may start with WITH in both engines.
+ */
+function asSingleSelect(query: string): string {
+  return `SELECT * FROM (\n${query}\n) result`;
+}
+
+function requireCalibrationEnd(p: WarehouseParams, statement: string): string {
+  if (p.calibrationEnd === undefined) {
+    throw new Error(`Statement '${statement}' needs a calibrationEnd (the holdout period starts after it)`);
+  }
+  return p.calibrationEnd;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+/**
+ * One row per summarized customer (large: unload it), with historic revenue/orders and RFM scores.
+ * Historic revenue is the net value of every row up to the period end (refunds included); historic
+ * orders count the distinct (source, order_id) with a row up to the period end.
+ */
+export function customerSummariesStatement(input: WarehouseParamsInput): Statement<CustomerSummaryRow> {
+  const p = parseWarehouseParams(input);
+  const periodEnd = dateLiteral(p.calibrationEnd ?? p.asOf);
+  // Distinct orders need the order grain, which no other statement does: a second pass over `used`
+  // here only (cheaper than carrying an order-level window through every statement).
+  const sql = `${baseCtes(p)},
+order_counts AS (
+  SELECT customer_id, COUNT(*) AS orders
+  FROM (
+    SELECT DISTINCT customer_id, source, order_id
+    FROM used
+    WHERE order_day <= ${periodEnd}
+  ) distinct_orders
+  GROUP BY customer_id
+),
+ranks AS (
+  SELECT
+    r.customer_id,
+    r.frequency,
+    r.recency,
+    r.t,
+    r.monetary_value,
+    r.first_day,
+    r.last_day,
+    r.revenue,
+    o.orders,
+    rank() OVER (ORDER BY r.last_day) AS r_rank,
+    rank() OVER (ORDER BY r.frequency) AS f_rank,
+    rank() OVER (ORDER BY r.revenue) AS m_rank,
+    COUNT(*) OVER () AS customers
+  FROM rfm r
+  JOIN order_counts o ON o.customer_id = r.customer_id
+)
+SELECT
+  CAST(customer_id AS VARCHAR) AS customer_id,
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(recency AS DOUBLE) AS recency,
+  CAST(t AS DOUBLE) AS t,
+  CAST(monetary_value AS DOUBLE) AS monetary_value,
+  CAST(first_day AS VARCHAR) AS first_purchase_date,
+  CAST(last_day AS VARCHAR) AS last_purchase_date,
+  CAST(revenue AS DOUBLE) AS historic_revenue,
+  CAST(orders AS BIGINT) AS historic_orders,
+  CAST(1 + floor(5 * CAST(r_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS recency_score,
+  CAST(1 + floor(5 * CAST(f_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS frequency_score,
+  CAST(1 + floor(5 * CAST(m_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS monetary_score
+FROM ranks`;
+  const name = p.calibrationEnd === undefined ? 'customer-summaries' : 'calibration-customer-summaries';
+  return {
+    name,
+    sql: asSingleSelect(sql),
+    decode: decoder(name, (c) => ({
+      customerId: c.string('customer_id'),
+      frequency: c.integer('frequency'),
+      recency: c.number('recency'),
+      T: c.number('t'),
+      monetaryValue: c.number('monetary_value'),
+      firstPurchaseDate: c.string('first_purchase_date'),
+      lastPurchaseDate: c.string('last_purchase_date'),
+      historicRevenue: c.number('historic_revenue'),
+      historicOrders: c.integer('historic_orders'),
+      recencyScore: c.integer('recency_score'),
+      frequencyScore: c.integer('frequency_score'),
+      monetaryScore: c.integer('monetary_score'),
+    })),
+    compare: (a, b) => compareStrings(a.customerId, b.customerId),
+  };
+}
+
+/** Compressed (x, t_x, T) of the period (calibration period when calibrationEnd is given). */
+export function histogramStatement(input: WarehouseParamsInput): Statement<HistogramRow> {
+  const p = parseWarehouseParams(input);
+  const sql = `${baseCtes(p)}
+SELECT
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(recency AS DOUBLE) AS recency,
+  CAST(t AS DOUBLE) AS t,
+  CAST(COUNT(*) AS BIGINT) AS customers
+FROM rfm
+GROUP BY frequency, recency, t`;
+  const name = p.calibrationEnd === undefined ? 'histogram' : 'calibration-histogram';
+  return {
+    name,
+    sql: asSingleSelect(sql),
+    decode: decoder(name, (c) => ({
+      frequency: c.integer('frequency'),
+      recency: c.number('recency'),
+      T: c.number('t'),
+      customers: c.integer('customers'),
+    })),
+    compare: compareRfm,
+  };
+}
+
+/** Calibration (x, t_x, T) with the holdout repeat purchase days, compressed. Needs calibrationEnd. */
+export function holdoutStatement(input: WarehouseParamsInput): Statement<HoldoutRow> {
+  const p = parseWarehouseParams(input);
+  requireCalibrationEnd(p, 'holdout');
+  const sql = `${baseCtes(p)}
+SELECT
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(recency AS DOUBLE) AS recency,
+  CAST(t AS DOUBLE) AS t,
+  CAST(holdout_frequency AS BIGINT) AS holdout_frequency,
+  CAST(COUNT(*) AS BIGINT) AS customers
+FROM rfm
+GROUP BY frequency, recency, t, holdout_frequency`;
+  return {
+    name: 'holdout',
+    sql: asSingleSelect(sql),
+    decode: decoder('holdout', (c) => ({
+      frequency: c.integer('frequency'),
+      recency: c.number('recency'),
+      T: c.number('t'),
+      holdoutFrequency: c.integer('holdout_frequency'),
+      customers: c.integer('customers'),
+    })),
+    compare: (a, b) => compareRfm(a, b) || a.holdoutFrequency - b.holdoutFrequency,
+  };
+}
+
+/** Gamma-Gamma input of the period: (x, mean repeat value) of customers with x > 0, compressed. */
+export function spendStatement(input: WarehouseParamsInput): Statement<SpendRow> {
+  const p = parseWarehouseParams(input);
+  const sql = `${baseCtes(p)}
+SELECT
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(monetary_value AS DOUBLE) AS monetary_value,
+  CAST(COUNT(*) AS BIGINT) AS customers
+FROM rfm
+WHERE frequency > 0
+GROUP BY frequency, monetary_value`;
+  const name = p.calibrationEnd === undefined ? 'spend' : 'calibration-spend';
+  return {
+    name,
+    sql: asSingleSelect(sql),
+    decode: decoder(name, (c) => ({
+      frequency: c.integer('frequency'),
+      monetaryValue: c.number('monetary_value'),
+      customers: c.integer('customers'),
+    })),
+    compare: (a, b) => a.frequency - b.frequency || a.monetaryValue - b.monetaryValue,
+  };
+}
+
+/** Weekly repeat purchase days of the calibration customers, calibration and holdout. Needs calibrationEnd. */
+export function trackingStatement(input: WarehouseParamsInput): Statement<TrackingRow> {
+  const p = parseWarehouseParams(input);
+  const calibrationEnd = requireCalibrationEnd(p, 'tracking');
+  const calibrationEndDay = parseEpochDay(calibrationEnd);
+  const sql = `${baseCtes(p)},
+repeat_days AS (
+  SELECT CAST(ceil(CAST(date_diff('day', ${dateLiteral(calibrationEnd)}, order_day) AS DOUBLE) / 7) AS BIGINT) AS week
+  FROM purchases
+  WHERE first_day <= ${dateLiteral(calibrationEnd)} AND order_day > first_day
+)
+SELECT
+  CAST(week AS BIGINT) AS week,
+  CAST(COUNT(*) AS BIGINT) AS repeat_purchases
+FROM repeat_days
+GROUP BY week`;
+  return {
+    name: 'tracking',
+    sql: asSingleSelect(sql),
+    decode: decoder('tracking', (c) => {
+      const week = c.integer('week');
+      return {
+        week,
+        // Week w covers (calibrationEnd + 7(w − 1), calibrationEnd + 7w]; its first day is one later.
+        weekStart: formatEpochDay(calibrationEndDay + 7 * (week - 1) + 1),
+        repeatPurchases: c.integer('repeat_purchases'),
+        period: week <= 0 ? 'calibration' : 'holdout',
+      };
+    }),
+    compare: (a, b) => a.week - b.week,
+  };
+}
+
+/** Calibration customers grouped by first purchase day. Needs calibrationEnd. */
+export function cohortsStatement(input: WarehouseParamsInput): Statement<CohortRow> {
+  const p = parseWarehouseParams(input);
+  const calibrationEnd = requireCalibrationEnd(p, 'cohorts');
+  const sql = `${baseCtes(p)}
+SELECT
+  CAST(first_day AS VARCHAR) AS first_purchase_date,
+  CAST(date_diff('day', first_day, ${dateLiteral(calibrationEnd)}) AS BIGINT) AS days_before_calibration_end,
+  CAST(COUNT(*) AS BIGINT) AS customers
+FROM summary
+GROUP BY first_day`;
+  return {
+    name: 'cohorts',
+    sql: asSingleSelect(sql),
+    decode: decoder('cohorts', (c) => ({
+      firstPurchaseDate: c.string('first_purchase_date'),
+      daysBeforeCalibrationEnd: c.integer('days_before_calibration_end'),
+      customers: c.integer('customers'),
+    })),
+    compare: (a, b) => compareStrings(a.firstPurchaseDate, b.firstPurchaseDate),
+  };
+}
+
+/** Row and customer counts of the run's input (one row). */
+export function dataProfileStatement(input: WarehouseParamsInput): Statement<DataProfileRow> {
+  const p = parseWarehouseParams(input);
+  const used = `ingest_rank = 1 AND currency = '${p.currency}' AND order_day <= ${dateLiteral(p.asOf)}`;
+  // COALESCE: SUM over no rows is NULL, and an empty warehouse must give zeros.
+  const sql = `${baseCtes(p)},
+row_counts AS (
+  SELECT
+    COUNT(*) AS rows_total,
+    COALESCE(SUM(CASE WHEN ingest_rank > 1 THEN 1 ELSE 0 END), 0) AS rows_superseded,
+    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND currency <> '${p.currency}' THEN 1 ELSE 0 END), 0)
+      AS rows_other_currency,
+    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND currency = '${p.currency}' AND order_day > ${dateLiteral(p.asOf)}
+      THEN 1 ELSE 0 END), 0) AS rows_after_as_of,
+    COALESCE(SUM(CASE WHEN ${used} THEN 1 ELSE 0 END), 0) AS rows_used,
+    COUNT(DISTINCT CASE WHEN ${used} THEN customer_id END) AS customers_seen,
+    MIN(CASE WHEN ${used} THEN order_day END) AS first_date,
+    MAX(CASE WHEN ${used} THEN order_day END) AS last_date
+  FROM ranked
+),
+summarized AS (
+  SELECT COUNT(*) AS customers_summarized FROM summary
+)
+SELECT
+  CAST(rows_total AS BIGINT) AS rows_total,
+  CAST(rows_superseded AS BIGINT) AS rows_superseded,
+  CAST(rows_other_currency AS BIGINT) AS rows_other_currency,
+  CAST(rows_after_as_of AS BIGINT) AS rows_after_as_of,
+  CAST(rows_used AS BIGINT) AS rows_used,
+  CAST(customers_seen AS BIGINT) AS customers_seen,
+  CAST(customers_summarized AS BIGINT) AS customers_summarized,
+  CAST(first_date AS VARCHAR) AS first_date,
+  CAST(last_date AS VARCHAR) AS last_date
+FROM row_counts
+CROSS JOIN summarized`;
+  return {
+    name: 'data-profile',
+    sql: asSingleSelect(sql),
+    decode: decoder('data-profile', (c) => ({
+      rowsTotal: c.integer('rows_total'),
+      rowsSuperseded: c.integer('rows_superseded'),
+      rowsOtherCurrency: c.integer('rows_other_currency'),
+      rowsAfterAsOf: c.integer('rows_after_as_of'),
+      rowsUsed: c.integer('rows_used'),
+      customersSeen: c.integer('customers_seen'),
+      customersSummarized: c.integer('customers_summarized'),
+      firstDate: c.nullableString('first_date'),
+      lastDate: c.nullableString('last_date'),
+    })),
+  };
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Where a run's result of a statement lives: `runs/<runId>/<statement name>/`. */
+export function runOutputPrefix(runId: string, statementName: string): string {
+  if (!RUN_ID.test(runId)) {
+    throw new Error(`Invalid run id '${runId}': use letters, digits, '.', '_' and '-' (at most 128)`);
+  }
+  if (!/^[a-z0-9-]+$/.test(statementName)) throw new Error(`Invalid statement name '${statementName}'`);
+  return `runs/${runId}/${statementName}/`;
+}
+
+/** Every statement of a recalculation run, by name (the `prepare` step hands these to Athena tasks). */
+export function recalcStatements(input: WarehouseParamsInput) {
+  const p = parseWarehouseParams(input);
+  const full = { ...p, calibrationEnd: undefined };
+  return {
+    dataProfile: dataProfileStatement(full),
+    customerSummaries: customerSummariesStatement(full),
+    histogram: histogramStatement(full),
+    spend: spendStatement(full),
+    ...(p.calibrationEnd === undefined
+      ? {}
+      : {
+          calibrationHistogram: histogramStatement(p),
+          holdout: holdoutStatement(p),
+          tracking: trackingStatement(p),
+          cohorts: cohortsStatement(p),
+        }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+interface ColumnReader {
+  string(column: string): string;
+  nullableString(column: string): string | null;
+  number(column: string): number;
+  integer(column: string): number;
+}
+
+/** Builds a row decoder whose errors name the statement and the column. */
+export function decoder<Row>(
+  statement: string,
+  build: (columns: ColumnReader) => Row,
+): (raw: Record<string, unknown>) => Row {
+  return (raw) => {
+    const fail = (column: string, expected: string): never => {
+      const value = raw[column];
+      const shown = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
+      throw new TypeError(`${statement}: column '${column}' should be ${expected}, got ${shown}`);
+    };
+    const columns: ColumnReader = {
+      string(column) {
+        const value = raw[column];
+        return typeof value === 'string' ? value : fail(column, 'a string');
+      },
+      nullableString(column) {
+        const value = raw[column];
+        if (value === null || value === undefined) return null;
+        return typeof value === 'string' ? value : fail(column, 'a string or null');
+      },
+      number(column) {
+        const value = raw[column];
+        if (typeof value === 'number' && !Number.isNaN(value)) return value;
+        if (typeof value === 'bigint') return Number(value);
+        return fail(column, 'a number');
+      },
+      integer(column) {
+        const value = raw[column];
+        if (typeof value === 'bigint') {
+          if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+            return fail(column, 'a safe integer');
+          }
+          return Number(value);
+        }
+        if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+        return fail(column, 'an integer');
+      },
+    };
+    return build(columns);
+  };
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareRfm(a: { frequency: number; recency: number; T: number }, b: typeof a): number {
+  return a.frequency - b.frequency || a.recency - b.recency || a.T - b.T;
+}
