@@ -7,6 +7,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    env: { TZ: 'UTC', CDK_VALIDATION: 'false', AWS_REGION: 'eu-west-1' },
+    env: {
+      TZ: 'UTC',
+      CDK_VALIDATION: 'false',
+      AWS_REGION: 'eu-west-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   },
 });

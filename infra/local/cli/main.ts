@@ -39,6 +39,8 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The SDK warns on every start that future releases will need Node 22; on a laptop that is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
