@@ -1,0 +1,79 @@
+import * as z from 'zod';
+import { ApiError } from './errors.ts';
+
+/**
+ * Opaque pagination cursors: base64url of a small JSON object naming what is being listed and the GSI
+ * sort key of the last item seen. A cursor is fully validated before use (shape, listing, run, segment,
+ * sort-key format), so a tampered or truncated cursor is a 400, never a DynamoDB error. A cursor is not
+ * secret: forging one only moves the start of a listing the caller may read anyway.
+ *
+ * A segment cursor keeps its run id, so walking a segment stays on one run even if a newer run is
+ * published meanwhile: no repeats, no gaps.
+ */
+const segmentCursorSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('segment'),
+  runId: z.string().min(1).max(256),
+  segment: z.string().min(1).max(100),
+  // Zero-padded cents then the customer id, as written by segmentMemberKey().
+  after: z.string().regex(/^\d{15}#.+$/s),
+});
+
+const ingestCursorSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('ingests'),
+  // ISO timestamp then the ingest id, as written by ingestListKey().
+  after: z.string().regex(/^[^#]+#.+$/s),
+});
+
+const cursorSchema = z.discriminatedUnion('kind', [segmentCursorSchema, ingestCursorSchema]);
+
+export type SegmentCursor = z.infer<typeof segmentCursorSchema>;
+export type IngestCursor = z.infer<typeof ingestCursorSchema>;
+type Cursor = z.infer<typeof cursorSchema>;
+
+export function encodeCursor(cursor: Omit<SegmentCursor, 'v'> | Omit<IngestCursor, 'v'>): string {
+  return Buffer.from(JSON.stringify({ v: 1, ...cursor }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  const invalid = (why: string) =>
+    new ApiError(
+      400,
+      'invalid_cursor',
+      `query.cursor: ${why}; pass the nextCursor of the previous page unchanged`,
+    );
+  if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw invalid('not a cursor this API issued (unexpected characters)');
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('not a cursor this API issued (cannot be decoded)');
+  }
+  const parsed = cursorSchema.safeParse(json);
+  if (!parsed.success) throw invalid('not a cursor this API issued (unexpected content)');
+  return parsed.data;
+}
+
+export function decodeSegmentCursor(raw: string, segment: string): SegmentCursor {
+  const cursor = decodeCursor(raw);
+  if (cursor.kind !== 'segment') {
+    throw new ApiError(400, 'invalid_cursor', 'query.cursor: this cursor belongs to another listing');
+  }
+  if (cursor.segment !== segment) {
+    throw new ApiError(
+      400,
+      'invalid_cursor',
+      `query.cursor: this cursor belongs to segment ${JSON.stringify(cursor.segment)}, not ${JSON.stringify(segment)}`,
+    );
+  }
+  return cursor;
+}
+
+export function decodeIngestCursor(raw: string): IngestCursor {
+  const cursor = decodeCursor(raw);
+  if (cursor.kind !== 'ingests') {
+    throw new ApiError(400, 'invalid_cursor', 'query.cursor: this cursor belongs to another listing');
+  }
+  return cursor;
+}

@@ -1,0 +1,124 @@
+/**
+ * Request and response schemas of the scores API. The route table (`routes.ts`) points at these; the
+ * handler validates with them and the OpenAPI document is generated from them, so each shape is written once.
+ */
+import * as z from 'zod';
+import { ingestReportSchema } from '../../shared/domain/ingest-report.ts';
+import { modelChoiceSchema } from '../../shared/domain/recalc-config.ts';
+import { runRecordSchema, segmentSummarySchema } from '../../shared/domain/run.ts';
+import { customerScoreSchema } from '../../shared/domain/score.ts';
+
+/** Largest number of ids `POST /customers/batch-get` takes (DynamoDB BatchGetItem's limit). */
+export const MAX_BATCH_IDS = 100;
+export const MAX_PAGE_LIMIT = 1_000;
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_ID_LENGTH = 256;
+
+/**
+ * Ids arrive in URL paths and JSON bodies. Control characters, lone surrogates (not encodable as UTF-8),
+ * slashes and dot-segments are refused so no id can smuggle path structure or break key encoding; any
+ * other text, including non-Latin scripts, is a legitimate id (exports use whatever their shop uses).
+ */
+const idSchema = (name: string) =>
+  z
+    .string()
+    .min(1, `${name} must not be empty`)
+    .max(MAX_ID_LENGTH, `${name} must be at most ${MAX_ID_LENGTH} characters`)
+    .refine((value) => !/[\p{Cc}\p{Cs}]/u.test(value), `${name} must not contain control characters`)
+    .refine((value) => !/[/\\]/.test(value), `${name} must not contain '/' or '\\'`)
+    .refine((value) => value !== '.' && value !== '..', `${name} must not be '.' or '..'`)
+    .refine((value) => value.trim() === value, `${name} must not start or end with whitespace`);
+
+export const customerIdSchema = idSchema('customerId');
+export const runIdSchema = idSchema('runId');
+export const ingestIdSchema = idSchema('ingestId');
+export const segmentNameSchema = z
+  .string()
+  .min(1, 'segment must not be empty')
+  .max(100, 'segment must be at most 100 characters')
+  .refine((value) => !/[\p{Cc}\p{Cs}]/u.test(value), 'segment must not contain control characters');
+
+const cursorSchema = z
+  .string()
+  .min(1, 'cursor must not be empty')
+  .max(2_048, 'cursor is too long')
+  .optional()
+  .describe('Opaque cursor from the previous page (`nextCursor`); omit for the first page');
+const limitSchema = z.coerce
+  .number('limit must be a whole number')
+  .int('limit must be a whole number')
+  .min(1, 'limit must be at least 1')
+  .max(MAX_PAGE_LIMIT, `limit must be at most ${MAX_PAGE_LIMIT}`)
+  .default(DEFAULT_PAGE_LIMIT)
+  .describe(`Page size, 1–${MAX_PAGE_LIMIT}`);
+
+// ── path and query parameters ────────────────────────────────────────────────────────────────────────
+export const noParams = z.object({});
+export const customerPathSchema = z.object({ customerId: customerIdSchema });
+export const runPathSchema = z.object({ runId: runIdSchema });
+export const ingestPathSchema = z.object({ ingestId: ingestIdSchema });
+export const segmentPathSchema = z.object({ segment: segmentNameSchema });
+export const pageQuerySchema = z.object({ limit: limitSchema, cursor: cursorSchema });
+
+// ── request bodies ───────────────────────────────────────────────────────────────────────────────────
+export const batchGetRequestSchema = z.strictObject({
+  customerIds: z
+    .array(customerIdSchema, 'customerIds must be an array of customer id strings')
+    .min(1, 'customerIds must hold at least 1 id')
+    .max(MAX_BATCH_IDS, `customerIds must hold at most ${MAX_BATCH_IDS} ids`),
+});
+
+export const startRunRequestSchema = z.strictObject({
+  asOf: z.iso.date('asOf must be a date written YYYY-MM-DD').optional().describe('Observation end date'),
+  model: modelChoiceSchema
+    .optional()
+    .describe('Purchase model; `auto` picks the lowest holdout error; the configured default when omitted'),
+});
+
+// ── responses ────────────────────────────────────────────────────────────────────────────────────────
+export const batchGetResponseSchema = z.object({
+  runId: z.string(),
+  found: z.array(customerScoreSchema),
+  notFound: z.array(z.string()).describe('Requested ids without a score in the run, in request order'),
+});
+
+export const customerHistorySchema = z.object({
+  customerId: z.string(),
+  scores: z.array(customerScoreSchema).describe('One score per run, oldest run first'),
+  segmentPath: z
+    .array(z.object({ runId: z.string(), asOf: z.string(), segment: z.string() }))
+    .describe("The customer's segment in each run, oldest first"),
+});
+
+export const segmentListSchema = z.object({
+  runId: z.string(),
+  asOf: z.string(),
+  currency: z.string(),
+  segments: z.array(segmentSummarySchema),
+});
+
+export const segmentCustomersPageSchema = z.object({
+  runId: z.string().describe('The run the page comes from; a cursor stays on its run'),
+  segment: z.string(),
+  customers: z.array(customerScoreSchema).describe('CLV descending, ties by customer id'),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
+
+export const ingestPageSchema = z.object({
+  ingests: z.array(ingestReportSchema).describe('Newest first'),
+  nextCursor: z.string().nullable(),
+});
+
+export const recalculationStartedSchema = z.object({
+  runId: z.string().optional().describe('Set when the run id is known at once (local mode)'),
+  executionArn: z.string().optional().describe('Step Functions execution (AWS)'),
+});
+
+export const forgetResultSchema = z.object({
+  customerId: z.string(),
+  removedScores: z.number().int().nonnegative(),
+});
+
+export const openApiDocumentSchema = z.looseObject({ openapi: z.string() });
+
+export { customerScoreSchema, ingestReportSchema, runRecordSchema };

@@ -1,0 +1,262 @@
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type IngestReport, ingestReportSchema } from '../../domain/ingest-report.ts';
+import { type RunRecord, runRecordSchema } from '../../domain/run.ts';
+import { type CustomerScore, customerScoreSchema } from '../../domain/score.ts';
+import type { AwsClients } from '../aws-clients.ts';
+import {
+  currentRunPointerKey,
+  customerPartition,
+  ingestKey,
+  runKey,
+  scoreKey,
+  segmentPartition,
+  TABLE_KEYS,
+} from './keys.ts';
+
+/**
+ * Read side of the single table, as the scores API needs it. Items are validated with the domain
+ * schemas when they leave DynamoDB (an edge), so callers get plain domain values without key attributes.
+ */
+export interface ScoreReadModel {
+  /** Run id the current-run pointer names, from a short in-memory cache; null before the first publish. */
+  currentRunId(): Promise<string | null>;
+  getScore(customerId: string, runId: string): Promise<CustomerScore | null>;
+  /** Scores of up to 100 customers in one run; ids without a score are absent from the map. */
+  getScores(customerIds: readonly string[], runId: string): Promise<Map<string, CustomerScore>>;
+  /** Every stored score of a customer, oldest run first. */
+  getCustomerHistory(customerId: string): Promise<CustomerScore[]>;
+  getRun(runId: string): Promise<RunRecord | null>;
+  getIngest(ingestId: string): Promise<IngestReport | null>;
+  /** A segment's customers, CLV descending; `after` is the `position` of the last item already seen. */
+  listSegmentMembers(query: {
+    runId: string;
+    segment: string;
+    limit: number;
+    after?: string;
+  }): Promise<Page<CustomerScore>>;
+  /** Ingest reports, newest first. */
+  listIngests(query: { limit: number; after?: string }): Promise<Page<IngestReport>>;
+}
+
+/**
+ * One page of a listing. `nextPosition` is the GSI sort key of the last item returned when more items
+ * follow (the caller wraps it into an opaque cursor), and null on the last page.
+ */
+export interface Page<T> {
+  items: T[];
+  nextPosition: string | null;
+}
+
+export interface ReadModelOptions {
+  /** How long the current-run pointer is cached; a publish becomes visible at most this much later. */
+  pointerTtlMs?: number;
+  /** Clock, for tests of the pointer cache. */
+  now?: () => number;
+}
+
+/** Pointer cache lifetime: short enough that a publish shows within seconds, long enough to save a read per request. */
+export const DEFAULT_POINTER_TTL_MS = 3_000;
+
+const BATCH_GET_LIMIT = 100;
+
+/** Largest page DynamoDB is asked for; listing APIs cap their `limit` below this. */
+const MAX_QUERY_PAGE = 1_001;
+
+export function createScoreReadModel(
+  clients: Pick<AwsClients, 'dynamo'>,
+  table: string,
+  options: ReadModelOptions = {},
+): ScoreReadModel {
+  const { dynamo } = clients;
+  const pointer = createPointerCache(
+    async () => {
+      const got = await dynamo.send(new GetCommand({ TableName: table, Key: currentRunPointerKey() }));
+      const runId = got.Item?.runId;
+      return typeof runId === 'string' && runId !== '' ? runId : null;
+    },
+    options.pointerTtlMs ?? DEFAULT_POINTER_TTL_MS,
+    options.now ?? Date.now,
+  );
+
+  async function getItem(key: Record<string, string>) {
+    const got = await dynamo.send(new GetCommand({ TableName: table, Key: key }));
+    return got.Item;
+  }
+
+  /**
+   * Queries GSI1 descending until `limit` items are collected or the partition ends. One item more than
+   * asked is read so that the last page is known to be last (no empty trailing page); DynamoDB may stop a
+   * page early at 1 MB, hence the loop.
+   */
+  async function queryGsiDescending(
+    partition: string,
+    limit: number,
+    startKey: Record<string, string> | undefined,
+  ): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
+    const items: Record<string, unknown>[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined = startKey;
+    do {
+      const page = await dynamo.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: TABLE_KEYS.gsi1Name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1PartitionKey },
+          ExpressionAttributeValues: { ':pk': partition },
+          ScanIndexForward: false,
+          Limit: Math.min(MAX_QUERY_PAGE, limit + 1 - items.length),
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey && items.length <= limit);
+    const more = items.length > limit;
+    return { items: items.slice(0, limit), more };
+  }
+
+  const lastPosition = (items: Record<string, unknown>[], more: boolean) =>
+    more ? String(items[items.length - 1]?.[TABLE_KEYS.gsi1SortKey]) : null;
+
+  return {
+    currentRunId: () => pointer.get(),
+
+    async getScore(customerId, runId) {
+      const item = await getItem(scoreKey(customerId, runId));
+      return item ? customerScoreSchema.parse(item) : null;
+    },
+
+    async getScores(customerIds, runId) {
+      if (customerIds.length > BATCH_GET_LIMIT) {
+        throw new Error(`getScores takes at most ${BATCH_GET_LIMIT} ids, got ${customerIds.length}`);
+      }
+      // BatchGetItem rejects duplicate keys, so each id is asked for once.
+      let keys: Record<string, unknown>[] = [...new Set(customerIds)].map((id) => scoreKey(id, runId));
+      const found = new Map<string, CustomerScore>();
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1_000, 25 * 2 ** attempt));
+        if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed keys for a batch of scores');
+        const got = await dynamo.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+        for (const item of got.Responses?.[table] ?? []) {
+          const score = customerScoreSchema.parse(item);
+          found.set(score.customerId, score);
+        }
+        keys = got.UnprocessedKeys?.[table]?.Keys ?? [];
+      }
+      return found;
+    },
+
+    async getCustomerHistory(customerId) {
+      const scores: CustomerScore[] = [];
+      let exclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamo.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :run)',
+            ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#sk': TABLE_KEYS.sortKey },
+            ExpressionAttributeValues: { ':pk': customerPartition(customerId), ':run': 'RUN#' },
+            ExclusiveStartKey: exclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) scores.push(customerScoreSchema.parse(item));
+        exclusiveStartKey = page.LastEvaluatedKey;
+      } while (exclusiveStartKey);
+      // Run ids need not sort by time; the as-of date and scoring time do.
+      return scores.sort((a, b) => a.asOf.localeCompare(b.asOf) || a.computedAt.localeCompare(b.computedAt));
+    },
+
+    async getRun(runId) {
+      const item = await getItem(runKey(runId));
+      return item ? runRecordSchema.parse(item) : null;
+    },
+
+    async getIngest(ingestId) {
+      const item = await getItem(ingestKey(ingestId));
+      return item ? ingestReportSchema.parse(item) : null;
+    },
+
+    async listSegmentMembers({ runId, segment, limit, after }) {
+      const partition = segmentPartition(runId, segment);
+      const startKey =
+        after === undefined
+          ? undefined
+          : {
+              ...scoreKey(idAfterFirstHash(after), runId),
+              [TABLE_KEYS.gsi1PartitionKey]: partition,
+              [TABLE_KEYS.gsi1SortKey]: after,
+            };
+      const { items, more } = await queryGsiDescending(partition, limit, startKey);
+      return {
+        items: items.map((item) => customerScoreSchema.parse(item)),
+        nextPosition: lastPosition(items, more),
+      };
+    },
+
+    async listIngests({ limit, after }) {
+      const startKey =
+        after === undefined
+          ? undefined
+          : {
+              ...ingestKey(idAfterFirstHash(after)),
+              [TABLE_KEYS.gsi1PartitionKey]: 'INGESTS',
+              [TABLE_KEYS.gsi1SortKey]: after,
+            };
+      const { items, more } = await queryGsiDescending('INGESTS', limit, startKey);
+      return {
+        items: items.map((item) => ingestReportSchema.parse(item)),
+        nextPosition: lastPosition(items, more),
+      };
+    },
+  };
+}
+
+/**
+ * GSI1 sort keys are `<ordering prefix>#<id>` (see keys.ts) and the prefixes (zero-padded cents, ISO
+ * timestamps) never contain `#`, so the id is everything after the first `#`, even if it holds `#` itself.
+ */
+export function idAfterFirstHash(sortKey: string): string {
+  const at = sortKey.indexOf('#');
+  if (at < 0) throw new Error(`Not a GSI1 sort key: ${sortKey}`);
+  return sortKey.slice(at + 1);
+}
+
+export interface PointerCache {
+  get(): Promise<string | null>;
+}
+
+/**
+ * Caches the current-run pointer for `ttlMs`. Concurrent misses share one read, so a burst of requests
+ * after expiry costs one GetItem, not one per request. A failed read is not cached.
+ */
+export function createPointerCache(
+  load: () => Promise<string | null>,
+  ttlMs: number,
+  now: () => number = Date.now,
+): PointerCache {
+  let value: string | null = null;
+  let loadedAt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<string | null> | undefined;
+  return {
+    get() {
+      if (now() - loadedAt < ttlMs) return Promise.resolve(value);
+      if (!inFlight) {
+        inFlight = load().then(
+          (loaded) => {
+            value = loaded;
+            loadedAt = now();
+            inFlight = undefined;
+            return loaded;
+          },
+          (error: unknown) => {
+            inFlight = undefined;
+            throw error;
+          },
+        );
+      }
+      return inFlight;
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
