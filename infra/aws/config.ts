@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { modelChoiceSchema } from '../../shared/domain/recalc-config.ts';
 
 /** The CDK context key (in `cdk.json` → `context`) that holds the deployment configuration. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Outcome of one ingested object. */
 export const ingestStatusSchema = z.enum(['in_progress', 'succeeded', 'quarantined', 'failed']);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The RFM segment grid's names (configurable grid; these are the defaults). */
 export const DEFAULT_SEGMENT_NAMES = [

@@ -157,7 +157,7 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
     const ingestedAt = input.ingestedAt.toISOString();
     await sql(
       `COPY (SELECT customer_id, order_id,
-                    make_timestamp(order_ts_us)::TIMESTAMPTZ AS order_ts,
+                    make_timestamptz(order_ts_us) AS order_ts,
                     (coalesce(amount_cents, 0)::DECIMAL(18, 0) * 0.01::DECIMAL(3, 2))::DECIMAL(18, 2) AS amount,
                     currency, channel, quantity,
                     ${sqlLiteral(input.ingestId)} AS ingest_id,

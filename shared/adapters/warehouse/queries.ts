@@ -15,7 +15,7 @@
  * The summary rules are those of `summarizeTransactions` in `shared/domain/rfm-summary.ts`
  * (see docs/warehouse.md for the mapping); a property test compares the two on random data.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
 import type {
   CohortRow,

@@ -3,7 +3,7 @@
  * model (and Gamma-Gamma when the summary has spend) and prints the parameters.
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputFileError, readSummaryFile } from '../../../../shared/adapters/csv-file.ts';
 import { ModelFitError } from '../../../../shared/domain/models/fit.ts';
 import { fitGammaGamma, type GammaGammaFit } from '../../../../shared/domain/models/gamma-gamma.ts';

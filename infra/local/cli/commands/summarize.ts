@@ -4,7 +4,7 @@
  * per-customer RFM summary of a transaction log, as CSV (lifetimes column names).
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   InputFileError,
   readTransactions,
