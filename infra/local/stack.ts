@@ -10,6 +10,7 @@ import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-cli
 import { configToEnv, type RuntimeConfig, runtimeConfigSchema } from '../../shared/adapters/config.ts';
 import { ensureTable } from '../../shared/adapters/dynamo/table.ts';
 import { encodeS3EventKey } from '../../shared/domain/s3-key.ts';
+import { installS3rverContinuationTokenFix } from './s3rver-compat.ts';
 
 export interface LocalStackOptions {
   /**
@@ -55,6 +56,7 @@ export interface LocalStack {
  * in-process. Used by `npm start`, the CLI and integration tests alike.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  installS3rverContinuationTokenFix();
   const ownsTemp = options.home === undefined;
   const home = options.home ? resolve(options.home) : await mkdtemp(join(tmpdir(), 'cvm-local-'));
   const s3Dir = join(home, 's3');

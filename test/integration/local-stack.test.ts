@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalObjectCreated, type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
@@ -30,6 +30,29 @@ describe('local stack', () => {
       new GetCommand({ TableName: stack.config.table, Key: { pk: 'a', sk: 'b' } }),
     );
     expect(item.Item).toEqual({ pk: 'a', sk: 'b', n: 1 });
+  });
+
+  it('pages through listings longer than one page (continuation tokens work on this runtime)', async () => {
+    for (const n of [1, 2, 3, 4, 5]) {
+      await stack.clients.s3.send(
+        new PutObjectCommand({ Bucket: stack.config.bucket, Key: `paged/object-${n}`, Body: String(n) }),
+      );
+    }
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await stack.clients.s3.send(
+        new ListObjectsV2Command({
+          Bucket: stack.config.bucket,
+          Prefix: 'paged/',
+          MaxKeys: 2,
+          ContinuationToken: token,
+        }),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.NextContinuationToken;
+    } while (token);
+    expect(keys).toEqual([1, 2, 3, 4, 5].map((n) => `paged/object-${n}`));
   });
 
   it('round-trips its configuration through the environment', () => {

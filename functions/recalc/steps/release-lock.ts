@@ -22,7 +22,9 @@ export function failureMessage(error: ReleaseLockInput['error']): string {
 
 /**
  * Last step, on success and on failure: records a failed run (when given the error) and releases
- * the lock if this run holds it. A published run is never marked failed afterwards.
+ * the lock if this run holds it. A run that readers saw (the current-run pointer names it) is never
+ * marked failed afterwards; one whose record says published but whose pointer flip failed was never
+ * visible, so it is recorded as failed (GET /runs/{id} must not call it published).
  */
 export async function releaseLockStep(
   deps: RecalcDeps,
@@ -32,7 +34,9 @@ export async function releaseLockStep(
   if (input.error !== undefined) {
     const message = failureMessage(input.error);
     const existing = await deps.runStore.getRunRecord(input.runId);
-    if (existing?.status !== 'published') {
+    const visible =
+      existing?.status === 'published' && (await deps.runStore.getCurrentRunId()) === input.runId;
+    if (!visible) {
       const run = input.run ?? {};
       const config = run.config ?? { ...recalcConfigSchema.parse({}), currency: deps.config.defaultCurrency };
       const startedAt = existing?.startedAt ?? input.startedAt ?? run.startedAt ?? deps.now().toISOString();
@@ -49,7 +53,7 @@ export async function releaseLockStep(
         spendModel: run.spendModel ?? existing?.spendModel ?? null,
         clvSettings: existing?.clvSettings ?? clvSettingsOf(config),
         holdout: run.holdout ?? existing?.holdout ?? null,
-        segments: [],
+        segments: existing?.status === 'published' ? existing.segments : [],
         previousRunId: existing?.previousRunId ?? run.previousRunId ?? null,
         migration: null,
         message,

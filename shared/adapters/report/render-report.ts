@@ -1,6 +1,10 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { ReportAggregates } from '../../domain/report/aggregates.ts';
+import {
+  FREQUENCY_BINS,
+  type ReportAggregates,
+  WEEKS_SINCE_LAST_BINS,
+} from '../../domain/report/aggregates.ts';
 import type { RunRecord } from '../../domain/run.ts';
 
 /**
@@ -206,10 +210,16 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
             x: {
               field: 'weeksSinceLastPurchase',
               type: 'ordinal',
-              sort: null,
+              // Bins in their natural order even when some are empty (absent from the data).
+              sort: WEEKS_SINCE_LAST_BINS.map((b) => b.label),
               title: 'Weeks since last purchase',
             },
-            y: { field: 'frequency', type: 'ordinal', sort: null, title: 'Repeat purchases' },
+            y: {
+              field: 'frequency',
+              type: 'ordinal',
+              sort: FREQUENCY_BINS.map((b) => b.label),
+              title: 'Repeat purchases',
+            },
           },
           layer: [
             {

@@ -1,0 +1,40 @@
+import crypto from 'node:crypto';
+
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 (Node 18+) no
+ * longer provides: every truncated listing (more than MaxKeys keys) then fails with a 500. The token is
+ * opaque to clients, so the local stack maps s3rver's 'des' to AES-128-CBC with the same 8-byte key and
+ * IV zero-padded. Only the algorithm name 'des' is touched, which nothing else can use on this runtime.
+ */
+let installed = false;
+
+export function installS3rverContinuationTokenFix(): void {
+  if (installed) return;
+  installed = true;
+  const cryptoModule = crypto as unknown as {
+    createCipheriv: typeof crypto.createCipheriv;
+    createDecipheriv: typeof crypto.createDecipheriv;
+  };
+  const createCipheriv = cryptoModule.createCipheriv;
+  const createDecipheriv = cryptoModule.createDecipheriv;
+  const widen = (bytes: crypto.BinaryLike | crypto.KeyObject | null) =>
+    Buffer.concat([Buffer.from(bytes as Buffer), Buffer.alloc(8)]).subarray(0, 16);
+  cryptoModule.createCipheriv = ((
+    algorithm: string,
+    key: crypto.CipherKey,
+    iv: crypto.BinaryLike | null,
+    options?: unknown,
+  ) =>
+    algorithm === 'des'
+      ? createCipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
+      : createCipheriv(algorithm, key, iv, options as never)) as typeof crypto.createCipheriv;
+  cryptoModule.createDecipheriv = ((
+    algorithm: string,
+    key: crypto.CipherKey,
+    iv: crypto.BinaryLike | null,
+    options?: unknown,
+  ) =>
+    algorithm === 'des'
+      ? createDecipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
+      : createDecipheriv(algorithm, key, iv, options as never)) as typeof crypto.createDecipheriv;
+}
