@@ -1,0 +1,439 @@
+/**
+ * `cvm up` (what `npm start` runs): the whole pipeline on this machine. Starts the embedded stack in
+ * CVM_HOME, ingests the bundled sample when the bucket is empty, recalculates, serves the API and the
+ * run report, prints what a new user needs to go on, and watches an inbox folder: a dropped export is
+ * ingested and a recalculation follows. Ctrl-C stops cleanly; the next start reuses the state.
+ */
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { GetObjectCommand, ListObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { segmentPartition, TABLE_KEYS } from '../../../../shared/adapters/dynamo/keys.ts';
+import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
+import { ingestObject } from '../../../../shared/adapters/ingest/ingest-object.ts';
+import { createDuckDbWarehouse } from '../../../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
+import type { RunRecord } from '../../../../shared/domain/run.ts';
+import type { ApiServer } from '../../api-server.ts';
+import { dataExtent } from '../../data-extent.ts';
+import { type InboxWatcher, watchInbox } from '../../inbox.ts';
+import { createProgressReporter, type ProgressStep } from '../../progress.ts';
+import { type LocalRecalcResult, type RecalcStepName, runLocalRecalculation } from '../../recalc.ts';
+import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../stack.ts';
+import { serveLocalApi } from './serve.ts';
+
+const USAGE = `Usage: cvm up [--port N] [--inbox DIR] [--as-of YYYY-MM-DD]
+
+Starts the local pipeline: S3 and DynamoDB stand-ins with state in $CVM_HOME (default ./.cvm),
+ingests the bundled sample when nothing was ingested yet, recalculates customer value, serves the
+scores API and the run report on http://127.0.0.1:<port> (default 3000), and watches the inbox
+folder (default $CVM_HOME/inbox): drop an export there (or in inbox/<source>/) to ingest it; a
+recalculation follows.
+  --as-of     observation end of recalculations (default: the last transaction date in the data)
+  --debounce  milliseconds to wait after the last dropped file before recalculating (default 2000)
+Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`;
+
+const DEFAULT_PORT = 3000;
+const SAMPLE_DIR = fileURLToPath(new URL('../../../../data/sample/', import.meta.url));
+const SAMPLE_SOURCE = 'sample';
+
+const STEP_LABELS: Record<RecalcStepName, string> = {
+  acquireLock: 'recalculation: take the run lock',
+  prepare: 'recalculation: summarize customers (DuckDB)',
+  fitModels: 'recalculation: holdout check and model fit',
+  scoreParts: 'recalculation: score and write customers',
+  finalize: 'recalculation: segments, migration, publish',
+  releaseLock: 'recalculation: release the lock',
+};
+
+interface UpOptions {
+  port: number;
+  home: string;
+  inbox: string;
+  asOf?: string;
+  debounceMs: number;
+}
+
+function parseOptions(argv: string[]): UpOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      inbox: { type: 'string' },
+      'as-of': { type: 'string' },
+      debounce: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`--port: expected a port number 0–65535, got ${JSON.stringify(values.port)}`);
+  }
+  const asOf = values['as-of'];
+  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) {
+    throw new Error(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
+  }
+  const debounceMs = values.debounce === undefined ? 2000 : Number(values.debounce);
+  if (!Number.isFinite(debounceMs) || debounceMs < 0)
+    throw new Error('--debounce: expected milliseconds ≥ 0');
+  const home = resolve(process.env.CVM_HOME || './.cvm');
+  return {
+    port,
+    home,
+    inbox: resolve(values.inbox ?? join(home, 'inbox')),
+    debounceMs,
+    ...(asOf ? { asOf } : {}),
+  };
+}
+
+/** Fails fast, before minutes of work, when the port is taken. */
+async function assertPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} on 127.0.0.1 is in use (another 'cvm up' or 'cvm serve'?). Stop it, or choose another port: npm start -- --port ${port + 1}`
+            : `cannot listen on 127.0.0.1:${port}: ${error.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
+  });
+}
+
+async function bucketHasIngests(stack: LocalStack): Promise<boolean> {
+  // ListObjects (v1), not V2: a truncated V2 page makes s3rver encrypt a continuation token with DES,
+  // which OpenSSL 3 (Node ≥ 17) refuses, so on a second start (two or more ingested files) s3rver
+  // answered 500 InternalError. A v1 page without a delimiter carries no token.
+  const listed = await stack.clients.s3.send(
+    new ListObjectsCommand({ Bucket: stack.config.bucket, Prefix: 'incoming/', MaxKeys: 1 }),
+  );
+  return (listed.Contents?.length ?? 0) > 0;
+}
+
+async function uploadAndIngest(stack: LocalStack, path: string, source: string, fileName = basename(path)) {
+  const key = `incoming/${source}/${fileName}`;
+  const put = await stack.clients.s3.send(
+    new PutObjectCommand({
+      Bucket: stack.config.bucket,
+      Key: key,
+      Body: createReadStream(path),
+      ContentLength: statSync(path).size,
+    }),
+  );
+  return ingestObject(
+    { config: stack.config, clients: stack.clients },
+    { bucket: stack.config.bucket, key, ...(put.ETag ? { eTag: put.ETag } : {}) },
+  );
+}
+
+function describeIngest(report: IngestReport, bucket: string): string {
+  const parts = [
+    `${report.accepted} accepted`,
+    `${report.rejected} rejected`,
+    `${report.duplicates} duplicates`,
+  ];
+  const status =
+    report.status === 'succeeded' ? '' : ` — ${report.status}${report.message ? `: ${report.message}` : ''}`;
+  const rejects = report.rejectedKey ? ` (rejected rows: s3://${bucket}/${report.rejectedKey})` : '';
+  return `${report.key}: ${report.rowsRead} rows, ${parts.join(', ')}${status}${report.rejected > 0 ? rejects : ''}`;
+}
+
+function segmentTable(run: RunRecord): string {
+  const rows = [...run.segments].sort((a, b) => b.totalClv - a.totalClv);
+  const width = Math.max(7, ...rows.map((s) => s.segment.length));
+  const lines = [
+    `${'Segment'.padEnd(width)}  ${'Customers'.padStart(9)}  ${`Total CLV (${run.currency})`.padStart(18)}  ${'Mean CLV'.padStart(9)}  Share`,
+  ];
+  for (const s of rows) {
+    lines.push(
+      `${s.segment.padEnd(width)}  ${String(s.customers).padStart(9)}  ${s.totalClv.toFixed(2).padStart(18)}  ${s.meanClv.toFixed(2).padStart(9)}  ${(s.shareOfValue * 100).toFixed(1).padStart(5)} %`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function holdoutLine(run: RunRecord): string {
+  const h = run.holdout;
+  if (!h) return 'Holdout check: not enough history for a holdout period.';
+  return (
+    `Holdout check (${h.model}, calibration to ${h.calibrationEnd}, holdout to ${h.holdoutEnd}): ` +
+    `predicted ${h.predictedRepeatPurchases.toFixed(1)} vs actual ${h.actualRepeatPurchases} repeat purchases ` +
+    `(${h.aggregateErrorPct.toFixed(1)} % off), per-customer MAE ${h.meanAbsoluteError.toFixed(3)}` +
+    (h.correlation === null ? '' : `, correlation ${h.correlation.toFixed(3)}`)
+  );
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let options: UpOptions;
+  try {
+    const parsed = parseOptions(argv);
+    if (parsed === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
+    options = parsed;
+    await assertPortFree(options.port);
+  } catch (error) {
+    console.error(`cvm up: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const progress = createProgressReporter();
+  let requestStop: () => void = () => {};
+  const stopRequested = new Promise<void>((resolveStop) => {
+    requestStop = () => resolveStop();
+  });
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({ home: options.home });
+  } catch (error) {
+    console.error(
+      `cvm up: cannot open the local state in ${options.home}: ${(error as Error).message}\n` +
+        'Is another cvm process using it? Stop it, or set CVM_HOME to another folder.',
+    );
+    return 1;
+  }
+  const unadvertise = advertiseLocalStack(stack);
+  const runStore = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  let server: ApiServer | undefined;
+  let inbox: InboxWatcher | undefined;
+  let stopping = false;
+  let debounceTimer: NodeJS.Timeout | undefined;
+
+  // One recalculation at a time; drops during a run schedule exactly one follow-up run.
+  let recalcRunning: Promise<void> | null = null;
+  let recalcAgain = false;
+  const recalculate = async (): Promise<RunRecord | null> => {
+    const asOfAndCurrency = await runDefaults(stack, options.asOf);
+    if (!asOfAndCurrency) {
+      progress.line('Nothing ingested yet: drop an export into the inbox to start.');
+      return null;
+    }
+    let current: ProgressStep | undefined;
+    try {
+      const result: LocalRecalcResult = await runLocalRecalculation(stack, {
+        asOf: asOfAndCurrency.asOf,
+        config: { currency: asOfAndCurrency.currency },
+        onProgress(p) {
+          if (p.status === 'started') current = progress.step(STEP_LABELS[p.step]);
+          else current?.done(p.detail);
+        },
+      });
+      return result.record;
+    } catch (error) {
+      current?.fail((error as Error).message);
+      throw error;
+    }
+  };
+  const scheduleRecalc = () => {
+    if (recalcRunning) {
+      recalcAgain = true;
+      return;
+    }
+    recalcRunning = (async () => {
+      do {
+        recalcAgain = false;
+        try {
+          const record = await recalculate();
+          if (record) {
+            progress.line(
+              `\nNew run ${record.runId} published.\n${segmentTable(record)}\n${holdoutLine(record)}`,
+            );
+            if (server) progress.line(`Report: ${server.url}/report`);
+          }
+        } catch (error) {
+          progress.line(`Recalculation failed: ${(error as Error).message}`);
+        }
+      } while (recalcAgain && !stopping);
+      recalcRunning = null;
+    })();
+  };
+
+  /** Recalculates once no file has arrived for `--debounce` ms (a batch of drops gives one run). */
+  const requestRecalc = () => {
+    if (stopping) return;
+    clearTimeout(debounceTimer);
+    debounceTimer = setTimeout(() => {
+      debounceTimer = undefined;
+      scheduleRecalc();
+    }, options.debounceMs);
+  };
+
+  const shutdown = async () => {
+    stopping = true;
+    // The ingest in progress finishes (its file is moved out of the inbox); queued files stay.
+    await inbox?.close();
+    let notRecalculated = debounceTimer !== undefined;
+    clearTimeout(debounceTimer);
+    if (recalcRunning) await recalcRunning;
+    // A file that arrived during the last recalculation would have had a follow-up run.
+    notRecalculated ||= recalcAgain;
+    if (notRecalculated) {
+      progress.line(
+        'Dropped data was ingested but not yet recalculated: run `cvm recalc` (or drop another file after the next start).',
+      );
+    }
+    await server?.close();
+    unadvertise();
+    await stack.stop();
+  };
+
+  try {
+    if (!(await bucketHasIngests(stack))) {
+      const samples = readdirSync(SAMPLE_DIR).filter((f) => /\.(csv|jsonl|ndjson|gz)$/i.test(f));
+      for (const file of samples) {
+        const step = progress.step(`ingest bundled sample ${file}`);
+        const report = await uploadAndIngest(stack, join(SAMPLE_DIR, file), SAMPLE_SOURCE);
+        step.done(describeIngest(report, stack.config.bucket));
+      }
+    }
+
+    let current = await currentRun(runStore);
+    if (!current) {
+      current = await recalculate();
+    } else {
+      progress.line(`Reusing run ${current.runId} from ${options.home} (as of ${current.asOf}).`);
+    }
+
+    server = await serveLocalApi(stack, {
+      port: options.port,
+      ...(process.env.CVM_API_KEY ? { apiKey: process.env.CVM_API_KEY } : {}),
+      ...(process.env.CVM_ADMIN_KEY ? { adminKey: process.env.CVM_ADMIN_KEY } : {}),
+      ...(process.env.CVM_CORS_ORIGINS ? { corsOrigins: process.env.CVM_CORS_ORIGINS } : {}),
+      extraRoutes: [
+        {
+          path: '/report',
+          async handle(_request, response) {
+            const html = await currentReportHtml(stack, runStore);
+            response.writeHead(html ? 200 : 404, {
+              'content-type': 'text/html; charset=utf-8',
+              'cache-control': 'no-cache',
+            });
+            response.end(html ?? '<!doctype html><p>No run has been published yet.</p>');
+          },
+        },
+      ],
+    });
+
+    inbox = watchInbox({
+      dir: options.inbox,
+      async onFile(file) {
+        const step = progress.step(`ingest ${file.fileName} (source ${file.source})`);
+        const report = await uploadAndIngest(stack, file.path, file.source, file.fileName);
+        if (report.status === 'failed' || report.status === 'quarantined') {
+          step.fail(
+            `${describeIngest(report, stack.config.bucket)} (moved to ${join(options.inbox, '.failed')})`,
+          );
+          return 'failed';
+        }
+        step.done(describeIngest(report, stack.config.bucket));
+        if (report.status === 'succeeded' && report.accepted > 0) requestRecalc();
+        return 'done';
+      },
+      onError(file, error) {
+        progress.line(
+          `✖ ${file.fileName}: ${(error as Error).message} (moved to ${join(options.inbox, '.failed')})`,
+        );
+      },
+    });
+
+    const key = process.env.CVM_API_KEY ? ` -H "x-api-key: $CVM_API_KEY"` : '';
+    const exampleCustomer = current ? await firstCustomer(stack, current) : null;
+    progress.line('');
+    if (current) {
+      progress.line(
+        `Run ${current.runId} as of ${current.asOf}: ${current.customers} customers, model ${current.model?.name ?? '–'}`,
+      );
+      progress.line(segmentTable(current));
+      progress.line(holdoutLine(current));
+    }
+    progress.line(
+      [
+        '',
+        `Report:  ${server.url}/report`,
+        `API:     ${server.url}   (OpenAPI: ${server.url}/openapi.json)`,
+        'Try:',
+        `  curl -s${key} ${server.url}/segments`,
+        `  curl -s${key} ${server.url}/customers/${encodeURIComponent(exampleCustomer ?? '<customerId>')}`,
+        `  curl -s${key} ${server.url}/runs/current`,
+        `Drop exports (CSV, JSON Lines, .gz) into ${options.inbox} to ingest them; a recalculation follows.`,
+        'Stop with Ctrl-C.',
+      ].join('\n'),
+    );
+    // Handlers first, then the readiness line: a script may send SIGINT the moment it reads the line,
+    // and a signal that arrives before a handler exists kills the process without cleaning up.
+    process.once('SIGINT', requestStop);
+    process.once('SIGTERM', requestStop);
+    console.log(`serving ${server.url}`);
+  } catch (error) {
+    console.error(`cvm up: ${(error as Error).message}`);
+    await shutdown();
+    return 1;
+  }
+
+  await stopRequested;
+  process.off('SIGINT', requestStop);
+  process.off('SIGTERM', requestStop);
+  progress.line('\nStopping…');
+  await shutdown();
+  return 0;
+}
+
+async function currentRun(runStore: ReturnType<typeof createRunStore>): Promise<RunRecord | null> {
+  const runId = await runStore.getCurrentRunId();
+  return runId ? runStore.getRunRecord(runId) : null;
+}
+
+async function runDefaults(stack: LocalStack, asOf: string | undefined) {
+  const warehouse = await createDuckDbWarehouse({
+    s3: stack.clients.s3,
+    bucket: stack.config.bucket,
+    cacheDirectory: join(stack.config.home!, 'warehouse'),
+  });
+  try {
+    const extent = await dataExtent(warehouse);
+    if (!extent) return null;
+    return { currency: extent.currency, asOf: asOf ?? extent.lastDate };
+  } finally {
+    await warehouse.close();
+  }
+}
+
+async function currentReportHtml(stack: LocalStack, runStore: ReturnType<typeof createRunStore>) {
+  const runId = await runStore.getCurrentRunId();
+  if (!runId) return null;
+  try {
+    const object = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.bucket, Key: `runs/${runId}/report.html` }),
+    );
+    return (await object.Body?.transformToString('utf8')) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function firstCustomer(stack: LocalStack, run: RunRecord): Promise<string | null> {
+  const top = [...run.segments].sort((a, b) => b.totalClv - a.totalClv)[0];
+  if (!top) return null;
+  const result = await stack.clients.dynamo.send(
+    new QueryCommand({
+      TableName: stack.config.table,
+      IndexName: TABLE_KEYS.gsi1Name,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': segmentPartition(run.runId, top.segment) },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
+  );
+  const item = result.Items?.[0] as { customerId?: string } | undefined;
+  return item?.customerId ?? null;
+}
