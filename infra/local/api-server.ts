@@ -81,6 +81,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Requests Node rejects before any handler runs (a request head over 16 KB, malformed HTTP) would
+  // otherwise get a bare status line; answer them with the API's JSON error shape, as the gateway does.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      error: tooLarge ? 'request_too_large' : 'bad_request',
+      message: tooLarge
+        ? 'The request line and headers exceed 16 KB: shorten the URL (query values) or the headers'
+        : 'The request is not valid HTTP',
+      requestId: randomUUID(),
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
 
   async function handleRequest(request: IncomingMessage, response: ServerResponse) {
     const requestId = randomUUID();
