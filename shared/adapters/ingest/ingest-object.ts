@@ -291,6 +291,14 @@ export async function ingestObject(deps: IngestDeps, ref: IngestObjectRef): Prom
       log?.warn('lease lost: another delivery finished this ingest', { ingestId });
       return (await repository.get(ingestId)) ?? report;
     }
+    if (isTransientError(error)) {
+      // The final report write may have reached DynamoDB although its response was lost.
+      const landed = await repository.ownFinalReport(ingestId, leaseToken).catch(() => null);
+      if (landed) {
+        log?.warn('final report write timed out but was stored: ingest complete', { ingestId });
+        return landed;
+      }
+    }
     if (contentMarker) await repository.releaseContent(source, contentMarker, ingestId).catch(() => {});
     if (isTransientError(error)) {
       log?.warn('transient error: event will be retried', { ingestId, key: ref.key, error: describe(error) });

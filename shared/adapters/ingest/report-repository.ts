@@ -12,6 +12,14 @@ interface LeaseAttributes {
   leaseExpiresAt?: number;
 }
 
+/**
+ * Every write also records the token of the worker that made it (`writtenBy`, kept when a final report
+ * drops the lease). When a conditional write reaches DynamoDB but its response is lost, the SDK retries
+ * the same request; without this the retry would fail its own condition and the worker would believe
+ * it lost the ingest to someone else.
+ */
+const OWN_EARLIER_WRITE = 'writtenBy = :token';
+
 export type ClaimResult =
   | { claimed: true; leaseToken: string }
   | { claimed: false; existing: IngestReport; leaseExpiresAt: number | null };
@@ -44,6 +52,19 @@ export class IngestReportRepository {
     this.#table = table;
   }
 
+  /**
+   * The final report this worker wrote, when a write whose response was lost (a timeout) did land:
+   * then the ingest is complete and nothing may be rolled back. Null otherwise.
+   */
+  async ownFinalReport(ingestId: string, leaseToken: string): Promise<IngestReport | null> {
+    const result = await this.#dynamo.send(
+      new GetCommand({ TableName: this.#table, Key: ingestKey(ingestId), ConsistentRead: true }),
+    );
+    const item = result.Item as (LeaseAttributes & { writtenBy?: string; status?: string }) | undefined;
+    if (!item || item.writtenBy !== leaseToken || item.status === 'in_progress') return null;
+    return ingestReportSchema.parse(item);
+  }
+
   async get(ingestId: string): Promise<IngestReport | null> {
     const item = await this.#getItem(ingestId);
     return item ? item.report : null;
@@ -55,11 +76,14 @@ export class IngestReportRepository {
       await this.#dynamo.send(
         new PutCommand({
           TableName: this.#table,
-          Item: this.#item(report, { leaseToken, leaseExpiresAt: now.getTime() + leaseMs }),
-          ConditionExpression:
-            'attribute_not_exists(pk) OR (#status = :inProgress AND leaseExpiresAt < :now)',
+          Item: this.#item(report, { leaseToken, leaseExpiresAt: now.getTime() + leaseMs }, leaseToken),
+          ConditionExpression: `attribute_not_exists(pk) OR (#status = :inProgress AND leaseExpiresAt < :now) OR ${OWN_EARLIER_WRITE}`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now.getTime() },
+          ExpressionAttributeValues: {
+            ':inProgress': 'in_progress',
+            ':now': now.getTime(),
+            ':token': leaseToken,
+          },
         }),
       );
       return { claimed: true, leaseToken };
@@ -77,7 +101,11 @@ export class IngestReportRepository {
   }
 
   /** Writes the report; `final` reports drop the lease. Fails when another worker took the lease over. */
-  async save(report: IngestReport, leaseToken: string, options: { final: boolean; leaseExpiresAt?: number }) {
+  async save(
+    report: IngestReport,
+    leaseToken: string,
+    options: { final: boolean; leaseExpiresAt?: number; retryOfOwnWrite?: boolean },
+  ) {
     const lease: LeaseAttributes = options.final
       ? {}
       : {
@@ -88,8 +116,12 @@ export class IngestReportRepository {
       await this.#dynamo.send(
         new PutCommand({
           TableName: this.#table,
-          Item: this.#item(report, lease),
-          ConditionExpression: 'leaseToken = :token',
+          Item: this.#item(report, lease, leaseToken),
+          // A lease release must never overwrite a final report this worker already wrote.
+          ConditionExpression:
+            options.retryOfOwnWrite === false
+              ? 'leaseToken = :token'
+              : `leaseToken = :token OR ${OWN_EARLIER_WRITE}`,
           ExpressionAttributeValues: { ':token': leaseToken },
         }),
       );
@@ -107,7 +139,7 @@ export class IngestReportRepository {
    */
   async release(report: IngestReport, leaseToken: string) {
     try {
-      await this.save(report, leaseToken, { final: false, leaseExpiresAt: 0 });
+      await this.save(report, leaseToken, { final: false, leaseExpiresAt: 0, retryOfOwnWrite: false });
     } catch {
       // The lease expires on its own.
     }
@@ -184,12 +216,13 @@ export class IngestReportRepository {
     }
   }
 
-  #item(report: IngestReport, lease: LeaseAttributes) {
+  #item(report: IngestReport, lease: LeaseAttributes, writtenBy: string) {
     return {
       ...ingestKey(report.ingestId),
       ...ingestListKey(report.startedAt, report.ingestId),
       ...report,
       ...lease,
+      writtenBy,
     };
   }
 
