@@ -45,61 +45,6 @@ export class BufferedFileWriter {
     this.#used += this.#buffer.write(text, this.#used, 'utf8');
   }
 
-  /**
-   * Makes room for `bytes` more bytes in the buffer for the byte-level writers below ({@link byte},
-   * {@link ascii}, {@link integer}), after any text pending from {@link write}, so output keeps its
-   * order. Returns false when `bytes` exceeds the buffer: the caller then writes that piece as text.
-   */
-  reserve(bytes: number): boolean {
-    if (this.#pending.length > 0) this.#encodePending();
-    if (bytes > BUFFER_BYTES) return false;
-    if (this.#used + bytes > BUFFER_BYTES) this.flush();
-    return true;
-  }
-
-  /** One byte; room must have been {@link reserve}d. */
-  byte(code: number): void {
-    this.#buffer[this.#used++] = code;
-  }
-
-  /**
-   * `text` as UTF-8: ASCII is copied code by code (no string or encoder call), the rest from the
-   * first non-ASCII character on goes through the encoder. Room (3 bytes per character) must have been
-   * {@link reserve}d.
-   */
-  ascii(text: string): void {
-    const buffer = this.#buffer;
-    let used = this.#used;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x80) {
-        used += buffer.write(i === 0 ? text : text.slice(i), used, 'utf8');
-        break;
-      }
-      buffer[used++] = c;
-    }
-    this.#used = used;
-  }
-
-  /** A safe integer in decimal, without making a string; room (at most 17 bytes) must have been reserved. */
-  integer(value: number): void {
-    const buffer = this.#buffer;
-    let n = value;
-    if (n < 0) {
-      buffer[this.#used++] = 45; // -
-      n = -n;
-    }
-    let digits = 1;
-    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    let at = this.#used + digits;
-    this.#used = at;
-    do {
-      const next = Math.floor(n / 10);
-      buffer[--at] = 48 + (n - next * 10);
-      n = next;
-    } while (n > 0);
-  }
-
   flush(): void {
     if (this.#pending.length > 0) this.#encodePending();
     if (this.#used === 0) return;

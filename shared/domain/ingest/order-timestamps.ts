@@ -9,6 +9,7 @@ import {
   MIN_YEAR,
   newLocalDateTime,
   parseIsoDate,
+  parsePlainIsoMillis,
 } from './date-format.ts';
 import { createLocalToUtc } from './zone.ts';
 
@@ -50,6 +51,8 @@ export function createOrderTimestampParser(
   };
 
   function parseUncached(value: string): number | TimestampProblem {
+    const plain = parsePlainIsoMillis(value);
+    if (!Number.isNaN(plain)) return (value.length === 20 ? plain : toUtc(plain)) * 1000;
     let status = parseIsoDate(value, fields);
     if (status !== DATE_OK && format) {
       const isoStatus = status;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileDateFormat } from './date-format.ts';
 import { IngestFileError } from './ingest-file-error.ts';
 
