@@ -27,16 +27,27 @@ async function writeTransactions(file: string, customers: number): Promise<numbe
   const db = await openDuckDb({ memoryLimit: '1GB' });
   try {
     await db.connection.run('SELECT setseed(0.42)');
+    // A BTYD-shaped population: each customer buys at their own rate while active, and stays active
+    // for an exponential lifetime whose mean varies between customers (heterogeneous dropout).
     await db.connection.run(`CREATE TABLE customers AS
-      SELECT i AS cid, CAST(floor(random() * 365) AS INTEGER) AS first_day,
-             CAST(1 + floor(-ln(1 - random()) * 9.5) AS INTEGER) AS orders
-      FROM range(${customers}) t(i)`);
+      SELECT cid, first_day, last_day,
+             1 + CAST(floor(rate * (last_day - first_day)) AS INTEGER) AS orders
+      FROM (
+        SELECT cid, first_day, rate,
+               LEAST(729, first_day + CAST(floor(-ln(1 - random()) * lifetime_mean) AS INTEGER)) AS last_day
+        FROM (
+          SELECT i AS cid, CAST(floor(random() * 365) AS INTEGER) AS first_day,
+                 -ln(1 - random()) * 0.04 AS rate,
+                 30 + random() * 900 AS lifetime_mean
+          FROM range(${customers}) t(i)
+        )
+      )`);
     await db.connection.run(`COPY (
       SELECT
         'C' || lpad(CAST(cid AS VARCHAR), 7, '0') AS customer_id,
         'O' || CAST(cid AS VARCHAR) || '-' || CAST(k AS VARCHAR) AS order_id,
         TIMESTAMPTZ '2023-01-01 00:00:00+00'
-          + to_days(CASE WHEN k = 0 THEN first_day ELSE first_day + CAST(floor(random() * (730 - first_day)) AS INTEGER) END)
+          + to_days(CASE WHEN k = 0 THEN first_day ELSE first_day + CAST(floor(random() * (last_day - first_day + 1)) AS INTEGER) END)
           + to_seconds(CAST(floor(random() * 86400) AS BIGINT)) AS order_ts,
         CAST(round((5 + random() * 195) * CASE WHEN k > 0 AND random() < 0.05 THEN -0.5 ELSE 1 END, 2) AS DECIMAL(18,2)) AS amount,
         'EUR' AS currency,

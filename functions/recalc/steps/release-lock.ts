@@ -58,10 +58,27 @@ export async function releaseLockStep(
         migration: null,
         message,
       };
-      await deps.runStore.putRunRecord(
-        failed,
-        expiresAfterWeeks(new Date(startedAt), config.retentionWeeks ?? deps.config.retentionWeeks),
+      const expiresAt = expiresAfterWeeks(
+        new Date(startedAt),
+        config.retentionWeeks ?? deps.config.retentionWeeks,
       );
+      try {
+        await deps.runStore.putRunRecord(failed, expiresAt);
+      } catch (recordError) {
+        // What the failed run knew may itself be invalid (e.g. non-finite holdout figures from a
+        // degenerate fit): record the failure without it rather than keep the lock held.
+        await deps.runStore.putRunRecord(
+          {
+            ...failed,
+            model: null,
+            spendModel: null,
+            holdout: null,
+            segments: [],
+            message: `${message} (details not recorded: ${(recordError as Error).message.slice(0, 200)})`,
+          },
+          expiresAt,
+        );
+      }
       recordedFailure = true;
     }
   }
