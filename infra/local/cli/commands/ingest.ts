@@ -1,19 +1,11 @@
-/**
- * `cvm ingest <file...> [--source NAME] [--config mapping.json] [--json]`: uploads export files to
- * `incoming/<source>/` of the local stack and ingests them exactly as the ingest Lambda does.
- */
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ingestKey } from '../../../../shared/adapters/dynamo/keys.ts';
-import { ingestObject } from '../../../../shared/adapters/ingest/ingest-object.ts';
 import { sourceConfigKey } from '../../../../shared/adapters/ingest/source-config-store.ts';
 import { parseSourceConfigText } from '../../../../shared/domain/ingest/source-config.ts';
-import { type IngestReport, ingestReportSchema } from '../../../../shared/domain/ingest-report.ts';
-import { type LocalStack, useLocalStack } from '../../stack.ts';
+import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
+import { ingestFile } from '../../ingest-file.ts';
+import { useLocalStack } from '../../stack.ts';
 
 const USAGE = `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--json]
 
@@ -113,34 +105,6 @@ function parseOptions(argv: string[]) {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-}
-
-async function ingestFile(stack: LocalStack, source: string, file: string): Promise<IngestReport> {
-  const key = `incoming/${source}/${basename(file)}`;
-  const { size } = await stat(file);
-  const put = await stack.clients.s3.send(
-    new PutObjectCommand({
-      Bucket: stack.config.bucket,
-      Key: key,
-      Body: createReadStream(file),
-      ContentLength: size,
-    }),
-  );
-  const ref = { bucket: stack.config.bucket, key, ...(put.ETag ? { eTag: put.ETag } : {}) };
-  const report = await ingestObject({ config: stack.config, clients: stack.clients }, ref);
-  // A running `cvm up` may have picked the same upload from its inbox first; wait for its outcome.
-  return report.status === 'in_progress' ? waitForReport(stack, report.ingestId) : report;
-}
-
-async function waitForReport(stack: LocalStack, ingestId: string): Promise<IngestReport> {
-  for (;;) {
-    const item = await stack.clients.dynamo.send(
-      new GetCommand({ TableName: stack.config.table, Key: ingestKey(ingestId), ConsistentRead: true }),
-    );
-    const report = ingestReportSchema.parse(item.Item);
-    if (report.status !== 'in_progress') return report;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 /** Human-readable report: counts, top reject reasons and where the rejected rows are. */

@@ -4,22 +4,21 @@
  * run report, prints what a new user needs to go on, and watches an inbox folder: a dropped export is
  * ingested and a recalculation follows. Ctrl-C stops cleanly; the next start reuses the state.
  */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { GetObjectCommand, ListObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { segmentPartition, TABLE_KEYS } from '../../../../shared/adapters/dynamo/keys.ts';
+import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
+import { createScoreReadModel } from '../../../../shared/adapters/dynamo/read-model.ts';
 import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
-import { ingestObject } from '../../../../shared/adapters/ingest/ingest-object.ts';
 import { createDuckDbWarehouse } from '../../../../shared/adapters/warehouse/duckdb-warehouse.ts';
 import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
 import type { RunRecord } from '../../../../shared/domain/run.ts';
 import type { ApiServer } from '../../api-server.ts';
 import { dataExtent } from '../../data-extent.ts';
 import { type InboxWatcher, watchInbox } from '../../inbox.ts';
+import { ingestFile } from '../../ingest-file.ts';
 import { createProgressReporter, type ProgressStep } from '../../progress.ts';
 import { type LocalRecalcResult, type RecalcStepName, runLocalRecalculation } from '../../recalc.ts';
 import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../stack.ts';
@@ -117,22 +116,6 @@ async function bucketHasIngests(stack: LocalStack): Promise<boolean> {
     new ListObjectsCommand({ Bucket: stack.config.bucket, Prefix: 'incoming/', MaxKeys: 1 }),
   );
   return (listed.Contents?.length ?? 0) > 0;
-}
-
-async function uploadAndIngest(stack: LocalStack, path: string, source: string, fileName = basename(path)) {
-  const key = `incoming/${source}/${fileName}`;
-  const put = await stack.clients.s3.send(
-    new PutObjectCommand({
-      Bucket: stack.config.bucket,
-      Key: key,
-      Body: createReadStream(path),
-      ContentLength: statSync(path).size,
-    }),
-  );
-  return ingestObject(
-    { config: stack.config, clients: stack.clients },
-    { bucket: stack.config.bucket, key, ...(put.ETag ? { eTag: put.ETag } : {}) },
-  );
 }
 
 function describeIngest(report: IngestReport, bucket: string): string {
@@ -292,7 +275,7 @@ export async function run(argv: string[]): Promise<number> {
       const samples = readdirSync(SAMPLE_DIR).filter((f) => /\.(csv|jsonl|ndjson|gz)$/i.test(f));
       for (const file of samples) {
         const step = progress.step(`ingest bundled sample ${file}`);
-        const report = await uploadAndIngest(stack, join(SAMPLE_DIR, file), SAMPLE_SOURCE);
+        const report = await ingestFile(stack, SAMPLE_SOURCE, join(SAMPLE_DIR, file));
         step.done(describeIngest(report, stack.config.bucket));
       }
     }
@@ -328,7 +311,7 @@ export async function run(argv: string[]): Promise<number> {
       dir: options.inbox,
       async onFile(file) {
         const step = progress.step(`ingest ${file.fileName} (source ${file.source})`);
-        const report = await uploadAndIngest(stack, file.path, file.source, file.fileName);
+        const report = await ingestFile(stack, file.source, file.path);
         if (report.status === 'failed' || report.status === 'quarantined') {
           step.fail(
             `${describeIngest(report, stack.config.bucket)} (moved to ${join(options.inbox, '.failed')})`,
@@ -421,19 +404,14 @@ async function currentReportHtml(stack: LocalStack, runStore: ReturnType<typeof 
   }
 }
 
+/** A customer of the most valuable segment, for the printed curl example. */
 async function firstCustomer(stack: LocalStack, run: RunRecord): Promise<string | null> {
   const top = [...run.segments].sort((a, b) => b.totalClv - a.totalClv)[0];
   if (!top) return null;
-  const result = await stack.clients.dynamo.send(
-    new QueryCommand({
-      TableName: stack.config.table,
-      IndexName: TABLE_KEYS.gsi1Name,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': segmentPartition(run.runId, top.segment) },
-      ScanIndexForward: false,
-      Limit: 1,
-    }),
-  );
-  const item = result.Items?.[0] as { customerId?: string } | undefined;
-  return item?.customerId ?? null;
+  const page = await createScoreReadModel(stack.clients, stack.config.table).listSegmentMembers({
+    runId: run.runId,
+    segment: top.segment,
+    limit: 1,
+  });
+  return page.items[0]?.customerId ?? null;
 }
