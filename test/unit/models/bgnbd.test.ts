@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import {
   bgnbdLogLikelihood,
   bgnbdProbabilityAlive,
   bgnbdProbabilityOfPurchases,
+  CONCENTRATED_DROPOUT_A,
+  createBetaGeometricPredictor,
   createBgNbdPredictor,
   fitBgNbd,
 } from '../../../shared/domain/models/bgnbd.ts';
@@ -297,5 +300,87 @@ describe('BG/NBD fitting', () => {
 
   it('rejects an empty data set with a clear message', () => {
     expect(() => fitBgNbd(rfmColumns([], [], []))).toThrow(/no customers/);
+  });
+});
+
+describe('BG/NBD and MBG/NBD conditional expectation for any a, b', () => {
+  interface ReferenceRow {
+    r: number;
+    alpha: number;
+    a: number;
+    b: number;
+    shift: 0 | 1;
+    x: number;
+    tx: number;
+    T: number;
+    t: number;
+    expected: number;
+  }
+  // Numerical integration over the dropout probability (generator beside the fixture): independent
+  // of both the Gauss series and the expansion the predictor uses for large a.
+  const reference = JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL('../../fixtures/models/bgnbd-conditional-expectation.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as ReferenceRow[];
+
+  it(`matches numerical integration to 1e-7 relative on both sides of a = ${CONCENTRATED_DROPOUT_A}`, () => {
+    expect(reference.length).toBe(768);
+    const out = new Float64Array(1);
+    let worst = 0;
+    for (const row of reference) {
+      createBetaGeometricPredictor(row.shift, row).conditionalExpectedCurve(
+        Float64Array.of(row.t),
+        row.x,
+        row.tx,
+        row.T,
+        out,
+      );
+      // Values below 1e-12 purchases (e.g. x = 200 long gone) only need to be tiny.
+      const error = Math.abs(out[0]! - row.expected) / Math.max(row.expected, 1e-12);
+      worst = Math.max(worst, error);
+      if (!(error <= 1e-7)) expect.fail(`${JSON.stringify(row)}: got ${out[0]}, relative error ${error}`);
+    }
+    expect(worst).toBeLessThan(1e-7);
+  });
+
+  it('scores data with homogeneous dropout, where the fit runs to a, b → ∞', () => {
+    // Every customer drops out with the same probability 0.3 after each purchase: the Beta mixing
+    // distribution is a point mass, so maximum likelihood pushes a and b towards infinity.
+    const sim = simulateBetaGeometric({
+      r: 0.5,
+      alpha: 6,
+      a: 3e6,
+      b: 7e6,
+      T: (random) => 30 + 40 * random(),
+      customers: 20_000,
+      seed: 11,
+    });
+    const fit = fitBgNbd(rfmColumns(sim.x, sim.tx, sim.T), { skipStandardErrors: true });
+    const { r, alpha, a, b } = fit.params;
+    expect(a).toBeGreaterThan(CONCENTRATED_DROPOUT_A);
+    const p = a / (a + b);
+    expect(p).toBeGreaterThan(0.25);
+    expect(p).toBeLessThan(0.35);
+    const predictor = createBgNbdPredictor(fit.params);
+    const times = Float64Array.of(4, 13, 52, 520);
+    const out = new Float64Array(times.length);
+    for (const [x, tx, T] of [
+      [0, 0, 40],
+      [1, 10, 40],
+      [4, 35, 40],
+      [12, 60, 65],
+    ] as const) {
+      predictor.conditionalExpectedCurve(times, x, tx, T, out);
+      const alive = predictor.probabilityAlive(x, tx, T);
+      for (let j = 0; j < times.length; j++) {
+        // Point-mass limit: alive customers buy at rate λ ~ Gamma(r+x, α+T) until a purchase ends
+        // their life (probability p), so E = P(alive)/p · (1 − (1 + p·t/(α+T))^−(r+x)).
+        const limit = (alive / p) * -Math.expm1(-(r + x) * Math.log1p((p * times[j]!) / (alpha + T)));
+        expect(Number.isFinite(out[j])).toBe(true);
+        expect(Math.abs(out[j]! / limit - 1)).toBeLessThan(10 / a);
+      }
+    }
   });
 });
