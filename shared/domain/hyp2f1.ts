@@ -150,7 +150,14 @@ export function hyp2f1Series(a: number, b: number, c: number, z: number): number
 /** 2F1 for 0 < z < 1 with no special parameter structure. */
 function unitInterval(a: number, b: number, c: number, z: number, oneMinusZ: number): SeriesValue {
   if (z <= CONNECTION_THRESHOLD) return bestSeries(a, b, c, z);
-  const connected = connectionFormula(a, b, c, oneMinusZ);
+  let connected = connectionFormula(a, b, c, oneMinusZ);
+  // With a, b, c > 0 every term of the Gauss series is positive, so 2F1 > 1. The connection formula
+  // can lose every digit inside its own sub-series without its loss tracking seeing it (large a, c
+  // with c − a − b < 0: 2F1(998.76, 19; 999; 0.96) came out 0 instead of 3.3e26); such a result is
+  // discarded for the series, which sums terms of one sign.
+  if (connected !== null && a > 0 && b > 0 && c > 0 && !(connected.sign > 0 && connected.logAbs > 0)) {
+    connected = null;
+  }
   if (connected !== null && lossOf(connected) <= ACCEPTABLE_LOSS) return connected;
   // So close to 1 that the series would need more than ~1e5 terms: a connection result that kept
   // ten digits is the better deal; past the term cap the series cannot converge at all.

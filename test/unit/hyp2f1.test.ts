@@ -108,6 +108,10 @@ describe('hyp2f1: large parameters and z near 1 (reference: mpmath 1.3 hyp2f1 at
     // c − a − b = 3 (logarithmic connection formula with a finite part) and c − a − b ≈ 1e−6.
     [3, 2, 8, 0.96, 1.1463391530644562],
     [0.3, 0.7, 1.000001, 0.95, 0.5311309698597859],
+    // BG/NBD's Euler form 2F1(a+b−1−r, a−1; a+b+x−1; z) for a = 20, b = 980 and a = 45, b = 2205,
+    // x = 30: c − a − b < 0 and the connection formula lost every digit (it returned 0).
+    [998.76, 19, 999, 0.96, 61.069141982100014],
+    [2249.76, 44, 2280, 0.9059233449477352, 99.09069197762656],
   ];
 
   it.each(reference)('ln 2F1(%d, %d; %d; %d) = %d', (a, b, c, z, expected) => {
