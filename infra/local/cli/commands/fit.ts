@@ -2,13 +2,13 @@
  * `cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]`: fits a purchase
  * model (and Gamma-Gamma when the summary has spend) and prints the parameters.
  */
-import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { InputFileError, readSummaryFile } from '../../../../shared/adapters/csv-file.ts';
 import { ModelFitError } from '../../../../shared/domain/models/fit.ts';
 import { fitGammaGamma, type GammaGammaFit } from '../../../../shared/domain/models/gamma-gamma.ts';
 import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../../../shared/domain/models/purchase-models.ts';
 import { compressRfm } from '../../../../shared/domain/rfm-summary.ts';
+import { parseCommandLine } from '../command-line.ts';
 
 const USAGE = `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]
 
@@ -41,39 +41,17 @@ function formatValue(value: number): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        model: { type: 'string' },
-        penalizer: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    console.error(`cvm fit: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values['help']) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    console.error(`cvm fit: expected exactly one summary file, got ${positionals.length}\n\n${USAGE}`);
-    return 2;
-  }
-  const parsed = optionsSchema.safeParse(values);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
-    console.error(`cvm fit: ${problems}\n\n${USAGE}`);
-    return 2;
-  }
-  const { model, penalizer, json } = parsed.data;
-  const file = positionals[0]!;
+  const commandLine = parseCommandLine({
+    command: 'cvm fit',
+    usage: USAGE,
+    argv,
+    options: { model: { type: 'string' }, penalizer: { type: 'string' }, json: { type: 'boolean' } },
+    schema: optionsSchema,
+    positionals: { count: 1, what: 'one summary file' },
+  });
+  if (!commandLine.ok) return commandLine.exitCode;
+  const { model, penalizer, json } = commandLine.options;
+  const file = commandLine.positionals[0]!;
   try {
     const summary = readSummaryFile(file);
     const fit = fitPurchaseModel(model, compressRfm(summary.x, summary.tx, summary.T), { penalizer });

@@ -3,7 +3,6 @@
  *   [--calibration-end YYYY-MM-DD] [--format csv|cdnow] [--out summary.csv]`:
  * per-customer RFM summary of a transaction log, as CSV (lifetimes column names).
  */
-import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import {
   InputFileError,
@@ -12,6 +11,7 @@ import {
   writeTextFile,
 } from '../../../../shared/adapters/csv-file.ts';
 import { summarizeTransactions } from '../../../../shared/domain/rfm-summary.ts';
+import { parseCommandLine } from '../command-line.ts';
 
 const USAGE = `Usage: cvm summarize <transactions> --observation-end YYYY-MM-DD [options]
 
@@ -37,43 +37,23 @@ const optionsSchema = z.object({
 });
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'observation-end': { type: 'string' },
-        unit: { type: 'string' },
-        'calibration-end': { type: 'string' },
-        format: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    console.error(`cvm summarize: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values['help']) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    console.error(
-      `cvm summarize: expected exactly one transactions file, got ${positionals.length}\n\n${USAGE}`,
-    );
-    return 2;
-  }
-  const parsed = optionsSchema.safeParse(values);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
-    console.error(`cvm summarize: ${problems}\n\n${USAGE}`);
-    return 2;
-  }
-  const options = parsed.data;
-  const file = positionals[0]!;
+  const commandLine = parseCommandLine({
+    command: 'cvm summarize',
+    usage: USAGE,
+    argv,
+    options: {
+      'observation-end': { type: 'string' },
+      unit: { type: 'string' },
+      'calibration-end': { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+    },
+    schema: optionsSchema,
+    positionals: { count: 1, what: 'one transactions file' },
+  });
+  if (!commandLine.ok) return commandLine.exitCode;
+  const options = commandLine.options;
+  const file = commandLine.positionals[0]!;
   try {
     const summary = summarizeTransactions(readTransactions(file, options.format), {
       observationEnd: options['observation-end'],
