@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CLEAN_TRANSACTIONS_PREFIX } from '../../domain/transaction.ts';
+import { listCleanParquetObjects } from './clean-sources.ts';
 
 const MANIFEST = 'sync-manifest.json';
 const DATA_DIR = 'data';
@@ -74,22 +75,10 @@ export function createCleanCache(s3: S3Client, bucket: string, directory: string
       await mkdir(dataDir, { recursive: true });
       const previous = await readManifest();
       const current: Manifest = {};
-      let continuationToken: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: CLEAN_TRANSACTIONS_PREFIX,
-            ContinuationToken: continuationToken,
-          }),
-        );
-        for (const object of page.Contents ?? []) {
-          if (!object.Key?.endsWith('.parquet')) continue;
-          assertSafeKey(object.Key);
-          current[object.Key] = object.ETag ?? '';
-        }
-        continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (continuationToken);
+      for await (const object of listCleanParquetObjects(s3, bucket)) {
+        assertSafeKey(object.key);
+        current[object.key] = object.eTag ?? '';
+      }
 
       const stale: string[] = [];
       for (const [key, eTag] of Object.entries(current)) {

@@ -14,6 +14,18 @@ const SOURCE_FOLDER = /^source=([^/]+)\//;
  */
 export async function listCleanSources(s3: S3Client, bucket: string): Promise<string[]> {
   const sources = new Set<string>();
+  for await (const { key } of listCleanParquetObjects(s3, bucket)) {
+    const source = SOURCE_FOLDER.exec(key.slice(CLEAN_TRANSACTIONS_PREFIX.length))?.[1];
+    if (source) sources.add(source);
+  }
+  return [...sources].sort();
+}
+
+/** Every Parquet object under `clean/transactions/`, page by page. */
+export async function* listCleanParquetObjects(
+  s3: S3Client,
+  bucket: string,
+): AsyncGenerator<{ key: string; eTag: string | undefined }> {
   let continuationToken: string | undefined;
   do {
     const page = await s3.send(
@@ -23,12 +35,9 @@ export async function listCleanSources(s3: S3Client, bucket: string): Promise<st
         ContinuationToken: continuationToken,
       }),
     );
-    for (const { Key: key } of page.Contents ?? []) {
-      if (!key?.endsWith('.parquet')) continue;
-      const source = SOURCE_FOLDER.exec(key.slice(CLEAN_TRANSACTIONS_PREFIX.length))?.[1];
-      if (source) sources.add(source);
+    for (const { Key: key, ETag: eTag } of page.Contents ?? []) {
+      if (key?.endsWith('.parquet')) yield { key, eTag };
     }
     continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (continuationToken);
-  return [...sources].sort();
 }
