@@ -3,10 +3,9 @@
  * 3 s) over loopback against the local API server backed by dynalite, measured with autocannon.
  *
  * The stand-ins and the API server run in child processes so the load generator shares neither event
- * loop; autocannon corrects latencies for coordinated omission.
+ * loop (harness and pacing: bench/autocannon.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApiHandler } from '../functions/api/handler.ts';
@@ -15,57 +14,24 @@ import { startLocalStack } from '../infra/local/stack.ts';
 import { createAwsClients } from '../shared/adapters/aws-clients.ts';
 import { configFromEnv } from '../shared/adapters/config.ts';
 import { seedRun, syntheticRun } from '../test/support/seed-scores.ts';
+import {
+  answerCpuUsageRequests,
+  childCpuMillis,
+  runLoad,
+  startBenchChild,
+  stopBenchChild,
+} from './autocannon.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
-
-interface AutocannonResult {
-  latency: { p50: number; p90: number; p99: number; max: number; average: number };
-  requests: { average: number; total: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-}
-interface AutocannonRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  overallRate: number;
-  headers?: Record<string, string>;
-  requests: Array<{ setupRequest: (request: AutocannonRequest) => AutocannonRequest }>;
-}) => Promise<AutocannonResult>;
-
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const API_KEY = 'bench-api-key';
 const customerPath = (index: number) => `/customers/C${String(index).padStart(6, '0')}`;
 
-/**
+/*
  * Child processes: the stand-ins (`--stack`, as `cvm up` runs them) and the API server (`--api`, as
  * `cvm serve` runs it against a running stack), each on its own event loop like DynamoDB and Lambda
- * are in AWS. Each prints one JSON line when ready and stops on SIGTERM.
+ * are in AWS. Each prints one JSON line when ready, answers CPU-time requests (so the benchmark can
+ * state CPU per request) and stops on SIGTERM.
  */
-/** Children report their CPU time on request, so the benchmark can state CPU per request. */
-function answerCpuUsageRequests() {
-  process.on('message', (message) => {
-    if (message === 'cpu-usage') process.send?.(process.cpuUsage());
-  });
-}
-
-function cpuMillis(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    child.once('message', (usage) => {
-      const { user, system } = usage as NodeJS.CpuUsage;
-      resolve((user + system) / 1_000);
-    });
-    child.send('cpu-usage');
-  });
-}
-
 async function serveStack(customers: number) {
   answerCpuUsageRequests();
   const stack = await startLocalStack();
@@ -103,71 +69,41 @@ async function serveApi() {
   });
 }
 
-function startChild<T>(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; ready: T }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: { ...process.env, ...env },
-  });
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.once('exit', (code) => reject(new Error(`benchmark child ${args[0]} exited early (code ${code})`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const line = buffered.split('\n').find((candidate) => candidate.startsWith('{"ready"'));
-      if (line) resolve({ child, ready: JSON.parse(line) as T });
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 export async function run(options: BenchOptions): Promise<BenchFigure[]> {
   const rate = options.smoke ? 200 : 1_000;
   const duration = options.smoke ? 3 : 30;
   const customers = options.smoke ? 500 : 5_000;
+  const connections = 50;
+  const script = fileURLToPath(import.meta.url);
   let stackChild: ChildProcess | undefined;
   let apiChild: ChildProcess | undefined;
   try {
-    const stack = await startChild<{ env: Record<string, string> }>(['--stack', String(customers)]);
+    const stack = await startBenchChild<{ env: Record<string, string> }>(script, [
+      '--stack',
+      String(customers),
+    ]);
     stackChild = stack.child;
-    const api = await startChild<{ url: string }>(['--api'], stack.ready.env);
+    const api = await startBenchChild<{ url: string }>(script, ['--api'], stack.ready.env);
     apiChild = api.child;
-    const url = api.ready.url;
     let next = 0;
-    // Warm-up: JIT, connection pool, pointer cache.
-    await autocannon({
-      url,
-      connections: 10,
-      duration: 1,
-      overallRate: 100,
-      headers: { 'x-api-key': API_KEY },
-      requests: [{ setupRequest: (request) => ({ ...request, path: customerPath(next++ % customers) }) }],
-    });
-    const cpuBefore = [await cpuMillis(apiChild), await cpuMillis(stackChild)];
-    const result = await autocannon({
-      url,
-      connections: 50,
-      duration,
-      overallRate: rate,
+    const load = {
+      url: api.ready.url,
       headers: { 'x-api-key': API_KEY },
       // A different customer on each request, so no layer can serve a repeated answer.
-      requests: [{ setupRequest: (request) => ({ ...request, path: customerPath(next++ % customers) }) }],
-    });
-    const cpuAfter = [await cpuMillis(apiChild), await cpuMillis(stackChild)];
-    const apiCpuPerRequest = (cpuAfter[0]! - cpuBefore[0]!) / Math.max(1, result.requests.total);
-    const dynamoCpuPerRequest = (cpuAfter[1]! - cpuBefore[1]!) / Math.max(1, result.requests.total);
-    const errors = result.errors + result.timeouts + result.non2xx;
+      nextRequest: () => ({ path: customerPath(next++ % customers) }),
+    };
+    // Warm-up: JIT, connection pools, pointer cache.
+    await runLoad({ ...load, connections: 10, durationSeconds: 1, rate: 100 });
+    const cpuBefore = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
+    const generatorBefore = process.cpuUsage();
+    const result = await runLoad({ ...load, connections, durationSeconds: duration, rate });
+    const generatorCpu = process.cpuUsage(generatorBefore);
+    const cpuAfter = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
+    const apiCpuPerRequest = (cpuAfter[0]! - cpuBefore[0]!) / Math.max(1, result.requests);
+    const dynamoCpuPerRequest = (cpuAfter[1]! - cpuBefore[1]!) / Math.max(1, result.requests);
     // Other work on the machine shows directly in loopback latencies; the load average says how much.
-    const load = loadavg()[0]!.toFixed(1);
-    const how = `${rate} req/s for ${duration} s, 50 connections, ${customers} customers, loopback, latency corrected for coordinated omission; load average ${load} on ${cpus().length} CPUs at the end`;
+    const load1 = loadavg()[0]!.toFixed(1);
+    const how = `${rate} req/s for ${duration} s, at most ${connections} in flight, spread evenly over each second (bench/autocannon.ts), ${customers} customers, loopback, response times as the client saw them; load average ${load1} on ${cpus().length} CPUs at the end`;
     return [
       { name: 'GET /customers/{id} p50 latency', value: result.latency.p50, unit: 'ms', note: how },
       {
@@ -180,17 +116,17 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
       { name: 'GET /customers/{id} max latency', value: result.latency.max, unit: 'ms' },
       {
         name: 'GET /customers/{id} throughput',
-        value: result.requests.average,
+        value: result.throughput,
         unit: 'req/s',
         target: { op: '≥', value: rate * 0.98 },
       },
-      { name: 'GET /customers/{id} requests', value: result.requests.total, unit: 'requests' },
+      { name: 'GET /customers/{id} requests', value: result.requests, unit: 'requests' },
       {
         name: 'GET /customers/{id} errors',
-        value: errors,
+        value: result.errors,
         unit: 'responses',
         target: { op: '≤', value: 0 },
-        note: 'connection errors + timeouts + non-2xx',
+        note: `connection errors + timeouts + non-2xx; status codes ${JSON.stringify(result.statuses)}`,
       },
       {
         name: 'CPU per request, API process (handler + local gateway + SDK)',
@@ -204,10 +140,16 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
         unit: 'ms',
         note: 'the DynamoDB stand-in; in AWS this is the DynamoDB service, not Lambda time',
       },
+      {
+        name: 'CPU per request, load generator (autocannon)',
+        value: (generatorCpu.user + generatorCpu.system) / 1_000 / Math.max(1, result.requests),
+        unit: 'ms',
+        note: 'the benchmark process; it shares the machine with the two above',
+      },
     ];
   } finally {
-    await stopChild(apiChild);
-    await stopChild(stackChild);
+    await stopBenchChild(apiChild);
+    await stopBenchChild(stackChild);
   }
 }
 

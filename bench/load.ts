@@ -1,53 +1,35 @@
 /**
  * `npm run bench -- load`: the local API (`serveLocalApi`, as `cvm serve` runs it) on a stack seeded
- * with scores, at a fixed 1,000 requests/s for 60 s (smoke: 3 s) with a read mix over every read
- * route, measured with autocannon. Reports p50/p95/p99 latency and errors (target 0).
+ * with scores, at 1,000 requests/s for 60 s (smoke: 3 s) with a read mix over every read route, measured
+ * with autocannon. Reports p50/p95/p99 latency, errors (target 0) and CPU per request of each process.
  *
  * Three processes, as in `bench/api.ts`: the stand-ins (started through `bench/api.ts --stack`, which
- * seeds them), the API server (`bench/load.ts --serve`) and the load generator (this process).
+ * seeds them), the API server (`bench/load.ts --serve`) and the load generator (this process); harness
+ * and pacing: bench/autocannon.ts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serveLocalApi } from '../infra/local/cli/commands/serve.ts';
 import type { LocalStack } from '../infra/local/stack.ts';
 import { createAwsClients } from '../shared/adapters/aws-clients.ts';
 import { configFromEnv, configToEnv } from '../shared/adapters/config.ts';
+import {
+  answerCpuUsageRequests,
+  childCpuMillis,
+  type LoadRequest,
+  runLoad,
+  startBenchChild,
+  stopBenchChild,
+} from './autocannon.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
-interface AutocannonResult {
-  latency: { p50: number; p99: number; max: number };
-  requests: { average: number; total: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-interface AutocannonRequest {
-  method?: string;
-  path?: string;
-  body?: string;
-  headers?: Record<string, string>;
-}
-interface AutocannonRun extends PromiseLike<AutocannonResult> {
-  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  overallRate: number;
-  headers?: Record<string, string>;
-  requests: Array<{ setupRequest: (request: AutocannonRequest) => AutocannonRequest }>;
-}) => AutocannonRun;
-
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 const API_KEY = 'load-bench-key';
 const SEGMENTS = ['Champions', 'Loyal Customers', 'At Risk', 'Hibernating', 'Lost'];
 const customerId = (index: number) => `C${String(index).padStart(6, '0')}`;
 
 /** The read mix: mostly single-customer lookups, as a CRM integration would send. */
-function nextRequest(n: number, customers: number): AutocannonRequest {
+function nextRequest(n: number, customers: number): LoadRequest {
   const slot = n % 20;
   const id = customerId((n * 7919) % customers);
   if (slot < 13) return { method: 'GET', path: `/customers/${id}` };
@@ -58,7 +40,7 @@ function nextRequest(n: number, customers: number): AutocannonRequest {
       method: 'POST',
       path: '/customers/batch-get',
       body: JSON.stringify({ customerIds: ids }),
-      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      headers: { 'content-type': 'application/json' },
     };
   }
   if (slot === 17)
@@ -72,6 +54,7 @@ function nextRequest(n: number, customers: number): AutocannonRequest {
 
 /** Child: the API server over the stand-ins whose environment it was given. */
 async function serveApi() {
+  answerCpuUsageRequests();
   const config = configFromEnv();
   const clients = createAwsClients(config);
   const stack: LocalStack = {
@@ -92,119 +75,85 @@ async function serveApi() {
   });
 }
 
-function startChild<T>(script: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  return new Promise<{ child: ChildProcess; ready: T }>((resolve, reject) => {
-    let buffered = '';
-    child.once('exit', (code) =>
-      reject(new Error(`benchmark child ${script} ${args[0]} exited early (code ${code})`)),
-    );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const line = buffered.split('\n').find((candidate) => candidate.startsWith('{"ready"'));
-      if (line) resolve({ child, ready: JSON.parse(line) as T });
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 export async function run(options: BenchOptions): Promise<BenchFigure[]> {
   const rate = 1_000;
   const duration = options.smoke ? 3 : 60;
   const customers = options.smoke ? 500 : 5_000;
+  const connections = 50;
   let stackChild: ChildProcess | undefined;
   let apiChild: ChildProcess | undefined;
   try {
     // The seeded stand-ins of the API benchmark (run `bench-run` with `customers` scores).
-    const stack = await startChild<{ env: Record<string, string> }>(
+    const stack = await startBenchChild<{ env: Record<string, string> }>(
       fileURLToPath(new URL('./api.ts', import.meta.url)),
       ['--stack', String(customers)],
     );
     stackChild = stack.child;
-    const api = await startChild<{ url: string }>(
+    const api = await startBenchChild<{ url: string }>(
       fileURLToPath(import.meta.url),
       ['--serve'],
       stack.ready.env,
     );
     apiChild = api.child;
     let n = 0;
-    const setupRequest = (request: AutocannonRequest) => {
-      const next = nextRequest(n++, customers);
-      return { ...request, ...next, headers: { ...request.headers, ...next.headers } };
+    const load = {
+      url: api.ready.url,
+      headers: { 'x-api-key': API_KEY },
+      nextRequest: () => nextRequest(n++, customers),
     };
-    await autocannon({
-      url: api.ready.url,
-      connections: 10,
-      duration: 1,
-      overallRate: 100,
-      headers: { 'x-api-key': API_KEY },
-      requests: [{ setupRequest }],
-    });
-    const latencies: number[] = [];
-    const statuses: Record<string, number> = {};
-    const load = autocannon({
-      url: api.ready.url,
-      connections: 50,
-      duration,
-      overallRate: rate,
-      headers: { 'x-api-key': API_KEY },
-      requests: [{ setupRequest }],
-    });
-    load.on('response', (_client, status, _bytes, ms) => {
-      latencies.push(ms);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-    });
-    const result = await load;
-    latencies.sort((a, b) => a - b);
-    const errors = result.errors + result.timeouts + result.non2xx;
-    const how = `${rate} req/s target for ${duration} s, 50 connections, ${customers} customers; mix: 65 % GET /customers/{id}, 10 % history, 10 % batch-get of 10, 5 % segment page, 5 % /segments, 5 % /runs/current; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs at the end`;
+    await runLoad({ ...load, connections: 10, durationSeconds: 1, rate: 100 });
+    const cpuBefore = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
+    const generatorBefore = process.cpuUsage();
+    const result = await runLoad({ ...load, connections, durationSeconds: duration, rate });
+    const generatorCpu = process.cpuUsage(generatorBefore);
+    const cpuAfter = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
+    const perRequest = (index: number) =>
+      (cpuAfter[index]! - cpuBefore[index]!) / Math.max(1, result.requests);
+    const how = `${rate} req/s target for ${duration} s, at most ${connections} in flight, spread evenly over each second (bench/autocannon.ts), ${customers} customers; mix: 65 % GET /customers/{id}, 10 % history, 10 % batch-get of 10, 5 % segment page, 5 % /segments, 5 % /runs/current; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs at the end`;
     return [
-      { name: 'API load p50 latency', value: percentile(latencies, 50), unit: 'ms', note: how },
+      { name: 'API load p50 latency', value: result.latency.p50, unit: 'ms', note: how },
       {
         name: 'API load p95 latency',
-        value: percentile(latencies, 95),
+        value: result.latency.p95,
         unit: 'ms',
         note: 'per response, as measured by the client',
       },
-      { name: 'API load p99 latency', value: percentile(latencies, 99), unit: 'ms' },
-      {
-        name: 'API load p99 latency (corrected for coordinated omission)',
-        value: result.latency.p99,
-        unit: 'ms',
-      },
+      { name: 'API load p99 latency', value: result.latency.p99, unit: 'ms' },
       { name: 'API load max latency', value: result.latency.max, unit: 'ms' },
       {
         name: 'API load throughput',
-        value: result.requests.average,
+        value: result.throughput,
         unit: 'req/s',
         target: { op: '≥', value: rate * 0.98 },
-        note: `${result.requests.total} requests; status codes ${JSON.stringify(statuses)}`,
+        note: `${result.requests} requests; status codes ${JSON.stringify(result.statuses)}`,
       },
       {
         name: 'API load errors',
-        value: errors,
+        value: result.errors,
         unit: 'responses',
         target: { op: '≤', value: 0 },
         note: 'connection errors + timeouts + non-2xx',
       },
+      {
+        name: 'API load CPU per request, API process',
+        value: perRequest(0),
+        unit: 'ms',
+        note: 'user + system CPU of the API server process over the run / requests; independent of machine load',
+      },
+      {
+        name: 'API load CPU per request, stand-in process (dynalite)',
+        value: perRequest(1),
+        unit: 'ms',
+      },
+      {
+        name: 'API load CPU per request, load generator (autocannon)',
+        value: (generatorCpu.user + generatorCpu.system) / 1_000 / Math.max(1, result.requests),
+        unit: 'ms',
+      },
     ];
   } finally {
-    await stopChild(apiChild);
-    await stopChild(stackChild);
+    await stopBenchChild(apiChild);
+    await stopBenchChild(stackChild);
   }
 }
 

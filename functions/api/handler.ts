@@ -11,7 +11,7 @@ import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler, { type Route as MiddyRoute } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.ts';
+import { type AwsClients, createDynamoClients, createSfnClient } from '../../shared/adapters/aws-clients.ts';
 import { configFromEnv, type RuntimeConfig } from '../../shared/adapters/config.ts';
 import { createScoreReadModel, type ScoreReadModel } from '../../shared/adapters/dynamo/read-model.ts';
 import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
@@ -27,7 +27,7 @@ export const API_VERSION = '1.0.0';
 
 export interface ApiHandlerDeps {
   config: RuntimeConfig;
-  clients: Pick<AwsClients, 'dynamo'>;
+  clients: Pick<AwsClients, 'dynamo' | 'rawDynamo'>;
   admin: AdminOperations;
   /** Clock for the current-run pointer cache (tests). */
   now?: () => number;
@@ -156,7 +156,10 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
 }
 
 /** AWS wiring of the admin port: Step Functions for recalculation, the run store for erasure. */
-export function createAwsAdminOperations(config: RuntimeConfig, clients: AwsClients): AdminOperations {
+export function createAwsAdminOperations(
+  config: RuntimeConfig,
+  clients: Pick<AwsClients, 'dynamo' | 'sfn'>,
+): AdminOperations {
   const runStore = createRunStore({ dynamo: clients.dynamo, table: config.table });
   return {
     async startRecalculation(input) {
@@ -188,7 +191,8 @@ let lambdaHandler: ApiHandler | undefined;
 export const handler: ApiHandler = (event, context) => {
   if (!lambdaHandler) {
     const config = configFromEnv();
-    const clients = createAwsClients(config);
+    // Only the clients the API uses, so its bundle leaves the S3, Athena and EventBridge clients out.
+    const clients = { ...createDynamoClients(config), sfn: createSfnClient(config) };
     lambdaHandler = createApiHandler({ config, clients, admin: createAwsAdminOperations(config, clients) });
   }
   return lambdaHandler(event, context);

@@ -468,6 +468,12 @@ export const ROUTES: Route[] = [
 /** Method and path template of every route with its access level, e.g. for the CDK app's resources. */
 export const ROUTE_ACCESS = ROUTES.map(({ method, path, access }) => ({ method, path, access }));
 
+/** Each route's path template split into segments once, `undefined` where a segment is a `{param}`. */
+const ROUTE_TEMPLATES = ROUTES.map((route) => ({
+  route,
+  segments: splitPath(route.path).map((part) => (part.startsWith('{') ? undefined : part)),
+}));
+
 /**
  * Finds the route a request path matches, as API Gateway would (exact segments, `{param}` = one segment).
  * Static segments win over parameters, so `/customers/batch-get` is not read as a customer id.
@@ -475,15 +481,13 @@ export const ROUTE_ACCESS = ROUTES.map(({ method, path, access }) => ({ method, 
 export function matchRouteTemplate(method: string, path: string): Route | undefined {
   const segments = splitPath(path);
   let best: { route: Route; score: number } | undefined;
-  for (const route of ROUTES) {
-    if (route.method !== method) continue;
-    const template = splitPath(route.path);
-    if (template.length !== segments.length) continue;
+  for (const { route, segments: template } of ROUTE_TEMPLATES) {
+    if (route.method !== method || template.length !== segments.length) continue;
     let score = 0;
     let matches = true;
     for (let i = 0; i < template.length; i++) {
-      const part = template[i]!;
-      if (part.startsWith('{')) continue;
+      const part = template[i];
+      if (part === undefined) continue;
       if (part !== segments[i]) {
         matches = false;
         break;

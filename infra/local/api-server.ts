@@ -64,7 +64,11 @@ function sameSecret(given: string, expected: string): boolean {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const extraRoutes = options.extraRoutes ?? [];
+  const extraRoutes = (options.extraRoutes ?? []).map((route) => ({
+    route,
+    method: route.method ?? 'GET',
+    prefix: route.path.endsWith('/*') ? route.path.slice(0, -1) : undefined,
+  }));
 
   const server: Server = createServer((request, response) => {
     handleRequest(request, response).catch((error: unknown) => {
@@ -111,11 +115,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const presentedKey = Array.isArray(headerKey) ? headerKey[0] : headerKey;
 
     try {
-      const extra = extraRoutes.find(
-        (route) =>
-          (route.method ?? 'GET') === method &&
-          (route.path.endsWith('/*') ? path.startsWith(route.path.slice(0, -1)) : path === route.path),
-      );
+      const extra = findExtraRoute(method, path);
       if (extra) {
         if (extra.requiresKey !== false) authorizeRead(presentedKey);
         await extra.handle(request, response);
@@ -148,7 +148,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         resource: route?.path ?? '/{proxy+}',
         identity,
       });
-      const context = lambdaContext(requestId);
+      const context = new LocalLambdaContext(requestId);
       const result = await options.handler(event, context);
       writeProxyResult(response, result);
     } catch (error) {
@@ -158,6 +158,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       throw error;
     }
+  }
+
+  function findExtraRoute(method: string, path: string): ExtraRoute | undefined {
+    for (const { route, method: routeMethod, prefix } of extraRoutes) {
+      if (routeMethod !== method) continue;
+      if (prefix === undefined ? path === route.path : path.startsWith(prefix)) return route;
+    }
+    return undefined;
   }
 
   function authorizeRead(presented: string | undefined) {
@@ -232,6 +240,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 }
 
 async function readBody(request: IncomingMessage): Promise<string | null> {
+  // HTTP/1.1 signals a body only with Content-Length or Transfer-Encoding (RFC 9112 §6.3); without
+  // either (every plain GET) there is nothing to read, and the stream iteration would be pure overhead.
+  const { 'content-length': length, 'transfer-encoding': encoding } = request.headers;
+  if (encoding === undefined && (length === undefined || length === '0')) return null;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -265,7 +277,9 @@ function toProxyEvent(input: {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    const values = multiValueHeaders[name];
+    if (values) values.push(value);
+    else multiValueHeaders[name] = [value];
   }
 
   // Like API Gateway: query values are decoded, the last of repeated names wins in the single-value map.
@@ -276,7 +290,9 @@ function toProxyEvent(input: {
     multiValueQueryStringParameters = {};
     for (const [name, value] of new URLSearchParams(input.search)) {
       queryStringParameters[name] = value;
-      multiValueQueryStringParameters[name] = [...(multiValueQueryStringParameters[name] ?? []), value];
+      const values = multiValueQueryStringParameters[name];
+      if (values) values.push(value);
+      else multiValueQueryStringParameters[name] = [value];
     }
   }
 
@@ -328,22 +344,29 @@ function toProxyEvent(input: {
   };
 }
 
-function lambdaContext(requestId: string): Context {
-  const deadline = Date.now() + 29_000; // API Gateway's integration timeout
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'cvm-api-local',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:${LOCAL_ACCOUNT}:function:cvm-api-local`,
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/cvm-api-local',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+/**
+ * The Lambda context of one invocation. A class rather than an object literal of arrow functions, so a
+ * request allocates one object instead of one closure per method.
+ */
+class LocalLambdaContext implements Context {
+  callbackWaitsForEmptyEventLoop = false;
+  readonly functionName = 'cvm-api-local';
+  readonly functionVersion = '$LATEST';
+  readonly invokedFunctionArn = `arn:aws:lambda:local:${LOCAL_ACCOUNT}:function:cvm-api-local`;
+  readonly memoryLimitInMB = '512';
+  readonly logGroupName = '/aws/lambda/cvm-api-local';
+  readonly logStreamName = 'local';
+  /** API Gateway's integration timeout. */
+  private readonly deadline = Date.now() + 29_000;
+
+  constructor(readonly awsRequestId: string) {}
+
+  getRemainingTimeInMillis(): number {
+    return Math.max(0, this.deadline - Date.now());
+  }
+  done(): void {}
+  fail(): void {}
+  succeed(): void {}
 }
 
 function writeProxyResult(response: ServerResponse, result: APIGatewayProxyResult) {

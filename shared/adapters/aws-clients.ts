@@ -13,9 +13,40 @@ export interface AwsClients {
   s3: S3Client;
   /** Document client: plain JS values in and out, `undefined` attributes dropped. */
   dynamo: DynamoDBDocumentClient;
+  /**
+   * Low-level DynamoDB client (attribute values in and out) that resolves its middleware stack once per
+   * command type instead of on every call (`cacheMiddleware`), which the document client cannot do. For
+   * the API's per-request item reads; middleware added to it after its first call is not applied.
+   */
+  rawDynamo: DynamoDBClient;
   athena: AthenaClient;
   eventBridge: EventBridgeClient;
   sfn: SFNClient;
+}
+
+/** Region and, for the local stand-ins, their credentials: what every client shares. */
+function baseClientConfig(config: RuntimeConfig) {
+  const credentials = config.localCredentials ? LOCAL_CREDENTIALS : undefined;
+  return { region: config.region, ...(credentials ? { credentials } : {}) };
+}
+
+/**
+ * The DynamoDB clients alone, for code that needs nothing else (the API Lambda): a bundle that imports
+ * only this and {@link createSfnClient} leaves the S3, Athena and EventBridge clients out.
+ */
+export function createDynamoClients(config: RuntimeConfig): Pick<AwsClients, 'dynamo' | 'rawDynamo'> {
+  const dynamoConfig = {
+    ...baseClientConfig(config),
+    ...(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint } : {}),
+  };
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(dynamoConfig), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return { dynamo, rawDynamo: new DynamoDBClient({ ...dynamoConfig, cacheMiddleware: true }) };
+}
+
+export function createSfnClient(config: RuntimeConfig): SFNClient {
+  return new SFNClient(baseClientConfig(config));
 }
 
 /**
@@ -23,8 +54,7 @@ export interface AwsClients {
  * across invocations) and tests/the local stack call it with the stand-ins' endpoints.
  */
 export function createAwsClients(config: RuntimeConfig): AwsClients {
-  const credentials = config.localCredentials ? LOCAL_CREDENTIALS : undefined;
-  const base = { region: config.region, ...(credentials ? { credentials } : {}) };
+  const base = baseClientConfig(config);
   const s3 = new S3Client({
     ...base,
     ...(config.s3Endpoint
@@ -37,18 +67,11 @@ export function createAwsClients(config: RuntimeConfig): AwsClients {
         }
       : {}),
   });
-  const dynamoBase = new DynamoDBClient({
-    ...base,
-    ...(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint } : {}),
-  });
-  const dynamo = DynamoDBDocumentClient.from(dynamoBase, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
   return {
     s3,
-    dynamo,
+    ...createDynamoClients(config),
     athena: new AthenaClient(base),
     eventBridge: new EventBridgeClient(base),
-    sfn: new SFNClient(base),
+    sfn: createSfnClient(config),
   };
 }
