@@ -201,12 +201,27 @@ export function parseIsoDate(s: string, out: LocalDateTime): DateParseStatus {
   return isValidDateTime(out) ? DATE_OK : DATE_NOT_A_DATE;
 }
 
-/** Two digits at `pos` as a number; NaN when either is not a digit. */
+/** Two digits at `pos` as a number; 999 (out of range for every date and time part) when not digits. */
 function twoDigits(s: string, pos: number): number {
   const a = s.charCodeAt(pos) - 48;
   const b = s.charCodeAt(pos + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : 999;
 }
+
+const SUPPORTED_MONTHS = (MAX_YEAR - MIN_YEAR + 1) * 12;
+
+/**
+ * Days since 1970-01-01 at the start of each month of the supported years (index
+ * `(year - MIN_YEAR) * 12 + month - 1`), plus the month after the last: a table lookup gives a date's
+ * day number and its month's length without the divisions of {@link daysFromCivil}.
+ */
+const MONTH_START_DAYS = (() => {
+  const table = new Int32Array(SUPPORTED_MONTHS + 1);
+  for (let i = 0; i <= SUPPORTED_MONTHS; i++) {
+    table[i] = daysFromCivil(MIN_YEAR + Math.floor(i / 12), (i % 12) + 1, 1);
+  }
+  return table;
+})();
 
 /**
  * Fast path for the shapes most exports use: `yyyy-MM-dd`, `yyyy-MM-ddTHH:mm:ss` and the same with
@@ -240,14 +255,13 @@ export function parsePlainIsoMillis(s: string): number {
     minute = twoDigits(s, 14);
     second = twoDigits(s, 17);
   }
-  // NaN (a non-digit) fails every comparison below.
-  if (
-    !(year >= MIN_YEAR && year <= MAX_YEAR && month >= 1 && month <= 12 && day >= 1) ||
-    !(day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59)
-  ) {
+  if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1) return Number.NaN;
+  const monthIndex = (year - MIN_YEAR) * 12 + month - 1;
+  const monthStart = MONTH_START_DAYS[monthIndex]!;
+  if (day > MONTH_START_DAYS[monthIndex + 1]! - monthStart || hour > 23 || minute > 59 || second > 59) {
     return Number.NaN;
   }
-  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
+  return (monthStart + day - 1) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
 }
 
 type FormatToken =

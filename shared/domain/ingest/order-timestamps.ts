@@ -71,21 +71,42 @@ export function createOrderTimestampParser(
 const DAY_FIRST_OR_MONTH_FIRST = /^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?=$|[ T])/;
 
 /**
+ * Share of the sample values that may be junk (fit neither the chosen format nor ISO) and still leave
+ * the choice clear: one in fifty, and always at least one. Those rows are rejected one by one as
+ * `order_ts_invalid`; a file with more of them is ambiguous, not junk.
+ */
+const JUNK_SHARE = 0.02;
+
+/**
  * Picks the format of non-ISO dates from sample values, for files without a configured `dateFormat`.
  * `13-03-2025` proves day-first and `03/13/2025` month-first; `.` between parts means day-first
  * (nobody writes MM.dd.yyyy). Returns null format when every sample is ISO, and `ambiguous` when
  * samples like `03/04/2025` fit both and nothing decides.
+ *
+ * A few junk values do not decide for the whole file: when a clear majority of the samples fits one
+ * reading and only a few (see {@link JUNK_SHARE}) fit none or contradict it — `31/31/2031` among ISO
+ * dates, one `12/31/2025` among day-first dates — that reading is chosen and the parser rejects the few
+ * rows one by one with their line number. Values that fit both readings are never junk among each
+ * other: a file of only `03/04/2025`-like dates stays ambiguous.
  */
 export function sniffDateFormat(
   samples: readonly string[],
 ): { format: CompiledDateFormat | null } | { ambiguous: string } {
   const scratch = newLocalDateTime();
-  let dayFirst = false;
-  let monthFirst = false;
+  let iso = 0;
+  /** Day-first or month-first shaped values with the first separator seen, by what they prove. */
+  let dayFirst = 0;
+  let monthFirst = 0;
+  let either = 0;
   let separator: string | null = null;
   let example = '';
+  let eitherExample = '';
+  let dayFirstExample = '';
   for (const sample of samples) {
-    if (parseIsoDate(sample, scratch) === DATE_OK) continue;
+    if (parseIsoDate(sample, scratch) === DATE_OK) {
+      iso++;
+      continue;
+    }
     const match = DAY_FIRST_OR_MONTH_FIRST.exec(sample);
     if (!match) continue;
     const first = Number(match[1]);
@@ -93,14 +114,29 @@ export function sniffDateFormat(
     separator ??= match[2]!;
     if (match[2] !== separator) continue;
     example ||= sample;
-    if (first > 12 && second <= 12) dayFirst = true;
-    if (second > 12 && first <= 12) monthFirst = true;
+    if (first > 12 && second <= 12) {
+      dayFirst++;
+      dayFirstExample ||= sample;
+    } else if (second > 12 && first <= 12) monthFirst++;
+    else if (first <= 12 && second <= 12) {
+      either++;
+      eitherExample ||= sample;
+    }
+    // Both parts above 12 (31/31/2031): no reading fits; junk whatever the format.
   }
   if (separator === null) return { format: null };
+  const few = Math.max(1, Math.floor(samples.length * JUNK_SHARE));
   const dayFirstFormat = `dd${separator}MM${separator}yyyy`;
   const monthFirstFormat = `MM${separator}dd${separator}yyyy`;
-  if (dayFirst && !monthFirst) return { format: compileDateFormat(dayFirstFormat) };
-  if (monthFirst && !dayFirst) return { format: compileDateFormat(monthFirstFormat) };
-  if (!dayFirst && !monthFirst && separator === '.') return { format: compileDateFormat(dayFirstFormat) };
-  return { ambiguous: example };
+  if (dayFirst > 0 || monthFirst > 0) {
+    if (monthFirst === 0 || (monthFirst <= few && monthFirst < dayFirst))
+      return { format: compileDateFormat(dayFirstFormat) };
+    if (dayFirst === 0 || (dayFirst <= few && dayFirst < monthFirst))
+      return { format: compileDateFormat(monthFirstFormat) };
+    return { ambiguous: dayFirstExample || example };
+  }
+  if (separator === '.') return { format: compileDateFormat(dayFirstFormat) };
+  // Nothing proves either order: only junk (both parts above 12), or values that fit both.
+  if (either === 0 || (either <= few && either < iso)) return { format: null };
+  return { ambiguous: eitherExample || example };
 }

@@ -163,6 +163,26 @@ describe('ingest row rules on the local stand-ins', () => {
     expect(clean.KeyCount ?? 0).toBe(0);
   });
 
+  it('rejects a junk date row by row instead of refusing an otherwise ISO file', async () => {
+    const ref = await upload(
+      stack,
+      'incoming/shop/iso-with-junk-date.csv',
+      fixture('iso-with-junk-date.csv'),
+    );
+    const report = await ingestObject(deps(), ref);
+    expect(report).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 60,
+      accepted: 59,
+      rejected: 1,
+      duplicates: 0,
+      rejectReasons: { order_ts_invalid: 1 },
+    });
+    const rejects = await readRejects(stack, report.rejectedKey!);
+    expect(rejects.map((r) => [r.line, r.reason])).toEqual([[38, 'order_ts_invalid']]);
+    expect(rejects[0]!.message).toContain("'31/31/2031'");
+  });
+
   it('accepts the same file when the source config raises maxRejectRatio', async () => {
     await putSourceConfig(stack, 'lenient', { maxRejectRatio: 0.5 });
     const ref = await upload(stack, 'incoming/lenient/quarantine.csv', fixture('quarantine.csv'));

@@ -186,6 +186,32 @@ describe('date format sniffing', () => {
     expect(sniffDateFormat(['13/04/2025', '05/14/2025'])).toEqual({ ambiguous: '13/04/2025' });
   });
 
+  it('lets a clear majority decide and leaves a few junk values to be rejected row by row', () => {
+    const iso = Array.from({ length: 99 }, (_, i) => `2025-01-${String((i % 28) + 1).padStart(2, '0')}`);
+    // A value that fits no reading among ISO dates: ISO only, not a refusal of the whole file.
+    expect(sniffDateFormat([...iso, '31/31/2031'])).toEqual({ format: null });
+    // One value that fits both readings among ISO dates is junk too.
+    expect(sniffDateFormat([...iso, '03/04/2025'])).toEqual({ format: null });
+    // One month-first value among many day-first ones.
+    const dayFirst = Array.from({ length: 60 }, (_, i) => `${(i % 15) + 13}/03/2025`);
+    const chosen = sniffDateFormat([...dayFirst, '12/31/2025']);
+    expect('format' in chosen && chosen.format?.pattern).toBe('dd/MM/yyyy');
+    const monthFirst = sniffDateFormat([...Array(60).fill('03/27/2025'), '27/03/2025', '31/31/2031']);
+    expect('format' in monthFirst && monthFirst.format?.pattern).toBe('MM/dd/yyyy');
+  });
+
+  it('still refuses files where no reading has a clear majority', () => {
+    // Every value fits both readings: ISO dates do not decide between them.
+    const either = Array.from({ length: 40 }, (_, i) => `0${(i % 9) + 1}/0${(i % 7) + 1}/2025`);
+    expect(sniffDateFormat([...either, '2025-03-01', '31/31/2031'])).toEqual({ ambiguous: '01/01/2025' });
+    // More than a few values that fit both among ISO dates.
+    const iso = Array.from({ length: 20 }, () => '2025-03-01');
+    expect(sniffDateFormat([...iso, '03/04/2025', '05/06/2025'])).toEqual({ ambiguous: '03/04/2025' });
+    // Day-first and month-first evidence in similar numbers.
+    const mixed = [...Array(10).fill('13/04/2025'), ...Array(8).fill('04/13/2025')];
+    expect(sniffDateFormat(mixed)).toEqual({ ambiguous: '13/04/2025' });
+  });
+
   it('parseIsoDate never throws on arbitrary text', () => {
     const out = newLocalDateTime();
     fc.assert(
