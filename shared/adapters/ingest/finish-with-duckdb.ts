@@ -1,6 +1,7 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuckDb, sqlLiteral } from '../duckdb.ts';
-import { STAGED_COLUMNS } from './staging.ts';
+import { duplicateCandidatesPath, rowHashesPath, STAGED_COLUMNS } from './staging.ts';
 
 /**
  * DuckDB's CSV reader buffer. Its default (about 32 MB, several in flight) alone exhausts a 128 MB
@@ -53,7 +54,8 @@ export interface FinishedExport {
  * cross-row rules and writes the clean Parquet file with the column types of
  * `shared/domain/transaction.ts`.
  *
- * - Exact duplicates (same `row_hash`, i.e. the same raw values) collapse into their first line.
+ * - Exact duplicates (same row hash, i.e. the same raw values) collapse into their first line; only
+ *   the staging's duplicate candidates are checked (see `duplicateCandidatesPath`).
  * - A line item with an empty amount counts as 0 when another line of its `order_id` has an amount;
  *   when no line of the order has one, its lines are rejected with `amount_missing`.
  *
@@ -96,25 +98,52 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
     await sql(`CREATE VIEW staged AS SELECT * FROM ${staged}`);
     let kept = 'staged';
     let duplicates = 0;
-    if (input.dedupeExactRows) {
-      // Same raw values mean the same row hash and the same parsed values. The group key pairs the
-      // parser's 64-bit row hash with DuckDB's 64-bit hash of the parsed key fields: two fixed-size
-      // integers keep the aggregate small enough for the memory limit, and two different rows would
-      // have to collide in both hashes at once to be merged.
+    const candidates = duplicateCandidates(input.acceptedPath);
+    if (input.dedupeExactRows && candidates !== 'none') {
+      // Only hashes the staging's duplicate filter flagged can have copies: the hashes file gives their
+      // lines, and only lines whose hash repeats are looked up in the staged file. An export without
+      // repeated lines has no candidate and skips all of this.
       await sql(
-        `CREATE TEMP TABLE duplicated AS
-         SELECT hash(row_hash) AS k1, hash(customer_id, order_id, order_ts_us, amount_cents) AS k2,
-                min(line) AS first_line, count(*) AS copies
-         FROM staged GROUP BY k1, k2 HAVING count(*) > 1`,
+        `CREATE VIEW row_hashes AS SELECT * FROM read_csv(${sqlLiteral(rowHashesPath(input.acceptedPath))},
+           delim = '\\t', header = false, auto_detect = false, new_line = '\\n',
+           columns = {'line': 'BIGINT', 'row_hash': 'VARCHAR'})`,
       );
-      duplicates = Number(await scalar('SELECT coalesce(sum(copies - 1), 0) FROM duplicated'));
+      const candidateHashes =
+        candidates === 'unknown'
+          ? 'SELECT row_hash FROM row_hashes GROUP BY row_hash HAVING count(*) > 1'
+          : `SELECT row_hash FROM read_csv(${sqlLiteral(candidates)}, header = false, auto_detect = false,
+               new_line = '\\n', columns = {'row_hash': 'VARCHAR'})`;
+      // A false candidate's hash occurs on one line only: it drops out here, and when every candidate
+      // is false (the filter's only errors) the staged rows are never read for this rule.
+      await sql(
+        `CREATE TEMP TABLE candidate_lines AS
+         SELECT line, row_hash FROM row_hashes WHERE row_hash IN (${candidateHashes})`,
+      );
+      await sql(
+        `CREATE TEMP TABLE repeated_lines AS
+         SELECT line, row_hash FROM candidate_lines
+         WHERE row_hash IN (SELECT row_hash FROM candidate_lines GROUP BY row_hash HAVING count(*) > 1)`,
+      );
+      if (Number(await scalar('SELECT count(*) FROM repeated_lines')) > 0) {
+        // Same raw values mean the same row hash and the same parsed values. Copies are keyed by the
+        // parser's 64-bit row hash together with DuckDB's 64-bit hash of the parsed key fields: two
+        // different rows would have to collide in both at once to be merged. Every copy after the
+        // first line of its key is dropped.
+        await sql(
+          `CREATE TEMP TABLE dropped_lines AS
+           SELECT line FROM (
+             SELECT s.line, row_number() OVER (
+                      PARTITION BY r.row_hash, hash(s.customer_id, s.order_id, s.order_ts_us, s.amount_cents)
+                      ORDER BY s.line) AS copy
+             FROM staged s JOIN repeated_lines r ON r.line = s.line)
+           WHERE copy > 1`,
+        );
+        duplicates = Number(await scalar('SELECT count(*) FROM dropped_lines'));
+      }
       if (duplicates > 0) {
         await sql(
-          `CREATE VIEW deduplicated AS SELECT s.* FROM staged s WHERE NOT EXISTS (
-             SELECT 1 FROM duplicated d
-             WHERE d.k1 = hash(s.row_hash)
-               AND d.k2 = hash(s.customer_id, s.order_id, s.order_ts_us, s.amount_cents)
-               AND d.first_line <> s.line)`,
+          `CREATE VIEW deduplicated AS SELECT s.* FROM staged s
+           WHERE NOT EXISTS (SELECT 1 FROM dropped_lines d WHERE d.line = s.line)`,
         );
         kept = 'deduplicated';
       }
@@ -191,6 +220,17 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
   } finally {
     db.close();
   }
+}
+
+/**
+ * The staging's duplicate candidates: 'none' when its candidates file is empty, the file's path when it
+ * lists some, 'unknown' when the staged file has no candidates file (every repeated hash is then a
+ * candidate).
+ */
+function duplicateCandidates(stagedPath: string): 'none' | 'unknown' | string {
+  const path = duplicateCandidatesPath(stagedPath);
+  if (!existsSync(path)) return 'unknown';
+  return statSync(path).size === 0 ? 'none' : path;
 }
 
 /** Staged column → SQL giving the value as text, for the raw values of a late reject. */

@@ -14,6 +14,8 @@ export interface StageExportInput {
   defaultCurrency: string;
   /** Private temporary directory of this ingest. */
   workDir: string;
+  /** Size of the staging's duplicate filter (see `StagingOptions`); tests shrink it. */
+  duplicateFilterLog2Bits?: number;
 }
 
 export interface StagedExport {
@@ -37,7 +39,12 @@ export interface StagedExport {
  */
 export async function stageExport(input: StageExportInput): Promise<StagedExport> {
   const started = performance.now();
-  const sink = new StagingSink(input.workDir);
+  const sink = new StagingSink(
+    input.workDir,
+    input.duplicateFilterLog2Bits === undefined
+      ? {}
+      : { duplicateFilterLog2Bits: input.duplicateFilterLog2Bits },
+  );
   try {
     const bytes = await openExportByteStream(input.stored, input.fileName);
     const parser = createExportParser({

@@ -22,6 +22,8 @@ const isGroupSpace = (c: number) => c === 32 || c === 0xa0 || c === 0x202f || c 
  * integer, or NaN when the text is not a well-formed amount.
  */
 export function parseAmountCents(text: string, decimal: DecimalSeparator): number {
+  const plain = parsePlainAmountCents(text, decimal === '.' ? 46 : 44);
+  if (plain >= 0) return plain;
   let start = 0;
   let end = text.length;
   while (start < end && isSpace(text.charCodeAt(start))) start++;
@@ -108,6 +110,26 @@ export function parseAmountCents(text: string, decimal: DecimalSeparator): numbe
   if (whole > (MAX_ABS_CENTS - cents) / 100) return NOT_AN_AMOUNT;
   const total = whole * 100 + cents;
   return negative ? -total : total;
+}
+
+/**
+ * Fast path for the shape most amounts have: 1 to 13 digits, the decimal separator, two digits
+ * (`1234.56`). Returns the cents, or -1 for any other text (the general parser then decides; it reads
+ * these the same way).
+ */
+function parsePlainAmountCents(text: string, decimalCode: number): number {
+  const n = text.length;
+  if (n < 4 || n > 16 || text.charCodeAt(n - 3) !== decimalCode) return -1;
+  let whole = 0;
+  for (let i = 0; i < n - 3; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    whole = whole * 10 + digit;
+  }
+  const tens = text.charCodeAt(n - 2) - 48;
+  const ones = text.charCodeAt(n - 1) - 48;
+  if (tens < 0 || tens > 9 || ones < 0 || ones > 9) return -1;
+  return whole * 100 + tens * 10 + ones;
 }
 
 /** Evidence one value gives about the file's decimal separator. */

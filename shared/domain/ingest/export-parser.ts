@@ -36,10 +36,16 @@ export interface ParsedRow {
   /** From the export, or a stable hash of the row's values. */
   orderId: string;
   orderIdGenerated: boolean;
-  /** Epoch microseconds, UTC. */
-  orderTsMicros: bigint;
-  /** Cents; null = empty amount (allowed only as a later line item of an order with an amount). */
-  amountCents: bigint | null;
+  /**
+   * Epoch microseconds, UTC: a safe integer (years 1900–2199 stay below 2^53). A plain number, not a
+   * bigint, so no row pays for a bigint allocation and its slow conversion back to text.
+   */
+  orderTsMicros: number;
+  /**
+   * Cents, a safe integer (see `MAX_ABS_CENTS`); null = empty amount (allowed only as a later line
+   * item of an order with an amount).
+   */
+  amountCents: number | null;
   currency: string;
   channel: string | null;
   quantity: number | null;

@@ -234,8 +234,8 @@ export class RowCleaner {
         ? `gen-${hashOrderValues(customerId, currency, channelText, ts, cents, quantity)}`
         : orderIdText,
       orderIdGenerated,
-      orderTsMicros: BigInt(ts),
-      amountCents: cents === null ? null : BigInt(cents),
+      orderTsMicros: ts,
+      amountCents: cents,
       currency,
       channel: channelText === '' ? null : channelText,
       quantity,

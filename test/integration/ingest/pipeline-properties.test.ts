@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
 import { finishWithDuckDb } from '../../../shared/adapters/ingest/finish-with-duckdb.ts';
 import { stageExport } from '../../../shared/adapters/ingest/stage-export.ts';
+import { duplicateCandidatesPath, rowHashesPath } from '../../../shared/adapters/ingest/staging.ts';
 
 /** One generated export line: valid (possibly with an empty amount) or with an unreadable date. */
 const lineArbitrary: fc.Arbitrary<Line> = fc.record({
@@ -66,7 +67,10 @@ describe('ingest pipeline (stage + DuckDB rules) on generated exports', () => {
       fc.asyncProperty(
         fc.array(lineArbitrary, { minLength: 1, maxLength: 40 }),
         fc.boolean(),
-        async (generated, gzipLike) => {
+        // The duplicate filter as shipped; one 512-bit block, so most candidates are false ones the
+        // exact check must clear; or a staged file without candidates file (every row a candidate).
+        fc.constantFrom('default-filter', 'tiny-filter', 'no-candidates-file'),
+        async (generated, gzipLike, candidates) => {
           // At least one readable amount, so the decimal style is never ambiguous.
           const lines: Line[] = [{ ...generated[0]!, amount: '2.50', badDate: false }, ...generated.slice(1)];
           const csv = `customer_id,order_id,order_date,amount,currency\n${lines.map(text).join('\n')}\n`;
@@ -84,7 +88,9 @@ describe('ingest pipeline (stage + DuckDB rules) on generated exports', () => {
               config: {},
               defaultCurrency: 'EUR',
               workDir,
+              ...(candidates === 'tiny-filter' ? { duplicateFilterLog2Bits: 9 } : {}),
             });
+            if (candidates === 'no-candidates-file') rmSync(duplicateCandidatesPath(staged.acceptedPath));
             const finished = await finishWithDuckDb({
               acceptedPath: staged.acceptedPath,
               stagedRows: staged.counts.accepted,
@@ -133,7 +139,51 @@ describe('ingest pipeline (stage + DuckDB rules) on generated exports', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
+  });
+
+  it('keeps rows the duplicate filter flagged wrongly, and collapses the real copies', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'cvm-ingest-candidates-'));
+    try {
+      const csv =
+        'customer_id,order_id,order_date,amount,currency\n' +
+        'A,O1,2025-01-01,1.00,EUR\nB,O2,2025-01-02,2.00,EUR\nA,O1,2025-01-01,1.00,EUR\nC,O3,2025-01-03,3.00,EUR\n';
+      const staged = await stageExport({
+        stored: (async function* () {
+          yield Buffer.from(csv);
+        })(),
+        fileName: 'orders.csv',
+        config: {},
+        defaultCurrency: 'EUR',
+        workDir,
+      });
+      const candidatesPath = duplicateCandidatesPath(staged.acceptedPath);
+      expect(staged.counts.duplicateCandidates).toBe(1);
+      expect(readFileSync(candidatesPath, 'utf8').trim().split('\n')).toHaveLength(1);
+      // A false candidate: the hash of line 3 (B), which has no copy.
+      const [lineOfB, rowHashOfB] = readFileSync(rowHashesPath(staged.acceptedPath), 'utf8')
+        .split('\n')[1]!
+        .split('\t');
+      expect(lineOfB).toBe('3');
+      appendFileSync(candidatesPath, `${rowHashOfB}\n`);
+      const finished = await finishWithDuckDb({
+        acceptedPath: staged.acceptedPath,
+        stagedRows: staged.counts.accepted,
+        emptyAmountRows: staged.counts.emptyAmountRows,
+        dedupeExactRows: true,
+        ingestId: 'candidates',
+        ingestedAt: new Date('2025-01-01T00:00:00Z'),
+        workDir,
+        memoryLimit: '64MB',
+      });
+      expect({ accepted: finished.accepted, duplicates: finished.duplicates }).toEqual({
+        accepted: 3,
+        duplicates: 1,
+      });
+      expect(finished.amountTotals).toEqual({ EUR: '6.00' });
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
 });

@@ -106,3 +106,23 @@ describe('decimal sniffing', () => {
     });
   });
 });
+
+describe('plain amounts (digits, separator, two digits)', () => {
+  it('read as exact cents with either separator, like the general rules', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 9_999_999_999_999n }),
+        fc.integer({ min: 0, max: 99 }),
+        fc.constantFrom('.', ',') as fc.Arbitrary<'.' | ','>,
+        fc.integer({ min: 0, max: 3 }),
+        (whole, cents, decimal, leadingZeros) => {
+          const text = `${'0'.repeat(leadingZeros)}${whole}${decimal}${String(cents).padStart(2, '0')}`;
+          expect(parseAmountCents(text, decimal)).toBe(Number(whole * 100n + BigInt(cents)));
+          // With the other separator the last two digits are a malformed thousands group: not an amount.
+          const other = decimal === '.' ? ',' : '.';
+          expect(parseAmountCents(`${whole}${other}${String(cents).padStart(2, '0')}`, decimal)).toBeNaN();
+        },
+      ),
+    );
+  });
+});

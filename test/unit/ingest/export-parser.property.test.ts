@@ -131,8 +131,8 @@ describe('export parser properties', () => {
           accepted.map((r) => [
             r.customerId,
             r.orderIdGenerated ? null : r.orderId,
-            Number(r.orderTsMicros / 1000n),
-            Number(r.amountCents),
+            r.orderTsMicros / 1000,
+            r.amountCents,
           ]),
         ).toEqual(
           file.rows.map((row) => [

@@ -39,4 +39,4 @@ export function parseExport(
 }
 
 /** Epoch microseconds of an ISO instant, for expectations. */
-export const micros = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
+export const micros = (iso: string) => Date.parse(iso) * 1000;
