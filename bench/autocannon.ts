@@ -18,6 +18,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
 
 export interface LoadRequest {
   method?: string;
@@ -185,4 +186,17 @@ export function childCpuMillis(child: ChildProcess): Promise<number> {
     });
     child.send('cpu-usage');
   });
+}
+
+/**
+ * What limits a latency figure on this machine: the CPU the processes of the run need at `rate`
+ * (CPU per request × rate, in cores) against the cores there are. Above ~70 % of a core a
+ * single-threaded server queues requests, and its tail latency is that queue.
+ */
+export function cpuBudget(rate: number, processes: ReadonlyArray<readonly [string, number]>): string {
+  const parts = processes.map(
+    ([name, msPerRequest]) => `${name} ${((msPerRequest * rate) / 1000).toFixed(2)}`,
+  );
+  const total = processes.reduce((sum, [, msPerRequest]) => sum + (msPerRequest * rate) / 1000, 0);
+  return `Limited by CPU: at ${rate} req/s the processes need ${parts.join(' + ')} = ${total.toFixed(2)} cores of ${cpus().length}`;
 }

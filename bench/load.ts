@@ -17,6 +17,7 @@ import { configFromEnv, configToEnv } from '../shared/adapters/config.ts';
 import {
   answerCpuUsageRequests,
   childCpuMillis,
+  cpuBudget,
   type LoadRequest,
   runLoad,
   startBenchChild,
@@ -109,6 +110,8 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
     const cpuAfter = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
     const perRequest = (index: number) =>
       (cpuAfter[index]! - cpuBefore[index]!) / Math.max(1, result.requests);
+    const generatorCpuPerRequest =
+      (generatorCpu.user + generatorCpu.system) / 1_000 / Math.max(1, result.requests);
     const how = `${rate} req/s target for ${duration} s, at most ${connections} in flight, spread evenly over each second (bench/autocannon.ts), ${customers} customers; mix: 65 % GET /customers/{id}, 10 % history, 10 % batch-get of 10, 5 % segment page, 5 % /segments, 5 % /runs/current; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs at the end`;
     return [
       { name: 'API load p50 latency', value: result.latency.p50, unit: 'ms', note: how },
@@ -125,7 +128,14 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
         value: result.throughput,
         unit: 'req/s',
         target: { op: '≥', value: rate * 0.98 },
-        note: `${result.requests} requests; status codes ${JSON.stringify(result.statuses)}`,
+        note: `${result.requests} requests; status codes ${JSON.stringify(result.statuses)}. ${cpuBudget(
+          rate,
+          [
+            ['API process', perRequest(0)],
+            ['dynalite', perRequest(1)],
+            ['load generator', generatorCpuPerRequest],
+          ],
+        )}`,
       },
       {
         name: 'API load errors',
@@ -147,7 +157,7 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
       },
       {
         name: 'API load CPU per request, load generator (autocannon)',
-        value: (generatorCpu.user + generatorCpu.system) / 1_000 / Math.max(1, result.requests),
+        value: generatorCpuPerRequest,
         unit: 'ms',
       },
     ];
