@@ -129,6 +129,11 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
         value: result.throughput,
         unit: 'req/s',
         target: { op: '≥', value: rate * 0.98 },
+        note: cpuBudget(rate, [
+          ['API process', apiCpuPerRequest],
+          ['dynalite', dynamoCpuPerRequest],
+          ['load generator', generatorCpuPerRequest],
+        ]),
       },
       { name: 'GET /customers/{id} requests', value: result.requests, unit: 'requests' },
       {

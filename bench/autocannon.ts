@@ -198,5 +198,12 @@ export function cpuBudget(rate: number, processes: ReadonlyArray<readonly [strin
     ([name, msPerRequest]) => `${name} ${((msPerRequest * rate) / 1000).toFixed(2)}`,
   );
   const total = processes.reduce((sum, [, msPerRequest]) => sum + (msPerRequest * rate) / 1000, 0);
-  return `Limited by CPU: at ${rate} req/s the processes need ${parts.join(' + ')} = ${total.toFixed(2)} cores of ${cpus().length}`;
+  // Each process is one event loop: past one core it cannot keep up at all, whatever the machine has.
+  const saturated = processes
+    .filter(([, msPerRequest]) => msPerRequest * rate > 1000)
+    .map(
+      ([name, msPerRequest]) =>
+        `; the ${name} is one thread and tops out at ${Math.floor(1000 / msPerRequest)} req/s`,
+    );
+  return `Limited by CPU: at ${rate} req/s the processes need ${parts.join(' + ')} = ${total.toFixed(2)} cores of ${cpus().length}${saturated.join('')}`;
 }

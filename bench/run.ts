@@ -1,8 +1,10 @@
 /**
  * `npm run bench -- [suite...] [--smoke]`: runs benchmark suites (`bench/<suite>.ts`, each exporting
  * `run(options): Promise<BenchFigure[]>`), stores each suite's figures in `bench/results/<suite>.json`
- * and rewrites `bench/RESULTS.md` from every stored suite. Without a suite name, runs all of them.
+ * and rewrites `bench/RESULTS.md` from every stored suite. Without a suite name, runs all of them;
+ * several suites run one after another, each in its own process.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,6 +68,25 @@ async function main(argv: string[]) {
   const available = SUITES.filter((s) => readdirSync(here).includes(`${s}.ts`));
   const suites = requested.length > 0 ? requested : available;
   mkdirSync(resultsDir, { recursive: true });
+  if (suites.length > 1) {
+    // One process per suite: process-wide figures (peak RSS, heap) then belong to that suite alone,
+    // and no suite's leftovers (JIT state, open handles, garbage) weigh on the next one.
+    for (const suite of suites) {
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(import.meta.url), suite, ...(smoke ? ['--smoke'] : [])],
+        {
+          stdio: 'inherit',
+        },
+      );
+      if (child.status !== 0) {
+        console.error(`bench: suite ${suite} failed (exit ${child.status ?? child.signal})`);
+        return 1;
+      }
+    }
+    if (!smoke) writeFileSync(join(here, 'RESULTS.md'), renderMarkdown(storedResults()));
+    return 0;
+  }
   const options: BenchOptions = { smoke };
   for (const suite of suites) {
     console.log(`\n▶ bench ${suite}${smoke ? ' (smoke)' : ''}`);
@@ -84,12 +105,15 @@ async function main(argv: string[]) {
     // Smoke runs (CI) must not overwrite the committed full results.
     if (!smoke) writeFileSync(join(resultsDir, `${suite}.json`), `${JSON.stringify(result, null, 2)}\n`);
   }
-  const stored = readdirSync(resultsDir)
+  if (!smoke) writeFileSync(join(here, 'RESULTS.md'), renderMarkdown(storedResults()));
+  return 0;
+}
+
+function storedResults(): BenchSuiteResult[] {
+  return readdirSync(resultsDir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(resultsDir, f), 'utf8')) as BenchSuiteResult)
     .sort((a, b) => SUITES.indexOf(a.suite) - SUITES.indexOf(b.suite));
-  if (!smoke) writeFileSync(join(here, 'RESULTS.md'), renderMarkdown(stored));
-  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));
