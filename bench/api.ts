@@ -16,9 +16,8 @@ import { configFromEnv } from '../shared/adapters/config.ts';
 import { seedRun, syntheticRun } from '../test/support/seed-scores.ts';
 import {
   answerCpuUsageRequests,
-  childCpuMillis,
   cpuBudget,
-  runLoad,
+  measureLoad,
   startBenchChild,
   stopBenchChild,
 } from './autocannon.ts';
@@ -93,17 +92,15 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
       // A different customer on each request, so no layer can serve a repeated answer.
       nextRequest: () => ({ path: customerPath(next++ % customers) }),
     };
-    // Warm-up: JIT, connection pools, pointer cache.
-    await runLoad({ ...load, connections: 10, durationSeconds: 1, rate: 100 });
-    const cpuBefore = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
-    const generatorBefore = process.cpuUsage();
-    const result = await runLoad({ ...load, connections, durationSeconds: duration, rate });
-    const generatorCpu = process.cpuUsage(generatorBefore);
-    const cpuAfter = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
-    const apiCpuPerRequest = (cpuAfter[0]! - cpuBefore[0]!) / Math.max(1, result.requests);
-    const dynamoCpuPerRequest = (cpuAfter[1]! - cpuBefore[1]!) / Math.max(1, result.requests);
-    const generatorCpuPerRequest =
-      (generatorCpu.user + generatorCpu.system) / 1_000 / Math.max(1, result.requests);
+    const { result, cpuPerRequest } = await measureLoad(
+      { ...load, connections, durationSeconds: duration, rate },
+      { api: apiChild, stack: stackChild },
+    );
+    const {
+      api: apiCpuPerRequest,
+      stack: dynamoCpuPerRequest,
+      generator: generatorCpuPerRequest,
+    } = cpuPerRequest;
     // Other work on the machine shows directly in loopback latencies; the load average says how much.
     const load1 = loadavg()[0]!.toFixed(1);
     const how = `${rate} req/s for ${duration} s, at most ${connections} in flight, spread evenly over each second (bench/autocannon.ts), ${customers} customers, loopback, response times as the client saw them; load average ${load1} on ${cpus().length} CPUs at the end`;

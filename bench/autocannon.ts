@@ -207,3 +207,35 @@ export function cpuBudget(rate: number, processes: ReadonlyArray<readonly [strin
     );
   return `Limited by CPU: at ${rate} req/s the processes need ${parts.join(' + ')} = ${total.toFixed(2)} cores of ${cpus().length}${saturated.join('')}`;
 }
+
+/** CPU milliseconds per request of each process of a measured run. */
+export interface CpuPerRequest {
+  api: number;
+  stack: number;
+  generator: number;
+}
+
+/**
+ * A warm-up (1 s at 100 req/s: JIT, connection pools, caches) and then the measured run, with the CPU
+ * each process spent on it per request: the API server child, the stand-ins child and this process.
+ */
+export async function measureLoad(
+  options: LoadOptions,
+  children: { api: ChildProcess; stack: ChildProcess },
+): Promise<{ result: LoadResult; cpuPerRequest: CpuPerRequest }> {
+  await runLoad({ ...options, connections: 10, durationSeconds: 1, rate: 100 });
+  const before = [await childCpuMillis(children.api), await childCpuMillis(children.stack)];
+  const generatorBefore = process.cpuUsage();
+  const result = await runLoad(options);
+  const generator = process.cpuUsage(generatorBefore);
+  const after = [await childCpuMillis(children.api), await childCpuMillis(children.stack)];
+  const requests = Math.max(1, result.requests);
+  return {
+    result,
+    cpuPerRequest: {
+      api: (after[0]! - before[0]!) / requests,
+      stack: (after[1]! - before[1]!) / requests,
+      generator: (generator.user + generator.system) / 1_000 / requests,
+    },
+  };
+}

@@ -16,10 +16,9 @@ import { createAwsClients } from '../shared/adapters/aws-clients.ts';
 import { configFromEnv, configToEnv } from '../shared/adapters/config.ts';
 import {
   answerCpuUsageRequests,
-  childCpuMillis,
   cpuBudget,
   type LoadRequest,
-  runLoad,
+  measureLoad,
   startBenchChild,
   stopBenchChild,
 } from './autocannon.ts';
@@ -102,16 +101,11 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
       headers: { 'x-api-key': API_KEY },
       nextRequest: () => nextRequest(n++, customers),
     };
-    await runLoad({ ...load, connections: 10, durationSeconds: 1, rate: 100 });
-    const cpuBefore = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
-    const generatorBefore = process.cpuUsage();
-    const result = await runLoad({ ...load, connections, durationSeconds: duration, rate });
-    const generatorCpu = process.cpuUsage(generatorBefore);
-    const cpuAfter = [await childCpuMillis(apiChild), await childCpuMillis(stackChild)];
-    const perRequest = (index: number) =>
-      (cpuAfter[index]! - cpuBefore[index]!) / Math.max(1, result.requests);
-    const generatorCpuPerRequest =
-      (generatorCpu.user + generatorCpu.system) / 1_000 / Math.max(1, result.requests);
+    const { result, cpuPerRequest } = await measureLoad(
+      { ...load, connections, durationSeconds: duration, rate },
+      { api: apiChild, stack: stackChild },
+    );
+    const generatorCpuPerRequest = cpuPerRequest.generator;
     const how = `${rate} req/s target for ${duration} s, at most ${connections} in flight, spread evenly over each second (bench/autocannon.ts), ${customers} customers; mix: 65 % GET /customers/{id}, 10 % history, 10 % batch-get of 10, 5 % segment page, 5 % /segments, 5 % /runs/current; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs at the end`;
     return [
       { name: 'API load p50 latency', value: result.latency.p50, unit: 'ms', note: how },
@@ -131,8 +125,8 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
         note: `${result.requests} requests; status codes ${JSON.stringify(result.statuses)}. ${cpuBudget(
           rate,
           [
-            ['API process', perRequest(0)],
-            ['dynalite', perRequest(1)],
+            ['API process', cpuPerRequest.api],
+            ['dynalite', cpuPerRequest.stack],
             ['load generator', generatorCpuPerRequest],
           ],
         )}`,
@@ -146,13 +140,13 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
       },
       {
         name: 'API load CPU per request, API process',
-        value: perRequest(0),
+        value: cpuPerRequest.api,
         unit: 'ms',
         note: 'user + system CPU of the API server process over the run / requests; independent of machine load',
       },
       {
         name: 'API load CPU per request, stand-in process (dynalite)',
-        value: perRequest(1),
+        value: cpuPerRequest.stack,
         unit: 'ms',
       },
       {
