@@ -49,3 +49,29 @@ export const ingestReportSchema = z.object({
   timings: z.record(z.string(), z.number()).optional().describe('Milliseconds per phase'),
 });
 export type IngestReport = z.infer<typeof ingestReportSchema>;
+
+/** The report an ingest starts with, before anything is read: what its claim stores. */
+export function inProgressIngestReport(start: {
+  ingestId: string;
+  source: string;
+  key: string;
+  startedAt: Date;
+}): IngestReport {
+  return {
+    ingestId: start.ingestId,
+    source: start.source,
+    key: start.key,
+    sha256: '',
+    status: 'in_progress',
+    rowsRead: 0,
+    accepted: 0,
+    rejected: 0,
+    duplicates: 0,
+    rejectReasons: {},
+    amountTotals: {},
+    cleanKey: null,
+    rejectedKey: null,
+    startedAt: start.startedAt.toISOString(),
+    finishedAt: null,
+  };
+}

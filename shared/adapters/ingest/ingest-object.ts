@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { IngestReport } from '../../domain/ingest-report.ts';
+import { type IngestReport, inProgressIngestReport } from '../../domain/ingest-report.ts';
 import { cleanTransactionKey } from '../../domain/transaction.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
@@ -98,23 +98,7 @@ export async function ingestObject(deps: IngestDeps, ref: IngestObjectRef): Prom
   const repository = new IngestReportRepository(deps.clients.dynamo, deps.config.table);
   const startedAt = now();
 
-  let report: IngestReport = {
-    ingestId,
-    source,
-    key: ref.key,
-    sha256: '',
-    status: 'in_progress',
-    rowsRead: 0,
-    accepted: 0,
-    rejected: 0,
-    duplicates: 0,
-    rejectReasons: {},
-    amountTotals: {},
-    cleanKey: null,
-    rejectedKey: null,
-    startedAt: startedAt.toISOString(),
-    finishedAt: null,
-  };
+  let report = inProgressIngestReport({ ingestId, source, key: ref.key, startedAt });
   const claim = await repository.claim(report, startedAt, deps.leaseMs ?? DEFAULT_LEASE_MS);
   if (!claim.claimed) {
     log?.info('ingest already done or in progress elsewhere', {

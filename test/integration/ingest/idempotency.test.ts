@@ -7,7 +7,7 @@ import { createAwsClients } from '../../../shared/adapters/aws-clients.ts';
 import { TABLE_KEYS } from '../../../shared/adapters/dynamo/keys.ts';
 import { ingestIdFor, ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
 import { IngestReportRepository } from '../../../shared/adapters/ingest/report-repository.ts';
-import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
+import { type IngestReport, inProgressIngestReport } from '../../../shared/domain/ingest-report.ts';
 import { fixture, putSourceConfig, readCleanParquet, sqsEvent, upload } from './support.ts';
 
 /** Records log calls so tests can count how many deliveries actually did the work. */
@@ -210,24 +210,8 @@ describe('ingest idempotency and the SQS handler on the local stand-ins', () => 
     const repository = new IngestReportRepository(stack.clients.dynamo, stack.config.table);
     const ref = await upload(stack, 'incoming/lease/orders.csv', fixture('refunds.csv'));
     const ingestId = ingestIdFor(ref);
-    const abandoned: IngestReport = {
-      ingestId,
-      source: 'lease',
-      key: ref.key,
-      sha256: '',
-      status: 'in_progress',
-      rowsRead: 0,
-      accepted: 0,
-      rejected: 0,
-      duplicates: 0,
-      rejectReasons: {},
-      amountTotals: {},
-      cleanKey: null,
-      rejectedKey: null,
-      startedAt: '2025-10-01T00:00:00.000Z',
-      finishedAt: null,
-    };
     const t0 = new Date('2025-10-01T00:00:00.000Z');
+    const abandoned = inProgressIngestReport({ ingestId, source: 'lease', key: ref.key, startedAt: t0 });
     expect(await repository.claim(abandoned, t0, 60_000)).toMatchObject({ claimed: true });
 
     // Within the lease: the worker may still be running, so a redelivery does nothing.
