@@ -41,6 +41,45 @@ function joinRest(buf: string, pos: number, pieces: string[]): string {
 }
 
 /**
+ * Text a reader has received but not yet read: chunks are queued and joined (with the unread rest)
+ * into one flat string only when the reader scans again, so a long row under many small chunks is
+ * not re-joined on every chunk.
+ */
+class PendingText {
+  /** The joined text; the reader reads it from {@link pos}. */
+  buf = '';
+  pos = 0;
+  /** Characters not yet read: from {@link pos} to the end of the queued pieces. */
+  chars = 0;
+  #pieces: string[] = [];
+
+  add(text: string): void {
+    this.#pieces.push(text);
+    this.chars += text.length;
+  }
+
+  /** Joins the queued pieces to the unread rest; returns the new {@link buf}, read from 0. */
+  join(): string {
+    this.buf = joinRest(this.buf, this.pos, this.#pieces);
+    this.#pieces = [];
+    this.pos = 0;
+    return this.buf;
+  }
+
+  /** The reader has read up to `pos` of {@link buf}. */
+  readTo(pos: number): void {
+    this.pos = pos;
+    this.chars = this.buf.length - pos;
+  }
+
+  clear(): void {
+    this.buf = '';
+    this.pos = 0;
+    this.chars = 0;
+  }
+}
+
+/**
  * Streaming CSV tokenizer (RFC 4180 plus what spreadsheets write): fields may be quoted, a quoted field
  * may contain the delimiter, `""` and line breaks; rows end in LF or CRLF. A quote only starts a quoted
  * field at the start of a field (`5" screen` is literal text). Lines without a quote take a fast path
@@ -58,16 +97,12 @@ export class CsvReader {
   readonly #handler: RowHandler<string[]>;
   readonly #maxRowChars: number;
   readonly #hashFieldCount: number;
-  #buf = '';
-  #pos = 0;
+  readonly #text = new PendingText();
   #line = 1;
-  /** Position of the next quote at or after #pos; -1 unknown; Infinity none in the buffer. */
+  /** Position of the next quote at or after the read position; -1 unknown; Infinity none in the buffer. */
   #quoteAt = -1;
   /** Discarding the rest of an oversized physical line. */
   #skipping = false;
-  /** Chunks not yet joined to #buf, and the characters from #pos to the end of them. */
-  #pieces: string[] = [];
-  #pendingChars = 0;
   /**
    * What an incomplete row waits for before it is scanned again: a line feed (a row cannot end
    * without one), or — inside quotes, where a line feed may be part of a field — twice the text it had
@@ -94,35 +129,24 @@ export class CsvReader {
 
   push(text: string): void {
     if (text.length === 0) return;
-    this.#pieces.push(text);
-    this.#pendingChars += text.length;
-    if (this.#pendingChars <= this.#maxRowChars) {
+    this.#text.add(text);
+    if (this.#text.chars <= this.#maxRowChars) {
       if (this.#waitFor === 'line-feed' && !text.includes('\n')) return;
-      if (this.#waitFor === 'growth' && this.#pendingChars < this.#retryAtChars) return;
+      if (this.#waitFor === 'growth' && this.#text.chars < this.#retryAtChars) return;
     }
-    this.#joinPieces();
     this.#drain(false);
   }
 
   finish(): void {
-    this.#joinPieces();
     this.#drain(true);
-    this.#buf = '';
-    this.#pos = 0;
-    this.#pendingChars = 0;
-  }
-
-  #joinPieces(): void {
-    this.#buf = joinRest(this.#buf, this.#pos, this.#pieces);
-    this.#pieces = [];
-    this.#pos = 0;
-    this.#quoteAt = -1;
+    this.#text.clear();
   }
 
   #drain(final: boolean): void {
-    const buf = this.#buf;
+    const buf = this.#text.join();
+    this.#quoteAt = -1;
     const len = buf.length;
-    let pos = this.#pos;
+    let pos = 0;
     this.#waitFor = 'nothing';
     while (pos < len) {
       if (this.#skipping) {
@@ -194,8 +218,7 @@ export class CsvReader {
       this.#line += countLineFeeds(buf, pos, result.next);
       pos = result.next;
     }
-    this.#pos = pos;
-    this.#pendingChars = len - pos;
+    this.#text.readTo(pos);
   }
 
   #tooLarge(raw: string): void {
@@ -332,13 +355,10 @@ export class CsvReader {
 export class LineReader {
   readonly #handler: RowHandler<string>;
   readonly #maxRowChars: number;
-  #buf = '';
-  #pos = 0;
+  readonly #text = new PendingText();
   #line = 1;
   #skipping = false;
   /** As in CsvReader: an incomplete line is not rescanned until a chunk brings a line feed. */
-  #pieces: string[] = [];
-  #pendingChars = 0;
   #waitingForLineFeed = false;
 
   constructor(handler: RowHandler<string>, maxRowChars: number) {
@@ -352,31 +372,20 @@ export class LineReader {
 
   push(text: string): void {
     if (text.length === 0) return;
-    this.#pieces.push(text);
-    this.#pendingChars += text.length;
-    if (this.#waitingForLineFeed && this.#pendingChars <= this.#maxRowChars && !text.includes('\n')) return;
-    this.#joinPieces();
+    this.#text.add(text);
+    if (this.#waitingForLineFeed && this.#text.chars <= this.#maxRowChars && !text.includes('\n')) return;
     this.#drain(false);
   }
 
   finish(): void {
-    this.#joinPieces();
     this.#drain(true);
-    this.#buf = '';
-    this.#pos = 0;
-    this.#pendingChars = 0;
-  }
-
-  #joinPieces(): void {
-    this.#buf = joinRest(this.#buf, this.#pos, this.#pieces);
-    this.#pieces = [];
-    this.#pos = 0;
+    this.#text.clear();
   }
 
   #drain(final: boolean): void {
-    const buf = this.#buf;
+    const buf = this.#text.join();
     const len = buf.length;
-    let pos = this.#pos;
+    let pos = 0;
     this.#waitingForLineFeed = false;
     while (pos < len) {
       const lf = buf.indexOf('\n', pos);
@@ -400,8 +409,7 @@ export class LineReader {
       this.#line++;
       pos = lineEnd + 1;
     }
-    this.#pos = pos;
-    this.#pendingChars = len - pos;
+    this.#text.readTo(pos);
   }
 
   #tooLarge(raw: string): void {
