@@ -10,10 +10,9 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApiHandler } from '../functions/api/handler.ts';
 import { startApiServer } from '../infra/local/api-server.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
 import { createAwsClients } from '../shared/adapters/aws-clients.ts';
 import { configFromEnv } from '../shared/adapters/config.ts';
-import { seedRun, syntheticRun } from '../test/support/seed-scores.ts';
+import { startStackWithRun } from '../test/support/seed-scores.ts';
 import {
   answerCpuUsageRequests,
   cpuBudget,
@@ -34,16 +33,12 @@ const customerPath = (index: number) => `/customers/C${String(index).padStart(6,
  */
 async function serveStack(customers: number) {
   answerCpuUsageRequests();
-  const stack = await startLocalStack();
-  await seedRun(
-    { dynamo: stack.clients.dynamo, table: stack.config.table },
-    syntheticRun({
-      runId: 'bench-run',
-      asOf: '2026-10-31',
-      startedAt: '2026-11-01T00:00:00.000Z',
-      customers,
-    }),
-  );
+  const stack = await startStackWithRun({
+    runId: 'bench-run',
+    asOf: '2026-10-31',
+    startedAt: '2026-11-01T00:00:00.000Z',
+    customers,
+  });
   process.stdout.write(`${JSON.stringify({ ready: true, env: stack.env })}\n`);
   process.once('SIGTERM', () => {
     void stack.stop().finally(() => process.exit(0));

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/api/routes.ts';
 import type { ApiServer } from '../../infra/local/api-server.ts';
 import { serveLocalApi } from '../../infra/local/cli/commands/serve.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
 import { ApiClient, type ApiResponse, assertNoInternals } from '../integration/api/http-client.ts';
-import { seedRun, syntheticRun } from '../support/seed-scores.ts';
+import { startStackWithRun } from '../support/seed-scores.ts';
 
 const READ_KEY = 'hardening-read-key';
 const ADMIN_KEY = 'hardening-admin-key';
@@ -117,16 +117,12 @@ describe('every API route under bad input over HTTP', () => {
   let api: ApiClient;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
-    await seedRun(
-      { dynamo: stack.clients.dynamo, table: stack.config.table },
-      syntheticRun({
-        runId: 'run-hardening',
-        asOf: '2026-10-31',
-        startedAt: '2026-11-01T00:00:00.000Z',
-        customers: 20,
-      }),
-    );
+    stack = await startStackWithRun({
+      runId: 'run-hardening',
+      asOf: '2026-10-31',
+      startedAt: '2026-11-01T00:00:00.000Z',
+      customers: 20,
+    });
     server = await serveLocalApi(stack, { port: 0, apiKey: READ_KEY, adminKey: ADMIN_KEY });
     api = new ApiClient(server.url, ADMIN_KEY);
     await api.loadOpenApi();

@@ -4,6 +4,7 @@
  * read items exactly as production writes them.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { expiresAfterWeeks } from '../../shared/adapters/dynamo/keys.ts';
 import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
 import { IngestReportRepository } from '../../shared/adapters/ingest/report-repository.ts';
@@ -180,4 +181,11 @@ export async function seedIngest(target: SeedTarget, report: IngestReport): Prom
   );
   if (!claim.claimed) throw new Error(`Ingest ${report.ingestId} was already seeded`);
   await repository.save(report, claim.leaseToken, { final: true });
+}
+
+/** A fresh local stack whose current run is one synthetic run (API tests and the API benchmark). */
+export async function startStackWithRun(options: SyntheticRunOptions): Promise<LocalStack> {
+  const stack = await startLocalStack();
+  await seedRun({ dynamo: stack.clients.dynamo, table: stack.config.table }, syntheticRun(options));
+  return stack;
 }

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../functions/api/handler.ts';
 import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { seedRun, syntheticRun } from '../../support/seed-scores.ts';
+import type { LocalStack } from '../../../infra/local/stack.ts';
+import { startStackWithRun } from '../../support/seed-scores.ts';
 import { ApiClient, type ApiResponse, assertNoInternals } from './http-client.ts';
 
 const KEY = 'hostile-input-key';
@@ -27,16 +27,12 @@ describe('scores API under hostile input', () => {
   let api: ApiClient;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
-    await seedRun(
-      { dynamo: stack.clients.dynamo, table: stack.config.table },
-      syntheticRun({
-        runId: 'run-fuzz',
-        asOf: '2026-10-31',
-        startedAt: '2026-11-01T00:00:00.000Z',
-        customers: 30,
-      }),
-    );
+    stack = await startStackWithRun({
+      runId: 'run-fuzz',
+      asOf: '2026-10-31',
+      startedAt: '2026-11-01T00:00:00.000Z',
+      customers: 30,
+    });
     const handler = createApiHandler({
       config: stack.config,
       clients: stack.clients,
