@@ -78,39 +78,31 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
   const currency = run.currency;
   const segments = [...run.segments].sort((a, b) => b.totalClv - a.totalClv);
 
-  const segmentSizes =
+  // One horizontal bar per segment, largest first; the two segment charts differ only in the measure.
+  const segmentBars = (color: string, encoding: Record<string, unknown>) =>
     segments.length === 0
       ? null
-      : await renderSvg({
+      : renderSvg({
           width: 520,
           height: { step: 22 },
           data: { values: segments },
-          mark: { type: 'bar', color: PALETTE.actual },
-          encoding: {
-            y: { field: 'segment', type: 'nominal', sort: '-x', title: null },
-            x: { field: 'customers', type: 'quantitative', title: 'Customers' },
-            tooltip: [{ field: 'segment' }, { field: 'customers' }],
-          },
+          mark: { type: 'bar', color },
+          encoding: { y: { field: 'segment', type: 'nominal', sort: '-x', title: null }, ...encoding },
         });
 
-  const segmentValue =
-    segments.length === 0
-      ? null
-      : await renderSvg({
-          width: 520,
-          height: { step: 22 },
-          data: { values: segments },
-          mark: { type: 'bar', color: PALETTE.accent },
-          encoding: {
-            y: { field: 'segment', type: 'nominal', sort: '-x', title: null },
-            x: {
-              field: 'shareOfValue',
-              type: 'quantitative',
-              title: 'Share of predicted value',
-              axis: { format: '%' },
-            },
-          },
-        });
+  const segmentSizes = await segmentBars(PALETTE.actual, {
+    x: { field: 'customers', type: 'quantitative', title: 'Customers' },
+    tooltip: [{ field: 'segment' }, { field: 'customers' }],
+  });
+
+  const segmentValue = await segmentBars(PALETTE.accent, {
+    x: {
+      field: 'shareOfValue',
+      type: 'quantitative',
+      title: 'Share of predicted value',
+      axis: { format: '%' },
+    },
+  });
 
   const clvValues = aggregates.clvHistogram.map((b) => ({
     bucket: b.to === null ? `≥ ${b.from}` : `${b.from}–${b.to}`,
