@@ -15,26 +15,25 @@ export function installS3rverContinuationTokenFix(): void {
     createCipheriv: typeof crypto.createCipheriv;
     createDecipheriv: typeof crypto.createDecipheriv;
   };
-  const createCipheriv = cryptoModule.createCipheriv;
-  const createDecipheriv = cryptoModule.createDecipheriv;
   const widen = (bytes: crypto.BinaryLike | crypto.KeyObject | null) =>
     Buffer.concat([Buffer.from(bytes as Buffer), Buffer.alloc(8)]).subarray(0, 16);
-  cryptoModule.createCipheriv = ((
+  type CreateCipherOrDecipher = (
     algorithm: string,
     key: crypto.CipherKey,
     iv: crypto.BinaryLike | null,
-    options?: unknown,
-  ) =>
-    algorithm === 'des'
-      ? createCipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
-      : createCipheriv(algorithm, key, iv, options as never)) as typeof crypto.createCipheriv;
-  cryptoModule.createDecipheriv = ((
-    algorithm: string,
-    key: crypto.CipherKey,
-    iv: crypto.BinaryLike | null,
-    options?: unknown,
-  ) =>
-    algorithm === 'des'
-      ? createDecipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
-      : createDecipheriv(algorithm, key, iv, options as never)) as typeof crypto.createDecipheriv;
+    options?: never,
+  ) => unknown;
+  /** `create` with 'des' answered by AES-128-CBC on the widened key and IV; anything else unchanged. */
+  const desAsAes =
+    (create: CreateCipherOrDecipher): CreateCipherOrDecipher =>
+    (algorithm, key, iv, options) =>
+      algorithm === 'des'
+        ? create('aes-128-cbc', widen(key as Buffer), widen(iv))
+        : create(algorithm, key, iv, options);
+  cryptoModule.createCipheriv = desAsAes(
+    cryptoModule.createCipheriv as CreateCipherOrDecipher,
+  ) as typeof crypto.createCipheriv;
+  cryptoModule.createDecipheriv = desAsAes(
+    cryptoModule.createDecipheriv as CreateCipherOrDecipher,
+  ) as typeof crypto.createDecipheriv;
 }
