@@ -11,6 +11,7 @@ import { IngestReportRepository } from '../../shared/adapters/ingest/report-repo
 import type { IngestReport } from '../../shared/domain/ingest-report.ts';
 import type { RunRecord, SegmentSummary } from '../../shared/domain/run.ts';
 import { type CustomerScore, DEFAULT_SEGMENT_NAMES } from '../../shared/domain/score.ts';
+import { createRandom } from './simulate.ts';
 
 export interface SeedTarget {
   dynamo: DynamoDBDocumentClient;
@@ -31,18 +32,6 @@ export interface SyntheticRunOptions {
   previousRunId?: string | null;
 }
 
-/** Small deterministic generator (mulberry32): seeded data without a dependency. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
 /**
@@ -50,7 +39,7 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
  * so listings exercise the tie-break by customer id.
  */
 export function syntheticRun(options: SyntheticRunOptions): { run: RunRecord; scores: CustomerScore[] } {
-  const random = generator(options.seed ?? 1);
+  const random = createRandom(options.seed ?? 1);
   const segments = options.segments ?? DEFAULT_SEGMENT_NAMES;
   const idOf = options.customerId ?? ((index: number) => `C${String(index).padStart(6, '0')}`);
   const computedAt = options.startedAt;
