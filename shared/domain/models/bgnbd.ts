@@ -337,7 +337,7 @@ export function createBetaGeometricPredictor(shift: DropoutShift, params: BgNbdP
       // Slow here (about 36/(1−z) terms past the largest), but from k = 1 or 2 on every term has
       // the same sign, so the sum is accurate to rounding. The general 2F1's connection formula in 1 − z
       // was tried here and lost all digits for moderately large a, b (a = 20, b = 980 gave 0).
-      const series = scaledSeriesFromOne(A, B, C, z);
+      const series = continueSeries(A, B, C, z, 0, 1, 1);
       return 1 - Math.exp(B * Math.log1p(-z) + series.logScale) * series.scaledSum;
     }
     let table = tableFor(x, 64);
@@ -346,8 +346,8 @@ export function createBetaGeometricPredictor(shift: DropoutShift, params: BgNbdP
     for (let k = 1; ; k++) {
       if (k >= table.coefficient.length) {
         if (k >= MAX_TABLE_TERMS) {
-          const tail = seriesTailFrom(A, B, C, z, k, table.coefficient[k - 1]! * power);
-          return -Math.expm1(B * Math.log1p(-z) + Math.log1p(sum + tail));
+          const series = continueSeries(A, B, C, z, k - 1, table.coefficient[k - 1]! * power, 1 + sum);
+          return -Math.expm1(B * Math.log1p(-z) + series.logScale + Math.log(series.scaledSum));
         }
         table = tableFor(x, Math.min(2 * table.coefficient.length, MAX_TABLE_TERMS));
       }
@@ -456,20 +456,22 @@ function concentratedBracket(n: number, s: number, dropout: BetaCentralMoments):
 }
 
 /**
- * 1 + Σₖ₌₁ (A)ₖ(B)ₖ/((C)ₖ k!) zᵏ for 0 < z < 1 as scaledSum · e^logScale, summed directly and
- * rescaled before it overflows (its terms can grow to e^(a·z) before they decay). The sum is
- * negative for some a + b < 1 (C < 0), so it is not kept as a logarithm.
+ * The Gauss series Σₖ (A)ₖ(B)ₖ/((C)ₖ k!) zᵏ (0 < z < 1) summed on from term `index`, whose value
+ * `term` is already in `sum`, as scaledSum · e^logScale: the running sum is rescaled before it
+ * overflows (terms can grow to e^(a·z) before they decay). The sum is negative for some a + b < 1
+ * (C < 0), so it is not kept as a logarithm.
  */
-function scaledSeriesFromOne(
+function continueSeries(
   A: number,
   B: number,
   C: number,
   z: number,
+  index: number,
+  term: number,
+  sum: number,
 ): { scaledSum: number; logScale: number } {
-  let term = 1;
-  let sum = 1;
   let logScale = 0;
-  for (let k = 0; k < 10_000_000; k++) {
+  for (let k = index; k < index + 10_000_000; k++) {
     const q = ((A + k) * (B + k)) / ((C + k) * (k + 1));
     term *= q * z;
     sum += term;
@@ -482,20 +484,6 @@ function scaledSeriesFromOne(
     if (rho < 1 && Math.abs(term) * rho <= SERIES_EPSILON * (1 - rho) * Math.abs(sum)) break;
   }
   return { scaledSum: sum, logScale };
-}
-
-/** Continues the series from term k (`previous` = term k−1 including z^(k−1)) without a table. */
-function seriesTailFrom(A: number, B: number, C: number, z: number, k: number, previous: number): number {
-  let term = previous;
-  let sum = 0;
-  for (let j = k - 1; j < k + 1_000_000; j++) {
-    const q = ((A + j) * (B + j)) / ((C + j) * (j + 1));
-    term *= q * z;
-    sum += term;
-    const rho = z * Math.max(1, Math.abs(q));
-    if (rho < 1 && Math.abs(term) * rho <= SERIES_EPSILON * (1 - rho)) break;
-  }
-  return sum;
 }
 
 /** Expected purchases in (T, T + t] given (x, t_x, T). */
