@@ -132,6 +132,31 @@ function parsePlainAmountCents(text: string, decimalCode: number): number {
   return whole * 100 + tens * 10 + ones;
 }
 
+/**
+ * The plain-shape fast path of {@link parseAmountCents} on ASCII bytes `b[start, end)`: cents, or -1
+ * for any other text (then call {@link parseAmountCents} with the text; it decides). Where it returns
+ * cents, {@link parseAmountCents} returns the same.
+ */
+export function parsePlainAmountCentsAscii(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  decimal: DecimalSeparator,
+): number {
+  const n = end - start;
+  if (n < 4 || n > 16 || b[end - 3] !== (decimal === '.' ? 46 : 44)) return -1;
+  let whole = 0;
+  for (let i = start; i < end - 3; i++) {
+    const digit = b[i]! - 48;
+    if (digit < 0 || digit > 9) return -1;
+    whole = whole * 10 + digit;
+  }
+  const tens = b[end - 2]! - 48;
+  const ones = b[end - 1]! - 48;
+  if (tens < 0 || tens > 9 || ones < 0 || ones > 9) return -1;
+  return whole * 100 + tens * 10 + ones;
+}
+
 /** Evidence one value gives about the file's decimal separator. */
 export type DecimalEvidence = DecimalSeparator | 'ambiguous' | 'none';
 

@@ -264,6 +264,50 @@ export function parsePlainIsoMillis(s: string): number {
   return (monthStart + day - 1) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
 }
 
+/** {@link twoDigits} of bytes. */
+function twoDigitBytes(b: Uint8Array, pos: number): number {
+  const x = b[pos]! - 48;
+  const y = b[pos + 1]! - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : 999;
+}
+
+/**
+ * {@link parsePlainIsoMillis} of the ASCII bytes `b[start, end)` (the ingest's byte fast path reads
+ * dates without making strings of them). Same forms, same results.
+ */
+export function parsePlainIsoMillisAscii(b: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if ((n !== 10 && n !== 19 && n !== 20) || b[start + 4] !== 45 || b[start + 7] !== 45) {
+    return Number.NaN;
+  }
+  const year = twoDigitBytes(b, start) * 100 + twoDigitBytes(b, start + 2);
+  const month = twoDigitBytes(b, start + 5);
+  const day = twoDigitBytes(b, start + 8);
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  if (n > 10) {
+    const t = b[start + 10];
+    if ((t !== 84 && t !== 116 && t !== 32) || b[start + 13] !== 58 || b[start + 16] !== 58) {
+      return Number.NaN;
+    }
+    if (n === 20) {
+      const z = b[start + 19];
+      if (z !== 90 && z !== 122) return Number.NaN;
+    }
+    hour = twoDigitBytes(b, start + 11);
+    minute = twoDigitBytes(b, start + 14);
+    second = twoDigitBytes(b, start + 17);
+  }
+  if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1) return Number.NaN;
+  const monthIndex = (year - MIN_YEAR) * 12 + month - 1;
+  const monthStart = MONTH_START_DAYS[monthIndex]!;
+  if (day > MONTH_START_DAYS[monthIndex + 1]! - monthStart || hour > 23 || minute > 59 || second > 59) {
+    return Number.NaN;
+  }
+  return (monthStart + day - 1) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
+}
+
 type FormatToken =
   | { kind: 'year'; width: 4 }
   | { kind: 'month' | 'day' | 'hour' | 'minute' | 'second'; width: number }

@@ -10,6 +10,7 @@ import {
   newLocalDateTime,
   parseIsoDate,
   parsePlainIsoMillis,
+  parsePlainIsoMillisAscii,
 } from './date-format.ts';
 import { createLocalToUtc } from './zone.ts';
 
@@ -19,6 +20,12 @@ export type TimestampProblem = 'not_a_date' | 'unrecognised' | 'out_of_range';
 export interface OrderTimestampParser {
   /** Epoch microseconds (UTC) as a safe integer, or the reason the value is not a timestamp. */
   parse(value: string): number | TimestampProblem;
+  /**
+   * The common ISO forms (`2025-03-14`, `2025-03-14T10:30:00`, `…Z`) read from ASCII bytes
+   * `bytes[start, end)`: epoch microseconds, or NaN for any other text (then call {@link parse} with
+   * the text; it decides). Where it returns a number, {@link parse} returns the same.
+   */
+  parseAscii(bytes: Uint8Array, start: number, end: number): number;
   /** Formats accepted, for messages: "ISO 8601, yyyyMMdd or dd-MM-yyyy". */
   describe(): string;
   /** The non-ISO format in use, if any. */
@@ -42,6 +49,11 @@ export function createOrderTimestampParser(
     format,
     describe: () =>
       `ISO 8601 (2025-03-14, 2025-03-14T10:30:00Z), yyyyMMdd${format ? ` or ${format.pattern}` : ''}`,
+    parseAscii(bytes, start, end) {
+      const plain = parsePlainIsoMillisAscii(bytes, start, end);
+      if (Number.isNaN(plain)) return plain;
+      return (end - start === 20 ? plain : toUtc(plain)) * 1000;
+    },
     parse(value) {
       if (value === lastText) return lastResult;
       lastText = value;

@@ -46,6 +46,23 @@ export function hashValues(values: readonly string[], count: number = values.len
 export const finishRowHash = (h1: number, h2: number): string => finish(h1, h2);
 
 /**
+ * The hash of lanes mixed as in {@link hashValues} as its two 32-bit halves, without building the
+ * string: `out[0]` is the half the hash string starts with, `out[1]` the other
+ * (`rowHashText(out[0], out[1]) === finishRowHash(h1, h2)`).
+ */
+export function finishRowHashHalves(h1: number, h2: number, out: Int32Array): void {
+  let a = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  a ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  let b = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  b ^= Math.imul(a ^ (a >>> 13), 3266489909);
+  out[0] = b;
+  out[1] = a;
+}
+
+/** The 16 hex digits of a hash given as halves (see {@link finishRowHashHalves}). */
+export const rowHashText = (high: number, low: number): string => toHex16(high, low);
+
+/**
  * Hash of an order's parsed values, for generated order ids. Numbers are mixed as their two 32-bit
  * halves rather than as text: turning a large number into a string costs more than the whole hash.
  */
@@ -65,6 +82,43 @@ export function hashOrderValues(
   mixNumber(lanes, cents);
   mixNumber(lanes, quantity);
   return finish(lanes[0]!, lanes[1]!);
+}
+
+/**
+ * {@link hashOrderValues} with the customer id and channel given as ASCII byte ranges of `bytes` (the
+ * ingest's byte fast path): ASCII bytes are the strings' character codes, so the hash is the same.
+ */
+export function hashOrderValuesAscii(
+  bytes: Uint8Array,
+  customerStart: number,
+  customerEnd: number,
+  currency: string,
+  channelStart: number,
+  channelEnd: number,
+  tsMicros: number,
+  cents: number | null,
+  quantity: number | null,
+): string {
+  const lanes = [0xdeadbeef, 0x41c6ce57];
+  mixBytes(lanes, bytes, customerStart, customerEnd);
+  mixString(lanes, currency);
+  mixBytes(lanes, bytes, channelStart, channelEnd);
+  mixNumber(lanes, tsMicros);
+  mixNumber(lanes, cents);
+  mixNumber(lanes, quantity);
+  return finish(lanes[0]!, lanes[1]!);
+}
+
+function mixBytes(lanes: number[], bytes: Uint8Array, start: number, end: number): void {
+  let h1 = lanes[0]!;
+  let h2 = lanes[1]!;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    h1 = Math.imul(h1 ^ c, M1);
+    h2 = Math.imul(h2 ^ c, M2);
+  }
+  lanes[0] = Math.imul(h1 ^ FIELD_SEPARATOR, M1);
+  lanes[1] = Math.imul(h2 ^ FIELD_SEPARATOR, M2);
 }
 
 function mixString(lanes: number[], value: string): void {

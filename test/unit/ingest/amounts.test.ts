@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decimalEvidence,
   parseAmountCents,
+  parsePlainAmountCentsAscii,
   sniffDecimalSeparator,
 } from '../../../shared/domain/ingest/amounts.ts';
 
@@ -124,5 +125,25 @@ describe('plain amounts (digits, separator, two digits)', () => {
         },
       ),
     );
+  });
+});
+
+describe('parsePlainAmountCentsAscii', () => {
+  it('returns the cents parseAmountCents gives, or -1 and leaves the text to it', () => {
+    const text = fc.oneof(
+      fc.stringMatching(/^-?[0-9]{0,14}[.,][0-9]{0,3}$/),
+      fc.string({ unit: fc.constantFrom('0', '1', '9', '.', ',', '-', ' ', 'a', '/', ':'), maxLength: 18 }),
+    );
+    fc.assert(
+      fc.property(text, fc.constantFrom('.', ',') as fc.Arbitrary<'.' | ','>, (value, decimal) => {
+        const bytes = Uint8Array.from(` ${value} `, (c) => c.charCodeAt(0));
+        const cents = parsePlainAmountCentsAscii(bytes, 1, bytes.length - 1, decimal);
+        if (cents !== -1) expect(cents).toBe(parseAmountCents(value, decimal));
+      }),
+      { numRuns: 2000 },
+    );
+    const bytes = Uint8Array.from('x1234.56', (c) => c.charCodeAt(0));
+    expect(parsePlainAmountCentsAscii(bytes, 1, 8, '.')).toBe(123456);
+    expect(parsePlainAmountCentsAscii(bytes, 1, 8, ',')).toBe(-1);
   });
 });

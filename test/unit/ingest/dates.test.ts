@@ -8,6 +8,8 @@ import {
   daysFromCivil,
   newLocalDateTime,
   parseIsoDate,
+  parsePlainIsoMillis,
+  parsePlainIsoMillisAscii,
 } from '../../../shared/domain/ingest/date-format.ts';
 import {
   createOrderTimestampParser,
@@ -219,5 +221,46 @@ describe('date format sniffing', () => {
         expect([DATE_OK, DATE_SHAPE_MISMATCH, DATE_NOT_A_DATE]).toContain(parseIsoDate(text, out));
       }),
     );
+  });
+});
+
+describe('timestamps read from bytes', () => {
+  const shapes = fc.oneof(
+    fc.integer({ min: Date.UTC(1890, 0, 1), max: Date.UTC(2210, 0, 1) }).chain((t) => {
+      const iso = new Date(t).toISOString();
+      return fc.constantFrom(
+        iso.slice(0, 10),
+        iso.slice(0, 19),
+        `${iso.slice(0, 19)}Z`,
+        `${iso.slice(0, 10)} ${iso.slice(11, 19)}`,
+        iso,
+      );
+    }),
+    fc.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}[Zz]?)?$/),
+    fc.string({ unit: fc.constantFrom('2', '0', '9', '-', ':', 'T', 'Z', ' ', '/'), maxLength: 21 }),
+  );
+
+  it('parsePlainIsoMillisAscii reads bytes as parsePlainIsoMillis reads the text', () => {
+    fc.assert(
+      fc.property(shapes, (text) => {
+        const bytes = Uint8Array.from(`,${text},`, (c) => c.charCodeAt(0));
+        expect(parsePlainIsoMillisAscii(bytes, 1, bytes.length - 1)).toBe(parsePlainIsoMillis(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("parseAscii gives parse's result wherever it gives a number, in any time zone", () => {
+    for (const zone of ['UTC', 'Europe/Amsterdam', 'America/New_York']) {
+      const parser = createOrderTimestampParser(null, zone);
+      fc.assert(
+        fc.property(shapes, (text) => {
+          const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+          const fromBytes = parser.parseAscii(bytes, 0, bytes.length);
+          if (!Number.isNaN(fromBytes)) expect(fromBytes).toBe(parser.parse(text));
+        }),
+        { numRuns: 500 },
+      );
+    }
   });
 });
