@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { DuplicateFilter } from '../../domain/ingest/duplicate-filter.ts';
-import type { ExportSink, ParsedRow, RejectedRow } from '../../domain/ingest/export-parser.ts';
+import type {
+  AsciiParsedRow,
+  ExportSink,
+  ParsedRow,
+  RejectedRow,
+} from '../../domain/ingest/export-parser.ts';
 import { BufferedFileWriter } from './buffered-file-writer.ts';
 
 /**
@@ -128,6 +133,15 @@ function writeInteger(out: Uint8Array, at: number, n: number): number {
   return writeDigits(out, at, n);
 }
 
+/** Character codes of the lower-case hex digits. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** The 8 lower-case hex digits of a 32-bit half of a row hash at `at`; returns the position after. */
+function writeHex8(out: Uint8Array, at: number, half: number): number {
+  for (let shift = 28; shift >= 0; shift -= 4) out[at++] = HEX_DIGITS[(half >>> shift) & 15]!;
+  return at;
+}
+
 /** Bytes one row can take: 3 per UTF-16 unit of its strings (UTF-8, or `""` quoting) plus numbers. */
 function rowBytesBound(row: ParsedRow): number {
   return (
@@ -237,6 +251,59 @@ export class StagingSink implements ExportSink {
     hashOut[at++] = LF;
     hashes.used = at;
     this.#filter?.add(high, low);
+  }
+
+  /**
+   * {@link accept} for a row from the byte fast path: its ids are copied as bytes (printable ASCII
+   * without quotes or tabs, so they never need quoting) and its hash is written from its halves.
+   */
+  acceptAscii(row: AsciiParsedRow): void {
+    this.counts.accepted++;
+    if (row.amountCents === null) this.counts.emptyAmountRows++;
+    const writer = this.#accepted;
+    const bytes = row.bytes;
+    writer.reserve(
+      row.customerEnd -
+        row.customerStart +
+        (row.generatedOrderId?.length ?? row.orderEnd - row.orderStart) +
+        (row.channelEnd - row.channelStart) +
+        row.currency.length * 3 +
+        4 * 22 +
+        8,
+    );
+    const out = writer.buffer;
+    const lineStart = writer.used;
+    let at = writeInteger(out, lineStart, row.line);
+    const lineEnd = at;
+    out[at++] = TAB;
+    for (let i = row.customerStart; i < row.customerEnd; i++) out[at++] = bytes[i]!;
+    out[at++] = TAB;
+    if (row.generatedOrderId !== null) at = this.#writeText(at, row.generatedOrderId);
+    else for (let i = row.orderStart; i < row.orderEnd; i++) out[at++] = bytes[i]!;
+    out[at++] = TAB;
+    at = writeInteger(out, at, row.orderTsMicros);
+    out[at++] = TAB;
+    if (row.amountCents !== null) at = writeInteger(out, at, row.amountCents);
+    out[at++] = TAB;
+    at = this.#writeText(at, row.currency);
+    out[at++] = TAB;
+    for (let i = row.channelStart; i < row.channelEnd; i++) out[at++] = bytes[i]!;
+    out[at++] = TAB;
+    if (row.quantity !== null) at = writeInteger(out, at, row.quantity);
+    out[at++] = LF;
+    writer.used = at;
+
+    const hashes = this.#hashes;
+    hashes.reserve(16 + 24);
+    const hashOut = hashes.buffer;
+    at = hashes.used;
+    for (let i = lineStart; i < lineEnd; i++) hashOut[at++] = out[i]!;
+    hashOut[at++] = TAB;
+    at = writeHex8(hashOut, at, row.rowHashHigh);
+    at = writeHex8(hashOut, at, row.rowHashLow);
+    hashOut[at++] = LF;
+    hashes.used = at;
+    this.#filter?.add(row.rowHashHigh, row.rowHashLow);
   }
 
   /** A text field at `at`: ASCII without tab, newline or quote byte by byte, anything else encoded. */

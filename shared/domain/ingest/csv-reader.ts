@@ -21,6 +21,11 @@ type QuotedRowResult =
   | { error: string; errorAt: number }
   | typeof INCOMPLETE;
 
+/** The reject message of a CSV row longer than the limit. */
+export const rowTooLargeMessage = (line: number, maxRowChars: number) =>
+  `the row starting at line ${line} is longer than ${Math.round(maxRowChars / 1024)} KiB ` +
+  '(an unterminated quote makes the rest of the file one field)';
+
 export const clip = (text: string) =>
   text.length > MAX_RAW_CHARS_IN_REJECT ? `${text.slice(0, MAX_RAW_CHARS_IN_REJECT)}…` : text;
 
@@ -142,6 +147,20 @@ export class CsvReader {
     this.#text.clear();
   }
 
+  /**
+   * Reads `text` as whole rows that start at physical line `firstLine`: it ends where a row ends (or
+   * where the file ends), so nothing is held back for later text. The byte reader hands this reader
+   * the rows it does not read itself (see `ByteCsvReader`); rows and rejects reach the same handler.
+   */
+  readComplete(text: string, firstLine: number): void {
+    this.#line = firstLine;
+    this.#skipping = false;
+    this.#text.clear();
+    this.#text.add(text);
+    this.#drain(true);
+    this.#text.clear();
+  }
+
   #drain(final: boolean): void {
     const buf = this.#text.join();
     this.#quoteAt = -1;
@@ -226,8 +245,7 @@ export class CsvReader {
       this.#line,
       clip(raw),
       'row_too_large',
-      `the row starting at line ${this.#line} is longer than ${Math.round(this.#maxRowChars / 1024)} KiB ` +
-        '(an unterminated quote makes the rest of the file one field)',
+      rowTooLargeMessage(this.#line, this.#maxRowChars),
     );
   }
 

@@ -1,9 +1,15 @@
-import { type DecimalSeparator, parseAmountCents } from './amounts.ts';
+import { type DecimalSeparator, parseAmountCents, parsePlainAmountCentsAscii } from './amounts.ts';
+import { asciiFields, asciiText } from './byte-csv-reader.ts';
 import type { ColumnMapping } from './column-mapping.ts';
-import type { ExportSink, RejectReasonCode } from './export-parser.ts';
+import {
+  type AsciiParsedRow,
+  asciiRowToParsedRow,
+  type ExportSink,
+  type RejectReasonCode,
+} from './export-parser.ts';
 import { MAX_FIELD_CHARS } from './limits.ts';
 import type { OrderTimestampParser } from './order-timestamps.ts';
-import { hashOrderValues, hashValues } from './row-hash.ts';
+import { hashOrderValues, hashOrderValuesAscii, hashValues } from './row-hash.ts';
 
 let knownCurrencies: Set<string> | null = null;
 /** ISO 4217 codes known to the runtime's ICU data. */
@@ -55,6 +61,24 @@ export class RowCleaner {
   readonly #quantity: number;
   readonly #columnOf: (index: number) => string;
   readonly #mappedIndexes: number[];
+  /** The one object {@link cleanAscii} hands the sink, refilled for every row. */
+  readonly #asciiRow: AsciiParsedRow = {
+    line: 0,
+    bytes: new Uint8Array(0),
+    customerStart: 0,
+    customerEnd: 0,
+    orderStart: 0,
+    orderEnd: 0,
+    generatedOrderId: null,
+    orderTsMicros: 0,
+    amountCents: null,
+    currency: '',
+    channelStart: 0,
+    channelEnd: 0,
+    quantity: null,
+    rowHashHigh: 0,
+    rowHashLow: 0,
+  };
   /** Most files have one currency: skip the lookup when the value repeats. */
   #lastCurrencyText = '\u0000';
   #lastCurrency = '';
@@ -243,6 +267,142 @@ export class RowCleaner {
     });
   }
 
+  /**
+   * {@link clean} for a row the byte reader read (see `AsciiRowHandler.asciiRow`). Rows whose values
+   * are all in their plain form — no surrounding spaces, an ISO date or one the parser reads from its
+   * text, a valid amount, a known currency — are accepted straight from the bytes; any other row goes
+   * to {@link clean} as text, which decides (and words the reject). So this never accepts a row
+   * `clean` would not, nor with other values; tests compare the two on generated files.
+   */
+  cleanAscii(
+    bytes: Uint8Array,
+    starts: Int32Array,
+    ends: Int32Array,
+    count: number,
+    line: number,
+    hashHigh: number,
+    hashLow: number,
+  ): void {
+    if (!this.#acceptAscii(bytes, starts, ends, count, line, hashHigh, hashLow)) {
+      this.clean(asciiFields(bytes, starts, ends, count), line);
+    }
+  }
+
+  /** Accepts the row when every value is in its plain form; false (nothing done) otherwise. */
+  #acceptAscii(
+    bytes: Uint8Array,
+    starts: Int32Array,
+    ends: Int32Array,
+    count: number,
+    line: number,
+    hashHigh: number,
+    hashLow: number,
+  ): boolean {
+    if (count !== this.#rawKeys.length) return false;
+    if (ends[count - 1]! - starts[0]! > MAX_FIELD_CHARS) {
+      for (const i of this.#mappedIndexes) if (ends[i]! - starts[i]! > MAX_FIELD_CHARS) return false;
+    }
+    const row = this.#asciiRow;
+    const customerStart = starts[this.#customer]!;
+    const customerEnd = ends[this.#customer]!;
+    if (!isPlainValue(bytes, customerStart, customerEnd)) return false;
+
+    const tsStart = starts[this.#ts]!;
+    const tsEnd = ends[this.#ts]!;
+    if (!isPlainValue(bytes, tsStart, tsEnd)) return false;
+    let ts = this.#o.timestamps.parseAscii(bytes, tsStart, tsEnd);
+    if (Number.isNaN(ts)) {
+      const parsed = this.#o.timestamps.parse(asciiText(bytes, tsStart, tsEnd));
+      if (typeof parsed !== 'number') return false;
+      ts = parsed;
+    }
+
+    let orderStart = 0;
+    let orderEnd = 0;
+    if (this.#order >= 0) {
+      orderStart = starts[this.#order]!;
+      orderEnd = ends[this.#order]!;
+      if (orderEnd > orderStart && !isPlainValue(bytes, orderStart, orderEnd)) return false;
+    }
+
+    let cents: number | null = null;
+    const amountStart = this.#amount >= 0 ? starts[this.#amount]! : 0;
+    const amountEnd = this.#amount >= 0 ? ends[this.#amount]! : 0;
+    if (amountEnd === amountStart) {
+      if (orderEnd === orderStart) return false;
+    } else {
+      if (!isPlainValue(bytes, amountStart, amountEnd)) return false;
+      cents = parsePlainAmountCentsAscii(bytes, amountStart, amountEnd, this.#o.decimal);
+      if (cents < 0) {
+        cents = parseAmountCents(asciiText(bytes, amountStart, amountEnd), this.#o.decimal);
+        if (Number.isNaN(cents)) return false;
+      }
+    }
+
+    let currency = this.#o.currency;
+    if (this.#currency >= 0) {
+      const start = starts[this.#currency]!;
+      const end = ends[this.#currency]!;
+      if (end > start) {
+        if (!isPlainValue(bytes, start, end)) return false;
+        if (equalsAscii(bytes, start, end, this.#lastCurrencyText)) currency = this.#lastCurrency;
+        else {
+          const text = asciiText(bytes, start, end);
+          const code = CURRENCY_BY_SYMBOL[text] ?? text.toUpperCase();
+          if (!isCurrencyCode(code)) return false;
+          currency = code;
+          this.#lastCurrencyText = text;
+          this.#lastCurrency = code;
+        }
+      }
+    }
+
+    let quantity: number | null = null;
+    if (this.#quantity >= 0) {
+      const start = starts[this.#quantity]!;
+      const end = ends[this.#quantity]!;
+      if (end > start) {
+        if (!isPlainValue(bytes, start, end)) return false;
+        const hundredths = parseAmountCents(asciiText(bytes, start, end), this.#o.decimal);
+        if (Number.isNaN(hundredths) || hundredths % 100 !== 0) return false;
+        quantity = hundredths / 100;
+      }
+    }
+
+    let channelStart = 0;
+    let channelEnd = 0;
+    if (this.#channel >= 0) {
+      channelStart = starts[this.#channel]!;
+      channelEnd = ends[this.#channel]!;
+      if (channelEnd > channelStart && !isPlainValue(bytes, channelStart, channelEnd)) return false;
+    }
+
+    this.rowsRead++;
+    row.line = line;
+    row.bytes = bytes;
+    row.customerStart = customerStart;
+    row.customerEnd = customerEnd;
+    row.orderStart = orderStart;
+    row.orderEnd = orderEnd;
+    // As in clean: generated ids hash the parsed values.
+    row.generatedOrderId =
+      orderEnd === orderStart
+        ? `gen-${hashOrderValuesAscii(bytes, customerStart, customerEnd, currency, channelStart, channelEnd, ts, cents, quantity)}`
+        : null;
+    row.orderTsMicros = ts;
+    row.amountCents = cents;
+    row.currency = currency;
+    row.channelStart = channelStart;
+    row.channelEnd = channelEnd;
+    row.quantity = quantity;
+    row.rowHashHigh = hashHigh;
+    row.rowHashLow = hashLow;
+    const sink = this.#o.sink;
+    if (sink.acceptAscii) sink.acceptAscii(row);
+    else sink.accept(asciiRowToParsedRow(row));
+    return true;
+  }
+
   #reject(
     line: number,
     raw: Record<string, string> | string,
@@ -267,6 +427,20 @@ export class RowCleaner {
     }
     return record;
   }
+}
+
+/**
+ * A non-empty value without surrounding spaces: `clean` reads it as it is. (The byte reader's values
+ * hold no control bytes, so a space is the only thing `trim` could remove.)
+ */
+function isPlainValue(bytes: Uint8Array, start: number, end: number): boolean {
+  return end > start && bytes[start]! > 32 && bytes[end - 1]! > 32;
+}
+
+function equalsAscii(bytes: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 function isBlankRow(fields: readonly string[]): boolean {

@@ -46,6 +46,86 @@ function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Encodings in which every byte below 0x80 is that ASCII character and never part of a longer
+ * sequence: a reader may split lines and fields on the bytes before decoding (UTF-8 and the
+ * single-byte code pages; not UTF-16 or the East Asian multi-byte encodings).
+ */
+export function isAsciiCompatible(encoding: string): boolean {
+  return encoding === 'utf-8' || /^(windows-125\d|iso-8859-\d+)$/.test(encoding);
+}
+
+/**
+ * Decodes complete rows cut from the byte stream (the byte reader's rows that need text). The
+ * encoding is given, or — as in {@link StreamingTextDecoder} — decided at the first non-ASCII byte:
+ * valid UTF-8 there means UTF-8, anything else Windows-1252.
+ */
+export class RowDecoder {
+  #decoder: InstanceType<typeof TextDecoder> | null = null;
+  #encoding: string;
+
+  /** `encoding` null = decide at the first row with a non-ASCII byte. */
+  constructor(encoding: string | null) {
+    this.#encoding = encoding ?? 'utf-8';
+    if (encoding !== null) this.#decoder = this.#open(encoding);
+  }
+
+  /** The encoding in use; `utf-8` while every row so far was plain ASCII. */
+  get encoding(): string {
+    return this.#encoding;
+  }
+
+  /** Text of `bytes`, which start at byte `fileOffset` of the file (for the error message). */
+  decode(bytes: Uint8Array, fileOffset: number): string {
+    if (!this.#decoder) {
+      const first = firstNonAscii(bytes);
+      if (first < 0) return asciiDecoder.decode(bytes);
+      this.#decide(bytes.subarray(first, first + DECISION_SAMPLE_BYTES));
+    }
+    try {
+      return decodeWhole(this.#decoder!, bytes);
+    } catch {
+      throw new IngestFileError(
+        'encoding_invalid',
+        `the file is not valid UTF-8 in the row at byte ${fileOffset} although it is UTF-8 before: ` +
+          'it mixes encodings. Re-export it in one encoding or set "encoding" in the source config',
+      );
+    }
+  }
+
+  /** Text of bytes that may be cut anywhere (a reject's raw head): bad sequences become U+FFFD. */
+  decodeLoosely(bytes: Uint8Array): string {
+    return decodeWhole(new TextDecoder(this.#encoding, { ignoreBOM: true }), bytes);
+  }
+
+  #decide(sample: Uint8Array): void {
+    try {
+      // Streaming mode: a sequence cut at the sample's end is not counted against UTF-8.
+      new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+      this.#decoder = this.#open('utf-8');
+    } catch {
+      this.#decoder = this.#open('windows-1252');
+    }
+  }
+
+  #open(encoding: string): InstanceType<typeof TextDecoder> {
+    // ignoreBOM: a row is not the start of the file (its byte-order mark was skipped before the rows).
+    const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: true });
+    this.#encoding = decoder.encoding;
+    return decoder;
+  }
+}
+
+/**
+ * `decoder.decode(bytes)` for bytes that end where a character ends. Single-byte code pages are
+ * decoded in streaming mode, which holds nothing back for them: Node 20's one-shot decode of
+ * `windows-1252` reads the bytes as Latin-1 (0x80 becomes U+0080 instead of €); its streaming decode
+ * maps them correctly.
+ */
+function decodeWhole(decoder: InstanceType<typeof TextDecoder>, bytes: Uint8Array): string {
+  return decoder.encoding === 'utf-8' ? decoder.decode(bytes) : decoder.decode(bytes, { stream: true });
+}
+
 export class StreamingTextDecoder {
   #decoder: InstanceType<typeof TextDecoder> | null = null;
   #encoding: string;
@@ -62,6 +142,11 @@ export class StreamingTextDecoder {
   /** The encoding in use; `utf-8` while the text so far is plain ASCII. */
   get encoding(): string {
     return this.#encoding;
+  }
+
+  /** Whether the encoding is known (given, or decided at a non-ASCII byte). */
+  get decided(): boolean {
+    return this.#decoder !== null;
   }
 
   decode(chunk: Uint8Array): string {

@@ -20,7 +20,14 @@ export const latin1 = (text: string) => Uint8Array.from(text, (ch) => ch.charCod
 /** Runs the parser over `input`, split into chunks of `chunkSize` bytes (small sizes test the seams). */
 export function parseExport(
   input: string | Uint8Array,
-  options: { fileName?: string; config?: SourceConfig; chunkSize?: number; defaultCurrency?: string } = {},
+  options: {
+    fileName?: string;
+    config?: SourceConfig;
+    chunkSize?: number;
+    defaultCurrency?: string;
+    /** See `ExportParserOptions.byteReader`. */
+    byteReader?: boolean;
+  } = {},
 ): ParsedExport {
   const bytes = typeof input === 'string' ? utf8(input) : input;
   const accepted: ParsedRow[] = [];
@@ -30,6 +37,7 @@ export function parseExport(
     config: options.config ?? {},
     defaultCurrency: options.defaultCurrency ?? 'EUR',
     sink: { accept: (row) => accepted.push(row), reject: (row) => rejected.push(row) },
+    ...(options.byteReader === undefined ? {} : { byteReader: options.byteReader }),
   });
   const chunkSize = options.chunkSize ?? 65_536;
   for (let offset = 0; offset < bytes.length; offset += chunkSize) {

@@ -9,19 +9,51 @@ import {
   STAGED_COLUMNS,
   StagingSink,
 } from '../../../shared/adapters/ingest/staging.ts';
-import type { ParsedRow } from '../../../shared/domain/ingest/export-parser.ts';
+import type { AsciiParsedRow, ParsedRow } from '../../../shared/domain/ingest/export-parser.ts';
 
 const workDirs: string[] = [];
 afterAll(() => {
   for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Stages rows and reads the three files back as text. */
-function stage(rows: ParsedRow[], options: { duplicateFilterLog2Bits?: number } = {}) {
+/**
+ * A parsed row as the byte fast path hands it over: its ids as ranges of one byte buffer (between
+ * other bytes, as in a real line), its hash as halves.
+ */
+function asAsciiRow(row: ParsedRow): AsciiParsedRow {
+  const customer = `;${row.customerId};`;
+  const order = row.orderIdGenerated ? '' : row.orderId;
+  const bytes = Uint8Array.from(`${customer}${order};${row.channel ?? ''};`, (c) => c.charCodeAt(0));
+  const orderStart = customer.length;
+  const channelStart = orderStart + order.length + 1;
+  return {
+    line: row.line,
+    bytes,
+    customerStart: 1,
+    customerEnd: 1 + row.customerId.length,
+    orderStart,
+    orderEnd: orderStart + order.length,
+    generatedOrderId: row.orderIdGenerated ? row.orderId : null,
+    orderTsMicros: row.orderTsMicros,
+    amountCents: row.amountCents,
+    currency: row.currency,
+    channelStart,
+    channelEnd: channelStart + (row.channel?.length ?? 0),
+    quantity: row.quantity,
+    rowHashHigh: Number.parseInt(row.rowHash.slice(0, 8), 16) | 0,
+    rowHashLow: Number.parseInt(row.rowHash.slice(8), 16) | 0,
+  };
+}
+
+/** Stages rows (as text rows, or as the byte fast path's rows) and reads the three files back as text. */
+function stage(rows: ParsedRow[], options: { duplicateFilterLog2Bits?: number; ascii?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'cvm-staging-'));
   workDirs.push(dir);
   const sink = new StagingSink(dir, options);
-  for (const row of rows) sink.accept(row);
+  for (const row of rows) {
+    if (options.ascii) sink.acceptAscii(asAsciiRow(row));
+    else sink.accept(row);
+  }
   sink.close();
   return {
     staged: readFileSync(sink.acceptedPath, 'utf8'),
@@ -109,6 +141,35 @@ describe('staging sink', () => {
           const { staged, hashes } = stage(rows);
           expect(staged).toBe(rows.map((r) => `${expectedLine(r)}\n`).join(''));
           expect(hashes).toBe(rows.map((r) => `${r.line}\t${r.rowHash}\n`).join(''));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('stages a byte fast path row exactly as the same row given as text', () => {
+    const ascii = fc.stringMatching(/^[!#-~]{1,12}$/); // printable ASCII without quote: what the fast path passes
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            line: fc.integer({ min: 1, max: 2 ** 40 }),
+            customerId: ascii,
+            orderId: ascii,
+            orderIdGenerated: fc.boolean(),
+            orderTsMicros: fc.maxSafeInteger(),
+            amountCents: fc.option(fc.integer({ min: -1e12, max: 1e12 })),
+            channel: fc.option(ascii),
+            quantity: fc.option(fc.integer({ min: -1000, max: 1000 })),
+            rowHash: fc.stringMatching(/^[0-9a-f]{16}$/),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        (values) => {
+          const rows = values.map((v) => row(v));
+          expect(stage(rows, { ascii: true, duplicateFilterLog2Bits: 9 })).toEqual(
+            stage(rows, { duplicateFilterLog2Bits: 9 }),
+          );
         },
       ),
       { numRuns: 150 },
