@@ -207,6 +207,15 @@ export class ByteCsvReader {
         end = i;
         next = len;
       } else {
+        if (c === QUOTE) {
+          // Quoted fields of plain ASCII (what exporters that quote every value write) stay on bytes.
+          const after = this.#readQuotedAsciiLine(data, pos, len, final);
+          if (after >= 0) {
+            this.#line++;
+            pos = after;
+            continue;
+          }
+        }
         const after = this.#readAsText(data, pos, len, final);
         if (after === INCOMPLETE) break;
         pos = after;
@@ -227,6 +236,79 @@ export class ByteCsvReader {
       pos = next;
     }
     this.#start = pos;
+  }
+
+  /**
+   * Reads the row at `pos` when it is one line of plain ASCII in which a quote only opens a field and
+   * closes it (no `""` inside, nothing between the closing quote and the delimiter): the field is the
+   * text between the quotes, as the text reader reads it. Returns the position after the row, or -1
+   * for any other row (the text reader then decides, with its messages), including one that does
+   * not end in the data yet.
+   */
+  #readQuotedAsciiLine(data: Uint8Array, pos: number, len: number, final: boolean): number {
+    const delimiter = this.#delimiter;
+    const { m1, m2, fieldSeparator, seed1, seed2 } = ROW_HASH;
+    let h1 = seed1;
+    let h2 = seed2;
+    let count = 0;
+    let i = pos;
+    for (;;) {
+      let start: number;
+      let end: number;
+      if (i < len && data[i] === QUOTE) {
+        start = i + 1;
+        let j = start;
+        for (; j < len; j++) {
+          const c = data[j]!;
+          if (c === QUOTE) break;
+          if (c < 32 || c > 126) return -1;
+          h1 = Math.imul(h1 ^ c, m1);
+          h2 = Math.imul(h2 ^ c, m2);
+        }
+        // Unterminated so far; a doubled quote ("") fails below (a quote after the closing one).
+        if (j >= len) return -1;
+        end = j;
+        i = j + 1;
+      } else {
+        start = i;
+        for (; i < len; i++) {
+          const c = data[i]!;
+          if (c === delimiter || c === LF || c === CR) break;
+          if (c < 32 || c > 126 || c === QUOTE) return -1;
+          h1 = Math.imul(h1 ^ c, m1);
+          h2 = Math.imul(h2 ^ c, m2);
+        }
+        end = i;
+      }
+      if (count === this.#starts.length) this.#growFields();
+      this.#starts[count] = start;
+      this.#ends[count] = end;
+      count++;
+      h1 = Math.imul(h1 ^ fieldSeparator, m1);
+      h2 = Math.imul(h2 ^ fieldSeparator, m2);
+      let next: number;
+      const c = i < len ? data[i]! : -1;
+      if (c === delimiter) {
+        i++;
+        continue;
+      }
+      if (c === LF) next = i + 1;
+      else if (c === CR && data[i + 1] === LF) next = i + 2;
+      else if (c === -1 && final) next = len;
+      else return -1;
+      if (next - pos > this.#maxRowChars) return -1;
+      finishRowHashHalves(h1, h2, this.#hash);
+      this.#handler.asciiRow(
+        data,
+        this.#starts,
+        this.#ends,
+        count,
+        this.#line,
+        this.#hash[0]!,
+        this.#hash[1]!,
+      );
+      return next;
+    }
   }
 
   #growFields(): void {

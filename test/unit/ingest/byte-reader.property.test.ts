@@ -92,14 +92,14 @@ const row = fc.record({
   channel,
   /** 0: as is; 1: one field fewer; 2: an extra empty field; 3: an extra non-empty field. */
   shape: fc.constantFrom(0, 0, 0, 0, 0, 0, 1, 2, 3),
-  blankBefore: fc.boolean().map((b) => b && Math.random() < 0.2),
+  blankBefore: fc.constantFrom(false, false, false, false, true),
 });
 
 const file = fc.record({
   delimiter: fc.constantFrom(',', ';', '\t', '|'),
   lineEnd: fc.constantFrom('\n', '\r\n', '\r\n', '\n'),
   encoding: fc.constantFrom('utf-8', 'windows-1252'),
-  quoteAll: fc.boolean().map((b) => b && Math.random() < 0.3),
+  quoteAll: fc.constantFrom(false, false, true),
   /** A lone CR inside a value is quoted, or left bare (the readers must agree on both). */
   quoteCr: fc.boolean(),
   withOptional: fc.boolean(),
