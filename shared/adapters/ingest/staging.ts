@@ -219,38 +219,24 @@ export class StagingSink implements ExportSink {
     out[at++] = TAB;
     at = this.#writeText(at, row.orderId);
     out[at++] = TAB;
-    at = writeInteger(out, at, row.orderTsMicros);
-    out[at++] = TAB;
-    if (row.amountCents !== null) at = writeInteger(out, at, row.amountCents);
-    out[at++] = TAB;
-    at = this.#writeText(at, row.currency);
-    out[at++] = TAB;
+    at = this.#writeTimeAmountCurrency(at, row.orderTsMicros, row.amountCents, row.currency);
     if (row.channel !== null) at = this.#writeText(at, row.channel);
     out[at++] = TAB;
     if (row.quantity !== null) at = writeInteger(out, at, row.quantity);
     out[at++] = LF;
     writer.used = at;
 
-    // The hash goes out as is, and its 16 hex digits become the filter's two 32-bit halves.
-    const hashes = this.#hashes;
+    // The 16 hex digits of the hash are the filter's two 32-bit halves.
     const hash = row.rowHash;
-    hashes.reserve(hash.length + 24);
-    const hashOut = hashes.buffer;
-    at = hashes.used;
-    for (let i = lineStart; i < lineEnd; i++) hashOut[at++] = out[i]!;
-    hashOut[at++] = TAB;
     let high = 0;
     let low = 0;
-    for (let i = 0; i < hash.length; i++) {
+    for (let i = 0; i < 16; i++) {
       const c = hash.charCodeAt(i);
-      hashOut[at++] = c;
       const nibble = c <= 57 ? c - 48 : (c | 0x20) - 87;
       if (i < 8) high = (high << 4) | nibble;
       else low = (low << 4) | nibble;
     }
-    hashOut[at++] = LF;
-    hashes.used = at;
-    this.#filter?.add(high, low);
+    this.#addHash(lineStart, lineEnd, high, low);
   }
 
   /**
@@ -281,29 +267,45 @@ export class StagingSink implements ExportSink {
     if (row.generatedOrderId !== null) at = this.#writeText(at, row.generatedOrderId);
     else for (let i = row.orderStart; i < row.orderEnd; i++) out[at++] = bytes[i]!;
     out[at++] = TAB;
-    at = writeInteger(out, at, row.orderTsMicros);
-    out[at++] = TAB;
-    if (row.amountCents !== null) at = writeInteger(out, at, row.amountCents);
-    out[at++] = TAB;
-    at = this.#writeText(at, row.currency);
-    out[at++] = TAB;
+    at = this.#writeTimeAmountCurrency(at, row.orderTsMicros, row.amountCents, row.currency);
     for (let i = row.channelStart; i < row.channelEnd; i++) out[at++] = bytes[i]!;
     out[at++] = TAB;
     if (row.quantity !== null) at = writeInteger(out, at, row.quantity);
     out[at++] = LF;
     writer.used = at;
 
+    this.#addHash(lineStart, lineEnd, row.rowHashHigh, row.rowHashLow);
+  }
+
+  /**
+   * Writes a row's line and hash to the hashes file (the line's digits are copied from the staged
+   * row at `out[lineStart, lineEnd)`) and passes the hash through the duplicate filter.
+   */
+  #addHash(lineStart: number, lineEnd: number, high: number, low: number): void {
+    const out = this.#accepted.buffer;
     const hashes = this.#hashes;
-    hashes.reserve(16 + 24);
+    hashes.reserve(lineEnd - lineStart + 18);
     const hashOut = hashes.buffer;
-    at = hashes.used;
+    let at = hashes.used;
     for (let i = lineStart; i < lineEnd; i++) hashOut[at++] = out[i]!;
     hashOut[at++] = TAB;
-    at = writeHex8(hashOut, at, row.rowHashHigh);
-    at = writeHex8(hashOut, at, row.rowHashLow);
+    at = writeHex8(hashOut, at, high);
+    at = writeHex8(hashOut, at, low);
     hashOut[at++] = LF;
     hashes.used = at;
-    this.#filter?.add(row.rowHashHigh, row.rowHashLow);
+    this.#filter?.add(high, low);
+  }
+
+  /** The `order_ts_us`, `amount_cents` and `currency` fields at `at`, each with its tab after it. */
+  #writeTimeAmountCurrency(at: number, tsMicros: number, cents: number | null, currency: string): number {
+    const out = this.#accepted.buffer;
+    let end = writeInteger(out, at, tsMicros);
+    out[end++] = TAB;
+    if (cents !== null) end = writeInteger(out, end, cents);
+    out[end++] = TAB;
+    end = this.#writeText(end, currency);
+    out[end++] = TAB;
+    return end;
   }
 
   /** A text field at `at`: ASCII without tab, newline or quote byte by byte, anything else encoded. */

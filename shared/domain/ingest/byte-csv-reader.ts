@@ -3,22 +3,26 @@ import { MAX_RAW_CHARS_IN_REJECT } from './limits.ts';
 import { finishRowHashHalves, ROW_HASH } from './row-hash.ts';
 import type { RowDecoder } from './text-decoding.ts';
 
+/** A row the byte reader read itself: field `i` is `bytes[starts[i], ends[i])`, `i` < `count`. */
+export interface AsciiRow {
+  bytes: Uint8Array;
+  starts: Int32Array;
+  ends: Int32Array;
+  count: number;
+  /** Physical line of the row. */
+  line: number;
+  /** Halves of the row hash over all `count` values: `hashValues` of the values as strings. */
+  hashHigh: number;
+  hashLow: number;
+}
+
 /** Receives the rows the byte reader reads itself, and the oversized rows it finds. */
 export interface AsciiRowHandler {
   /**
-   * A row on one line of printable ASCII without a quote: field `i` is `bytes[starts[i], ends[i])`.
-   * `hashHigh`/`hashLow` are the halves of the row hash over all `count` values, the hash `hashValues`
-   * gives the same values as strings. The arrays and bytes are reused: valid only during the call.
+   * A row of printable ASCII on one line, whose quotes (if any) only enclose values. The object, its
+   * arrays and bytes are reused for the next row: valid only during the call.
    */
-  asciiRow(
-    bytes: Uint8Array,
-    starts: Int32Array,
-    ends: Int32Array,
-    count: number,
-    line: number,
-    hashHigh: number,
-    hashLow: number,
-  ): void;
+  asciiRow(row: AsciiRow): void;
   malformed(line: number, raw: string, reason: 'row_too_large', message: string): void;
 }
 
@@ -39,15 +43,10 @@ export function asciiText(bytes: Uint8Array, start: number, end: number): string
 
 const latin1Decoder = new TextDecoder('windows-1252');
 
-/** The fields of an ASCII row as strings, for code that needs text. */
-export function asciiFields(
-  bytes: Uint8Array,
-  starts: Int32Array,
-  ends: Int32Array,
-  count: number,
-): string[] {
-  const fields: string[] = new Array(count);
-  for (let i = 0; i < count; i++) fields[i] = asciiText(bytes, starts[i]!, ends[i]!);
+/** The values of a row as strings, for code that needs text. */
+export function asciiFields(row: AsciiRow): string[] {
+  const fields: string[] = new Array(row.count);
+  for (let i = 0; i < row.count; i++) fields[i] = asciiText(row.bytes, row.starts[i]!, row.ends[i]!);
   return fields;
 }
 
@@ -82,8 +81,16 @@ export class ByteCsvReader {
   /** As in CsvReader: an incomplete row is not rescanned until it can have ended. */
   #waitFor: 'nothing' | 'line-feed' | 'growth' = 'nothing';
   #retryAtBytes = 0;
-  #starts = new Int32Array(64);
-  #ends = new Int32Array(64);
+  /** The row handed to the handler, refilled for every row. */
+  readonly #row: AsciiRow = {
+    bytes: new Uint8Array(0),
+    starts: new Int32Array(64),
+    ends: new Int32Array(64),
+    count: 0,
+    line: 0,
+    hashHigh: 0,
+    hashLow: 0,
+  };
   readonly #hash = new Int32Array(2);
 
   /**
@@ -162,8 +169,8 @@ export class ByteCsvReader {
         continue;
       }
       // One pass: split at the delimiter and hash, until the line ends or a byte needs the text reader.
-      let starts = this.#starts;
-      let ends = this.#ends;
+      let starts = this.#row.starts;
+      let ends = this.#row.ends;
       let h1 = seed1;
       let h2 = seed2;
       let count = 0;
@@ -176,8 +183,8 @@ export class ByteCsvReader {
           h2 = Math.imul(h2 ^ fieldSeparator, m2);
           if (count === starts.length - 1) {
             this.#growFields();
-            starts = this.#starts;
-            ends = this.#ends;
+            starts = this.#row.starts;
+            ends = this.#row.ends;
           }
           starts[count] = from;
           ends[count] = i;
@@ -226,11 +233,9 @@ export class ByteCsvReader {
       } else {
         starts[count] = from;
         ends[count] = end;
-        count++;
         h1 = Math.imul(h1 ^ fieldSeparator, m1);
         h2 = Math.imul(h2 ^ fieldSeparator, m2);
-        finishRowHashHalves(h1, h2, this.#hash);
-        this.#handler.asciiRow(data, starts, ends, count, this.#line, this.#hash[0]!, this.#hash[1]!);
+        this.#emit(data, count + 1, h1, h2);
       }
       this.#line++;
       pos = next;
@@ -280,9 +285,9 @@ export class ByteCsvReader {
         }
         end = i;
       }
-      if (count === this.#starts.length) this.#growFields();
-      this.#starts[count] = start;
-      this.#ends[count] = end;
+      if (count === this.#row.starts.length) this.#growFields();
+      this.#row.starts[count] = start;
+      this.#row.ends[count] = end;
       count++;
       h1 = Math.imul(h1 ^ fieldSeparator, m1);
       h2 = Math.imul(h2 ^ fieldSeparator, m2);
@@ -297,27 +302,30 @@ export class ByteCsvReader {
       else if (c === -1 && final) next = len;
       else return -1;
       if (next - pos > this.#maxRowChars) return -1;
-      finishRowHashHalves(h1, h2, this.#hash);
-      this.#handler.asciiRow(
-        data,
-        this.#starts,
-        this.#ends,
-        count,
-        this.#line,
-        this.#hash[0]!,
-        this.#hash[1]!,
-      );
+      this.#emit(data, count, h1, h2);
       return next;
     }
   }
 
+  /** Hands the handler the row whose `count` fields are in place, with its hash lanes finished. */
+  #emit(data: Uint8Array, count: number, h1: number, h2: number): void {
+    const row = this.#row;
+    finishRowHashHalves(h1, h2, this.#hash);
+    row.bytes = data;
+    row.count = count;
+    row.line = this.#line;
+    row.hashHigh = this.#hash[0]!;
+    row.hashLow = this.#hash[1]!;
+    this.#handler.asciiRow(row);
+  }
+
   #growFields(): void {
-    const starts = new Int32Array(this.#starts.length * 2);
-    const ends = new Int32Array(this.#ends.length * 2);
-    starts.set(this.#starts);
-    ends.set(this.#ends);
-    this.#starts = starts;
-    this.#ends = ends;
+    const starts = new Int32Array(this.#row.starts.length * 2);
+    const ends = new Int32Array(this.#row.ends.length * 2);
+    starts.set(this.#row.starts);
+    ends.set(this.#row.ends);
+    this.#row.starts = starts;
+    this.#row.ends = ends;
   }
 
   /**

@@ -419,9 +419,9 @@ function setUpCsv(
     new ByteCsvReader(
       delimiter,
       {
-        asciiRow(bytes, starts, ends, count, line, hashHigh, hashLow) {
-          if (!headerSeen) handler.row(asciiFields(bytes, starts, ends, count), line);
-          else cleaner.cleanAscii(bytes, starts, ends, count, line, hashHigh, hashLow);
+        asciiRow(row) {
+          if (!headerSeen) handler.row(asciiFields(row), row.line);
+          else cleaner.cleanAscii(row);
         },
         malformed: handler.malformed,
       },

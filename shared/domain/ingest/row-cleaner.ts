@@ -1,5 +1,5 @@
 import { type DecimalSeparator, parseAmountCents, parsePlainAmountCentsAscii } from './amounts.ts';
-import { asciiFields, asciiText } from './byte-csv-reader.ts';
+import { type AsciiRow, asciiFields, asciiText } from './byte-csv-reader.ts';
 import type { ColumnMapping } from './column-mapping.ts';
 import {
   type AsciiParsedRow,
@@ -274,35 +274,16 @@ export class RowCleaner {
    * to {@link clean} as text, which decides (and words the reject). So this never accepts a row
    * `clean` would not, nor with other values; tests compare the two on generated files.
    */
-  cleanAscii(
-    bytes: Uint8Array,
-    starts: Int32Array,
-    ends: Int32Array,
-    count: number,
-    line: number,
-    hashHigh: number,
-    hashLow: number,
-  ): void {
-    if (!this.#acceptAscii(bytes, starts, ends, count, line, hashHigh, hashLow)) {
-      this.clean(asciiFields(bytes, starts, ends, count), line);
-    }
+  cleanAscii(row: AsciiRow): void {
+    if (!this.#acceptAscii(row)) this.clean(asciiFields(row), row.line);
   }
 
   /** Accepts the row when every value is in its plain form; false (nothing done) otherwise. */
-  #acceptAscii(
-    bytes: Uint8Array,
-    starts: Int32Array,
-    ends: Int32Array,
-    count: number,
-    line: number,
-    hashHigh: number,
-    hashLow: number,
-  ): boolean {
+  #acceptAscii({ bytes, starts, ends, count, line, hashHigh, hashLow }: AsciiRow): boolean {
     if (count !== this.#rawKeys.length) return false;
     if (ends[count - 1]! - starts[0]! > MAX_FIELD_CHARS) {
       for (const i of this.#mappedIndexes) if (ends[i]! - starts[i]! > MAX_FIELD_CHARS) return false;
     }
-    const row = this.#asciiRow;
     const customerStart = starts[this.#customer]!;
     const customerEnd = ends[this.#customer]!;
     if (!isPlainValue(bytes, customerStart, customerEnd)) return false;
@@ -378,6 +359,7 @@ export class RowCleaner {
     }
 
     this.rowsRead++;
+    const row = this.#asciiRow;
     row.line = line;
     row.bytes = bytes;
     row.customerStart = customerStart;
