@@ -185,6 +185,11 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
     // make_timestamptz(epoch µs) is the instant itself, whatever the session time zone; it costs
     // ~0.2 s CPU per million rows less than make_timestamp(µs)::TIMESTAMPTZ (measured), which goes
     // through a time-zone conversion. zstd stays: snappy saved ~7 % CPU but wrote a 3× larger file.
+    // DICTIONARY_SIZE_LIMIT: a column with more distinct values per row group than this is written
+    // plain (then zstd) rather than dictionary-encoded. DuckDB's default (a fifth of the row group)
+    // spends ~0.2 s CPU per million rows building dictionaries it then drops for the many-valued
+    // columns (order ids, timestamps, amounts, lines); 4096 measured the same file size for 2,000 and
+    // 250,000 customers and 1 % larger for 20,000, at about a quarter less CPU for the COPY.
     const parquetPath = join(input.workDir, 'clean.parquet');
     const ingestedAt = input.ingestedAt.toISOString();
     await sql(
@@ -196,7 +201,7 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
                     ${sqlLiteral(ingestedAt)}::TIMESTAMPTZ AS ingested_at,
                     line AS line_number
              FROM ${kept})
-       TO ${sqlLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd)`,
+       TO ${sqlLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd, DICTIONARY_SIZE_LIMIT 4096)`,
     );
     const totals = await db.connection.runAndReadAll(
       `SELECT currency, count(*) AS n, sum(amount)::VARCHAR AS total
