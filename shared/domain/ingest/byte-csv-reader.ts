@@ -54,8 +54,9 @@ export function asciiFields(row: AsciiRow): string[] {
  * Streaming CSV reader over the bytes of an ASCII-compatible encoding (UTF-8, Windows-1252, ISO
  * 8859), in front of the text reader {@link CsvReader}. Most rows of an export are one line of plain
  * ASCII; this reads those straight from the bytes, splitting and hashing them in one pass, and hands
- * the handler byte ranges — no decoding, no strings. Every other row (a quote anywhere in its line, a
- * non-ASCII or control byte) is cut out whole on the bytes, decoded, and read by the text reader,
+ * the handler byte ranges — no decoding, no strings. Quotes that only enclose a value are read here
+ * too. Every other row (a doubled or stray quote, a line break inside quotes, a non-ASCII or control
+ * byte) is cut out whole on the bytes, decoded, and read by the text reader,
  * which applies its rules unchanged: delimiters, quotes and line breaks are ASCII bytes in these
  * encodings, so where a row ends can be found before decoding.
  *
