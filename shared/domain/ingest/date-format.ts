@@ -255,6 +255,21 @@ export function parsePlainIsoMillis(s: string): number {
     minute = twoDigits(s, 14);
     second = twoDigits(s, 17);
   }
+  return plainFieldsMillis(year, month, day, hour, minute, second);
+}
+
+/**
+ * The fields a plain ISO reader found as UTC milliseconds, or NaN when they are not a valid date and
+ * time in the supported years (a part that was not two digits arrives as 999, out of every range).
+ */
+function plainFieldsMillis(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): number {
   if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1) return Number.NaN;
   const monthIndex = (year - MIN_YEAR) * 12 + month - 1;
   const monthStart = MONTH_START_DAYS[monthIndex]!;
@@ -299,13 +314,7 @@ export function parsePlainIsoMillisAscii(b: Uint8Array, start: number, end: numb
     minute = twoDigitBytes(b, start + 14);
     second = twoDigitBytes(b, start + 17);
   }
-  if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1) return Number.NaN;
-  const monthIndex = (year - MIN_YEAR) * 12 + month - 1;
-  const monthStart = MONTH_START_DAYS[monthIndex]!;
-  if (day > MONTH_START_DAYS[monthIndex + 1]! - monthStart || hour > 23 || minute > 59 || second > 59) {
-    return Number.NaN;
-  }
-  return (monthStart + day - 1) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
+  return plainFieldsMillis(year, month, day, hour, minute, second);
 }
 
 type FormatToken =
