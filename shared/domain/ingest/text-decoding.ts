@@ -47,6 +47,30 @@ function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
+ * The encoding decided from bytes that start at the first non-ASCII byte: UTF-8 when they are valid
+ * UTF-8, else Windows-1252 (the superset of Latin-1 that Excel writes). Unless `final`, a sequence cut
+ * at the sample's end is not held against UTF-8, and null means the sample is only such a cut
+ * sequence (decide with more bytes).
+ */
+function decideEncoding(sample: Uint8Array, final: boolean): 'utf-8' | 'windows-1252' | null {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: !final });
+    return text.length === 0 && !final ? null : 'utf-8';
+  } catch {
+    return 'windows-1252';
+  }
+}
+
+/** A file that is valid UTF-8 up to `where` and not after. */
+function mixedEncodingError(where: string): IngestFileError {
+  return new IngestFileError(
+    'encoding_invalid',
+    `the file is not valid UTF-8 ${where} although it is UTF-8 before: ` +
+      'it mixes encodings. Re-export it in one encoding or set "encoding" in the source config',
+  );
+}
+
+/**
  * Encodings in which every byte below 0x80 is that ASCII character and never part of a longer
  * sequence: a reader may split lines and fields on the bytes before decoding (UTF-8 and the
  * single-byte code pages; not UTF-16 or the East Asian multi-byte encodings).
@@ -80,32 +104,20 @@ export class RowDecoder {
     if (!this.#decoder) {
       const first = firstNonAscii(bytes);
       if (first < 0) return asciiDecoder.decode(bytes);
-      this.#decide(bytes.subarray(first, first + DECISION_SAMPLE_BYTES));
+      // Only a lead byte cut by the end of the file gives no answer: UTF-8, and decoding reports it.
+      const sample = bytes.subarray(first, first + DECISION_SAMPLE_BYTES);
+      this.#decoder = this.#open(decideEncoding(sample, false) ?? 'utf-8');
     }
     try {
       return decodeWhole(this.#decoder!, bytes);
     } catch {
-      throw new IngestFileError(
-        'encoding_invalid',
-        `the file is not valid UTF-8 in the row at byte ${fileOffset} although it is UTF-8 before: ` +
-          'it mixes encodings. Re-export it in one encoding or set "encoding" in the source config',
-      );
+      throw mixedEncodingError(`in the row at byte ${fileOffset}`);
     }
   }
 
   /** Text of bytes that may be cut anywhere (a reject's raw head): bad sequences become U+FFFD. */
   decodeLoosely(bytes: Uint8Array): string {
     return decodeWhole(new TextDecoder(this.#encoding, { ignoreBOM: true }), bytes);
-  }
-
-  #decide(sample: Uint8Array): void {
-    try {
-      // Streaming mode: a sequence cut at the sample's end is not counted against UTF-8.
-      new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
-      this.#decoder = this.#open('utf-8');
-    } catch {
-      this.#decoder = this.#open('windows-1252');
-    }
   }
 
   #open(encoding: string): InstanceType<typeof TextDecoder> {
@@ -192,13 +204,9 @@ export class StreamingTextDecoder {
 
   /** Commits to UTF-8 or Windows-1252 from bytes starting at a non-ASCII byte; false = need more. */
   #decide(sample: Uint8Array, final: boolean): boolean {
-    try {
-      const text = new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: !final });
-      if (text.length === 0 && !final) return false; // an incomplete sequence: wait for the next chunk
-      this.#decoder = this.#open('utf-8');
-    } catch {
-      this.#decoder = this.#open('windows-1252');
-    }
+    const encoding = decideEncoding(sample, final);
+    if (encoding === null) return false; // an incomplete sequence: wait for the next chunk
+    this.#decoder = this.#open(encoding);
     return true;
   }
 
@@ -208,11 +216,7 @@ export class StreamingTextDecoder {
       this.#bytesDecoded += bytes.length;
       return text;
     } catch {
-      throw new IngestFileError(
-        'encoding_invalid',
-        `the file is not valid UTF-8 after byte ${this.#bytesDecoded} although it is UTF-8 before: ` +
-          'it mixes encodings. Re-export it in one encoding or set "encoding" in the source config',
-      );
+      throw mixedEncodingError(`after byte ${this.#bytesDecoded}`);
     }
   }
 }
