@@ -87,7 +87,7 @@ export interface AsciiParsedRow {
 }
 
 /** The same row with its values as strings. */
-export function asciiRowToParsedRow(row: AsciiParsedRow): ParsedRow {
+function asciiRowToParsedRow(row: AsciiParsedRow): ParsedRow {
   const text = (start: number, end: number) => asciiText(row.bytes, start, end);
   return {
     line: row.line,
@@ -100,6 +100,16 @@ export function asciiRowToParsedRow(row: AsciiParsedRow): ParsedRow {
     channel: row.channelEnd > row.channelStart ? text(row.channelStart, row.channelEnd) : null,
     quantity: row.quantity,
     rowHash: rowHashText(row.rowHashHigh, row.rowHashLow),
+  };
+}
+
+/** `sink`, or for a sink without `acceptAscii`, one that hands it each such row as a `ParsedRow`. */
+function takingAsciiRows(sink: ExportSink): Required<ExportSink> {
+  if (sink.acceptAscii) return sink as Required<ExportSink>;
+  return {
+    accept: (row) => sink.accept(row),
+    acceptAscii: (row) => sink.accept(asciiRowToParsedRow(row)),
+    reject: (row) => sink.reject(row),
   };
 }
 
@@ -334,7 +344,7 @@ function buildCleaner(
     decimal: decimalChoice.decimal,
     timestamps: createOrderTimestampParser(dateFormat, config.timezone ?? 'UTC'),
     currency: config.currency ?? options.defaultCurrency,
-    sink: options.sink,
+    sink: takingAsciiRows(options.sink),
     delimiter,
   });
   return { cleaner, decimal: decimalChoice.decimal, dateFormat: dateFormat?.pattern };

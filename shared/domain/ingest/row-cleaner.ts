@@ -1,12 +1,7 @@
 import { type DecimalSeparator, parseAmountCents, parsePlainAmountCentsAscii } from './amounts.ts';
 import { type AsciiRow, asciiFields, asciiText } from './byte-csv-reader.ts';
 import type { ColumnMapping } from './column-mapping.ts';
-import {
-  type AsciiParsedRow,
-  asciiRowToParsedRow,
-  type ExportSink,
-  type RejectReasonCode,
-} from './export-parser.ts';
+import type { AsciiParsedRow, ExportSink, RejectReasonCode } from './export-parser.ts';
 import { MAX_FIELD_CHARS } from './limits.ts';
 import type { OrderTimestampParser } from './order-timestamps.ts';
 import { hashOrderValues, hashOrderValuesAscii, hashValues } from './row-hash.ts';
@@ -36,7 +31,8 @@ export interface RowCleanerOptions {
   decimal: DecimalSeparator;
   timestamps: OrderTimestampParser;
   currency: string;
-  sink: ExportSink;
+  /** Takes rows of the byte fast path too (the parser adapts a sink that cannot). */
+  sink: Required<ExportSink>;
   /** For messages about field counts; undefined for JSON Lines. */
   delimiter?: string;
 }
@@ -379,9 +375,7 @@ export class RowCleaner {
     row.quantity = quantity;
     row.rowHashHigh = hashHigh;
     row.rowHashLow = hashLow;
-    const sink = this.#o.sink;
-    if (sink.acceptAscii) sink.acceptAscii(row);
-    else sink.accept(asciiRowToParsedRow(row));
+    this.#o.sink.acceptAscii(row);
     return true;
   }
 
