@@ -13,7 +13,7 @@ import { startLocalStack } from '../infra/local/stack.ts';
 import { openDuckDb, sqlLiteral } from '../shared/adapters/duckdb.ts';
 import { readParquetParts } from '../shared/adapters/warehouse/parquet-parts.ts';
 import { customerSummariesStatement } from '../shared/adapters/warehouse/queries.ts';
-import { cleanTransactionKey } from '../shared/domain/transaction.ts';
+import { cleanTransactionKey } from '../shared/domain/bucket-layout.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
 const AS_OF = '2024-12-31';

@@ -7,9 +7,9 @@ import {
   type IngestLogger,
   type IngestObjectRef,
   ingestObject,
-  parseIncomingKey,
 } from '../../shared/adapters/ingest/ingest-object.ts';
 import { type IngestMetricsSink, recordIngestMetrics } from '../../shared/adapters/ingest-metrics.ts';
+import { parseIncomingKey } from '../../shared/domain/bucket-layout.ts';
 import { decodeS3EventKey } from '../../shared/domain/s3-key.ts';
 
 export interface IngestHandlerDeps {

@@ -2,6 +2,7 @@
  * Uploads a local export to `incoming/<source>/<file name>` in the local stack's bucket and ingests it
  * with the same `ingestObject` the Lambda runs: what `cvm ingest` and the `cvm up` inbox share.
  */
+
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -9,11 +10,12 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ingestKey } from '../../shared/adapters/dynamo/keys.ts';
 import { ingestObject } from '../../shared/adapters/ingest/ingest-object.ts';
+import { incomingKey } from '../../shared/domain/bucket-layout.ts';
 import { type IngestReport, ingestReportSchema } from '../../shared/domain/ingest-report.ts';
 import type { LocalStack } from './stack.ts';
 
 export async function ingestFile(stack: LocalStack, source: string, file: string): Promise<IngestReport> {
-  const key = `incoming/${source}/${basename(file)}`;
+  const key = incomingKey(source, basename(file));
   const { size } = await stat(file);
   const put = await stack.clients.s3.send(
     new PutObjectCommand({

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
 /**
@@ -143,9 +144,6 @@ export const recalcConfigSchema = z.object({
 });
 export type RecalcConfig = z.infer<typeof recalcConfigSchema>;
 export type RecalcConfigInput = z.input<typeof recalcConfigSchema>;
-
-/** Object key of the stored configuration. */
-export const RECALC_CONFIG_KEY = 'config/recalc.json';
 
 /**
  * Validates a configuration document; the error names the source and every offending field path,

@@ -31,8 +31,3 @@ export interface CleanTransaction {
   ingestId: string;
   lineNumber: number;
 }
-
-export const CLEAN_TRANSACTIONS_PREFIX = 'clean/transactions/';
-
-export const cleanTransactionKey = (source: string, ingestDate: string, contentSha256: string) =>
-  `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;

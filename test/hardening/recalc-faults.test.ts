@@ -5,7 +5,7 @@ import { serveLocalApi } from '../../infra/local/cli/commands/serve.ts';
 import { runLocalRecalculation } from '../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
-import { RECALC_CONFIG_KEY } from '../../shared/domain/recalc-config.ts';
+import { RECALC_CONFIG_KEY } from '../../shared/domain/bucket-layout.ts';
 import { ApiClient } from '../integration/api/http-client.ts';
 import { scoresOfRun } from '../integration/recalc/sample.ts';
 import { injectFaults, injectUnprocessedItems } from '../support/faults.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '../../infra/aws/constructs/recalculation.ts';
 import { ENV } from '../../shared/adapters/config.ts';
 import { TRANSACTIONS_RELATION } from '../../shared/adapters/warehouse/queries.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '../../shared/domain/transaction.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '../../shared/domain/bucket-layout.ts';
 import {
   type CfnJson,
   logicalIdOf,

@@ -1,6 +1,7 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
 import { toChangeEvent } from '../../../shared/adapters/events/port.ts';
 import { renderRunReport } from '../../../shared/adapters/report/render-report.ts';
+import { changesPrefix, partResultsPrefix, reportKey } from '../../../shared/domain/bucket-layout.ts';
 import {
   type CustomerChange,
   completeMigration,
@@ -13,7 +14,6 @@ import {
 import { createReportAccumulator } from '../../../shared/domain/report/aggregates.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { clvSettingsOf, retentionWeeksOf } from './prepare.ts';
-import { changesPrefix, partResultsPrefix, reportKey } from './run-paths.ts';
 import { getJsonObject, getTextObject, listKeys, putTextObject } from './s3-objects.ts';
 import type { FittedRun, PartResult, RecalcDeps } from './types.ts';
 

@@ -2,17 +2,16 @@ import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
 import { athenaRecalcQueries } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
 import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
 import { deletePrefix } from '../../../shared/adapters/warehouse/parquet-parts.ts';
-import { recalcStatements, runOutputPrefix } from '../../../shared/adapters/warehouse/queries.ts';
+import { recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
+import { RECALC_CONFIG_KEY, runOutputPrefix, suppressedKey } from '../../../shared/domain/bucket-layout.ts';
 import { DAYS_PER_MONTH } from '../../../shared/domain/clv.ts';
 import {
   parseRecalcConfig,
-  RECALC_CONFIG_KEY,
   type RecalcConfig,
   type RecalcConfigInput,
 } from '../../../shared/domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '../../../shared/domain/rfm-summary.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
-import { suppressedKey } from './run-paths.ts';
 import { getJsonObject, putTextObject } from './s3-objects.ts';
 import type { LockedRun, PreparedRun, RecalcDeps, RecalcRequest } from './types.ts';
 

@@ -2,6 +2,7 @@ import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
 import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
 import type { CustomerSummaryRow } from '../../../shared/adapters/warehouse/port.ts';
 import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
+import { partChangesKey, partResultKey } from '../../../shared/domain/bucket-layout.ts';
 import { customerScoreAt } from '../../../shared/domain/clv.ts';
 import {
   addMigration,
@@ -15,7 +16,6 @@ import { type CustomerScore, hashCustomerId } from '../../../shared/domain/score
 import { rfmSegment, valueTier } from '../../../shared/domain/segments.ts';
 import { loadSuppressed } from './fit-models.ts';
 import { retentionWeeksOf } from './prepare.ts';
-import { partChangesKey, partResultKey } from './run-paths.ts';
 import { putTextObject } from './s3-objects.ts';
 import { scoreSummaryRows } from './scoring.ts';
 import type { FittedRun, PartResult, RecalcDeps, ScorePartInput } from './types.ts';

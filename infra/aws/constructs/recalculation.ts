@@ -11,7 +11,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '../../../shared/adapters/config.ts';
 import { TRANSACTIONS_RELATION } from '../../../shared/adapters/warehouse/queries.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '../../../shared/domain/transaction.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '../../../shared/domain/bucket-layout.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { DATA_PREFIXES, type Storage } from './storage.ts';
 

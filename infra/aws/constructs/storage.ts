@@ -4,27 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../../shared/adapters/dynamo/keys.ts';
+import { BUCKET_PREFIXES } from '../../../shared/domain/bucket-layout.ts';
 import { acknowledgeWildcardResources, PREFIX_WILDCARD_REASON } from '../nag.ts';
 
 const S3_ACCESS_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
-/** Top-level prefixes of the data bucket and who uses them. */
-export const DATA_PREFIXES = {
-  /** Uploaded exports, `incoming/<source>/<file>`; an upload triggers an ingest. */
-  incoming: 'incoming/',
-  /** Clean Parquet written by the ingest, read by Athena. */
-  clean: 'clean/',
-  /** Rejected rows (JSON Lines) per ingest. */
-  rejected: 'rejected/',
-  /** Exports that could not be read at all, moved out of `incoming/`. */
-  quarantine: 'quarantine/',
-  /** Per-source settings (column mapping, time zone) read by the ingest. */
-  config: 'config/',
-  /** Per-run artefacts: UNLOAD parts, fitted models. */
-  runs: 'runs/',
-  /** Athena query results (the workgroup's enforced output location). */
-  athenaResults: 'athena-results/',
-} as const;
+/** Top-level prefixes of the data bucket (the one layout module). */
+export const DATA_PREFIXES = BUCKET_PREFIXES;
 
 export interface StorageProps {
   /**

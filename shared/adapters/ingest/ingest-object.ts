@@ -3,8 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import {
+  cleanTransactionKey,
+  INCOMING_PREFIX,
+  parseIncomingKey,
+  quarantineKeyFor,
+  rejectedKeyFor,
+} from '../../domain/bucket-layout.ts';
 import { type IngestReport, inProgressIngestReport } from '../../domain/ingest-report.ts';
-import { cleanTransactionKey } from '../../domain/transaction.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
 import { IngestInputError, isFileLevelError, isTransientError } from './errors.ts';
@@ -14,7 +20,6 @@ import { moveObject, uploadFiles } from './s3-objects.ts';
 import { loadSourceConfig } from './source-config-store.ts';
 import { stageExport } from './stage-export.ts';
 
-export const INCOMING_PREFIX = 'incoming/';
 const DEFAULT_MAX_REJECT_RATIO = 0.2;
 /** Longer than the ingest Lambda's 15-minute ceiling, so a live worker never loses its lease. */
 export const DEFAULT_LEASE_MS = 16 * 60 * 1000;
@@ -64,20 +69,6 @@ export function normalizeETag(eTag: string | undefined): string | undefined {
 }
 
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** `incoming/<source>/<...>/<file name>` → source and file name; null for keys outside `incoming/`. */
-export function parseIncomingKey(key: string): { source: string; fileName: string } | null {
-  if (!key.startsWith(INCOMING_PREFIX)) return null;
-  const rest = key.slice(INCOMING_PREFIX.length);
-  const slash = rest.indexOf('/');
-  if (slash <= 0 || slash === rest.length - 1) return null;
-  const fileName = rest.slice(rest.lastIndexOf('/') + 1);
-  return { source: rest.slice(0, slash), fileName };
-}
-
-export const rejectedKeyFor = (source: string, ingestId: string) => `rejected/${source}/${ingestId}.jsonl`;
-export const quarantineKeyFor = (source: string, ingestId: string, fileName: string) =>
-  `quarantine/${source}/${ingestId}/${fileName}`;
 
 /**
  * Ingests one uploaded export end to end: claims the ingest (idempotent under redelivery), reads the

@@ -1,12 +1,10 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { sourceConfigKey } from '../../domain/bucket-layout.ts';
 import {
   parseSourceConfigText,
   type SourceConfig,
   sourceConfigSchema,
 } from '../../domain/ingest/source-config.ts';
-
-/** Where a source's mapping config lives in the bucket. */
-export const sourceConfigKey = (source: string) => `config/sources/${source}.json`;
 
 /**
  * Reads `config/sources/<source>.json`; a missing file means automatic column mapping (`{}`). A bad

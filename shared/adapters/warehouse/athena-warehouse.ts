@@ -13,9 +13,10 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { QUERY_RESULTS_PREFIX, runOutputPrefix } from '../../domain/bucket-layout.ts';
 import { deletePrefix, listParquetParts, readParquetParts } from './parquet-parts.ts';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from './port.ts';
-import { recalcStatements, runOutputPrefix, type WarehouseParamsInput } from './queries.ts';
+import { recalcStatements, type WarehouseParamsInput } from './queries.ts';
 
 export interface AthenaPollingOptions {
   /** First wait between GetQueryExecution calls. @default 500 */
@@ -115,7 +116,7 @@ export function createAthenaWarehouse(options: AthenaWarehouseOptions): AthenaWa
   const maxThrottleRetries = options.polling?.maxThrottleRetries ?? 8;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
-  const resultsPrefix = options.resultsPrefix ?? 'runs/query-results/';
+  const resultsPrefix = options.resultsPrefix ?? QUERY_RESULTS_PREFIX;
   if (!resultsPrefix.endsWith('/')) throw new Error(`resultsPrefix '${resultsPrefix}' must end with '/'`);
 
   /** Exponential backoff with "equal jitter": half the delay fixed, half random. */

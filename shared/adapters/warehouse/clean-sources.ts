@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { CLEAN_TRANSACTIONS_PREFIX } from '../../domain/transaction.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '../../domain/bucket-layout.ts';
 
 const SOURCE_FOLDER = /^source=([^/]+)\//;
 

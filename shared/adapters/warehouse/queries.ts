@@ -469,17 +469,6 @@ CROSS JOIN summarized`;
   };
 }
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Where a run's result of a statement lives: `runs/<runId>/<statement name>/`. */
-export function runOutputPrefix(runId: string, statementName: string): string {
-  if (!RUN_ID.test(runId)) {
-    throw new Error(`Invalid run id '${runId}': use letters, digits, '.', '_' and '-' (at most 128)`);
-  }
-  if (!/^[a-z0-9-]+$/.test(statementName)) throw new Error(`Invalid statement name '${statementName}'`);
-  return `runs/${runId}/${statementName}/`;
-}
-
 /** Every statement of a recalculation run, by name (the `prepare` step hands these to Athena tasks). */
 export function recalcStatements(input: WarehouseParamsInput) {
   const p = parseWarehouseParams(input);

@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import type { LocalStack } from '../../../infra/local/stack.ts';
 import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
-import { sourceConfigKey } from '../../../shared/adapters/ingest/source-config-store.ts';
+import { sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
 import { encodeS3EventKey } from '../../../shared/domain/s3-key.ts';
 
 const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/exports');

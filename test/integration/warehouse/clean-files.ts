@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
-import { cleanTransactionKey } from '../../../shared/domain/transaction.ts';
+import { cleanTransactionKey } from '../../../shared/domain/bucket-layout.ts';
 
 export interface CleanRow {
   customerId: string;

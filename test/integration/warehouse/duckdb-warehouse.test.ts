@@ -17,9 +17,9 @@ import {
   histogramStatement,
   holdoutStatement,
   recalcStatements,
-  runOutputPrefix,
   trackingStatement,
 } from '../../../shared/adapters/warehouse/queries.ts';
+import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
 import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
 import { type CleanRow, cdnowCleanRows, putCleanFile } from './clean-files.ts';
 

@@ -29,7 +29,8 @@ import {
   type DuckDbWarehouse,
 } from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
 import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
-import { recalcStatements, runOutputPrefix } from '../../../shared/adapters/warehouse/queries.ts';
+import { recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
+import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
 import { cdnowCleanRows, putCleanFile } from './clean-files.ts';
 
 const PARAMS = {

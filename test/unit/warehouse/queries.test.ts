@@ -6,9 +6,9 @@ import {
   histogramStatement,
   parseWarehouseParams,
   recalcStatements,
-  runOutputPrefix,
   trackingStatement,
 } from '../../../shared/adapters/warehouse/queries.ts';
+import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
 
 const PARAMS = {
   asOf: '1998-06-30',

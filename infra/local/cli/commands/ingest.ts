@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { sourceConfigKey } from '../../../../shared/adapters/ingest/source-config-store.ts';
+import { sourceConfigKey } from '../../../../shared/domain/bucket-layout.ts';
 import { parseSourceConfigText } from '../../../../shared/domain/ingest/source-config.ts';
 import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
 import { ingestFile } from '../../ingest-file.ts';

@@ -4,6 +4,7 @@
  * run report, prints what a new user needs to go on, and watches an inbox folder: a dropped export is
  * ingested and a recalculation follows. Ctrl-C stops cleanly; the next start reuses the state.
  */
+
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { createScoreReadModel } from '../../../../shared/adapters/dynamo/read-model.ts';
 import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
 import { createDuckDbWarehouse } from '../../../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import { BUCKET_PREFIXES, reportKey } from '../../../../shared/domain/bucket-layout.ts';
 import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
 import type { RunRecord } from '../../../../shared/domain/run.ts';
 import type { ApiServer } from '../../api-server.ts';
@@ -113,7 +115,7 @@ async function bucketHasIngests(stack: LocalStack): Promise<boolean> {
   // which OpenSSL 3 (Node ≥ 17) refuses, so on a second start (two or more ingested files) s3rver
   // answered 500 InternalError. A v1 page without a delimiter carries no token.
   const listed = await stack.clients.s3.send(
-    new ListObjectsCommand({ Bucket: stack.config.bucket, Prefix: 'incoming/', MaxKeys: 1 }),
+    new ListObjectsCommand({ Bucket: stack.config.bucket, Prefix: BUCKET_PREFIXES.incoming, MaxKeys: 1 }),
   );
   return (listed.Contents?.length ?? 0) > 0;
 }
@@ -396,7 +398,7 @@ async function currentReportHtml(stack: LocalStack, runStore: ReturnType<typeof 
   if (!runId) return null;
   try {
     const object = await stack.clients.s3.send(
-      new GetObjectCommand({ Bucket: stack.config.bucket, Key: `runs/${runId}/report.html` }),
+      new GetObjectCommand({ Bucket: stack.config.bucket, Key: reportKey(runId) }),
     );
     return (await object.Body?.transformToString('utf8')) ?? null;
   } catch {

@@ -1,0 +1,108 @@
+/**
+ * The data bucket's layout: every top-level prefix and every key the pipeline reads or writes. The
+ * one source for these facts — the ingest, the recalculation, the local stack and the CDK stack
+ * (prefix-scoped IAM grants, lifecycle rules, S3 notifications) all derive their keys from here.
+ */
+
+/** Top-level prefixes of the data bucket. Each ends with `/`. */
+export const BUCKET_PREFIXES = {
+  /** Uploaded exports, `incoming/<source>/<file>`; an upload triggers an ingest. */
+  incoming: 'incoming/',
+  /** Clean Parquet written by the ingest, read by the warehouse. */
+  clean: 'clean/',
+  /** Rejected rows (JSON Lines) per ingest. */
+  rejected: 'rejected/',
+  /** Exports that could not be read at all, moved out of `incoming/`. */
+  quarantine: 'quarantine/',
+  /** Per-source settings and the recalculation settings. */
+  config: 'config/',
+  /** Per-run artefacts: summary parts, part results, reports, change files. */
+  runs: 'runs/',
+  /** Athena query results (the workgroup's enforced output location). */
+  athenaResults: 'athena-results/',
+} as const;
+
+export type BucketPrefixName = keyof typeof BUCKET_PREFIXES;
+
+// ── ingest ─────────────────────────────────────────────────────────────────────────────────────
+
+export const INCOMING_PREFIX = BUCKET_PREFIXES.incoming;
+
+/** Where an export of `source` is uploaded. */
+export const incomingKey = (source: string, fileName: string) =>
+  `${BUCKET_PREFIXES.incoming}${source}/${fileName}`;
+
+/** `incoming/<source>/` — every export of one source. */
+export const incomingSourcePrefix = (source: string) => `${BUCKET_PREFIXES.incoming}${source}/`;
+
+/** `incoming/<source>/<...>/<file name>` → source and file name; null for keys outside `incoming/`. */
+export function parseIncomingKey(key: string): { source: string; fileName: string } | null {
+  if (!key.startsWith(BUCKET_PREFIXES.incoming)) return null;
+  const rest = key.slice(BUCKET_PREFIXES.incoming.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || slash === rest.length - 1) return null;
+  const fileName = rest.slice(rest.lastIndexOf('/') + 1);
+  return { source: rest.slice(0, slash), fileName };
+}
+
+/** Clean transactions: Hive-style partitions the warehouse projects as columns. */
+export const CLEAN_TRANSACTIONS_PREFIX = `${BUCKET_PREFIXES.clean}transactions/`;
+
+export const cleanTransactionKey = (source: string, ingestDate: string, contentSha256: string) =>
+  `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
+
+export const rejectedKeyFor = (source: string, ingestId: string) =>
+  `${BUCKET_PREFIXES.rejected}${source}/${ingestId}.jsonl`;
+
+export const quarantineKeyFor = (source: string, ingestId: string, fileName: string) =>
+  `${BUCKET_PREFIXES.quarantine}${source}/${ingestId}/${fileName}`;
+
+// ── configuration ──────────────────────────────────────────────────────────────────────────────
+
+/** Settings of the weekly value recalculation. */
+export const RECALC_CONFIG_KEY = `${BUCKET_PREFIXES.config}recalc.json`;
+
+/** A source's mapping config (column names, time zone, decimal style). */
+export const sourceConfigKey = (source: string) => `${BUCKET_PREFIXES.config}sources/${source}.json`;
+
+// ── runs ───────────────────────────────────────────────────────────────────────────────────────
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Throws unless `runId` is safe as one key segment. */
+export function assertRunId(runId: string): void {
+  if (!RUN_ID.test(runId)) {
+    throw new Error(`Invalid run id '${runId}': use letters, digits, '.', '_' and '-' (at most 128)`);
+  }
+}
+
+/** `runs/<runId>/` — every working file of one run. */
+export const runPrefix = (runId: string) => `${BUCKET_PREFIXES.runs}${runId}/`;
+
+/** Small query results of the warehouse, one sub-folder per query. */
+export const QUERY_RESULTS_PREFIX = `${BUCKET_PREFIXES.runs}query-results/`;
+
+/** Where a run's result of a statement lives: `runs/<runId>/<statement name>/`. */
+export function runOutputPrefix(runId: string, statementName: string): string {
+  assertRunId(runId);
+  if (!/^[a-z0-9-]+$/.test(statementName)) throw new Error(`Invalid statement name '${statementName}'`);
+  return `${runPrefix(runId)}${statementName}/`;
+}
+
+/** The run's HTML report (`cvm up` serves it at /report). */
+export const reportKey = (runId: string) => `${runPrefix(runId)}report.html`;
+export const suppressedKey = (runId: string) => `${runPrefix(runId)}suppressed.json`;
+export const partResultsPrefix = (runId: string) => `${runPrefix(runId)}parts/`;
+export const changesPrefix = (runId: string) => `${runPrefix(runId)}changes/`;
+
+/** File name of a summary part, used to name its result and change files. */
+export const partName = (partKey: string) =>
+  partKey
+    .slice(partKey.lastIndexOf('/') + 1)
+    .replace(/\.parquet$/, '')
+    .replace(/[^A-Za-z0-9._-]/g, '_');
+
+export const partResultKey = (runId: string, partKey: string) =>
+  `${partResultsPrefix(runId)}${partName(partKey)}.json`;
+export const partChangesKey = (runId: string, partKey: string) =>
+  `${changesPrefix(runId)}${partName(partKey)}.jsonl`;
