@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CvmError } from '../../shared/domain/errors.ts';
 
 /** Machine-readable error codes the API returns; documented in the OpenAPI `Error` schema. */
 export const errorCodeSchema = z.enum([
@@ -27,10 +28,10 @@ export const errorBodySchema = z.object({
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** An error the caller caused (or a known condition); its message is safe to show to them. */
-export class ApiError extends Error {
+export class ApiError extends CvmError {
   constructor(
     readonly statusCode: number,
-    readonly code: ErrorCode,
+    override readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {

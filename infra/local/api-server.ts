@@ -3,11 +3,13 @@
  * API's usage plans and IAM authorization do, turns each request into a REST (v1) proxy event and calls
  * the same Lambda handler that runs in AWS.
  */
+
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { matchRouteTemplate } from '../../functions/api/routes.ts';
+import { CvmError } from '../../shared/domain/errors.ts';
 
 /** What the handler receives (any function with the Lambda handler's shape). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -46,9 +48,10 @@ export interface ApiServer {
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const LOCAL_ACCOUNT = '000000000000';
 
-class GatewayRefusal extends Error {
+class GatewayRefusal extends CvmError {
   constructor(
     readonly statusCode: number,
+    /** The API error code sent back (the API's own vocabulary). */
     readonly code: string,
     message: string,
   ) {

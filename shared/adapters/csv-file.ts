@@ -3,14 +3,17 @@
  * whitespace format) as a stream of records, reads RFM summary CSVs in the column names of the
  * lifetimes or BTYD libraries, and writes summaries. Every input error names file, line and field.
  */
+
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { CvmError } from '../domain/errors.ts';
 import type { RfmSummary, TransactionRecord } from '../domain/rfm-summary.ts';
 
 export type TransactionFormat = 'csv' | 'cdnow';
 
 /** A user-caused input error; the message starts with `file:line`. */
-export class InputFileError extends Error {
+export class InputFileError extends CvmError {
   override readonly name = 'InputFileError';
+  readonly code = 'input_invalid';
 }
 
 /** Lines of a file, read in chunks so large logs are not held in memory twice. Handles CRLF. */

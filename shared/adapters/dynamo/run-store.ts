@@ -7,6 +7,7 @@
  * the pointer with one conditional write. Readers follow the pointer, so they see either the whole
  * previous run or the whole new one.
  */
+
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -15,6 +16,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CvmError } from '../../domain/errors.ts';
 import { type RunRecord, runRecordSchema } from '../../domain/run.ts';
 import {
   type ChurnRisk,
@@ -44,8 +46,9 @@ export const suppressionListKey = (customerIdHash: string) => ({
 });
 
 /** A second run while one holds the lock. */
-export class RecalcLockedError extends Error {
+export class RecalcLockedError extends CvmError {
   override readonly name = 'RecalcLockedError';
+  readonly code = 'recalc_locked';
   constructor(
     readonly holder: { runId: string; acquiredAt: string; leaseUntil: string } | null,
     readonly requestedBy: string,
@@ -60,8 +63,9 @@ export class RecalcLockedError extends Error {
 }
 
 /** The pointer moved since this run read it: another run published in between. */
-export class PointerMovedError extends Error {
+export class PointerMovedError extends CvmError {
   override readonly name = 'PointerMovedError';
+  readonly code = 'pointer_moved';
 }
 
 export interface BatchWriteStats {

@@ -1,22 +1,8 @@
 import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
 
-/**
- * A problem with the uploaded file or its source configuration that a retry cannot fix (a bad
- * config, a corrupt gzip stream, an object that no longer exists). The ingest is recorded as
- * `failed` with this message and the event is not retried.
- */
-export class IngestInputError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'IngestInputError';
-    this.code = code;
-  }
-}
-
 /** File-level problems: recorded as a `failed` report, never retried. */
-export function isFileLevelError(error: unknown): error is IngestInputError | IngestFileError {
-  return error instanceof IngestInputError || error instanceof IngestFileError;
+export function isFileLevelError(error: unknown): error is IngestFileError {
+  return error instanceof IngestFileError;
 }
 
 const TRANSIENT_NAMES = new Set([

@@ -10,10 +10,11 @@ import {
   quarantineKeyFor,
   rejectedKeyFor,
 } from '../../domain/bucket-layout.ts';
+import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
 import { type IngestReport, inProgressIngestReport } from '../../domain/ingest-report.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
-import { IngestInputError, isFileLevelError, isTransientError } from './errors.ts';
+import { isFileLevelError, isTransientError } from './errors.ts';
 import { finishWithDuckDb } from './finish-with-duckdb.ts';
 import { IngestReportRepository, LeaseLostError } from './report-repository.ts';
 import { moveObject, uploadFiles } from './s3-objects.ts';
@@ -111,7 +112,7 @@ export async function ingestObject(deps: IngestDeps, ref: IngestObjectRef): Prom
   };
   try {
     if (!SOURCE_NAME.test(source)) {
-      throw new IngestInputError(
+      throw new IngestFileError(
         'source_invalid',
         `${ref.key}: source folder '${source}' must be letters, digits, '.', '_' or '-' (it becomes a partition name)`,
       );
@@ -127,11 +128,11 @@ export async function ingestObject(deps: IngestDeps, ref: IngestObjectRef): Prom
       )
       .catch((error: unknown) => {
         if ((error as { name?: string }).name === 'NoSuchKey') {
-          throw new IngestInputError('object_missing', `${ref.key}: the object no longer exists`);
+          throw new IngestFileError('object_missing', `${ref.key}: the object no longer exists`);
         }
         throw error;
       });
-    if (!object.Body) throw new IngestInputError('object_missing', `${ref.key}: the object has no body`);
+    if (!object.Body) throw new IngestFileError('object_missing', `${ref.key}: the object has no body`);
 
     const staged = await stageExport({
       stored: object.Body as AsyncIterable<Uint8Array>,

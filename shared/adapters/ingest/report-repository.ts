@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CvmError } from '../../domain/errors.ts';
 import { type IngestReport, ingestReportSchema } from '../../domain/ingest-report.ts';
 import { contentKey, ingestKey, ingestListKey } from '../dynamo/keys.ts';
 
@@ -237,7 +238,8 @@ export class IngestReportRepository {
 }
 
 /** Another delivery took the ingest over after this worker's lease expired; its outcome wins. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends CvmError {
+  readonly code = 'lease_lost';
   constructor(ingestId: string) {
     super(`Lease on ingest ${ingestId} was lost to another worker`);
     this.name = 'LeaseLostError';

@@ -1,7 +1,6 @@
 import { createExportParser, type ExportParseSummary } from '../../domain/ingest/export-parser.ts';
 import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
 import type { SourceConfig } from '../../domain/ingest/source-config.ts';
-import { IngestInputError } from './errors.ts';
 import { decompressedFileName, openExportByteStream } from './export-stream.ts';
 import { type StagingCounts, StagingSink } from './staging.ts';
 
@@ -57,7 +56,7 @@ export async function stageExport(input: StageExportInput): Promise<StagedExport
       for await (const chunk of bytes.chunks) parser.write(chunk);
     } catch (error) {
       if (isZlibError(error)) {
-        throw new IngestInputError(
+        throw new IngestFileError(
           'gzip_corrupt',
           `${input.fileName}: not a readable gzip file (${(error as Error).message})`,
           { cause: error },

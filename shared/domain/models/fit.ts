@@ -3,6 +3,7 @@
  * every parameter positive without constraints), weighted data, optional L2 penalty, several
  * starts, standard errors from a numeric Hessian, and an actionable error when nothing converges.
  */
+import { CvmError } from '../errors.ts';
 import {
   invertSymmetricPositiveDefinite,
   type MinimizeResult,
@@ -32,8 +33,9 @@ export interface LikelihoodProblem {
 }
 
 /** A fit that did not converge (or could not be evaluated); the message says what to try. */
-export class ModelFitError extends Error {
+export class ModelFitError extends CvmError {
   override readonly name = 'ModelFitError';
+  readonly code = 'model_fit_failed';
   constructor(
     message: string,
     readonly details: { model: string; attempts: readonly MinimizeResult[] },

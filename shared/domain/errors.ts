@@ -1,0 +1,41 @@
+/**
+ * The one root of every error the pipeline raises on purpose. Each carries a stable `code` that logs,
+ * the CLI's `--json` output and the API use; messages are written for the person who can fix it.
+ */
+
+/** File-level ingest problems: nothing from the file is ingested, the report says why. */
+export type IngestFileErrorCode =
+  | 'encoding_ambiguous'
+  | 'encoding_invalid'
+  | 'decimal_ambiguous'
+  | 'date_format_ambiguous'
+  | 'columns_missing'
+  | 'format_unknown'
+  | 'empty_file'
+  | 'config_invalid'
+  | 'gzip_corrupt'
+  | 'object_missing'
+  | 'source_invalid';
+
+export type CvmErrorCode =
+  | IngestFileErrorCode
+  /** Another delivery took over an ingest whose lease expired. */
+  | 'lease_lost'
+  /** A user's input file (analyst CLI) cannot be read; the message names file and line. */
+  | 'input_invalid'
+  /** A model could not be fitted to the data. */
+  | 'model_fit_failed'
+  /** A second recalculation while one holds the lock. */
+  | 'recalc_locked'
+  /** Another run published between this run's start and its pointer flip. */
+  | 'pointer_moved';
+
+/** HTTP errors carry the API's own codes (`functions/api/errors.ts`), which are open-ended here. */
+export abstract class CvmError extends Error {
+  abstract readonly code: CvmErrorCode | (string & {});
+}
+
+/** Whether `error` is one of ours (safe to show its message), as opposed to a bug or an SDK error. */
+export function isCvmError(error: unknown): error is CvmError {
+  return error instanceof CvmError;
+}
