@@ -8,7 +8,7 @@ import { configFromEnv, type RuntimeConfig } from '../../shared/adapters/config.
 import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
 import { createEventBridgePublisher } from '../../shared/adapters/events/eventbridge-publisher.ts';
 import { createAthenaWarehouse } from '../../shared/adapters/warehouse/athena-warehouse.ts';
-import type { Warehouse } from '../../shared/adapters/warehouse/port.ts';
+import type { Warehouse } from '../../shared/app/ports/warehouse.ts';
 import { acquireLockStep } from './steps/acquire-lock.ts';
 import { finalizeStep } from './steps/finalize.ts';
 import { fitModelsStep } from './steps/fit-models.ts';

@@ -1,4 +1,4 @@
-import type { Statement, Warehouse } from '../../shared/adapters/warehouse/port.ts';
+import type { Statement, Warehouse } from '../../shared/app/ports/warehouse.ts';
 
 /**
  * What `cvm up` needs to pick sensible run defaults for whatever a person dropped in: the currency

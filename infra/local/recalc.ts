@@ -18,11 +18,11 @@ import {
   type RetryOptions,
 } from '../../shared/adapters/dynamo/run-store.ts';
 import { createJsonlPublisher, localEventFile } from '../../shared/adapters/events/jsonl-publisher.ts';
-import type { ChangeEventPublisher } from '../../shared/adapters/events/port.ts';
 import {
   createDuckDbWarehouse,
   type DuckDbWarehouse,
 } from '../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import type { ChangeEventPublisher } from '../../shared/app/ports/change-events.ts';
 import type { RunRecord } from '../../shared/domain/run.ts';
 
 export type RecalcStepName =

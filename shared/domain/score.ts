@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 /** The RFM segment grid's names (configurable grid; these are the defaults). */
@@ -52,12 +51,3 @@ export const customerScoreSchema = z.object({
   valueTier: valueTierSchema,
 });
 export type CustomerScore = z.infer<typeof customerScoreSchema>;
-
-/**
- * How a customer id appears in the suppression list (and in change events when ids are hashed):
- * lowercase hex SHA-256 of the id's UTF-8 bytes, exactly as given (not trimmed or case-folded, since
- * ingest stores ids trimmed and case-sensitive).
- */
-export function hashCustomerId(customerId: string): string {
-  return createHash('sha256').update(customerId, 'utf8').digest('hex');
-}

@@ -6,7 +6,7 @@ import { handler as ingestLambdaHandler } from '../../functions/ingest/handler.t
 import { startApiServer } from '../../infra/local/api-server.ts';
 import { runLocalRecalculation } from '../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { hashCustomerId } from '../../shared/domain/score.ts';
+import { hashCustomerId } from '../../shared/app/customer-id-hash.ts';
 import { ApiClient } from '../integration/api/http-client.ts';
 import { sqsEvent, upload } from '../integration/ingest/support.ts';
 import { RUN_SETTINGS, smallSample } from './recalc-support.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => join(root, 'test/fixtures/cdnow', name);
 const work = mkdtempSync(join(tmpdir(), 'cvm-cli-engine-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CVM_BIN = join(PROJECT_ROOT, 'infra', 'local', 'cli', 'cvm.js');
 
 /** The line `cvm up` prints on stdout once the API answers; everything before it is set-up. */

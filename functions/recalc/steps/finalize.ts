@@ -1,6 +1,6 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
-import { toChangeEvent } from '../../../shared/adapters/events/port.ts';
 import { renderRunReport } from '../../../shared/adapters/report/render-report.ts';
+import { toChangeEvent } from '../../../shared/app/ports/change-events.ts';
 import { changesPrefix, partResultsPrefix, reportKey } from '../../../shared/domain/bucket-layout.ts';
 import {
   type CustomerChange,

@@ -1,11 +1,11 @@
 import { listParquetParts, readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
 import { customerSummariesStatement, recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
+import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
 import { fitGammaGamma } from '../../../shared/domain/models/gamma-gamma.ts';
 import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../../shared/domain/models/purchase-models.ts';
 import type { FitResult, PurchaseModelName } from '../../../shared/domain/models/types.ts';
 import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
-import { hashCustomerId } from '../../../shared/domain/score.ts';
 import { valueTierThresholds } from '../../../shared/domain/segments.ts';
 import { type HoldoutAccuracy, holdoutAccuracy } from './holdout-check.ts';
 import { getJsonObject } from './s3-objects.ts';

@@ -4,7 +4,7 @@
  * compressed rows: a prediction depends only on (x, t_x, T), so weighted rows give exact
  * per-customer figures.
  */
-import type { CohortRow, HoldoutRow, TrackingRow } from '../../../shared/adapters/warehouse/port.ts';
+import type { CohortRow, HoldoutRow, TrackingRow } from '../../../shared/app/ports/warehouse.ts';
 import { createPurchasePredictor } from '../../../shared/domain/models/purchase-models.ts';
 import type { PurchaseModelName } from '../../../shared/domain/models/types.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';

@@ -1,7 +1,8 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
 import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
-import type { CustomerSummaryRow } from '../../../shared/adapters/warehouse/port.ts';
 import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
+import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
+import type { CustomerSummaryRow } from '../../../shared/app/ports/warehouse.ts';
 import { partChangesKey, partResultKey } from '../../../shared/domain/bucket-layout.ts';
 import { customerScoreAt } from '../../../shared/domain/clv.ts';
 import {
@@ -12,7 +13,7 @@ import {
   NEW_CUSTOMERS_ROW,
 } from '../../../shared/domain/migration.ts';
 import { createReportAccumulator } from '../../../shared/domain/report/aggregates.ts';
-import { type CustomerScore, hashCustomerId } from '../../../shared/domain/score.ts';
+import type { CustomerScore } from '../../../shared/domain/score.ts';
 import { rfmSegment, valueTier } from '../../../shared/domain/segments.ts';
 import { loadSuppressed } from './fit-models.ts';
 import { retentionWeeksOf } from './prepare.ts';

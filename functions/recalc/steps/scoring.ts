@@ -3,7 +3,7 @@
  * (CLV sample for the value-tier thresholds) and `scorePart` (the published scores), so both see
  * exactly the same CLV for a customer.
  */
-import type { CustomerSummaryRow } from '../../../shared/adapters/warehouse/port.ts';
+import type { CustomerSummaryRow } from '../../../shared/app/ports/warehouse.ts';
 import { type CustomerScores, scoreCustomers } from '../../../shared/domain/clv.ts';
 import { isPurchaseModelName } from '../../../shared/domain/models/purchase-models.ts';
 import type { GammaGammaParams } from '../../../shared/domain/models/types.ts';

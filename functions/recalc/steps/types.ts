@@ -6,8 +6,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RuntimeConfig } from '../../../shared/adapters/config.ts';
 import type { RunStore } from '../../../shared/adapters/dynamo/run-store.ts';
-import type { ChangeEventPublisher } from '../../../shared/adapters/events/port.ts';
-import type { DataProfileRow, Warehouse } from '../../../shared/adapters/warehouse/port.ts';
+import type { ChangeEventPublisher } from '../../../shared/app/ports/change-events.ts';
+import type { DataProfileRow, Warehouse } from '../../../shared/app/ports/warehouse.ts';
 import type { MigrationMatrix, SegmentTotals } from '../../../shared/domain/migration.ts';
 import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '../../../shared/domain/recalc-config.ts';
 import type { ReportAggregates } from '../../../shared/domain/report/aggregates.ts';

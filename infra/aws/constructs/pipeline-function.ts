@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** Root of the repository (this file is infra/aws/constructs/pipeline-function.ts). */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** CloudWatch namespace of the pipeline's own (EMF) metrics, shared with the Powertools metrics setup. */
 export const METRICS_NAMESPACE = 'CvmPipeline';

@@ -16,14 +16,10 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { hashCustomerId } from '../../app/customer-id-hash.ts';
 import { CvmError } from '../../domain/errors.ts';
 import { type RunRecord, runRecordSchema } from '../../domain/run.ts';
-import {
-  type ChurnRisk,
-  type CustomerScore,
-  customerScoreSchema,
-  hashCustomerId,
-} from '../../domain/score.ts';
+import { type ChurnRisk, type CustomerScore, customerScoreSchema } from '../../domain/score.ts';
 import {
   currentRunPointerKey,
   customerPartition,

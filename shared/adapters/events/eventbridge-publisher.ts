@@ -8,7 +8,7 @@ import {
   CHANGE_EVENT_SOURCE,
   type ChangeEventPublisher,
   type CustomerChangeEvent,
-} from './port.ts';
+} from '../../app/ports/change-events.ts';
 
 export interface EventBridgePublisherOptions {
   /** Attempts per batch for entries EventBridge reports as failed (throttling). @default 8 */

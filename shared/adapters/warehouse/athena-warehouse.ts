@@ -13,9 +13,9 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '../../app/ports/warehouse.ts';
 import { QUERY_RESULTS_PREFIX, runOutputPrefix } from '../../domain/bucket-layout.ts';
 import { deletePrefix, listParquetParts, readParquetParts } from './parquet-parts.ts';
-import type { ParquetParts, Statement, UnloadTarget, Warehouse } from './port.ts';
 import { recalcStatements, type WarehouseParamsInput } from './queries.ts';
 
 export interface AthenaPollingOptions {

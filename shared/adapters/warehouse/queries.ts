@@ -16,7 +16,6 @@
  * (see docs/warehouse.md for the mapping); a property test compares the two on random data.
  */
 import * as z from 'zod';
-import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
 import type {
   CohortRow,
   CustomerSummaryRow,
@@ -27,7 +26,8 @@ import type {
   Statement,
   TrackingRow,
   WarehouseTimeUnit,
-} from './port.ts';
+} from '../../app/ports/warehouse.ts';
+import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
 
 /** The relation both engines expose: the clean transactions plus partition columns `source`, `ingest_date`. */
 export const TRANSACTIONS_RELATION = 'transactions';

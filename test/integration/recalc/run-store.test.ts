@@ -5,7 +5,8 @@ import {
   PointerMovedError,
   RecalcLockedError,
 } from '../../../shared/adapters/dynamo/run-store.ts';
-import { type CustomerScore, hashCustomerId } from '../../../shared/domain/score.ts';
+import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
+import type { CustomerScore } from '../../../shared/domain/score.ts';
 
 const score = (customerId: string, runId: string): CustomerScore => ({
   customerId,

@@ -10,7 +10,6 @@ import {
   type DuckDbWarehouse,
 } from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
 import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
-import type { Statement } from '../../../shared/adapters/warehouse/port.ts';
 import {
   customerSummariesStatement,
   dataProfileStatement,
@@ -19,6 +18,7 @@ import {
   recalcStatements,
   trackingStatement,
 } from '../../../shared/adapters/warehouse/queries.ts';
+import type { Statement } from '../../../shared/app/ports/warehouse.ts';
 import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
 import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
 import { type CleanRow, cdnowCleanRows, putCleanFile } from './clean-files.ts';

@@ -8,7 +8,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
-import type { Statement } from '../../../shared/adapters/warehouse/port.ts';
 import {
   cohortsStatement,
   customerSummariesStatement,
@@ -19,6 +18,7 @@ import {
   trackingStatement,
   type WarehouseParams,
 } from '../../../shared/adapters/warehouse/queries.ts';
+import type { Statement } from '../../../shared/app/ports/warehouse.ts';
 import { formatEpochDay, parseEpochDay, summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
 
 const START_DAY = parseEpochDay('1997-01-01');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { holdoutAccuracy, weightedCorrelation } from '../../../functions/recalc/steps/holdout-check.ts';
-import type { HoldoutRow } from '../../../shared/adapters/warehouse/port.ts';
+import type { HoldoutRow } from '../../../shared/app/ports/warehouse.ts';
 import { bgnbdExpectedPurchases } from '../../../shared/domain/models/bgnbd.ts';
 import { createPurchasePredictor } from '../../../shared/domain/models/purchase-models.ts';
 import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';

@@ -38,7 +38,7 @@ recalculation follows.
 Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`;
 
 const DEFAULT_PORT = 3000;
-const SAMPLE_DIR = fileURLToPath(new URL('../../../../data/sample/', import.meta.url));
+const SAMPLE_DIR = fileURLToPath(new URL('../../../../data/sample', import.meta.url));
 const SAMPLE_SOURCE = 'sample';
 
 const STEP_LABELS: Record<RecalcStepName, string> = {

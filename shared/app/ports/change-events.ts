@@ -1,5 +1,5 @@
 import type { CustomerChange } from '../../domain/migration.ts';
-import { hashCustomerId } from '../../domain/score.ts';
+import { hashCustomerId } from '../customer-id-hash.ts';
 
 /**
  * A customer moved to another segment or churn-risk band in a published run: what a CRM acts on.
