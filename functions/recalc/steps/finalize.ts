@@ -1,5 +1,11 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
 import { renderRunReport } from '../../../shared/adapters/report/render-report.ts';
+import {
+  getJsonObject,
+  getTextObject,
+  listKeys,
+  putTextObject,
+} from '../../../shared/adapters/s3/objects.ts';
 import { toChangeEvent } from '../../../shared/app/ports/change-events.ts';
 import { changesPrefix, partResultsPrefix, reportKey } from '../../../shared/domain/bucket-layout.ts';
 import {
@@ -14,7 +20,6 @@ import {
 import { createReportAccumulator } from '../../../shared/domain/report/aggregates.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { clvSettingsOf, retentionWeeksOf } from './prepare.ts';
-import { getJsonObject, getTextObject, listKeys, putTextObject } from './s3-objects.ts';
 import type { FittedRun, PartResult, RecalcDeps } from './types.ts';
 
 export interface FinalizeResult {

@@ -1,3 +1,4 @@
+import { getJsonObject } from '../../../shared/adapters/s3/objects.ts';
 import { listParquetParts, readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
 import { customerSummariesStatement, recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
 import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
@@ -8,7 +9,6 @@ import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { valueTierThresholds } from '../../../shared/domain/segments.ts';
 import { type HoldoutAccuracy, holdoutAccuracy } from './holdout-check.ts';
-import { getJsonObject } from './s3-objects.ts';
 import { scoreSummaryRows } from './scoring.ts';
 import type { FittedRun, PreparedRun, RecalcDeps } from './types.ts';
 

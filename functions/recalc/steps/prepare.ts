@@ -1,7 +1,7 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
+import { deletePrefix, getJsonObject, putTextObject } from '../../../shared/adapters/s3/objects.ts';
 import { athenaRecalcQueries } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
 import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
-import { deletePrefix } from '../../../shared/adapters/warehouse/parquet-parts.ts';
 import { recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
 import { RECALC_CONFIG_KEY, runOutputPrefix, suppressedKey } from '../../../shared/domain/bucket-layout.ts';
 import { DAYS_PER_MONTH } from '../../../shared/domain/clv.ts';
@@ -12,7 +12,6 @@ import {
 } from '../../../shared/domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '../../../shared/domain/rfm-summary.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
-import { getJsonObject, putTextObject } from './s3-objects.ts';
 import type { LockedRun, PreparedRun, RecalcDeps, RecalcRequest } from './types.ts';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>

@@ -1,4 +1,5 @@
 import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
+import { putTextObject } from '../../../shared/adapters/s3/objects.ts';
 import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
 import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
 import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
@@ -17,7 +18,6 @@ import type { CustomerScore } from '../../../shared/domain/score.ts';
 import { rfmSegment, valueTier } from '../../../shared/domain/segments.ts';
 import { loadSuppressed } from './fit-models.ts';
 import { retentionWeeksOf } from './prepare.ts';
-import { putTextObject } from './s3-objects.ts';
 import { scoreSummaryRows } from './scoring.ts';
 import type { FittedRun, PartResult, RecalcDeps, ScorePartInput } from './types.ts';
 

@@ -14,10 +14,10 @@ import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
 import { type IngestReport, inProgressIngestReport } from '../../domain/ingest-report.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
+import { moveObject, uploadFiles } from '../s3/objects.ts';
 import { isFileLevelError, isTransientError } from './errors.ts';
 import { finishWithDuckDb } from './finish-with-duckdb.ts';
 import { IngestReportRepository, LeaseLostError } from './report-repository.ts';
-import { moveObject, uploadFiles } from './s3-objects.ts';
 import { loadSourceConfig } from './source-config-store.ts';
 import { stageExport } from './stage-export.ts';
 

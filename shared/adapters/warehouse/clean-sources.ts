@@ -1,5 +1,6 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { CLEAN_TRANSACTIONS_PREFIX } from '../../domain/bucket-layout.ts';
+import { listObjects } from '../s3/objects.ts';
 
 const SOURCE_FOLDER = /^source=([^/]+)\//;
 
@@ -26,18 +27,7 @@ export async function* listCleanParquetObjects(
   s3: S3Client,
   bucket: string,
 ): AsyncGenerator<{ key: string; eTag: string | undefined }> {
-  let continuationToken: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: CLEAN_TRANSACTIONS_PREFIX,
-        ContinuationToken: continuationToken,
-      }),
-    );
-    for (const { Key: key, ETag: eTag } of page.Contents ?? []) {
-      if (key?.endsWith('.parquet')) yield { key, eTag };
-    }
-    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (continuationToken);
+  for await (const { key, eTag } of listObjects(s3, bucket, CLEAN_TRANSACTIONS_PREFIX)) {
+    if (key.endsWith('.parquet')) yield { key, eTag };
+  }
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '../../app/ports/warehouse.ts';
 import { type DuckDbOptions, openDuckDb, sqlLiteral } from '../duckdb.ts';
+import { deletePrefix } from '../s3/objects.ts';
 import { type CleanCacheSyncReport, createCleanCache } from './clean-cache.ts';
-import { deletePrefix } from './parquet-parts.ts';
 import { TRANSACTIONS_RELATION } from './queries.ts';
 
 /** The clean transaction columns (shared/domain/transaction.ts) plus the partition columns. */

@@ -12,6 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { type AsyncBuffer, type Compressors, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { listObjects } from '../s3/objects.ts';
 
 /** Parts up to this size are fetched in one GET; larger ones by byte ranges (footer, then row groups). */
 const WHOLE_OBJECT_BYTES = 16 * 1024 * 1024;
@@ -39,42 +40,13 @@ export async function listParquetParts(
   prefix: string,
 ): Promise<ParquetPartObject[]> {
   const parts: ParquetPartObject[] = [];
-  let continuationToken: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }),
-    );
-    for (const object of page.Contents ?? []) {
-      const key = object.Key;
-      if (!key || key.endsWith('/') || !object.Size) continue;
-      const name = key.slice(key.lastIndexOf('/') + 1);
-      if (name.startsWith('_') || name.startsWith('.')) continue;
-      parts.push({ key, size: object.Size });
-    }
-    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (continuationToken);
+  for await (const { key, size } of listObjects(s3, bucket, prefix)) {
+    if (key.endsWith('/') || !size) continue;
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    if (name.startsWith('_') || name.startsWith('.')) continue;
+    parts.push({ key, size });
+  }
   return parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-/** Deletes every object under a prefix (unload targets must be empty; a retried step starts clean). */
-export async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  if (!prefix.endsWith('/') || prefix.length < 2) {
-    throw new Error(`Refusing to delete under '${prefix}': a prefix must be a non-root folder ending in '/'`);
-  }
-  let deleted = 0;
-  for (;;) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1000 }));
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-    if (keys.length === 0) return deleted;
-    const result = await s3.send(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
-    );
-    if (result.Errors?.length) {
-      const first = result.Errors[0];
-      throw new Error(`Could not delete s3://${bucket}/${first?.Key}: ${first?.Code} ${first?.Message}`);
-    }
-    deleted += keys.length;
-  }
 }
 
 /** An S3 object as hyparquet's AsyncBuffer: whole when small, by byte ranges when large. */
