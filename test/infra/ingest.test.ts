@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DUCKDB_NATIVE_PACKAGES } from '../../infra/aws/constructs/ingest.ts';
+import { DUCKDB_EXTERNAL_MODULES } from '../../infra/aws/constructs/ingest.ts';
 import { DATA_PREFIXES } from '../../infra/aws/constructs/storage.ts';
 import { ENV } from '../../shared/adapters/config.ts';
 import {
@@ -128,7 +128,7 @@ describe('ingest: S3 → SQS → Lambda', () => {
     expect(fn.EphemeralStorage).toEqual({ Size: 4096 });
     expect(fn.Runtime).toBe('nodejs22.x');
     expect(fn.Handler).toBe('index.handler');
-    expect(DUCKDB_NATIVE_PACKAGES).toContain('@duckdb/node-bindings-linux-x64');
+    expect(DUCKDB_EXTERNAL_MODULES).toContain('@duckdb/node-bindings-linux-x64');
   });
 
   it('configures the handler with the shared runtime variables and Powertools', () => {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Duration, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,21 +8,26 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  copyDuckDbIntoBundle,
+  DUCKDB_LAMBDA_BINDING,
+  type LambdaArchitecture,
+} from '../lambda-native-binding.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { DATA_PREFIXES, type Storage } from './storage.ts';
 
+/** The project root: package-lock.json pins the DuckDB binding of every platform. */
+const PROJECT_DIR = fileURLToPath(new URL('../../../', import.meta.url));
+
 /**
- * DuckDB's Node API loads a native binding that esbuild cannot bundle. These packages stay external
- * and are copied from the project's node_modules into the bundle: offline, no npm install, no Docker.
- * The lockfile holds only the linux-x64 binding, hence the x86_64 function.
+ * Kept out of the esbuild bundle (a native addon cannot be bundled) and copied beside it, with the
+ * binding of the function's architecture (see `lambda-native-binding.ts`).
  */
-export const DUCKDB_NATIVE_PACKAGES = [
+export const DUCKDB_EXTERNAL_MODULES = [
   '@duckdb/node-api',
   '@duckdb/node-bindings',
-  '@duckdb/node-bindings-linux-x64',
-] as const;
-/** Loaded by the bindings (inside a try/catch) to tell glibc from musl; copied along. */
-const DUCKDB_HELPER_PACKAGES = ['detect-libc'] as const;
+  ...Object.values(DUCKDB_LAMBDA_BINDING),
+];
 
 export interface IngestProps {
   readonly storage: Storage;
@@ -35,6 +41,14 @@ export interface IngestProps {
   readonly timeout?: Duration;
   /** Deliveries before a message moves to the dead-letter queue. @default 3 */
   readonly maxReceiveCount?: number;
+  /**
+   * CPU of the ingest function. Every figure in bench/RESULTS.md was measured on x86_64, and no arm64
+   * machine was available to measure the other; Graviton costs about 20 % less per GB-second, so
+   * measure a representative export on both in your account before switching. The DuckDB binding of
+   * the chosen architecture is bundled either way.
+   * @default lambda.Architecture.X86_64
+   */
+  readonly architecture?: lambda.Architecture;
 }
 
 /**
@@ -50,6 +64,8 @@ export class Ingest extends Construct {
     super(scope, id);
     const { storage } = props;
     const timeout = props.timeout ?? Duration.minutes(10);
+    const architecture = props.architecture ?? lambda.Architecture.X86_64;
+    const lambdaArchitecture = architecture.name as LambdaArchitecture;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -75,8 +91,7 @@ export class Ingest extends Construct {
       entry: 'functions/ingest/handler.ts',
       description: 'Ingest: validates an uploaded export and writes clean Parquet',
       serviceName: 'cvm-ingest',
-      // x86_64: the lockfile carries only DuckDB's linux-x64 native binding.
-      architecture: lambda.Architecture.X86_64,
+      architecture,
       // DuckDB sizes its buffer pool from memory and gets one vCPU per 1769 MB: 2 GB converts a
       // million-row export in seconds. It spills to /tmp and writes the Parquet file there before
       // uploading, so /tmp must hold an export several times over: 4 GB.
@@ -85,15 +100,15 @@ export class Ingest extends Construct {
       timeout,
       environment: props.environment,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
-      externalModules: [...DUCKDB_NATIVE_PACKAGES],
+      externalModules: DUCKDB_EXTERNAL_MODULES,
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],
-        afterBundling: (inputDir, outputDir) =>
-          [...DUCKDB_NATIVE_PACKAGES, ...DUCKDB_HELPER_PACKAGES].flatMap((name) => [
-            `mkdir -p "${outputDir}/node_modules/${name}"`,
-            `cp -R "${inputDir}/node_modules/${name}/." "${outputDir}/node_modules/${name}/"`,
-          ]),
+        // Copied here in Node rather than by shell commands, so bundling works on any host OS.
+        afterBundling: (_inputDir, outputDir) => {
+          copyDuckDbIntoBundle({ architecture: lambdaArchitecture, projectDir: PROJECT_DIR, outputDir });
+          return [];
+        },
       },
     });
 
