@@ -106,6 +106,16 @@ describe('monitoring', () => {
     expect(ingestVariables.POWERTOOLS_SERVICE_NAME).toBe('cvm-ingest');
   });
 
+  it('alarms on any failed ingest (a failed report is not a Lambda error)', () => {
+    const alarm = alarmOn(INGEST_METRICS.filesFailed, 'cvm-ingest');
+    expect(alarm).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('alarms on API server errors', () => {
     const alarm = alarms.find((candidate) => candidate.MetricName === '5XXError')!;
     expect(alarm).toMatchObject({ Namespace: 'AWS/ApiGateway', Threshold: 1 });

@@ -144,6 +144,15 @@ export class Monitoring extends Construct {
       'Many uploaded rows were rejected in the last hour: check the rejected/ files and the source mapping.',
     );
 
+    // A failed ingest is recorded as a report, not a Lambda error: without this alarm a broken grant
+    // or source config would fail every upload silently.
+    alarm(
+      'IngestFilesFailed',
+      ingestMetric(INGEST_METRICS.filesFailed),
+      1,
+      'An uploaded export failed to ingest (see its ingest report: GET /ingests/{ingestId}).',
+    );
+
     alarm(
       'Api5xx',
       props.restApi.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
