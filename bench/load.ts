@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { serveLocalApi } from '../infra/local/cli/commands/serve.ts';
+import { serveLocalApi } from '../infra/cli/commands/serve.ts';
 import type { LocalStack } from '../infra/local/stack.ts';
 import { createAwsClients } from '../shared/adapters/aws-clients.ts';
 import { configFromEnv, configToEnv } from '../shared/adapters/config.ts';

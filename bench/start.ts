@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- start`: how long `npm start` (`cvm up`) keeps a new user waiting. Spawns the real
- * CLI (`node infra/local/cli/cvm.js up`) in a fresh CVM_HOME and times the readiness line
+ * CLI (`node infra/cli/cvm.js up`) in a fresh CVM_HOME and times the readiness line
  * `serving http://…`; then starts again on the same home (state reused, no ingest, no recalculation).
  * The per-step times are read from the progress lines the CLI prints (`✔ <step> — … (1.2 s)`).
  * Smoke mode (CI): one fresh start, nothing else.
@@ -106,7 +106,7 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
       value: median(fresh.map((s) => s.readyMs)),
       unit: 'ms',
       target: { op: '≤', value: READY_TARGET_MS },
-      note: `median of ${fresh.length}${range(fresh.map((s) => s.readyMs))}; spawn of node infra/local/cli/cvm.js up to the line 'serving http://…'; ${breakdown}; ${machineLoad}`,
+      note: `median of ${fresh.length}${range(fresh.map((s) => s.readyMs))}; spawn of node infra/cli/cvm.js up to the line 'serving http://…'; ${breakdown}; ${machineLoad}`,
     },
   ];
   if (reuse.length > 0) {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/api/routes.ts';
+import { serveLocalApi } from '../../infra/cli/commands/serve.ts';
 import type { ApiServer } from '../../infra/local/api-server.ts';
-import { serveLocalApi } from '../../infra/local/cli/commands/serve.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { ApiClient, type ApiResponse, assertNoInternals } from '../integration/api/http-client.ts';
 import { startStackWithRun } from '../support/seed-scores.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveLocalApi } from '../../infra/local/cli/commands/serve.ts';
+import { serveLocalApi } from '../../infra/cli/commands/serve.ts';
 import { runLocalRecalculation } from '../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';

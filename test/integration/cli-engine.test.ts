@@ -19,7 +19,7 @@ async function cvm(...args: string[]): Promise<{ code: number; stdout: string; s
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', join(root, 'infra/local/cli/main.ts'), ...args],
+      ['--import', 'tsx', join(root, 'infra/cli/main.ts'), ...args],
       { cwd: root, maxBuffer: 64 * 1024 * 1024 },
     );
     return { code: 0, stdout, stderr };

@@ -1,6 +1,6 @@
 /**
  * Runs `cvm up` (what `npm start` runs) as a child process, the way a person starts it: the real CLI
- * entry `infra/local/cli/cvm.js`, its own CVM_HOME, stdin closed. Shared by the end-to-end test, the
+ * entry `infra/cli/cvm.js`, its own CVM_HOME, stdin closed. Shared by the end-to-end test, the
  * browser test and the start-up benchmark, so all three measure and exercise the same thing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';

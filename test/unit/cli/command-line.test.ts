@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { parseCommandLine } from '../../../infra/local/cli/command-line.ts';
+import { parseCommandLine } from '../../../infra/cli/command-line.ts';
 
 const spec = (argv: string[]) => ({
   command: 'cvm demo',

@@ -3,24 +3,19 @@
  * runs the weekly value recalculation on the local stack, one progress line per step, then prints
  * the segment table and the holdout accuracy (or, with --json, the run record).
  */
+
 import { parseArgs } from 'node:util';
-import { RecalcLockedError } from '../../../../shared/adapters/dynamo/run-store.ts';
-import { modelChoiceSchema } from '../../../../shared/domain/recalc-config.ts';
-import { parseEpochDay } from '../../../../shared/domain/rfm-summary.ts';
-import type { RunRecord } from '../../../../shared/domain/run.ts';
-import { createProgressReporter, type ProgressStep } from '../../progress.ts';
-import { type RecalcStepName, runLocalRecalculation } from '../../recalc.ts';
-import { useLocalStack } from '../../stack.ts';
+import { RecalcLockedError } from '../../../shared/adapters/dynamo/run-store.ts';
+import { modelChoiceSchema } from '../../../shared/domain/recalc-config.ts';
+import { parseEpochDay } from '../../../shared/domain/rfm-summary.ts';
+import type { RunRecord } from '../../../shared/domain/run.ts';
+import { cvmHome } from '../../local/home.ts';
+import { createProgressReporter, type ProgressStep } from '../../local/progress.ts';
+import { type RecalcStepName, runLocalRecalculation } from '../../local/recalc.ts';
+import { useLocalStack } from '../../local/stack.ts';
+import { usageOf } from '../commands.ts';
 
-const USAGE = `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--json]
-
-Recalculates customer value on the local stack: summarize → holdout check → model choice →
-fit → score → segment → publish, then prints the segments and the holdout accuracy.
-  --as-of DATE       last day of data to use (inclusive); default yesterday (UTC)
-  --model MODEL      bgnbd (default), mbgnbd, pareto or auto (best holdout error)
-  --currency XXX     run currency (ISO 4217); default config/recalc.json, else $CVM_DEFAULT_CURRENCY
-  --json             print the run record as JSON instead of tables
-Settings: config/recalc.json in the bucket (see docs/recalc.md). State lives in $CVM_HOME (default ./.cvm).`;
+const USAGE = usageOf('recalc');
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
   acquireLock: 'acquire run lock',
@@ -111,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const progress = createProgressReporter();
-  const stack = await useLocalStack(process.env.CVM_HOME || './.cvm');
+  const stack = await useLocalStack(cvmHome());
   const steps = new Map<RecalcStepName, ProgressStep>();
   let current: RecalcStepName | undefined;
   try {

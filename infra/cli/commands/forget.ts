@@ -2,14 +2,14 @@
  * `cvm forget <customerId>`: erases a customer from the local stack: deletes the customer's scores
  * in every run and adds the hashed id to the suppression list that later runs and ingests honour.
  */
+
 import { parseArgs } from 'node:util';
-import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
-import { useLocalStack } from '../../stack.ts';
+import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import { cvmHome } from '../../local/home.ts';
+import { useLocalStack } from '../../local/stack.ts';
+import { usageOf } from '../commands.ts';
 
-const USAGE = `Usage: cvm forget <customerId> [--json]
-
-Deletes every score of the customer (all runs) and adds sha256(customerId) to the suppression
-list: later recalculations leave the customer out. State lives in $CVM_HOME (default ./.cvm).`;
+const USAGE = usageOf('forget');
 
 function parseOptions(argv: string[]) {
   return parseArgs({
@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`cvm forget: give exactly one customer id\n\n${USAGE}`);
     return 2;
   }
-  const stack = await useLocalStack(process.env.CVM_HOME || './.cvm');
+  const stack = await useLocalStack(cvmHome());
   try {
     const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
     const result = await store.eraseCustomer(customerId, new Date());

@@ -1,25 +1,11 @@
 /**
  * `cvm` command-line entry point. Each command lives in `commands/<name>.ts` and exports
  * `run(argv: string[]): Promise<number>` (the exit code); commands are loaded on demand so that
- * `cvm fit` does not pay for starting S3 and DynamoDB stand-ins.
+ * `cvm fit` does not pay for starting S3 and DynamoDB stand-ins, and `--help` is answered from the
+ * command registry without loading the command at all.
  */
 import { pathToFileURL } from 'node:url';
-
-interface CommandInfo {
-  summary: string;
-}
-
-export const COMMANDS: Record<string, CommandInfo> = {
-  up: { summary: 'start the local stack, ingest the sample if empty, recalculate, serve the API and report' },
-  ingest: { summary: 'ingest export files into the local stack: cvm ingest <file...> [--source NAME]' },
-  summarize: {
-    summary: 'RFM summary of a transaction log: cvm summarize <transactions> --observation-end DATE',
-  },
-  fit: { summary: 'fit BG/NBD, MBG/NBD or Pareto/NBD (+ Gamma-Gamma) to a summary CSV' },
-  recalc: { summary: 'run a value recalculation on the local stack: cvm recalc [--as-of DATE] [--model M]' },
-  serve: { summary: 'serve the scores API on 127.0.0.1: cvm serve [--port N]' },
-  forget: { summary: 'erase a customer: cvm forget <customerId>' },
-};
+import { COMMANDS, type CommandName } from './commands.ts';
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -49,6 +35,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!Object.hasOwn(COMMANDS, name)) {
     console.error(`cvm: unknown command '${name}'.\n\n${usage()}`);
     return 2;
+  }
+  // Options end at `--`; anything after it is an argument, even if it reads `--help`.
+  const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (options.includes('--help') || options.includes('-h')) {
+    console.log(COMMANDS[name as CommandName].usage);
+    return 0;
   }
   const module = (await import(new URL(`./commands/${name}.ts`, import.meta.url).href)) as CommandModule;
   return module.run(rest);

@@ -2,26 +2,22 @@
  * `cvm serve [--port N]`: serves the scores API on 127.0.0.1 from the local stack, through the same
  * Lambda handler that runs behind API Gateway in AWS.
  */
+
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiError } from '../../../../functions/api/errors.ts';
-import { type AdminOperations, createApiHandler } from '../../../../functions/api/handler.ts';
-import { newRunId } from '../../../../functions/recalc/steps/acquire-lock.ts';
-import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
-import type { ModelChoice } from '../../../../shared/domain/recalc-config.ts';
-import { type ApiServer, type ExtraRoute, startApiServer } from '../../api-server.ts';
-import { RecalcLockedError, runLocalRecalculation } from '../../recalc.ts';
-import { advertiseLocalStack, type LocalStack, useLocalStack } from '../../stack.ts';
+import { ApiError } from '../../../functions/api/errors.ts';
+import { type AdminOperations, createApiHandler } from '../../../functions/api/handler.ts';
+import { newRunId } from '../../../functions/recalc/steps/acquire-lock.ts';
+import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import type { ModelChoice } from '../../../shared/domain/recalc-config.ts';
+import { type ApiServer, type ExtraRoute, startApiServer } from '../../local/api-server.ts';
+import { cvmHome } from '../../local/home.ts';
+import { RecalcLockedError, runLocalRecalculation } from '../../local/recalc.ts';
+import { advertiseLocalStack, type LocalStack, useLocalStack } from '../../local/stack.ts';
+import { usageOf } from '../commands.ts';
 
-const USAGE = `Usage: cvm serve [--port N]
-
-Serves the scores API on http://127.0.0.1:<port> (default 8787; 0 = any free port).
-  CVM_API_KEY     when set, read routes need the header x-api-key: <CVM_API_KEY>
-  CVM_ADMIN_KEY   when set, admin routes (POST /runs, DELETE /customers/{id}) need
-                  x-api-key: <CVM_ADMIN_KEY>; when unset they are refused
-  CVM_CORS_ORIGINS  comma-separated origins allowed by CORS
-State lives in $CVM_HOME (default ./.cvm). Stop with Ctrl+C.`;
+const USAGE = usageOf('serve');
 
 export const DEFAULT_API_PORT = 8787;
 
@@ -143,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const home = process.env.CVM_HOME || './.cvm';
+  const home = cvmHome();
   const borrowed = isServedByAnotherProcess(home);
   const stack = await useLocalStack(home);
   // A stack this process started is advertised, so `cvm ingest` or a second `cvm serve` use it instead

@@ -1,20 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { sourceConfigKey } from '../../../../shared/domain/bucket-layout.ts';
-import { parseSourceConfigText } from '../../../../shared/domain/ingest/source-config.ts';
-import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
-import { ingestFile } from '../../ingest-file.ts';
-import { useLocalStack } from '../../stack.ts';
+import { sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
+import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
+import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
+import { cvmHome } from '../../local/home.ts';
+import { ingestFile } from '../../local/ingest-file.ts';
+import { useLocalStack } from '../../local/stack.ts';
+import { usageOf } from '../commands.ts';
 
-const USAGE = `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--json]
-
-Uploads each file to incoming/<source>/<file name> in the local stack and ingests it.
-  --source NAME      source name (folder under incoming/); default "default"
-  --config FILE      column mapping / parsing options for the source, stored as
-                     config/sources/<source>.json (see docs/ingest.md)
-  --json             print one JSON report per file, one per line
-State lives in $CVM_HOME (default ./.cvm). Exit code 1 when a file failed or was quarantined.`;
+const USAGE = usageOf('ingest');
 
 /** The report line `--json` prints per file. */
 export function reportSummary(report: IngestReport) {
@@ -68,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  const stack = await useLocalStack(process.env.CVM_HOME || './.cvm');
+  const stack = await useLocalStack(cvmHome());
   let failures = 0;
   try {
     const { bucket } = stack.config;

@@ -3,29 +3,19 @@
  *   [--calibration-end YYYY-MM-DD] [--format csv|cdnow] [--out summary.csv]`:
  * per-customer RFM summary of a transaction log, as CSV (lifetimes column names).
  */
+
 import * as z from 'zod';
 import {
   InputFileError,
   readTransactions,
   summaryToCsv,
   writeTextFile,
-} from '../../../../shared/adapters/csv-file.ts';
-import { summarizeTransactions } from '../../../../shared/domain/rfm-summary.ts';
+} from '../../../shared/adapters/csv-file.ts';
+import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
 import { parseCommandLine } from '../command-line.ts';
+import { usageOf } from '../commands.ts';
 
-const USAGE = `Usage: cvm summarize <transactions> --observation-end YYYY-MM-DD [options]
-
-Per-customer RFM summary (frequency, recency, T, monetary_value) of a transaction log.
-  --observation-end DATE   last day observed, inclusive (required)
-  --unit days|weeks        time unit of recency and T (default days; weeks = days / 7)
-  --calibration-end DATE   split: summary up to DATE, plus holdout columns after it
-  --format csv|cdnow       input format (default: sniffed). csv needs a header with
-                           customer_id,date,amount; cdnow is whitespace separated without
-                           header: master_id customer_id yyyymmdd quantity amount
-  --out FILE               write the CSV to FILE instead of standard output
-Rules (see docs/engine.md): a day is the UTC calendar date; same-day rows are summed; the first
-purchase is the first day with net value ≥ 0 and is not counted in frequency; repeat purchases are
-later days with net value > 0.`;
+const USAGE = usageOf('summarize');
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 const optionsSchema = z.object({

@@ -2,24 +2,17 @@
  * `cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]`: fits a purchase
  * model (and Gamma-Gamma when the summary has spend) and prints the parameters.
  */
+
 import * as z from 'zod';
-import { InputFileError, readSummaryFile } from '../../../../shared/adapters/csv-file.ts';
-import { ModelFitError } from '../../../../shared/domain/models/fit.ts';
-import { fitGammaGamma, type GammaGammaFit } from '../../../../shared/domain/models/gamma-gamma.ts';
-import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../../../shared/domain/models/purchase-models.ts';
-import { compressRfm } from '../../../../shared/domain/rfm-summary.ts';
+import { InputFileError, readSummaryFile } from '../../../shared/adapters/csv-file.ts';
+import { ModelFitError } from '../../../shared/domain/models/fit.ts';
+import { fitGammaGamma, type GammaGammaFit } from '../../../shared/domain/models/gamma-gamma.ts';
+import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../../shared/domain/models/purchase-models.ts';
+import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
 import { parseCommandLine } from '../command-line.ts';
+import { usageOf } from '../commands.ts';
 
-const USAGE = `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]
-
-Fits a customer-base model by maximum likelihood to an RFM summary, and the Gamma-Gamma spend model
-when the summary has a spend column.
-  --model NAME     bgnbd (default), mbgnbd or pareto
-  --penalizer X    L2 penalty on the parameters (default 0); try 0.001–0.1 when a fit fails
-  --json           print {"model","params","logLikelihood","converged","customers",
-                   "standardErrors","spend"} as one JSON object
-Columns: frequency, recency, T[, monetary_value] (lifetimes) or x, t_x, T[, zbar] (BTYD);
-an id column (ID, customer_id or first column) is optional. recency and T share one unit.`;
+const USAGE = usageOf('fit');
 
 const optionsSchema = z.object({
   model: z.enum(PURCHASE_MODEL_NAMES as unknown as ['bgnbd', 'mbgnbd', 'pareto']).default('bgnbd'),

@@ -11,34 +11,27 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
-import { createScoreReadModel } from '../../../../shared/adapters/dynamo/read-model.ts';
-import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
-import { createDuckDbWarehouse } from '../../../../shared/adapters/warehouse/duckdb-warehouse.ts';
-import { BUCKET_PREFIXES, reportKey } from '../../../../shared/domain/bucket-layout.ts';
-import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
-import type { RunRecord } from '../../../../shared/domain/run.ts';
-import type { ApiServer } from '../../api-server.ts';
-import { dataExtent } from '../../data-extent.ts';
-import { type InboxWatcher, watchInbox } from '../../inbox.ts';
-import { ingestFile } from '../../ingest-file.ts';
-import { createProgressReporter, type ProgressStep } from '../../progress.ts';
-import { type LocalRecalcResult, type RecalcStepName, runLocalRecalculation } from '../../recalc.ts';
-import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../stack.ts';
+import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
+import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import { createDuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import { BUCKET_PREFIXES, reportKey } from '../../../shared/domain/bucket-layout.ts';
+import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
+import type { RunRecord } from '../../../shared/domain/run.ts';
+import type { ApiServer } from '../../local/api-server.ts';
+import { dataExtent } from '../../local/data-extent.ts';
+import { cvmHome } from '../../local/home.ts';
+import { type InboxWatcher, watchInbox } from '../../local/inbox.ts';
+import { ingestFile } from '../../local/ingest-file.ts';
+import { createProgressReporter, type ProgressStep } from '../../local/progress.ts';
+import { type LocalRecalcResult, type RecalcStepName, runLocalRecalculation } from '../../local/recalc.ts';
+import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { usageOf } from '../commands.ts';
 import { serveLocalApi } from './serve.ts';
 
-const USAGE = `Usage: cvm up [--port N] [--inbox DIR] [--as-of YYYY-MM-DD]
-
-Starts the local pipeline: S3 and DynamoDB stand-ins with state in $CVM_HOME (default ./.cvm),
-ingests the bundled sample when nothing was ingested yet, recalculates customer value, serves the
-scores API and the run report on http://127.0.0.1:<port> (default 3000), and watches the inbox
-folder (default $CVM_HOME/inbox): drop an export there (or in inbox/<source>/) to ingest it; a
-recalculation follows.
-  --as-of     observation end of recalculations (default: the last transaction date in the data)
-  --debounce  milliseconds to wait after the last dropped file before recalculating (default 2000)
-Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`;
+const USAGE = usageOf('up');
 
 const DEFAULT_PORT = 3000;
-const SAMPLE_DIR = fileURLToPath(new URL('../../../../data/sample', import.meta.url));
+const SAMPLE_DIR = fileURLToPath(new URL('../../../data/sample', import.meta.url));
 const SAMPLE_SOURCE = 'sample';
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
@@ -82,7 +75,7 @@ function parseOptions(argv: string[]): UpOptions | 'help' {
   const debounceMs = values.debounce === undefined ? 2000 : Number(values.debounce);
   if (!Number.isFinite(debounceMs) || debounceMs < 0)
     throw new Error('--debounce: expected milliseconds ≥ 0');
-  const home = resolve(process.env.CVM_HOME || './.cvm');
+  const home = cvmHome();
   return {
     port,
     home,

@@ -1,0 +1,100 @@
+/**
+ * The `cvm` commands: one line each for `cvm --help`, and the full usage each command prints for
+ * `--help` or a usage error. Kept apart from the commands so that `cvm <command> --help` answers without
+ * loading the command (and the AWS SDK, DuckDB and the stand-ins behind it).
+ */
+
+export interface CommandInfo {
+  summary: string;
+  usage: string;
+}
+
+export const COMMANDS = {
+  up: {
+    summary: 'start the local stack, ingest the sample if empty, recalculate, serve the API and report',
+    usage: `Usage: cvm up [--port N] [--inbox DIR] [--as-of YYYY-MM-DD]
+
+Starts the local pipeline: S3 and DynamoDB stand-ins with state in $CVM_HOME (default ./.cvm),
+ingests the bundled sample when nothing was ingested yet, recalculates customer value, serves the
+scores API and the run report on http://127.0.0.1:<port> (default 3000), and watches the inbox
+folder (default $CVM_HOME/inbox): drop an export there (or in inbox/<source>/) to ingest it; a
+recalculation follows.
+  --as-of     observation end of recalculations (default: the last transaction date in the data)
+  --debounce  milliseconds to wait after the last dropped file before recalculating (default 2000)
+Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`,
+  },
+  ingest: {
+    summary: 'ingest export files into the local stack: cvm ingest <file...> [--source NAME]',
+    usage: `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--json]
+
+Uploads each file to incoming/<source>/<file name> in the local stack and ingests it.
+  --source NAME      source name (folder under incoming/); default "default"
+  --config FILE      column mapping / parsing options for the source, stored as
+                     config/sources/<source>.json (see docs/ingest.md)
+  --json             print one JSON report per file, one per line
+State lives in $CVM_HOME (default ./.cvm). Exit code 1 when a file failed or was quarantined.`,
+  },
+  summarize: {
+    summary: 'RFM summary of a transaction log: cvm summarize <transactions> --observation-end DATE',
+    usage: `Usage: cvm summarize <transactions> --observation-end YYYY-MM-DD [options]
+
+Per-customer RFM summary (frequency, recency, T, monetary_value) of a transaction log.
+  --observation-end DATE   last day observed, inclusive (required)
+  --unit days|weeks        time unit of recency and T (default days; weeks = days / 7)
+  --calibration-end DATE   split: summary up to DATE, plus holdout columns after it
+  --format csv|cdnow       input format (default: sniffed). csv needs a header with
+                           customer_id,date,amount; cdnow is whitespace separated without
+                           header: master_id customer_id yyyymmdd quantity amount
+  --out FILE               write the CSV to FILE instead of standard output
+Rules (see docs/engine.md): a day is the UTC calendar date; same-day rows are summed; the first
+purchase is the first day with net value ≥ 0 and is not counted in frequency; repeat purchases are
+later days with net value > 0.`,
+  },
+  fit: {
+    summary: 'fit BG/NBD, MBG/NBD or Pareto/NBD (+ Gamma-Gamma) to a summary CSV',
+    usage: `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]
+
+Fits a customer-base model by maximum likelihood to an RFM summary, and the Gamma-Gamma spend model
+when the summary has a spend column.
+  --model NAME     bgnbd (default), mbgnbd or pareto
+  --penalizer X    L2 penalty on the parameters (default 0); try 0.001–0.1 when a fit fails
+  --json           print {"model","params","logLikelihood","converged","customers",
+                   "standardErrors","spend"} as one JSON object
+Columns: frequency, recency, T[, monetary_value] (lifetimes) or x, t_x, T[, zbar] (BTYD);
+an id column (ID, customer_id or first column) is optional. recency and T share one unit.`,
+  },
+  recalc: {
+    summary: 'run a value recalculation on the local stack: cvm recalc [--as-of DATE] [--model M]',
+    usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--json]
+
+Recalculates customer value on the local stack: summarize → holdout check → model choice →
+fit → score → segment → publish, then prints the segments and the holdout accuracy.
+  --as-of DATE       last day of data to use (inclusive); default yesterday (UTC)
+  --model MODEL      bgnbd (default), mbgnbd, pareto or auto (best holdout error)
+  --currency XXX     run currency (ISO 4217); default config/recalc.json, else $CVM_DEFAULT_CURRENCY
+  --json             print the run record as JSON instead of tables
+Settings: config/recalc.json in the bucket (see docs/recalc.md). State lives in $CVM_HOME (default ./.cvm).`,
+  },
+  serve: {
+    summary: 'serve the scores API on 127.0.0.1: cvm serve [--port N]',
+    usage: `Usage: cvm serve [--port N]
+
+Serves the scores API on http://127.0.0.1:<port> (default 8787; 0 = any free port).
+  CVM_API_KEY     when set, read routes need the header x-api-key: <CVM_API_KEY>
+  CVM_ADMIN_KEY   when set, admin routes (POST /runs, DELETE /customers/{id}) need
+                  x-api-key: <CVM_ADMIN_KEY>; when unset they are refused
+  CVM_CORS_ORIGINS  comma-separated origins allowed by CORS
+State lives in $CVM_HOME (default ./.cvm). Stop with Ctrl+C.`,
+  },
+  forget: {
+    summary: 'erase a customer: cvm forget <customerId>',
+    usage: `Usage: cvm forget <customerId> [--json]
+
+Deletes every score of the customer (all runs) and adds sha256(customerId) to the suppression
+list: later recalculations leave the customer out. State lives in $CVM_HOME (default ./.cvm).`,
+  },
+} satisfies Record<string, CommandInfo>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export const usageOf = (name: CommandName): string => COMMANDS[name].usage;
