@@ -1,5 +1,9 @@
+/**
+ * The one argument parser of every `cvm` command, and the option schemas several commands share.
+ */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type * as z from 'zod';
+import * as z from 'zod';
+import { parseEpochDay } from '../../shared/domain/rfm-summary.ts';
 
 export interface CommandLineSpec<Schema extends z.ZodType> {
   /** `cvm <command>`, used as the prefix of every message. */
@@ -10,8 +14,11 @@ export interface CommandLineSpec<Schema extends z.ZodType> {
   options: NonNullable<ParseArgsConfig['options']>;
   /** Validates and defaults the option values; its messages name the option. */
   schema: Schema;
-  /** Exactly this many positionals, described for the message ("one summary file"). */
-  positionals: { count: number; what: string };
+  /**
+   * How many positionals, described for the message ("one summary file"): exactly `count`, or
+   * between `min` and `max` (no upper bound when `max` is omitted).
+   */
+  positionals: { count: number; what: string } | { min: number; max?: number; what: string };
 }
 
 export type CommandLine<Schema extends z.ZodType> =
@@ -45,8 +52,16 @@ export function parseCommandLine<Schema extends z.ZodType>(
     console.log(spec.usage);
     return { ok: false, exitCode: 0 };
   }
-  if (positionals.length !== spec.positionals.count) {
-    return fail(`expected exactly ${spec.positionals.what}, got ${positionals.length}`);
+  const expected = spec.positionals;
+  if ('count' in expected) {
+    if (expected.count === 0 && positionals.length > 0) {
+      return fail(`takes no arguments besides options, got '${positionals[0]}'`);
+    }
+    if (positionals.length !== expected.count) {
+      return fail(`expected exactly ${expected.what}, got ${positionals.length}`);
+    }
+  } else if (positionals.length < expected.min || positionals.length > (expected.max ?? Infinity)) {
+    return fail(`expected ${expected.what}, got ${positionals.length}`);
   }
   const { help: _help, ...optionValues } = values;
   const parsed = spec.schema.safeParse(optionValues);
@@ -55,3 +70,22 @@ export function parseCommandLine<Schema extends z.ZodType>(
   }
   return { ok: true, options: parsed.data, positionals };
 }
+
+/** `--port N`: a TCP port 0–65535 (0 = any free port). */
+export const portOption = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a port number 0–65535')
+    .transform(Number)
+    .refine((port) => port <= 65_535, 'expected a port number 0–65535')
+    .optional()
+    .transform((port) => port ?? fallback);
+
+/** A calendar date `YYYY-MM-DD` (`--as-of`, `--observation-end`). */
+export const dateOption = z.string().superRefine((value, context) => {
+  try {
+    parseEpochDay(value, 'date');
+  } catch {
+    context.addIssue({ code: 'custom', message: `expected a calendar date YYYY-MM-DD, got '${value}'` });
+  }
+});

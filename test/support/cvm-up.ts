@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CVM_BIN = join(PROJECT_ROOT, 'infra', 'local', 'cli', 'cvm.js');
+export const CVM_BIN = join(PROJECT_ROOT, 'infra', 'cli', 'cvm.js');
 
 /** The line `cvm up` prints on stdout once the API answers; everything before it is set-up. */
 export const READY_LINE = /^serving (http:\/\/127\.0\.0\.1:(\d+))$/m;

@@ -1,12 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import * as z from 'zod';
 import { sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
 import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
 import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
 import { cvmHome } from '../../local/home.ts';
 import { ingestFile } from '../../local/ingest-file.ts';
 import { useLocalStack } from '../../local/stack.ts';
+import { parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 
 const USAGE = usageOf('ingest');
@@ -28,22 +29,24 @@ export function reportSummary(report: IngestReport) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (error) {
-    console.error(`cvm ingest: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    console.error(`cvm ingest: no file given\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine({
+    command: 'cvm ingest',
+    usage: USAGE,
+    argv,
+    options: {
+      source: { type: 'string', short: 's' },
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
+    },
+    schema: z.object({
+      source: z.string().optional(),
+      config: z.string().optional(),
+      json: z.boolean().default(false),
+    }),
+    positionals: { min: 1, what: 'one or more export files' },
+  });
+  if (!parsed.ok) return parsed.exitCode;
+  const { options: values, positionals } = parsed;
   const source = values.source ?? 'default';
   for (const file of positionals) {
     const info = await stat(file).catch(() => null);
@@ -87,19 +90,6 @@ export async function run(argv: string[]): Promise<number> {
     await stack.stop();
   }
   return failures > 0 ? 1 : 0;
-}
-
-function parseOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      source: { type: 'string', short: 's' },
-      config: { type: 'string', short: 'c' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
 }
 
 /** Human-readable report: counts, top reject reasons and where the rejected rows are. */

@@ -4,15 +4,15 @@
  * the segment table and the holdout accuracy (or, with --json, the run record).
  */
 
-import { parseArgs } from 'node:util';
+import * as z from 'zod';
 import { RecalcLockedError } from '../../../shared/adapters/dynamo/run-store.ts';
 import { modelChoiceSchema } from '../../../shared/domain/recalc-config.ts';
-import { parseEpochDay } from '../../../shared/domain/rfm-summary.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { cvmHome } from '../../local/home.ts';
 import { createProgressReporter, type ProgressStep } from '../../local/progress.ts';
 import { type RecalcStepName, runLocalRecalculation } from '../../local/recalc.ts';
 import { useLocalStack } from '../../local/stack.ts';
+import { dateOption, parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 
 const USAGE = usageOf('recalc');
@@ -25,21 +25,6 @@ const STEP_LABELS: Record<RecalcStepName, string> = {
   finalize: 'segments, migration, publish',
   releaseLock: 'release run lock',
 };
-
-function parseOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      'as-of': { type: 'string' },
-      model: { type: 'string' },
-      currency: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: false,
-    strict: true,
-  });
-}
 
 const money = (value: number) =>
   value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -72,38 +57,32 @@ export function formatHoldout(record: RunRecord): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parseOptions>['values'];
-  try {
-    values = parseOptions(argv).values;
-  } catch (error) {
-    console.error(`cvm recalc: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine({
+    command: 'cvm recalc',
+    usage: USAGE,
+    argv,
+    options: {
+      'as-of': { type: 'string' },
+      model: { type: 'string' },
+      currency: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    schema: z.object({
+      'as-of': dateOption.optional(),
+      model: modelChoiceSchema.optional(),
+      currency: z
+        .string()
+        .transform((code) => code.toUpperCase())
+        .refine((code) => /^[A-Z]{3}$/.test(code), 'must be a three-letter ISO 4217 code')
+        .optional(),
+      json: z.boolean().default(false),
+    }),
+    positionals: { count: 0, what: 'no arguments' },
+  });
+  if (!parsed.ok) return parsed.exitCode;
+  const values = parsed.options;
   const asOf = values['as-of'];
-  if (asOf !== undefined) {
-    try {
-      parseEpochDay(asOf, '--as-of');
-    } catch (error) {
-      console.error(`cvm recalc: ${(error as Error).message}`);
-      return 2;
-    }
-  }
-  const model = values.model === undefined ? undefined : modelChoiceSchema.safeParse(values.model);
-  if (model && !model.success) {
-    console.error(
-      `cvm recalc: --model must be one of ${modelChoiceSchema.options.join(', ')}, got '${values.model}'`,
-    );
-    return 2;
-  }
-  const currency = values.currency?.toUpperCase();
-  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
-    console.error(`cvm recalc: --currency must be a three-letter ISO 4217 code, got '${values.currency}'`);
-    return 2;
-  }
+  const currency = values.currency;
 
   const progress = createProgressReporter();
   const stack = await useLocalStack(cvmHome());
@@ -112,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const result = await runLocalRecalculation(stack, {
       ...(asOf ? { asOf } : {}),
-      ...(model?.success ? { model: model.data } : {}),
+      ...(values.model ? { model: values.model } : {}),
       ...(currency ? { config: { currency } } : {}),
       onProgress(event) {
         if (event.status === 'started') {

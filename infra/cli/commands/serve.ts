@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import * as z from 'zod';
 import { ApiError } from '../../../functions/api/errors.ts';
 import { type AdminOperations, createApiHandler } from '../../../functions/api/handler.ts';
 import { newRunId } from '../../../functions/recalc/steps/acquire-lock.ts';
@@ -15,6 +15,7 @@ import { type ApiServer, type ExtraRoute, startApiServer } from '../../local/api
 import { cvmHome } from '../../local/home.ts';
 import { RecalcLockedError, runLocalRecalculation } from '../../local/recalc.ts';
 import { advertiseLocalStack, type LocalStack, useLocalStack } from '../../local/stack.ts';
+import { parseCommandLine, portOption } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 
 const USAGE = usageOf('serve');
@@ -113,31 +114,17 @@ function isServedByAnotherProcess(home: string): boolean {
   }
 }
 
-function parsePort(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_API_PORT;
-  if (!/^\d+$/.test(text) || Number(text) > 65_535) {
-    throw new Error(`--port: expected a port number 0–65535, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
 export async function run(argv: string[]): Promise<number> {
-  let port: number;
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    port = parsePort(values.port);
-  } catch (error) {
-    console.error(`cvm serve: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine({
+    command: 'cvm serve',
+    usage: USAGE,
+    argv,
+    options: { port: { type: 'string' } },
+    schema: z.object({ port: portOption(DEFAULT_API_PORT) }),
+    positionals: { count: 0, what: 'no arguments' },
+  });
+  if (!parsed.ok) return parsed.exitCode;
+  const { port } = parsed.options;
 
   const home = cvmHome();
   const borrowed = isServedByAnotherProcess(home);

@@ -9,8 +9,8 @@ import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
+import * as z from 'zod';
 import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
 import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
 import { createDuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
@@ -25,6 +25,7 @@ import { ingestFile } from '../../local/ingest-file.ts';
 import { createProgressReporter, type ProgressStep } from '../../local/progress.ts';
 import { type LocalRecalcResult, type RecalcStepName, runLocalRecalculation } from '../../local/recalc.ts';
 import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { dateOption, parseCommandLine, portOption } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 import { serveLocalApi } from './serve.ts';
 
@@ -51,37 +52,38 @@ interface UpOptions {
   debounceMs: number;
 }
 
-function parseOptions(argv: string[]): UpOptions | 'help' {
-  const { values } = parseArgs({
-    args: argv,
+/** Options of `cvm up`, validated; null when the command should end with `exitCode`. */
+function parseOptions(argv: string[]): { ok: true; options: UpOptions } | { ok: false; exitCode: 0 | 2 } {
+  const parsed = parseCommandLine({
+    command: 'cvm up',
+    usage: USAGE,
+    argv,
     options: {
       port: { type: 'string' },
       inbox: { type: 'string' },
       'as-of': { type: 'string' },
       debounce: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
+    schema: z.object({
+      port: portOption(DEFAULT_PORT),
+      inbox: z.string().optional(),
+      'as-of': dateOption.optional(),
+      debounce: z.coerce.number().min(0, 'expected milliseconds ≥ 0').default(2000),
+    }),
+    positionals: { count: 0, what: 'no arguments' },
   });
-  if (values.help) return 'help';
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`--port: expected a port number 0–65535, got ${JSON.stringify(values.port)}`);
-  }
-  const asOf = values['as-of'];
-  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) {
-    throw new Error(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
-  }
-  const debounceMs = values.debounce === undefined ? 2000 : Number(values.debounce);
-  if (!Number.isFinite(debounceMs) || debounceMs < 0)
-    throw new Error('--debounce: expected milliseconds ≥ 0');
+  if (!parsed.ok) return parsed;
+  const values = parsed.options;
   const home = cvmHome();
   return {
-    port,
-    home,
-    inbox: resolve(values.inbox ?? join(home, 'inbox')),
-    debounceMs,
-    ...(asOf ? { asOf } : {}),
+    ok: true,
+    options: {
+      port: values.port,
+      home,
+      inbox: resolve(values.inbox ?? join(home, 'inbox')),
+      debounceMs: values.debounce,
+      ...(values['as-of'] ? { asOf: values['as-of'] } : {}),
+    },
   };
 }
 
@@ -151,14 +153,10 @@ function holdoutLine(run: RunRecord): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let options: UpOptions;
+  const parsed = parseOptions(argv);
+  if (!parsed.ok) return parsed.exitCode;
+  const { options } = parsed;
   try {
-    const parsed = parseOptions(argv);
-    if (parsed === 'help') {
-      console.log(USAGE);
-      return 0;
-    }
-    options = parsed;
     await assertPortFree(options.port);
   } catch (error) {
     console.error(`cvm up: ${(error as Error).message}`);
