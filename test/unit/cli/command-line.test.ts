@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { parseCommandLine } from '../../../infra/cli/command-line.ts';
+import { dateOption, parseCommandLine, portOption } from '../../../infra/cli/command-line.ts';
 
 const spec = (argv: string[]) => ({
   command: 'cvm demo',
@@ -47,5 +47,35 @@ describe('parseCommandLine', () => {
     const printed = String(stderr.mock.calls[0]?.[0]);
     expect(printed).toContain(message);
     expect(printed).toContain('Usage: cvm demo');
+  });
+
+  it('takes a range of positionals, or none', () => {
+    const files = (argv: string[]) => ({ ...spec(argv), positionals: { min: 1, what: 'one or more files' } });
+    expect(parseCommandLine(files(['a', 'b', 'c']))).toMatchObject({
+      ok: true,
+      positionals: ['a', 'b', 'c'],
+    });
+    expect(parseCommandLine(files([]))).toEqual({ ok: false, exitCode: 2 });
+    expect(String(stderr.mock.calls[0]?.[0])).toContain('expected one or more files, got 0');
+    stderr.mockClear();
+    const none = (argv: string[]) => ({ ...spec(argv), positionals: { count: 0, what: 'no arguments' } });
+    expect(parseCommandLine(none(['stray']))).toEqual({ ok: false, exitCode: 2 });
+    expect(String(stderr.mock.calls[0]?.[0])).toContain("takes no arguments besides options, got 'stray'");
+  });
+});
+
+describe('shared option schemas', () => {
+  it('reads ports with a default and refuses anything outside 0–65535', () => {
+    expect(portOption(8080).parse(undefined)).toBe(8080);
+    expect(portOption(8080).parse('0')).toBe(0);
+    expect(portOption(8080).safeParse('65536').success).toBe(false);
+    expect(portOption(8080).safeParse('80a').success).toBe(false);
+  });
+
+  it('takes calendar dates only', () => {
+    expect(dateOption.parse('2024-02-29')).toBe('2024-02-29');
+    expect(dateOption.safeParse('2023-02-29').error?.issues[0]?.message).toBe(
+      "expected a calendar date YYYY-MM-DD, got '2023-02-29'",
+    );
   });
 });
