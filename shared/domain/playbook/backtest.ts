@@ -114,6 +114,8 @@ export interface BacktestResult {
   members: BacktestRates;
   /** Non-members in the rungs and states where the action had members. */
   comparableNonMembers: BacktestRates;
+  /** Every customer the action was configured for but who was not selected, in any rung and state. */
+  notSelected: number;
   /** members' purchase rate / comparable non-members' purchase rate; null without a comparison. */
   purchaseLift: number | null;
   nextRungLift: number | null;
@@ -148,9 +150,11 @@ export function summarizeBacktest(accumulator: BacktestAccumulator): BacktestRes
     .map((action) => {
       const members = emptyTally();
       const nonMembers = emptyTally();
+      let notSelected = 0;
       for (const cell of Object.values(accumulator.actions[action]!)) {
         addTallies(members, cell.members);
         if (cell.members.customers > 0) addTallies(nonMembers, cell.nonMembers);
+        notSelected += cell.nonMembers.customers;
       }
       const memberRates = rates(members);
       const nonMemberRates = rates(nonMembers);
@@ -158,6 +162,7 @@ export function summarizeBacktest(accumulator: BacktestAccumulator): BacktestRes
         action,
         members: memberRates,
         comparableNonMembers: nonMemberRates,
+        notSelected,
         purchaseLift: lift(memberRates.purchaseRate, nonMemberRates.purchaseRate),
         nextRungLift: lift(memberRates.nextRungRate, nonMemberRates.nextRungRate),
       };
