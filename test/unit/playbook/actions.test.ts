@@ -1,3 +1,4 @@
+// Action economics: rung CLV statistics, value at stake, and the entry rule value × success rate > cost.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assignAction, evaluateCustomer } from '../../../shared/domain/playbook/actions.ts';

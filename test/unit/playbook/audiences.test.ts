@@ -1,3 +1,4 @@
+// Audiences: ranking by value at stake independent of parts, and the CSV columns.
 import { describe, expect, it } from 'vitest';
 import { evaluateCustomer } from '../../../shared/domain/playbook/actions.ts';
 import {

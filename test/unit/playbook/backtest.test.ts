@@ -1,3 +1,4 @@
+// Backtest: merged accumulators against a plain customer-by-customer computation (synthetic and CDNOW).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';

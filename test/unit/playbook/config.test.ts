@@ -1,3 +1,5 @@
+// Playbook settings: presets, validation messages that name the field, and the documented example.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PLAYBOOK_PRESETS, parsePlaybookConfig } from '../../../shared/domain/playbook/playbook-config.ts';
 
@@ -59,5 +61,13 @@ describe('playbook settings', () => {
     expect(() => parsePlaybookConfig({ ladder })).toThrow(
       /ladder\.states\.slipping\.whenAny\.2: a condition needs at least one of minDaysSinceLastPurchase/,
     );
+  });
+
+  it('accepts the example of docs/playbook.md', () => {
+    const doc = readFileSync(new URL('../../../docs/playbook.md', import.meta.url), 'utf8');
+    const example = /```json\n([\s\S]*?)\n```/.exec(doc)![1]!;
+    const config = parsePlaybookConfig(JSON.parse(example), 'docs/playbook.md');
+    expect(config.ladder.rungs.map((rung) => rung.id)).toEqual(['first-time', 'returning', 'regular', 'top']);
+    expect(config.actions).toHaveLength(5);
   });
 });

@@ -1,3 +1,4 @@
+// Value ladder: rung rules, off-ladder states, and the numbers and words of toNextRung.
 import { describe, expect, it } from 'vitest';
 import {
   ladderState,

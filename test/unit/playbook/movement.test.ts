@@ -1,3 +1,4 @@
+// Ladder movement and audience outcomes: accumulators merged from parts equal the whole.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
