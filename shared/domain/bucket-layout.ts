@@ -106,3 +106,9 @@ export const partResultKey = (runId: string, partKey: string) =>
   `${partResultsPrefix(runId)}${partName(partKey)}.json`;
 export const partChangesKey = (runId: string, partKey: string) =>
   `${changesPrefix(runId)}${partName(partKey)}.jsonl`;
+
+/** One playbook action's audience of a run, as CSV for campaign tools. */
+export const audienceKey = (runId: string, action: string) => `${runPrefix(runId)}audiences/${action}.csv`;
+
+/** Settings of the value playbook (ladder and actions). */
+export const PLAYBOOK_CONFIG_KEY = `${BUCKET_PREFIXES.config}playbook.json`;

@@ -119,6 +119,3 @@ export function audienceCsv(rows: readonly RankedAudienceRow[]): string {
   }
   return `${lines.join('\n')}\n`;
 }
-
-/** Key of an action's audience file in the data bucket. */
-export const audienceKey = (runId: string, action: string) => `runs/${runId}/audiences/${action}.csv`;

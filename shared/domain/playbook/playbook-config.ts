@@ -3,6 +3,7 @@
  * for each (rung, state). Validated with zod; every error names the field. Defaults: web shop, non-profit.
  */
 import * as z from 'zod';
+import { PLAYBOOK_CONFIG_KEY } from '../bucket-layout.ts';
 
 /** Where a customer stands relative to the ladder: on it, or drifting off it. */
 export const LADDER_STATES = ['active', 'slipping', 'lapsed'] as const;
@@ -372,7 +373,7 @@ export type PlaybookSettingsInput = z.input<typeof playbookSettingsSchema>;
  * Validates a playbook settings document; the error names the source and every offending field,
  * e.g. `config/playbook.json: actions.2.successRate: Too big: expected number to be <=1`.
  */
-export function parsePlaybookConfig(input: unknown, source = 'config/playbook.json'): PlaybookConfig {
+export function parsePlaybookConfig(input: unknown, source = PLAYBOOK_CONFIG_KEY): PlaybookConfig {
   const parsed = playbookSettingsSchema.safeParse(input ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {

@@ -1,10 +1,10 @@
 // Audiences: ranking by value at stake independent of parts, and the CSV columns.
 import { describe, expect, it } from 'vitest';
+import { audienceKey } from '../../../shared/domain/bucket-layout.ts';
 import { evaluateCustomer } from '../../../shared/domain/playbook/actions.ts';
 import {
   AUDIENCE_CSV_COLUMNS,
   audienceCsv,
-  audienceKey,
   audienceRow,
   rankAudiences,
 } from '../../../shared/domain/playbook/audiences.ts';
