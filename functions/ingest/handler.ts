@@ -1,26 +1,28 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.ts';
-import { configFromEnv, type RuntimeConfig } from '../../shared/adapters/config.ts';
-import {
-  type IngestLogger,
-  type IngestObjectRef,
-  ingestObject,
-} from '../../shared/adapters/ingest/ingest-object.ts';
+/**
+ * The ingest Lambda: SQS records whose bodies are S3 event notifications, one ingest per uploaded
+ * object; only records that hit a transient error are reported back for redelivery.
+ */
+import middy, { type MiddlewareObj } from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createAwsClients } from '../../shared/adapters/aws-clients.ts';
+import { configFromEnv } from '../../shared/adapters/config.ts';
+import { type IngestDeps, ingestService } from '../../shared/adapters/ingest/ingest-object.ts';
 import { type IngestMetricsSink, recordIngestMetrics } from '../../shared/adapters/ingest-metrics.ts';
+import { observability } from '../../shared/adapters/observability.ts';
+import { ingestObject } from '../../shared/app/ingest/ingest-object.ts';
+import type { IngestObjectRef } from '../../shared/app/ports/ingest-objects.ts';
 import { parseIncomingKey } from '../../shared/domain/bucket-layout.ts';
 import { decodeS3EventKey } from '../../shared/domain/s3-key.ts';
 
-export interface IngestHandlerDeps {
-  config: RuntimeConfig;
-  clients: AwsClients;
-  now?: () => Date;
-  tmpDir?: string;
-  logger?: IngestLogger;
-  /** Receives each report's counts (Powertools Metrics in AWS; flushed by the Lambda entry point). */
+export interface IngestHandlerDeps extends IngestDeps {
+  /** Receives each report's counts (Powertools Metrics in AWS, flushed by its middleware). */
   metrics?: IngestMetricsSink;
+  /** Extra middy middlewares run around the batch (observability in AWS). */
+  middlewares?: MiddlewareObj[];
 }
+
+export type IngestHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
 interface S3EventNotification {
   Event?: string;
@@ -61,78 +63,83 @@ export function objectsInMessage(body: string): IngestObjectRef[] {
 }
 
 /**
- * SQS-triggered ingest: each record's body is an S3 event notification. Records are processed one
- * after another (each ingest already uses the function's memory and temporary storage); only records
- * that hit a transient error are reported as batch item failures, so SQS redelivers just those.
+ * The handler over explicit dependencies (the Lambda entry point below, the local stack, tests).
+ * Records are processed one after another (each ingest already uses the function's memory and
+ * temporary storage). An ingest throws only on a transient error; `@middy/sqs-partial-batch-failure`
+ * turns exactly those records into batch item failures, so SQS redelivers just them.
  */
-export function createIngestHandler(deps: IngestHandlerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  return async (event) => {
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      try {
-        await handleRecord(deps, record);
-      } catch (error) {
-        deps.logger?.warn('record failed, SQS will redeliver it', {
-          messageId: record.messageId,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
+export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
+  const service = ingestService(deps);
+  const log = deps.logger;
+
+  const handleRecord = async (record: SQSRecord) => {
+    let refs: IngestObjectRef[];
+    try {
+      refs = objectsInMessage(record.body);
+    } catch {
+      // Not an S3 notification: retrying cannot make it one (the queue's DLQ policy does not apply).
+      log?.error('ignoring an SQS message that is not an S3 event notification', {
+        messageId: record.messageId,
+      });
+      return;
     }
-    return { batchItemFailures };
+    for (const ref of refs) {
+      const report = await ingestObject(service, ref);
+      if (deps.metrics) recordIngestMetrics(deps.metrics, report);
+      log?.info('ingest report', {
+        ingestId: report.ingestId,
+        key: report.key,
+        status: report.status,
+        rowsRead: report.rowsRead,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        duplicates: report.duplicates,
+      });
+    }
   };
+
+  const batch = middy<SQSEvent, SQSBatchResponse>()
+    .use(deps.middlewares ?? [])
+    .use(
+      sqsPartialBatchFailure({
+        logger: (reason: unknown, record: SQSRecord) =>
+          log?.warn('record failed, SQS will redeliver it', {
+            messageId: record.messageId,
+            error: reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason),
+          }),
+      }),
+    )
+    .handler(async (event) => {
+      // One settled result per record, in order: the middleware reads them into batchItemFailures.
+      const settled: PromiseSettledResult<void>[] = [];
+      for (const record of event.Records) {
+        try {
+          await handleRecord(record);
+          settled.push({ status: 'fulfilled', value: undefined });
+        } catch (reason) {
+          settled.push({ status: 'rejected', reason });
+        }
+      }
+      return settled as unknown as SQSBatchResponse;
+    });
+  return (event, context) => batch(event, context ?? ({} as Context));
 }
 
-async function handleRecord(deps: IngestHandlerDeps, record: SQSRecord) {
-  let refs: IngestObjectRef[];
-  try {
-    refs = objectsInMessage(record.body);
-  } catch {
-    // Not an S3 notification: retrying cannot make it one (the queue's DLQ policy does not apply).
-    deps.logger?.error('ignoring an SQS message that is not an S3 event notification', {
-      messageId: record.messageId,
-    });
-    return;
-  }
-  for (const ref of refs) {
-    const report = await ingestObject(deps, ref);
-    if (deps.metrics) recordIngestMetrics(deps.metrics, report);
-    deps.logger?.info('ingest report', {
-      ingestId: report.ingestId,
-      key: report.key,
-      status: report.status,
-      rowsRead: report.rowsRead,
-      accepted: report.accepted,
-      rejected: report.rejected,
-      duplicates: report.duplicates,
-    });
-  }
-}
+// Built on first invocation (the environment is read then) and reused by warm containers.
+let lambdaHandler: IngestHandler | undefined;
 
-let lambdaHandler: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
-// Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME set by the CDK app.
-let lambdaMetrics: Metrics | undefined;
-
-/** Lambda entry point: dependencies are built once per execution environment, on first use. */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+/** Lambda entry point: Powertools logger and metrics of `cvm-ingest`, flushed after each batch. */
+export const handler: IngestHandler = (event, context) => {
   if (!lambdaHandler) {
     const config = configFromEnv();
-    const logger = new Logger({ serviceName: 'cvm-ingest' });
-    lambdaMetrics = new Metrics({ serviceName: 'cvm-ingest' });
+    const { appLogger, metrics, middlewares } = observability('cvm-ingest');
     lambdaHandler = createIngestHandler({
       config,
       clients: createAwsClients(config),
-      metrics: lambdaMetrics,
-      logger: {
-        info: (message, attributes) => logger.info(message, attributes ?? {}),
-        warn: (message, attributes) => logger.warn(message, attributes ?? {}),
-        error: (message, attributes) => logger.error(message, attributes ?? {}),
-      },
+      logger: appLogger,
+      metrics,
+      middlewares: middlewares(),
     });
   }
-  try {
-    return await lambdaHandler(event);
-  } finally {
-    lambdaMetrics?.publishStoredMetrics();
-  }
+  return lambdaHandler(event, context);
 };

@@ -1,18 +1,26 @@
 /**
- * Uploads a local export to `incoming/<source>/<file name>` in the local stack's bucket and ingests it
- * with the same `ingestObject` the Lambda runs: what `cvm ingest` and the `cvm up` inbox share.
+ * Uploads a local export to `incoming/<source>/<file name>` in the local stack's bucket and runs the
+ * real ingest Lambda handler on it, with the SQS message S3 would send (key URL-encoded the AWS way),
+ * then reads the report back: what `cvm ingest` and the `cvm up` inbox share.
  */
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ingestKey } from '../../shared/adapters/dynamo/keys.ts';
-import { ingestObject } from '../../shared/adapters/ingest/ingest-object.ts';
+import type { SQSEvent } from 'aws-lambda';
+import { createIngestHandler, type IngestHandler } from '../../functions/ingest/handler.ts';
+import { IngestReportRepository } from '../../shared/adapters/ingest/report-repository.ts';
+import { ingestIdFor, normalizeETag } from '../../shared/app/ingest/ingest-id.ts';
+import type { IngestObjectRef } from '../../shared/app/ports/ingest-objects.ts';
 import { incomingKey } from '../../shared/domain/bucket-layout.ts';
-import { type IngestReport, ingestReportSchema } from '../../shared/domain/ingest-report.ts';
+import type { IngestReport } from '../../shared/domain/ingest-report.ts';
+import { encodeS3EventKey } from '../../shared/domain/s3-key.ts';
 import type { LocalStack } from './stack.ts';
+
+/** SQS redelivers a record reported as a batch item failure; locally this many deliveries are made. */
+const MAX_DELIVERIES = 3;
+const REDELIVERY_DELAY_MS = 250;
 
 export async function ingestFile(stack: LocalStack, source: string, file: string): Promise<IngestReport> {
   const key = incomingKey(source, basename(file));
@@ -25,19 +33,100 @@ export async function ingestFile(stack: LocalStack, source: string, file: string
       ContentLength: size,
     }),
   );
-  const ref = { bucket: stack.config.bucket, key, ...(put.ETag ? { eTag: put.ETag } : {}) };
-  const report = await ingestObject({ config: stack.config, clients: stack.clients }, ref);
+  const eTag = normalizeETag(put.ETag);
+  const ref: IngestObjectRef = { bucket: stack.config.bucket, key, ...(eTag ? { eTag } : {}) };
+  const ingest = localIngestHandler(stack);
+  for (let delivery = 1; ; delivery++) {
+    const response = await ingest.handler(objectCreatedMessage(ref, size, `local-${delivery}`));
+    if (response.batchItemFailures.length === 0) break;
+    if (delivery >= MAX_DELIVERIES) {
+      throw new Error(
+        `Ingest of ${key} failed ${delivery} times with a transient error: ${ingest.lastFailure()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, REDELIVERY_DELAY_MS * delivery));
+  }
   // A running `cvm up` may have picked the same upload from its inbox first; wait for its outcome.
-  return report.status === 'in_progress' ? waitForReport(stack, report.ingestId) : report;
-}
-
-async function waitForReport(stack: LocalStack, ingestId: string): Promise<IngestReport> {
+  const ingestId = ingestIdFor(ref);
   for (;;) {
-    const item = await stack.clients.dynamo.send(
-      new GetCommand({ TableName: stack.config.table, Key: ingestKey(ingestId), ConsistentRead: true }),
-    );
-    const report = ingestReportSchema.parse(item.Item);
-    if (report.status !== 'in_progress') return report;
+    const stored = await ingest.reports.getWithLease(ingestId);
+    if (!stored) throw new Error(`Ingest of ${key} recorded no report`);
+    if (stored.report.status !== 'in_progress') return stored.report;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+interface LocalIngest {
+  handler: IngestHandler;
+  reports: IngestReportRepository;
+  /** Why the last record failed (the handler logs it; locally nothing else is logged). */
+  lastFailure(): string;
+}
+
+const handlers = new WeakMap<LocalStack, LocalIngest>();
+
+/** The Lambda's handler factory with the local stack's config and clients, built once per stack. */
+function localIngestHandler(stack: LocalStack): LocalIngest {
+  let found = handlers.get(stack);
+  if (!found) {
+    let failure = 'unknown error';
+    const handler = createIngestHandler({
+      config: stack.config,
+      clients: stack.clients,
+      logger: {
+        info() {},
+        error() {},
+        warn(message, attributes) {
+          if (typeof attributes?.error === 'string') failure = attributes.error;
+          else if (message) failure = message;
+        },
+      },
+    });
+    found = {
+      handler,
+      reports: new IngestReportRepository(stack.clients.dynamo, stack.config.table),
+      lastFailure: () => failure,
+    };
+    handlers.set(stack, found);
+  }
+  return found;
+}
+
+/** The SQS message S3 sends for one upload: the body is the event notification, the key encoded. */
+function objectCreatedMessage(ref: IngestObjectRef, size: number, messageId: string): SQSEvent {
+  const notification = {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: ref.bucket },
+          object: { key: encodeS3EventKey(ref.key), size, ...(ref.eTag ? { eTag: ref.eTag } : {}) },
+        },
+      },
+    ],
+  };
+  return {
+    Records: [
+      {
+        messageId,
+        receiptHandle: messageId,
+        body: JSON.stringify(notification),
+        attributes: {
+          ApproximateReceiveCount: messageId.slice(messageId.lastIndexOf('-') + 1),
+          SentTimestamp: String(Date.now()),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:local:000000000000:cvm-ingest',
+        awsRegion: 'local',
+      },
+    ],
+  };
 }

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { putTextObject } from '../../../shared/adapters/s3/objects.ts';
 import { sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
 import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
 import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
@@ -71,14 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { bucket } = stack.config;
     if (configText !== undefined) {
-      await stack.clients.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: sourceConfigKey(source),
-          Body: configText,
-          ContentType: 'application/json',
-        }),
-      );
+      await putTextObject(stack.clients.s3, bucket, sourceConfigKey(source), configText);
     }
     for (const file of positionals) {
       const report = await ingestFile(stack, source, file);

@@ -1,9 +1,4 @@
-import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
-
-/** File-level problems: recorded as a `failed` report, never retried. */
-export function isFileLevelError(error: unknown): error is IngestFileError {
-  return error instanceof IngestFileError;
-}
+/** Which S3/DynamoDB failures are transient: the ingest service's `isTransient`, so only these are redelivered. */
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',

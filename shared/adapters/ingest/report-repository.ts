@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CvmError } from '../../domain/errors.ts';
+import {
+  type ClaimResult,
+  type IngestReportStore,
+  LeaseLostError,
+  type StoredIngestReport,
+} from '../../app/ports/ingest-reports.ts';
 import { type IngestReport, ingestReportSchema } from '../../domain/ingest-report.ts';
 import { contentKey, ingestKey, ingestListKey } from '../dynamo/keys.ts';
 
@@ -21,11 +26,7 @@ interface LeaseAttributes {
  */
 const OWN_EARLIER_WRITE = 'writtenBy = :token';
 
-export type ClaimResult =
-  | { claimed: true; leaseToken: string }
-  | { claimed: false; existing: IngestReport; leaseExpiresAt: number | null };
-
-export type ContentClaimResult = { duplicateOf: null } | { duplicateOf: string };
+export { LeaseLostError };
 
 function isConditionFailure(error: unknown): boolean {
   return (
@@ -41,10 +42,11 @@ function isConditionFailure(error: unknown): boolean {
  *   lease has expired (a crashed worker), so one delivery of an event does the work and concurrent
  *   duplicates see the existing report instead.
  * - {@link save} writes an outcome only while the caller still holds the lease.
- * - {@link claimContent} marks the first ingest of given bytes per source, so a re-upload under any
- *   key is recorded as a duplicate and nothing is counted twice.
+ * - {@link markContent} marks the first ingest of given bytes per source, so a re-upload under any
+ *   key is recorded as a duplicate and nothing is counted twice (the ingest service decides, with
+ *   `contentHolderWins`, when an earlier marker may be replaced).
  */
-export class IngestReportRepository {
+export class IngestReportRepository implements IngestReportStore {
   readonly #dynamo: DynamoDBDocumentClient;
   readonly #table: string;
 
@@ -71,6 +73,10 @@ export class IngestReportRepository {
     return item ? item.report : null;
   }
 
+  /**
+   * The condition is the domain's `mayTakeOverIngest` (an `in_progress` report whose lease expired),
+   * evaluated by DynamoDB in the same write so two deliveries can never both claim.
+   */
   async claim(report: IngestReport, now: Date, leaseMs: number): Promise<ClaimResult> {
     const leaseToken = randomUUID();
     try {
@@ -146,59 +152,44 @@ export class IngestReportRepository {
     }
   }
 
-  /**
-   * Marks `sha256` as ingested by `ingestId` for the source. Returns the earlier ingest when the same
-   * content was already ingested successfully or is being ingested right now; a marker left by an
-   * ingest that failed, was quarantined or crashed is taken over.
-   */
-  async claimContent(
-    source: string,
-    sha256: string,
-    ingestId: string,
-    now: Date,
-  ): Promise<ContentClaimResult> {
-    const key = contentKey(source, sha256);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.#dynamo.send(
-          new PutCommand({
-            TableName: this.#table,
-            Item: { ...key, ingestId, source, sha256, createdAt: now.toISOString() },
-            ConditionExpression: 'attribute_not_exists(pk) OR ingestId = :self',
-            ExpressionAttributeValues: { ':self': ingestId },
-          }),
-        );
-        return { duplicateOf: null };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-      const marker = await this.#dynamo.send(
-        new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+  async markContent(
+    marker: { source: string; sha256: string; ingestId: string; now: Date },
+    replacing?: string,
+  ): Promise<boolean> {
+    const { source, sha256, ingestId, now } = marker;
+    try {
+      await this.#dynamo.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...contentKey(source, sha256), ingestId, source, sha256, createdAt: now.toISOString() },
+          ...(replacing === undefined
+            ? {
+                ConditionExpression: 'attribute_not_exists(pk) OR ingestId = :self',
+                ExpressionAttributeValues: { ':self': ingestId },
+              }
+            : {
+                ConditionExpression: 'ingestId = :holder',
+                ExpressionAttributeValues: { ':holder': replacing },
+              }),
+        }),
       );
-      const holder = marker.Item?.ingestId as string | undefined;
-      if (!holder) continue;
-      const earlier = await this.#getItem(holder, true);
-      const alive =
-        earlier?.report.status === 'succeeded' ||
-        (earlier?.report.status === 'in_progress' && (earlier.leaseExpiresAt ?? 0) >= now.getTime());
-      if (alive) return { duplicateOf: holder };
-      try {
-        await this.#dynamo.send(
-          new PutCommand({
-            TableName: this.#table,
-            Item: { ...key, ingestId, source, sha256, createdAt: now.toISOString() },
-            ConditionExpression: 'ingestId = :holder',
-            ExpressionAttributeValues: { ':holder': holder },
-          }),
-        );
-        return { duplicateOf: null };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
     }
-    throw Object.assign(new Error(`Content marker of ${source}/${sha256} keeps changing`), {
-      $retryable: { throttling: false },
-    });
+  }
+
+  async contentHolder(source: string, sha256: string): Promise<string | null> {
+    const marker = await this.#dynamo.send(
+      new GetCommand({ TableName: this.#table, Key: contentKey(source, sha256), ConsistentRead: true }),
+    );
+    return (marker.Item?.ingestId as string | undefined) ?? null;
+  }
+
+  async getWithLease(ingestId: string): Promise<StoredIngestReport | null> {
+    const item = await this.#getItem(ingestId, true);
+    return item ? { report: item.report, leaseExpiresAt: item.leaseExpiresAt ?? null } : null;
   }
 
   /** Removes the content marker of an ingest that did not succeed, so fixed re-uploads are ingested. */
@@ -234,14 +225,5 @@ export class IngestReportRepository {
     if (!result.Item) return null;
     const item = result.Item as LeaseAttributes;
     return { report: ingestReportSchema.parse(result.Item), leaseExpiresAt: item.leaseExpiresAt };
-  }
-}
-
-/** Another delivery took the ingest over after this worker's lease expired; its outcome wins. */
-export class LeaseLostError extends CvmError {
-  readonly code = 'lease_lost';
-  constructor(ingestId: string) {
-    super(`Lease on ingest ${ingestId} was lost to another worker`);
-    this.name = 'LeaseLostError';
   }
 }

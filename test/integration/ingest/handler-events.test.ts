@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { objectsInMessage } from '../../../functions/ingest/handler.ts';
 import { isTransientError } from '../../../shared/adapters/ingest/errors.ts';
-import { ingestIdFor } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { ingestIdFor } from '../../../shared/app/ingest/ingest-id.ts';
 import { parseIncomingKey } from '../../../shared/domain/bucket-layout.ts';
 
 // Pure parts of the ingest handler; they sit with the integration tests they serve.

@@ -5,8 +5,9 @@ import { createIngestHandler } from '../../../functions/ingest/handler.ts';
 import { type LocalObjectCreated, type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { createAwsClients } from '../../../shared/adapters/aws-clients.ts';
 import { TABLE_KEYS } from '../../../shared/adapters/dynamo/keys.ts';
-import { ingestIdFor, ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
 import { IngestReportRepository } from '../../../shared/adapters/ingest/report-repository.ts';
+import { ingestIdFor } from '../../../shared/app/ingest/ingest-id.ts';
 import { type IngestReport, inProgressIngestReport } from '../../../shared/domain/ingest-report.ts';
 import { fixture, putSourceConfig, readCleanParquet, sqsEvent, upload } from './support.ts';
 

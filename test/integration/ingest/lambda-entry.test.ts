@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../functions/ingest/handler.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { ingestIdFor } from '../../../shared/adapters/ingest/ingest-object.ts';
 import { IngestReportRepository } from '../../../shared/adapters/ingest/report-repository.ts';
+import { ingestIdFor } from '../../../shared/app/ingest/ingest-id.ts';
 import { fixture, sqsEvent, upload } from './support.ts';
 
 describe('ingest Lambda entry point', () => {
