@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createApiHandler } from '../functions/api/handler.ts';
+import { createApiHandler } from '../functions/api/app.ts';
 import { startApiServer } from '../infra/local/api-server.ts';
 import { createAwsClients } from '../shared/adapters/aws-clients.ts';
 import { configFromEnv } from '../shared/adapters/config.ts';

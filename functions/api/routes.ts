@@ -1,7 +1,7 @@
 /**
- * The route table: one entry per operation with its access level, input schemas, response schema and
- * implementation. The handler routes with it (through @middy/http-router), the OpenAPI document is built
- * from it, and the local server reads the access levels from it to play the API gateway.
+ * What each route of the table does: its input schemas, response schema and implementation. The handler
+ * routes with these (through @middy/http-router) and the OpenAPI document is built from them; which
+ * routes exist and who may call them comes from route-table.ts.
  */
 import type { z } from 'zod';
 import type { ScoreReadModel } from '../../shared/adapters/dynamo/read-model.ts';
@@ -9,6 +9,7 @@ import type { CustomerScore } from '../../shared/domain/score.ts';
 import type { AdminOperations } from './admin.ts';
 import { decodeIngestCursor, decodeSegmentCursor, encodeCursor } from './cursor.ts';
 import { ApiError, quote } from './errors.ts';
+import { type OperationId, ROUTE_TABLE, type RouteEntry } from './route-table.ts';
 import {
   batchGetRequestSchema,
   batchGetResponseSchema,
@@ -31,12 +32,7 @@ import {
   startRunRequestSchema,
 } from './schemas.ts';
 
-/**
- * Who may call a route. In AWS the REST API enforces it (API keys + usage plans for `read`, AWS_IAM for
- * `admin`); locally the API server does.
- */
-export type Access = 'public' | 'read' | 'admin';
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type { Access, HttpMethod } from './route-table.ts';
 
 export interface RouteContext {
   readModel: ScoreReadModel;
@@ -62,14 +58,10 @@ interface RouteInput<P, Q, B> {
   body: B;
 }
 
+/** What a route does; the table entry with the same operation id says where it lives and who may call it. */
 export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType | undefined> {
-  method: HttpMethod;
-  /** Path template in API Gateway syntax, e.g. `/customers/{customerId}`. */
-  path: string;
-  operationId: string;
   summary: string;
   description?: string;
-  access: Access;
   params: P;
   query: Q;
   body: B;
@@ -82,15 +74,21 @@ export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B exten
   ): Promise<RouteResult>;
 }
 
-/** A route with its type parameters erased, for the table. */
-export interface Route extends Omit<RouteSpec<z.ZodObject, z.ZodObject, z.ZodType | undefined>, 'handle'> {
+/** An implementation with its type parameters erased, for the table. */
+interface RouteImplementation
+  extends Omit<RouteSpec<z.ZodObject, z.ZodObject, z.ZodType | undefined>, 'handle'> {
   handle(input: RouteInput<unknown, unknown, unknown>, context: RouteContext): Promise<RouteResult>;
 }
 
-function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType | undefined>(
+/** A route of the table with its implementation. */
+export interface Route extends RouteImplementation, RouteEntry {
+  readonly operationId: OperationId;
+}
+
+function implement<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType | undefined>(
   spec: RouteSpec<P, Q, B>,
-): Route {
-  return spec as unknown as Route;
+): RouteImplementation {
+  return spec as unknown as RouteImplementation;
 }
 
 /** Scores of the current run change only when a new run is published; the pointer cache is seconds. */
@@ -122,13 +120,9 @@ function segmentPath(scores: CustomerScore[]) {
   return scores.map(({ runId, asOf, segment }) => ({ runId, asOf, segment }));
 }
 
-export const ROUTES: Route[] = [
-  defineRoute({
-    method: 'GET',
-    path: '/customers/{customerId}',
-    operationId: 'getCustomerScore',
+const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
+  getCustomerScore: implement({
     summary: "A customer's score in the current run",
-    access: 'read',
     params: customerPathSchema,
     query: noParams,
     body: undefined,
@@ -148,12 +142,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'POST',
-    path: '/customers/batch-get',
-    operationId: 'batchGetCustomerScores',
+  batchGetCustomerScores: implement({
     summary: 'Scores of up to 100 customers in the current run',
-    access: 'read',
     params: noParams,
     query: noParams,
     body: batchGetRequestSchema,
@@ -186,12 +176,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/customers/{customerId}/history',
-    operationId: 'getCustomerHistory',
+  getCustomerHistory: implement({
     summary: "A customer's scores over past runs and their segment path",
-    access: 'read',
     params: customerPathSchema,
     query: noParams,
     body: undefined,
@@ -221,12 +207,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'DELETE',
-    path: '/customers/{customerId}',
-    operationId: 'forgetCustomer',
+  forgetCustomer: implement({
     summary: "Erase a customer's scores (right to erasure); admin only",
-    access: 'admin',
     params: customerPathSchema,
     query: noParams,
     body: undefined,
@@ -243,12 +225,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/segments',
-    operationId: 'listSegments',
+  listSegments: implement({
     summary: 'Segment summaries of the current run',
-    access: 'read',
     params: noParams,
     query: noParams,
     body: undefined,
@@ -266,15 +244,11 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/segments/{segment}/customers',
-    operationId: 'listSegmentCustomers',
+  listSegmentCustomers: implement({
     summary: "A segment's customers, CLV descending, paginated",
     description:
       'Follow `nextCursor` until it is null to walk the whole segment. A cursor stays on the run the walk ' +
       'started on, so a publish during the walk causes neither repeats nor gaps.',
-    access: 'read',
     params: segmentPathSchema,
     query: pageQuerySchema,
     body: undefined,
@@ -324,12 +298,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/runs/current',
-    operationId: 'getCurrentRun',
+  getCurrentRun: implement({
     summary: 'The current run: model, parameters, holdout accuracy, segments, migration matrix',
-    access: 'read',
     params: noParams,
     query: noParams,
     body: undefined,
@@ -342,12 +312,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/runs/{runId}',
-    operationId: 'getRun',
+  getRun: implement({
     summary: 'One run by id',
-    access: 'read',
     params: runPathSchema,
     query: noParams,
     body: undefined,
@@ -359,12 +325,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'POST',
-    path: '/runs',
-    operationId: 'startRecalculation',
+  startRecalculation: implement({
     summary: 'Start a value recalculation; admin only',
-    access: 'admin',
     params: noParams,
     query: noParams,
     body: startRunRequestSchema,
@@ -381,12 +343,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/ingests',
-    operationId: 'listIngests',
+  listIngests: implement({
     summary: 'Ingest reports, newest first, paginated',
-    access: 'read',
     params: noParams,
     query: pageQuerySchema,
     body: undefined,
@@ -414,12 +372,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/ingests/{ingestId}',
-    operationId: 'getIngest',
+  getIngest: implement({
     summary: 'One ingest report',
-    access: 'read',
     params: ingestPathSchema,
     query: noParams,
     body: undefined,
@@ -438,12 +392,8 @@ export const ROUTES: Route[] = [
     },
   }),
 
-  defineRoute({
-    method: 'GET',
-    path: '/openapi.json',
-    operationId: 'getOpenApiDocument',
+  getOpenApiDocument: implement({
     summary: 'This API as an OpenAPI 3.1 document',
-    access: 'public',
     params: noParams,
     query: noParams,
     body: undefined,
@@ -463,48 +413,14 @@ export const ROUTES: Route[] = [
       };
     },
   }),
-];
-
-/** Method and path template of every route with its access level, e.g. for the CDK app's resources. */
-export const ROUTE_ACCESS = ROUTES.map(({ method, path, access }) => ({ method, path, access }));
-
-/** Each route's path template split into segments once, `undefined` where a segment is a `{param}`. */
-const ROUTE_TEMPLATES = ROUTES.map((route) => ({
-  route,
-  segments: splitPath(route.path).map((part) => (part.startsWith('{') ? undefined : part)),
-}));
+};
 
 /**
- * Finds the route a request path matches, as API Gateway would (exact segments, `{param}` = one segment).
- * Static segments win over parameters, so `/customers/batch-get` is not read as a customer id.
+ * The route table with each route's implementation: the table (route-table.ts) says which routes exist
+ * and who may call them, and every operation there has exactly one implementation here (the
+ * `Record<OperationId, …>` type refuses a missing or extra one).
  */
-export function matchRouteTemplate(method: string, path: string): Route | undefined {
-  const segments = splitPath(path);
-  let best: { route: Route; score: number } | undefined;
-  for (const { route, segments: template } of ROUTE_TEMPLATES) {
-    if (route.method !== method || template.length !== segments.length) continue;
-    let score = 0;
-    let matches = true;
-    for (let i = 0; i < template.length; i++) {
-      const part = template[i];
-      if (part === undefined) continue;
-      if (part !== segments[i]) {
-        matches = false;
-        break;
-      }
-      score++;
-    }
-    if (matches && (!best || score > best.score)) best = { route, score };
-  }
-  return best?.route;
-}
-
-/** Methods a path supports, for 405 answers. */
-export function allowedMethods(path: string): HttpMethod[] {
-  const methods: HttpMethod[] = ['GET', 'POST', 'DELETE'];
-  return methods.filter((method) => matchRouteTemplate(method, path) !== undefined);
-}
-
-function splitPath(path: string): string[] {
-  return path.split('/').filter((part) => part !== '');
-}
+export const ROUTES: Route[] = ROUTE_TABLE.map((entry) => ({
+  ...IMPLEMENTATIONS[entry.operationId],
+  ...entry,
+}));

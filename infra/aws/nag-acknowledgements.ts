@@ -12,7 +12,12 @@ import type { PipelineStack } from './pipeline-stack.ts';
 export function acknowledgeNagFindings(stack: PipelineStack): void {
   const { ingest, recalculation, api } = stack;
 
-  const functions = [ingest.handler, api.handler, ...Object.values(recalculation.steps)];
+  const functions = [
+    ingest.handler,
+    api.readHandler,
+    api.adminHandler,
+    ...Object.values(recalculation.steps),
+  ];
   for (const fn of functions) {
     acknowledge(
       fn.function,
@@ -25,9 +30,7 @@ export function acknowledgeNagFindings(stack: PipelineStack): void {
   // Step Functions: LambdaInvoke grants the function and its versions/aliases (`<arn>:*`).
   acknowledgeWildcardResources(
     recalculation.stateMachine.role,
-    functions
-      .filter((fn) => fn !== ingest.handler && fn !== api.handler)
-      .map((fn) => `${fn.function.functionArn}:*`),
+    Object.values(recalculation.steps).map((fn) => `${fn.function.functionArn}:*`),
     'Invoke permission on one step function, including its versions and aliases (the `:*` suffix); ' +
       'no other function is reachable.',
   );
@@ -73,13 +76,14 @@ export function acknowledgeNagFindings(stack: PipelineStack): void {
     api.restApi,
     'AwsSolutions-APIG4',
     'Read routes are authorized with API keys bound to usage plans (one per calling application), as ' +
-      'designed for server-to-server integrations; admin routes use AWS_IAM.',
+      'designed for server-to-server integrations; admin routes use AWS_IAM. GET /openapi.json is public ' +
+      'on purpose: it is the API contract and holds no customer data.',
   );
   acknowledge(
     api.restApi,
     'AwsSolutions-COG4',
     'The API has no end users to sign in: applications use API keys (reads) and IAM SigV4 (admin), ' +
-      'so a Cognito user pool would hold no one.',
+      'so a Cognito user pool would hold no one; the public GET /openapi.json serves only the contract.',
   );
 }
 

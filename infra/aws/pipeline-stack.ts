@@ -85,7 +85,8 @@ export class PipelineStack extends Stack {
       ingestServiceName: 'cvm-ingest',
       functions: {
         Ingest: this.ingest.handler.function,
-        Api: this.api.handler.function,
+        ApiRead: this.api.readHandler.function,
+        ApiAdmin: this.api.adminHandler.function,
         AcquireLock: steps.acquireLock.function,
         Prepare: steps.prepare.function,
         FitModels: steps.fitModels.function,

@@ -8,7 +8,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { matchRouteTemplate } from '../../functions/api/routes.ts';
+import { matchRouteTemplate } from '../../functions/api/route-table.ts';
 import { CvmError } from '../../shared/domain/errors.ts';
 
 /** What the handler receives (any function with the Lambda handler's shape). */

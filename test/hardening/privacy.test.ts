@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiHandler } from '../../functions/api/handler.ts';
+import { createApiHandler } from '../../functions/api/app.ts';
 import { handler as ingestLambdaHandler } from '../../functions/ingest/handler.ts';
 import { startApiServer } from '../../infra/local/api-server.ts';
 import { runLocalRecalculation } from '../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
+import { toAppLogger } from '../../shared/adapters/observability.ts';
 import { hashCustomerId } from '../../shared/app/customer-id-hash.ts';
 import { ApiClient } from '../integration/api/http-client.ts';
 import { sqsEvent, upload } from '../integration/ingest/support.ts';
@@ -90,7 +91,7 @@ describe('privacy: customer ids, e-mail addresses and amounts stay out of logs (
       config: stack.config,
       clients: stack.clients,
       admin: { startRecalculation: async () => ({}), forgetCustomer: async () => ({ removedScores: 0 }) },
-      logger: new Logger({ serviceName: 'cvm-api', logLevel: 'INFO' }),
+      logger: toAppLogger(new Logger({ serviceName: 'cvm-api', logLevel: 'INFO' })),
     });
     const server = await startApiServer({ handler, port: 0 });
     const api = new ApiClient(server.url);

@@ -1,5 +1,6 @@
 import type { Method } from 'aws-cdk-lib/aws-apigateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Access, functionServing, ROUTE_TABLE } from '../../functions/api/route-table.ts';
 import { MAX_BATCH_IDS } from '../../functions/api/schemas.ts';
 import { ENV } from '../../shared/adapters/config.ts';
 import { TABLE_KEYS } from '../../shared/adapters/dynamo/keys.ts';
@@ -11,19 +12,6 @@ import {
   synthPipeline,
 } from './synth-pipeline.ts';
 
-const READ_ROUTES = [
-  'GET /customers/{customerId}',
-  'POST /customers/batch-get',
-  'GET /customers/{customerId}/history',
-  'GET /segments',
-  'GET /segments/{segment}/customers',
-  'GET /runs/current',
-  'GET /runs/{runId}',
-  'GET /ingests',
-  'GET /ingests/{ingestId}',
-  'GET /openapi.json',
-];
-const ADMIN_ROUTES = ['POST /runs', 'DELETE /customers/{customerId}'];
 const ORIGINS = ['https://crm.example.com', 'http://localhost:5173'];
 
 let synth: SynthesizedPipeline;
@@ -46,29 +34,45 @@ const methodProperties = (route: string) => {
   if (!method) throw new Error(`no method for ${route}`);
   return resources[logicalIdOf(synth.stack, method)]!.Properties;
 };
-const apiFunctionId = () => logicalIdOf(synth.stack, synth.stack.api.handler.function);
+const readFunctionId = () => logicalIdOf(synth.stack, synth.stack.api.readHandler.function);
+const adminFunctionId = () => logicalIdOf(synth.stack, synth.stack.api.adminHandler.function);
+const functionIdFor = (access: Access) =>
+  functionServing(access) === 'admin' ? adminFunctionId() : readFunctionId();
+const otherFunctionIdFor = (access: Access) =>
+  functionServing(access) === 'admin' ? readFunctionId() : adminFunctionId();
+
+/** The route table as `METHOD /path` with its access level: what the gateway must expose. */
+const TABLE = ROUTE_TABLE.map(({ method, path, access }) => ({ route: `${method} ${path}`, access }));
 
 describe('API: routes and authorization', () => {
-  it('has exactly the read and admin routes (plus CORS preflights)', () => {
+  it('has exactly the routes of the route table (plus CORS preflights), no extra methods', () => {
     const routes = synth.stack.api.restApi.methods
       .map(routeOf)
       .filter((route) => !route.startsWith('OPTIONS'));
-    expect(routes.sort()).toEqual([...READ_ROUTES, ...ADMIN_ROUTES].sort());
+    expect(routes.sort()).toEqual(TABLE.map(({ route }) => route).sort());
   });
 
-  it.each(READ_ROUTES)('%s needs an API key and proxies to the one function', (route) => {
+  it.each(TABLE)('$route is $access in the gateway and proxies to its function', ({ route, access }) => {
     const properties = methodProperties(route);
-    expect(properties.ApiKeyRequired).toBe(true);
-    expect(properties.AuthorizationType).toBe('NONE');
+    const expected = {
+      public: { AuthorizationType: 'NONE', ApiKeyRequired: false },
+      read: { AuthorizationType: 'NONE', ApiKeyRequired: true },
+      admin: { AuthorizationType: 'AWS_IAM', ApiKeyRequired: false },
+    }[access];
+    expect({
+      AuthorizationType: properties.AuthorizationType,
+      ApiKeyRequired: properties.ApiKeyRequired ?? false,
+    }).toEqual(expected);
     expect(properties.Integration.Type).toBe('AWS_PROXY');
-    expect(JSON.stringify(properties.Integration.Uri)).toContain(apiFunctionId());
+    const uri = JSON.stringify(properties.Integration.Uri);
+    expect(uri).toContain(functionIdFor(access));
+    expect(uri).not.toContain(otherFunctionIdFor(access));
   });
 
-  it.each(ADMIN_ROUTES)('%s needs SigV4 (AWS_IAM) and no API key', (route) => {
-    const properties = methodProperties(route);
-    expect(properties.AuthorizationType).toBe('AWS_IAM');
+  it('serves the OpenAPI document without a key, as the handler, the docs and the local server do', () => {
+    const properties = methodProperties('GET /openapi.json');
+    expect(properties.AuthorizationType).toBe('NONE');
     expect(properties.ApiKeyRequired ?? false).toBe(false);
-    expect(JSON.stringify(properties.Integration.Uri)).toContain(apiFunctionId());
   });
 
   it('requires the path parameters of parameterized routes', () => {
@@ -112,8 +116,9 @@ describe('API: routes and authorization', () => {
     expect(preflights.length).toBeGreaterThan(0);
     const integration = resources[logicalIdOf(synth.stack, preflights[0]!)]!.Properties.Integration;
     expect(JSON.stringify(integration.IntegrationResponses)).toContain(ORIGINS[0]);
-    const variables = resources[apiFunctionId()]!.Properties.Environment.Variables;
-    expect(variables[ENV.corsOrigins]).toBe(ORIGINS.join(','));
+    for (const id of [readFunctionId(), adminFunctionId()]) {
+      expect(resources[id]!.Properties.Environment.Variables[ENV.corsOrigins], id).toBe(ORIGINS.join(','));
+    }
   });
 });
 
@@ -154,42 +159,80 @@ describe('API: stage, throttling, keys', () => {
   });
 });
 
-describe('API: function permissions', () => {
-  const statements = () =>
+describe('API: function permissions (least privilege per function)', () => {
+  const statementsOf = (role: { node: { defaultChild?: unknown } }) =>
     Object.values(synth.template.findResources('AWS::IAM::Policy'))
-      .filter((policy) =>
-        JSON.stringify(policy.Properties.Roles).includes(
-          logicalIdOf(synth.stack, synth.stack.api.handler.role),
-        ),
-      )
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(logicalIdOf(synth.stack, role)))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, CfnJson>>);
+  const readStatements = () => statementsOf(synth.stack.api.readHandler.role);
+  const adminStatements = () => statementsOf(synth.stack.api.adminHandler.role);
+  const actionsOf = (statements: Array<Record<string, CfnJson>>) =>
+    statements.flatMap((statement) => [statement.Action].flat() as string[]);
+  const tableId = () => logicalIdOf(synth.stack, synth.stack.storage.table);
 
-  it('reads the table and GSI1 by exact ARN and erases customers, nothing broader', () => {
-    const tableId = logicalIdOf(synth.stack, synth.stack.storage.table);
-    const read = statements().find((statement) => statement.Sid === 'ReadScores')!;
+  it('lets the read function only read the table and GSI1 by exact ARN', () => {
+    const read = readStatements().find((statement) => statement.Sid === 'ReadScores')!;
     expect(read.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']);
     expect(read.Resource).toEqual([
-      { 'Fn::GetAtt': [tableId, 'Arn'] },
-      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, `/index/${TABLE_KEYS.gsi1Name}`]] },
+      { 'Fn::GetAtt': [tableId(), 'Arn'] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${TABLE_KEYS.gsi1Name}`]] },
     ]);
-    const erase = statements().find((statement) => statement.Sid === 'EraseCustomers')!;
-    expect(erase.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
-    expect(JSON.stringify(statements())).not.toContain('s3:');
+    const dynamoActions = actionsOf(readStatements()).filter((action) => action.startsWith('dynamodb:'));
+    expect(dynamoActions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
   });
 
-  it('may start the recalculation state machine, whose ARN it gets in its environment', () => {
+  it('gives the read function no write action, no StartExecution and no S3', () => {
+    const actions = actionsOf(readStatements());
+    const writes = [
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:TransactWriteItems',
+    ];
+    expect(actions.filter((action) => writes.includes(action))).toEqual([]);
+    expect(actions.filter((action) => action.startsWith('states:'))).toEqual([]);
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual([]);
+    const variables = resources[readFunctionId()]!.Properties.Environment.Variables;
+    expect(variables[ENV.stateMachineArn]).toBeUndefined();
+  });
+
+  it('lets the admin function erase customers on the table only, nothing broader', () => {
+    const erase = adminStatements().find((statement) => statement.Sid === 'EraseCustomers')!;
+    expect(erase.Action).toEqual(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']);
+    expect(erase.Resource).toEqual({ 'Fn::GetAtt': [tableId(), 'Arn'] });
+    const dynamoActions = actionsOf(adminStatements()).filter((action) => action.startsWith('dynamodb:'));
+    expect(dynamoActions.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(actionsOf(adminStatements()).filter((action) => action.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('lets only the admin function start the recalculation state machine, whose ARN it gets', () => {
     const stateMachineId = logicalIdOf(synth.stack, synth.stack.recalculation.stateMachine);
-    expect(statements()).toContainEqual(
+    expect(adminStatements()).toContainEqual(
       expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: stateMachineId } }),
     );
-    const variables = resources[apiFunctionId()]!.Properties.Environment.Variables;
+    const variables = resources[adminFunctionId()]!.Properties.Environment.Variables;
     expect(variables[ENV.stateMachineArn]).toEqual({ Ref: stateMachineId });
   });
 
-  it('runs on ARM64 and may be invoked only by this API', () => {
-    expect(resources[apiFunctionId()]!.Properties.Architectures).toEqual(['arm64']);
-    const { properties } = onlyResource(synth.template, 'AWS::Lambda::Permission');
-    expect(properties.Principal).toBe('apigateway.amazonaws.com');
-    expect(JSON.stringify(properties.SourceArn)).toContain(logicalIdOf(synth.stack, synth.stack.api.restApi));
+  it('runs both functions on ARM64 from the same entry, each invocable only by this API', () => {
+    const handlers = { [readFunctionId()]: 'index.readHandler', [adminFunctionId()]: 'index.adminHandler' };
+    for (const [id, handler] of Object.entries(handlers)) {
+      expect(resources[id]!.Properties.Architectures, id).toEqual(['arm64']);
+      expect(resources[id]!.Properties.Handler, id).toBe(handler);
+    }
+    const permissions = Object.values(synth.template.findResources('AWS::Lambda::Permission')).map(
+      (permission) => permission.Properties,
+    );
+    expect(permissions).toHaveLength(2);
+    expect(permissions.map((p) => p.FunctionName['Fn::GetAtt'][0]).sort()).toEqual(
+      [readFunctionId(), adminFunctionId()].sort(),
+    );
+    for (const properties of permissions) {
+      expect(properties.Principal).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(properties.SourceArn)).toContain(
+        logicalIdOf(synth.stack, synth.stack.api.restApi),
+      );
+    }
   });
 });

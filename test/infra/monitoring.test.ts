@@ -56,7 +56,8 @@ describe('monitoring', () => {
   it('alarms on errors of every function', () => {
     const functions = [
       synth.stack.ingest.handler,
-      synth.stack.api.handler,
+      synth.stack.api.readHandler,
+      synth.stack.api.adminHandler,
       ...Object.values(synth.stack.recalculation.steps),
     ];
     for (const fn of functions) {

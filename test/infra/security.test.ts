@@ -87,6 +87,32 @@ describe('security review', () => {
     expect(onStar.filter((action) => !allowedOnStar.has(action))).toEqual([]);
   });
 
+  it('keeps the API read function read-only: no table writes, no StartExecution', () => {
+    const readRole = logicalIdOf(synth.stack, synth.stack.api.readHandler.role);
+    const actions = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .filter((resource) => JSON.stringify(resource.Properties.Roles).includes(readRole))
+      .flatMap((resource) => resource.Properties.PolicyDocument.Statement as Statement[])
+      .flatMap((statement) => [statement.Action].flat());
+    expect(actions.length).toBeGreaterThan(0);
+    const readOnly = new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']);
+    const logWrites = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(actions.filter((action) => !readOnly.has(action) && !logWrites.has(action))).toEqual([]);
+  });
+
+  it('lets no function but the API admin function start the recalculation', () => {
+    const functionRoles = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((resource) => JSON.stringify(resource.Properties.Role));
+    const starterRoles = allowStatements()
+      .filter(({ statement }) => [statement.Action].flat().includes('states:StartExecution'))
+      .flatMap(({ policy }) => (resources[policy]!.Properties.Roles as CfnJson[]).map((role) => role.Ref));
+    const functionStarters = starterRoles.filter((role) =>
+      functionRoles.some((functionRole) => functionRole.includes(`"${role}"`)),
+    );
+    expect(functionStarters).toEqual([logicalIdOf(synth.stack, synth.stack.api.adminHandler.role)]);
+  });
+
   it('lets no role write under incoming/ (no recursive ingest trigger)', () => {
     const writesIncoming = allowStatements().filter(
       ({ statement }) =>
@@ -99,7 +125,7 @@ describe('security review', () => {
   it('runs every function on nodejs22.x, ARM64 except the DuckDB ingest', () => {
     const ingestId = logicalIdOf(synth.stack, synth.stack.ingest.handler.function);
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.length).toBe(8 + 1); // 8 pipeline functions + CDK's bucket-notification handler
+    expect(functions.length).toBe(9 + 1); // 9 pipeline functions + CDK's bucket-notification handler
     for (const [id, fn] of functions) {
       if (id.startsWith('BucketNotificationsHandler')) continue;
       expect(fn.Properties.Runtime, id).toBe('nodejs22.x');
@@ -117,7 +143,8 @@ describe('security review', () => {
   it('gives each function its own role without the broad Lambda basic execution managed policy', () => {
     const functions = [
       synth.stack.ingest.handler,
-      synth.stack.api.handler,
+      synth.stack.api.readHandler,
+      synth.stack.api.adminHandler,
       ...Object.values(synth.stack.recalculation.steps),
     ];
     const roles = new Set(functions.map((fn) => logicalIdOf(synth.stack, fn.role)));

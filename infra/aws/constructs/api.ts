@@ -4,6 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  type Access,
+  type ApiFunctionKind,
+  functionServing,
+  type OperationId,
+  ROUTE_TABLE,
+} from '../../../functions/api/route-table.ts';
 import { MAX_BATCH_IDS } from '../../../functions/api/schemas.ts';
 import { ENV } from '../../../shared/adapters/config.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -40,13 +47,26 @@ export interface ApiProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** How API Gateway enforces each access level of the route table. */
+const METHOD_AUTHORIZATION: Record<Access, apigw.MethodOptions> = {
+  public: { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: false },
+  read: { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true },
+  admin: { authorizationType: apigw.AuthorizationType.IAM },
+};
+
 /**
- * The scores API: API Gateway REST API in front of one Lambda (proxy integration). Read routes need
- * an API key (usage plan per calling application); admin routes need SigV4-signed requests (AWS_IAM).
+ * The scores API: API Gateway REST API with one method per entry of the route table
+ * (`functions/api/route-table.ts`), proxied to two Lambda functions that share the handler code: the
+ * read function (public and read routes; read-only table access) and the admin function (admin
+ * routes; erasure writes and starting a recalculation). Public routes need nothing, read routes an
+ * API key (usage plan per calling application), admin routes SigV4-signed requests (AWS_IAM).
  */
 export class Api extends Construct {
   readonly restApi: apigw.RestApi;
-  readonly handler: PipelineFunction;
+  /** Serves public and read routes; may only read the table. */
+  readonly readHandler: PipelineFunction;
+  /** Serves admin routes; may erase customers and start the recalculation. */
+  readonly adminHandler: PipelineFunction;
   readonly accessLogGroup: logs.LogGroup;
   readonly apiKeys: apigw.IApiKey[] = [];
   readonly usagePlans: apigw.UsagePlan[] = [];
@@ -57,21 +77,33 @@ export class Api extends Construct {
     const corsOrigins = props.corsOrigins ?? [];
     const throttle = props.throttle ?? { rateLimit: 100, burstLimit: 200 };
 
-    this.handler = new PipelineFunction(this, 'Handler', {
+    const functionProps = (kind: ApiFunctionKind) => ({
       entry: 'functions/api/handler.ts',
-      description: 'Scores API: customers, segments, runs and ingests',
+      handler: `${kind}Handler`,
       serviceName: 'cvm-api',
       // More memory = more CPU = shorter cold starts; reads are small.
       memorySize: 1024,
       timeout: Duration.seconds(15),
-      environment: {
-        ...props.environment,
-        [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
-        ...(corsOrigins.length > 0 ? { [ENV.corsOrigins]: corsOrigins.join(',') } : {}),
-      },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
-    this.grantHandlerPermissions(storage, props.stateMachine);
+    const corsEnvironment: Record<string, string> =
+      corsOrigins.length > 0 ? { [ENV.corsOrigins]: corsOrigins.join(',') } : {};
+    this.readHandler = new PipelineFunction(this, 'ReadHandler', {
+      ...functionProps('read'),
+      description: 'Scores API, public and read routes: customers, segments, runs and ingests',
+      environment: { ...props.environment, ...corsEnvironment },
+    });
+    this.adminHandler = new PipelineFunction(this, 'AdminHandler', {
+      ...functionProps('admin'),
+      description: 'Scores API, admin routes: start a recalculation, erase a customer',
+      environment: {
+        ...props.environment,
+        ...corsEnvironment,
+        [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+      },
+    });
+    this.grantReadPermissions(storage);
+    this.grantAdminPermissions(storage, props.stateMachine);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -121,11 +153,17 @@ export class Api extends Construct {
     });
     this.addGatewayResponses();
 
-    // One permission for the whole API instead of one per method keeps the function policy small.
-    const integration = new apigw.LambdaIntegration(this.handler.function, {
-      proxy: true,
-      scopePermissionToMethod: false,
-    });
+    // One permission per function for the whole API instead of one per method keeps the policies small.
+    const integrations: Record<ApiFunctionKind, apigw.LambdaIntegration> = {
+      read: new apigw.LambdaIntegration(this.readHandler.function, {
+        proxy: true,
+        scopePermissionToMethod: false,
+      }),
+      admin: new apigw.LambdaIntegration(this.adminHandler.function, {
+        proxy: true,
+        scopePermissionToMethod: false,
+      }),
+    };
     const validateParameters = this.restApi.addRequestValidator('ValidateParameters', {
       validateRequestParameters: true,
     });
@@ -136,54 +174,38 @@ export class Api extends Construct {
     const pathParameters = (path: string) =>
       Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map((m) => [`method.request.path.${m[1]}`, true]));
 
-    const read = (path: string, method = 'GET', options: apigw.MethodOptions = {}) =>
-      this.resourceAt(path).addMethod(method, integration, {
-        apiKeyRequired: true,
-        authorizationType: apigw.AuthorizationType.NONE,
-        requestParameters: pathParameters(path),
-        requestValidator: validateParameters,
-        ...options,
-      });
-    const admin = (path: string, method: string) =>
-      this.resourceAt(path).addMethod(method, integration, {
-        authorizationType: apigw.AuthorizationType.IAM,
-        requestParameters: pathParameters(path),
-        requestValidator: validateParameters,
-      });
-
-    const batchGetModel = this.restApi.addModel('BatchGetRequest', {
-      contentType: 'application/json',
-      modelName: 'BatchGetRequest',
-      schema: {
-        schema: apigw.JsonSchemaVersion.DRAFT4,
-        type: apigw.JsonSchemaType.OBJECT,
-        required: ['customerIds'],
-        properties: {
-          customerIds: {
-            type: apigw.JsonSchemaType.ARRAY,
-            minItems: 1,
-            maxItems: MAX_BATCH_IDS,
-            items: { type: apigw.JsonSchemaType.STRING, minLength: 1 },
+    // Bodies the gateway validates before invoking a function; the handler validates every body anyway.
+    const requestModels: Partial<Record<OperationId, apigw.IModel>> = {
+      batchGetCustomerScores: this.restApi.addModel('BatchGetRequest', {
+        contentType: 'application/json',
+        modelName: 'BatchGetRequest',
+        schema: {
+          schema: apigw.JsonSchemaVersion.DRAFT4,
+          type: apigw.JsonSchemaType.OBJECT,
+          required: ['customerIds'],
+          properties: {
+            customerIds: {
+              type: apigw.JsonSchemaType.ARRAY,
+              minItems: 1,
+              maxItems: MAX_BATCH_IDS,
+              items: { type: apigw.JsonSchemaType.STRING, minLength: 1 },
+            },
           },
         },
-      },
-    });
+      }),
+    };
 
-    read('/customers/{customerId}');
-    read('/customers/batch-get', 'POST', {
-      requestValidator: validateBody,
-      requestModels: { 'application/json': batchGetModel },
-    });
-    read('/customers/{customerId}/history');
-    read('/segments');
-    read('/segments/{segment}/customers');
-    read('/runs/current');
-    read('/runs/{runId}');
-    read('/ingests');
-    read('/ingests/{ingestId}');
-    read('/openapi.json');
-    admin('/runs', 'POST');
-    admin('/customers/{customerId}', 'DELETE');
+    for (const route of ROUTE_TABLE) {
+      const model = requestModels[route.operationId];
+      this.resourceAt(route.path).addMethod(route.method, integrations[functionServing(route.access)], {
+        ...METHOD_AUTHORIZATION[route.access],
+        operationName: route.operationId,
+        requestParameters: pathParameters(route.path),
+        ...(model
+          ? { requestValidator: validateBody, requestModels: { 'application/json': model } }
+          : { requestValidator: validateParameters }),
+      });
+    }
 
     for (const client of props.clients ?? [{ name: 'default', rateLimit: 20, burstLimit: 40 }]) {
       const plan = this.restApi.addUsagePlan(`UsagePlan-${client.name}`, {
@@ -254,21 +276,28 @@ export class Api extends Construct {
     }
   }
 
-  private grantHandlerPermissions(storage: Storage, stateMachine: sfn.IStateMachine) {
-    const role = this.handler.role;
-    role.addToPolicy(
+  /** Read-only: single items, batches and queries on the table and GSI1, nothing else. */
+  private grantReadPermissions(storage: Storage) {
+    this.readHandler.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadScores',
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
         resources: [storage.table.tableArn, storage.gsi1Arn],
       }),
     );
-    // DELETE /customers/{id}: add the hashed id to the suppression list, then delete the customer's
-    // score items (Query on the customer's partition + BatchWriteItem deletes).
+  }
+
+  /**
+   * DELETE /customers/{id}: add the hashed id to the suppression list (PutItem), then find the
+   * customer's score items (Query on the customer's partition) and delete them (BatchWriteItem).
+   * POST /runs: start the recalculation state machine.
+   */
+  private grantAdminPermissions(storage: Storage, stateMachine: sfn.IStateMachine) {
+    const role = this.adminHandler.role;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EraseCustomers',
-        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
         resources: [storage.table.tableArn],
       }),
     );

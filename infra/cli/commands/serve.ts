@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
+import { type AdminOperations, createApiHandler } from '../../../functions/api/app.ts';
 import { ApiError } from '../../../functions/api/errors.ts';
-import { type AdminOperations, createApiHandler } from '../../../functions/api/handler.ts';
 import { newRunId } from '../../../functions/recalc/steps/acquire-lock.ts';
 import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
 import type { ModelChoice } from '../../../shared/domain/recalc-config.ts';

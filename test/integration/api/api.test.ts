@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminOperations } from '../../../functions/api/admin.ts';
-import { createApiHandler } from '../../../functions/api/handler.ts';
+import { createApiHandler } from '../../../functions/api/app.ts';
 import { ROUTES } from '../../../functions/api/routes.ts';
 import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';

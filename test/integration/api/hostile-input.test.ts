@@ -1,9 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../functions/api/handler.ts';
+import { createApiHandler } from '../../../functions/api/app.ts';
 import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
 import type { LocalStack } from '../../../infra/local/stack.ts';
+import { silentLogger } from '../../../shared/app/ports/logger.ts';
 import { startStackWithRun } from '../../support/seed-scores.ts';
 import { ApiClient, type ApiResponse, assertNoInternals } from './http-client.ts';
 
@@ -160,7 +160,7 @@ describe('scores API under hostile input', () => {
         listIngests: failing,
       },
       // Errors are logged; keep the test output quiet.
-      logger: new Logger({ serviceName: 'cvm-api-test', logLevel: 'SILENT' }),
+      logger: silentLogger,
     });
     const broken = await startApiServer({ handler, port: 0 });
     try {

@@ -1,7 +1,8 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHandler, createAwsAdminOperations } from '../../../functions/api/handler.ts';
+import { createAwsAdminOperations } from '../../../functions/api/admin.ts';
+import { createApiHandler } from '../../../functions/api/app.ts';
 import { serveLocalApi } from '../../../infra/cli/commands/serve.ts';
 import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
