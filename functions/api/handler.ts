@@ -14,7 +14,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { type AwsClients, createDynamoClients, createSfnClient } from '../../shared/adapters/aws-clients.ts';
 import { configFromEnv, type RuntimeConfig } from '../../shared/adapters/config.ts';
 import { createScoreReadModel, type ScoreReadModel } from '../../shared/adapters/dynamo/read-model.ts';
-import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
+import { createSuppressionRepository } from '../../shared/adapters/dynamo/suppression-repository.ts';
 import type { AdminOperations } from './admin.ts';
 import { ApiError, type ErrorBody } from './errors.ts';
 import { errorResult, parseInput, toProxyResult } from './http.ts';
@@ -160,7 +160,7 @@ export function createAwsAdminOperations(
   config: RuntimeConfig,
   clients: Pick<AwsClients, 'dynamo' | 'sfn'>,
 ): AdminOperations {
-  const runStore = createRunStore({ dynamo: clients.dynamo, table: config.table });
+  const suppression = createSuppressionRepository({ dynamo: clients.dynamo, table: config.table });
   return {
     async startRecalculation(input) {
       if (!config.stateMachineArn) {
@@ -179,7 +179,7 @@ export function createAwsAdminOperations(
       return started.executionArn ? { executionArn: started.executionArn } : {};
     },
     async forgetCustomer(customerId) {
-      const { deletedScores } = await runStore.eraseCustomer(customerId, new Date());
+      const { deletedScores } = await suppression.eraseCustomer(customerId, new Date());
       return { removedScores: deletedScores };
     },
   };

@@ -1,5 +1,6 @@
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRecalcHandlers } from '../../../functions/recalc/handler.ts';
+import { createRecalcHandlers, type RecalcHandlers } from '../../../functions/recalc/handler.ts';
 import { localRecalcDeps } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
@@ -8,12 +9,23 @@ import { ingestSample } from './sample.ts';
 describe('recalculation Lambda handlers, as Step Functions calls them', { timeout: 180_000 }, () => {
   let stack: LocalStack;
   let deps: ReturnType<typeof localRecalcDeps>;
-  let handlers: ReturnType<typeof createRecalcHandlers>;
+  let handlers: {
+    [K in keyof RecalcHandlers]: (event: Parameters<RecalcHandlers[K]>[0]) => ReturnType<RecalcHandlers[K]>;
+  };
   beforeAll(async () => {
     stack = await startLocalStack();
     // As in AWS: prepare leaves the customer-summary unload to the state machine's Athena task.
-    deps = { ...localRecalcDeps(stack), unloadSummariesInPrepare: false };
-    handlers = createRecalcHandlers(deps);
+    deps = localRecalcDeps(stack);
+    const raw = createRecalcHandlers(deps, []);
+    const context = {} as Context;
+    handlers = {
+      acquireLock: (event) => raw.acquireLock(event, context),
+      prepare: (event) => raw.prepare(event, context),
+      fitModels: (event) => raw.fitModels(event, context),
+      scorePart: (event) => raw.scorePart(event, context),
+      finalize: (event) => raw.finalize(event, context),
+      releaseLock: (event) => raw.releaseLock(event, context),
+    };
     await ingestSample(stack);
   }, 120_000);
   afterAll(async () => {
@@ -69,7 +81,7 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
       error: { Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: caught!.message }) },
     });
     expect(released).toEqual({ runId: locked.runId, released: true, recordedFailure: true });
-    const record = await deps.runStore.getRunRecord(locked.runId);
+    const record = await deps.runs.getRunRecord(locked.runId);
     expect(record).toMatchObject({ status: 'failed', asOf: '', segments: [] });
     expect(record?.message).toMatch(/^Error: Nothing to score as of 1990-01-01/);
     // The lock is free again.

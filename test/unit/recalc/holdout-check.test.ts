@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { holdoutAccuracy, weightedCorrelation } from '../../../functions/recalc/steps/holdout-check.ts';
 import type { HoldoutRow } from '../../../shared/app/ports/warehouse.ts';
 import { bgnbdExpectedPurchases } from '../../../shared/domain/models/bgnbd.ts';
 import { createPurchasePredictor } from '../../../shared/domain/models/purchase-models.ts';
+import { holdoutAccuracy, weightedCorrelation } from '../../../shared/domain/recalc/holdout-check.ts';
 import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
 
 /** Published BG/NBD estimates on the CDNOW calibration period (weeks). */

@@ -3,7 +3,7 @@
  * in every run and adds the hashed id to the suppression list that later runs and ingests honour.
  */
 import { parseArgs } from 'node:util';
-import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
+import { createSuppressionRepository } from '../../../../shared/adapters/dynamo/suppression-repository.ts';
 import { useLocalStack } from '../../stack.ts';
 
 const USAGE = `Usage: cvm forget <customerId> [--json]
@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const stack = await useLocalStack(process.env.CVM_HOME || './.cvm');
   try {
-    const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    const store = createSuppressionRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
     const result = await store.eraseCustomer(customerId, new Date());
     if (parsed.values.json) console.log(JSON.stringify(result));
     else {

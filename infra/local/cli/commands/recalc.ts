@@ -4,7 +4,7 @@
  * the segment table and the holdout accuracy (or, with --json, the run record).
  */
 import { parseArgs } from 'node:util';
-import { RecalcLockedError } from '../../../../shared/adapters/dynamo/run-store.ts';
+import { RecalcLockedError } from '../../../../shared/app/ports/recalc-lock.ts';
 import { modelChoiceSchema } from '../../../../shared/domain/recalc-config.ts';
 import { parseEpochDay } from '../../../../shared/domain/rfm-summary.ts';
 import type { RunRecord } from '../../../../shared/domain/run.ts';
@@ -24,7 +24,8 @@ Settings: config/recalc.json in the bucket (see docs/recalc.md). State lives in 
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
   acquireLock: 'acquire run lock',
-  prepare: 'summarize transactions',
+  prepare: 'profile transactions, render the queries',
+  unloadSummaries: 'summarize customers',
   fitModels: 'holdout check, model choice, fit',
   scoreParts: 'score and write customers',
   finalize: 'segments, migration, publish',
