@@ -4,6 +4,7 @@ import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
 import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
+import { pipelineStepNames } from '../../../shared/app/recalc/pipeline.ts';
 import { GONE_COLUMN, migrationRowSums, NEW_CUSTOMERS_ROW } from '../../../shared/domain/migration.ts';
 import { fitBgNbd } from '../../../shared/domain/models/bgnbd.ts';
 import { compressSummary, summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
@@ -29,6 +30,10 @@ describe('weekly recalculation end to end (ingest → recalc → DynamoDB)', { t
   }, 180_000);
   afterAll(async () => {
     await stack?.stop();
+  });
+
+  it('ran the steps of the pipeline definition in its order', () => {
+    expect(Object.keys(first.timings)).toEqual(pipelineStepNames());
   });
 
   it('fits BG/NBD parameters equal to the engine on the same summary', () => {
