@@ -26,7 +26,6 @@ import { type AppLogger, silentLogger } from '../../shared/app/ports/logger.ts';
 import { RecalcLockedError } from '../../shared/app/ports/recalc-lock.ts';
 import {
   applyResultPath,
-  type LambdaStep,
   type PipelineStep,
   RECALC_PIPELINE,
   type RecalcHandlerName,
@@ -333,5 +332,4 @@ export async function runLocalRecalculation(
   }
 }
 
-export type { LambdaStep };
 export { RecalcLockedError };

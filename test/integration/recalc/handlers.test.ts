@@ -4,7 +4,7 @@ import { createRecalcHandlers, type RecalcHandlers } from '../../../functions/re
 import { localRecalcDeps } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
-import { ingestSample } from './sample.ts';
+import { ingestSample, sampleTransactions } from './sample.ts';
 
 describe('recalculation Lambda handlers, as Step Functions calls them', { timeout: 180_000 }, () => {
   let stack: LocalStack;
@@ -12,10 +12,17 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
   let handlers: {
     [K in keyof RecalcHandlers]: (event: Parameters<RecalcHandlers[K]>[0]) => ReturnType<RecalcHandlers[K]>;
   };
+  const lines: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     stack = await startLocalStack();
     // As in AWS: prepare leaves the customer-summary unload to the state machine's Athena task.
-    deps = localRecalcDeps(stack);
+    deps = localRecalcDeps(stack, {
+      logger: {
+        info: (message, attributes) => lines.push({ level: 'info', message, ...attributes }),
+        warn: (message, attributes) => lines.push({ level: 'warn', message, ...attributes }),
+        error: (message, attributes) => lines.push({ level: 'error', message, ...attributes }),
+      },
+    });
     const raw = createRecalcHandlers(deps, []);
     const context = {} as Context;
     handlers = {
@@ -64,6 +71,29 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
       released: true,
       recordedFailure: false,
     });
+    // One structured line per step: name, run id, duration, counts; no customer ids or amounts.
+    const ofRun = lines.filter((line) => line.runId === locked.runId);
+    expect(ofRun.map((line) => line.step)).toEqual([
+      'acquireLock',
+      'prepare',
+      'fitModels',
+      ...fitted.summaryPartKeys.map(() => 'scorePart'),
+      'finalize',
+      'releaseLock',
+    ]);
+    for (const line of ofRun) {
+      expect(line.level).toBe('info');
+      expect(typeof line.durationMs).toBe('number');
+    }
+    expect(ofRun.find((line) => line.step === 'finalize')).toMatchObject({ customers: record.customers });
+    const customerIds = new Set(sampleTransactions().map((t) => t.customerId));
+    for (const line of ofRun) {
+      for (const [key, value] of Object.entries(line)) {
+        expect(key).not.toMatch(/customerId|clv|revenue|amount/i);
+        // Counts may equal a numeric id; no text value is a customer id.
+        if (typeof value === 'string') expect(customerIds.has(value)).toBe(false);
+      }
+    }
   });
 
   it('record a failed run with the Catch output’s message and release its lock', async () => {
