@@ -7,13 +7,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { scoreSummaryRows } from '../functions/recalc/steps/scoring.ts';
 import { runLocalRecalculation } from '../infra/local/recalc.ts';
 import { startLocalStack } from '../infra/local/stack.ts';
 import { openDuckDb, sqlLiteral } from '../shared/adapters/duckdb.ts';
 import { readParquetParts } from '../shared/adapters/warehouse/parquet-parts.ts';
 import { customerSummariesStatement } from '../shared/adapters/warehouse/queries.ts';
 import { cleanTransactionKey } from '../shared/domain/bucket-layout.ts';
+import { scoreSummaryRows } from '../shared/domain/recalc/scoring.ts';
 import type { BenchFigure, BenchOptions } from './types.ts';
 
 const AS_OF = '2024-12-31';

@@ -1,7 +1,7 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AwsClients } from '../../shared/adapters/aws-clients.ts';
 import type { RuntimeConfig } from '../../shared/adapters/config.ts';
-import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
+import { createSuppressionRepository } from '../../shared/adapters/dynamo/suppression-repository.ts';
 import { ApiError } from './errors.ts';
 
 /**
@@ -17,12 +17,12 @@ export interface AdminOperations {
   forgetCustomer(customerId: string): Promise<{ removedScores: number }>;
 }
 
-/** AWS wiring of the admin port: Step Functions for recalculation, the run store for erasure. */
+/** AWS wiring of the admin port: Step Functions for recalculation, the suppression repository for erasure. */
 export function createAwsAdminOperations(
   config: RuntimeConfig,
   clients: Pick<AwsClients, 'dynamo' | 'sfn'>,
 ): AdminOperations {
-  const runStore = createRunStore({ dynamo: clients.dynamo, table: config.table });
+  const suppression = createSuppressionRepository({ dynamo: clients.dynamo, table: config.table });
   return {
     async startRecalculation(input) {
       if (!config.stateMachineArn) {
@@ -41,7 +41,7 @@ export function createAwsAdminOperations(
       return started.executionArn ? { executionArn: started.executionArn } : {};
     },
     async forgetCustomer(customerId) {
-      const { deletedScores } = await runStore.eraseCustomer(customerId, new Date());
+      const { deletedScores } = await suppression.eraseCustomer(customerId, new Date());
       return { removedScores: deletedScores };
     },
   };

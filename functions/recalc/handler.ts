@@ -1,20 +1,35 @@
 /**
  * Lambda entry points of the recalculation state machine, one per step (Step Functions wires them by
- * these export names). Each is a thin shell around `steps/`; `createRecalcHandlers(deps)` builds the
- * same handlers over explicit dependencies for tests and the local runner.
+ * these export names, see `shared/app/recalc/pipeline.ts`). Thin wiring: dependencies built once per
+ * container, each export the step's application service wrapped with middy and the observability
+ * middlewares. `createRecalcHandlers(deps)` builds the same handlers over other dependencies (the
+ * local runner, tests).
  */
+
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { configFromEnv, type RuntimeConfig } from '../../shared/adapters/config.ts';
-import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
+import {
+  createRecalcRepositories,
+  type RetryOptions,
+} from '../../shared/adapters/dynamo/recalc-repositories.ts';
 import { createEventBridgePublisher } from '../../shared/adapters/events/eventbridge-publisher.ts';
+import { observability } from '../../shared/adapters/observability.ts';
+import { renderRunReport } from '../../shared/adapters/report/render-report.ts';
+import { createS3RunFiles } from '../../shared/adapters/s3/run-files.ts';
 import { createAthenaWarehouse } from '../../shared/adapters/warehouse/athena-warehouse.ts';
+import { createRecalcQueries } from '../../shared/adapters/warehouse/recalc-queries.ts';
+import type { ChangeEventPublisher } from '../../shared/app/ports/change-events.ts';
+import type { AppLogger } from '../../shared/app/ports/logger.ts';
 import type { Warehouse } from '../../shared/app/ports/warehouse.ts';
-import { acquireLockStep } from './steps/acquire-lock.ts';
-import { finalizeStep } from './steps/finalize.ts';
-import { fitModelsStep } from './steps/fit-models.ts';
-import { prepareStep } from './steps/prepare.ts';
-import { releaseLockStep } from './steps/release-lock.ts';
-import { scorePartStep } from './steps/score-part.ts';
+import { acquireLockStep } from '../../shared/app/recalc/acquire-lock.ts';
+import { finalizeStep } from '../../shared/app/recalc/finalize.ts';
+import { fitModelsStep } from '../../shared/app/recalc/fit-models.ts';
+import type { RecalcHandlerName } from '../../shared/app/recalc/pipeline.ts';
+import { prepareStep } from '../../shared/app/recalc/prepare.ts';
+import { releaseLockStep } from '../../shared/app/recalc/release-lock.ts';
+import { scorePartStep } from '../../shared/app/recalc/score-part.ts';
 import type {
   FittedRun,
   LockedRun,
@@ -22,7 +37,7 @@ import type {
   RecalcDeps,
   RecalcRequest,
   ReleaseLockInput,
-} from './steps/types.ts';
+} from '../../shared/app/recalc/types.ts';
 
 /**
  * A Distributed Map item: `{ run, partKey }`, or `{ run, Key }` when the state machine passes the
@@ -30,25 +45,44 @@ import type {
  */
 export type ScorePartEvent = { run: FittedRun } & ({ partKey: string } | { Key: string });
 
-export function createRecalcHandlers(deps: RecalcDeps) {
+/** The adapters behind the ports, given the runtime configuration and clients. */
+export function createRecalcDeps(parts: {
+  config: RuntimeConfig;
+  clients: Pick<AwsClients, 's3' | 'dynamo'>;
+  warehouse: () => Promise<Warehouse>;
+  publisher: ChangeEventPublisher;
+  logger: AppLogger;
+  now?: () => Date;
+  retry?: RetryOptions;
+}): RecalcDeps {
+  const { config, clients } = parts;
   return {
-    acquireLock: (event: RecalcRequest | null) => acquireLockStep(deps, event ?? {}),
-    prepare: (event: LockedRun) => prepareStep(deps, event),
-    fitModels: (event: PreparedRun) => fitModelsStep(deps, event),
-    scorePart: (event: ScorePartEvent) =>
-      scorePartStep(deps, { run: event.run, partKey: 'partKey' in event ? event.partKey : event.Key }),
-    finalize: (event: FittedRun) => finalizeStep(deps, event),
-    releaseLock: (event: ReleaseLockInput) => releaseLockStep(deps, event),
+    settings: {
+      bucket: config.bucket,
+      defaultCurrency: config.defaultCurrency,
+      retentionWeeks: config.retentionWeeks,
+    },
+    files: createS3RunFiles(clients.s3, config.bucket),
+    ...createRecalcRepositories({
+      dynamo: clients.dynamo,
+      table: config.table,
+      ...(parts.retry ? { retry: parts.retry } : {}),
+    }),
+    queries: createRecalcQueries(config.bucket),
+    warehouse: parts.warehouse,
+    publisher: parts.publisher,
+    renderReport: renderRunReport,
+    logger: parts.logger,
+    now: parts.now ?? (() => new Date()),
   };
 }
 
 /** The AWS dependencies: Athena warehouse, EventBridge publisher, clients from the environment. */
 export function awsRecalcDeps(config: RuntimeConfig, clients: AwsClients): RecalcDeps {
   let warehouse: Warehouse | undefined;
-  return {
+  return createRecalcDeps({
     config,
-    s3: clients.s3,
-    runStore: createRunStore({ dynamo: clients.dynamo, table: config.table }),
+    clients,
     async warehouse() {
       if (!config.athenaWorkgroup || !config.glueDatabase) {
         throw new Error(
@@ -64,31 +98,62 @@ export function awsRecalcDeps(config: RuntimeConfig, clients: AwsClients): Recal
       });
       return warehouse;
     },
-    // The state machine's Athena task unloads the customer summaries after prepare.
-    unloadSummariesInPrepare: false,
     publisher: {
       publishRun(runId, events) {
         if (!config.eventBusName) throw new Error('CVM_EVENT_BUS must be set to publish change events');
         return createEventBridgePublisher(clients.eventBridge, config.eventBusName).publishRun(runId, events);
       },
     },
-    now: () => new Date(),
-  };
+    logger: observability('cvm-recalc').appLogger,
+  });
 }
 
-// Built on first invocation and reused by warm containers.
-let handlers: ReturnType<typeof createRecalcHandlers> | undefined;
-const lambda = () => {
-  if (!handlers) {
-    const config = configFromEnv();
-    handlers = createRecalcHandlers(awsRecalcDeps(config, createAwsClients(config)));
-  }
-  return handlers;
-};
+/** A Lambda handler as middy builds it: event and context in, the step's result out. */
+export type RecalcHandler<Event, Result> = (event: Event, context: Context) => Promise<Result>;
 
-export const acquireLock = (event: RecalcRequest | null) => lambda().acquireLock(event);
-export const prepare = (event: LockedRun) => lambda().prepare(event);
-export const fitModels = (event: PreparedRun) => lambda().fitModels(event);
-export const scorePart = (event: ScorePartEvent) => lambda().scorePart(event);
-export const finalize = (event: FittedRun) => lambda().finalize(event);
-export const releaseLock = (event: ReleaseLockInput) => lambda().releaseLock(event);
+function wrap<Event, Result>(
+  run: (event: Event) => Promise<Result>,
+  middlewares: MiddlewareObj[],
+): RecalcHandler<Event, Result> {
+  return middy<Event, Result>(async (event: Event) => run(event)).use(middlewares) as RecalcHandler<
+    Event,
+    Result
+  >;
+}
+
+/**
+ * The step handlers over `deps`. `middlewares` default to the service's observability middlewares
+ * (Lambda context on log lines, metrics flushed per invocation).
+ */
+export function createRecalcHandlers(
+  deps: RecalcDeps | (() => RecalcDeps),
+  middlewares: MiddlewareObj[] = observability('cvm-recalc').middlewares(),
+) {
+  const get = typeof deps === 'function' ? deps : () => deps;
+  return {
+    acquireLock: wrap((event: RecalcRequest | null) => acquireLockStep(get(), event ?? {}), middlewares),
+    prepare: wrap((event: LockedRun) => prepareStep(get(), event), middlewares),
+    fitModels: wrap((event: PreparedRun) => fitModelsStep(get(), event), middlewares),
+    scorePart: wrap(
+      (event: ScorePartEvent) =>
+        scorePartStep(get(), { run: event.run, partKey: 'partKey' in event ? event.partKey : event.Key }),
+      middlewares,
+    ),
+    finalize: wrap((event: FittedRun) => finalizeStep(get(), event), middlewares),
+    releaseLock: wrap((event: ReleaseLockInput) => releaseLockStep(get(), event), middlewares),
+  } satisfies Record<RecalcHandlerName, RecalcHandler<never, unknown>>;
+}
+
+export type RecalcHandlers = ReturnType<typeof createRecalcHandlers>;
+
+// Built on first invocation and reused by warm containers.
+let awsDeps: RecalcDeps | undefined;
+const handlers = createRecalcHandlers(() => {
+  if (!awsDeps) {
+    const config = configFromEnv();
+    awsDeps = awsRecalcDeps(config, createAwsClients(config));
+  }
+  return awsDeps;
+});
+
+export const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock } = handlers;

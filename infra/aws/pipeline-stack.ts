@@ -55,7 +55,7 @@ export class PipelineStack extends Stack {
       scheduleExpression: config.scheduleExpression,
       scheduleTimezone: config.scheduleTimezone,
       scheduleEnabled: config.scheduleEnabled,
-      // A RecalcRequest (functions/recalc/steps/types.ts), like the body of POST /runs.
+      // A RecalcRequest (shared/app/recalc/types.ts), like the body of POST /runs.
       scheduleInput: {
         model: config.model,
         ...(config.clv ? { config: { clv: config.clv } } : {}),

@@ -1,33 +1,55 @@
 /**
- * The weekly recalculation on the local stack: the same steps the AWS state machine runs, called in
- * order in-process, with DuckDB as the warehouse and a JSON Lines file for change events.
+ * The weekly recalculation on the local stack: executes the pipeline definition
+ * (`shared/app/recalc/pipeline.ts`) as Step Functions would — the real Lambda handlers called with
+ * the same JSON payloads (state JSON round-tripped between steps), the warehouse task on DuckDB, the
+ * Map over the S3 listing of summary parts, retries and the catch → release-lock-as-failed path.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { acquireLockStep } from '../../functions/recalc/steps/acquire-lock.ts';
-import { finalizeStep } from '../../functions/recalc/steps/finalize.ts';
-import { fitModelsStep } from '../../functions/recalc/steps/fit-models.ts';
-import { prepareStep } from '../../functions/recalc/steps/prepare.ts';
-import { releaseLockStep } from '../../functions/recalc/steps/release-lock.ts';
-import { scorePartStep } from '../../functions/recalc/steps/score-part.ts';
-import type { FittedRun, PartResult, RecalcDeps, RecalcRequest } from '../../functions/recalc/steps/types.ts';
+import type { Context } from 'aws-lambda';
+import {
+  createRecalcDeps,
+  createRecalcHandlers,
+  type RecalcHandlers,
+} from '../../functions/recalc/handler.ts';
 import type { AwsClients } from '../../shared/adapters/aws-clients.ts';
 import type { RuntimeConfig } from '../../shared/adapters/config.ts';
-import {
-  createRunStore,
-  RecalcLockedError,
-  type RetryOptions,
-} from '../../shared/adapters/dynamo/run-store.ts';
+import type { RetryOptions } from '../../shared/adapters/dynamo/recalc-repositories.ts';
 import { createJsonlPublisher, localEventFile } from '../../shared/adapters/events/jsonl-publisher.ts';
+import { listKeys } from '../../shared/adapters/s3/objects.ts';
 import {
   createDuckDbWarehouse,
   type DuckDbWarehouse,
 } from '../../shared/adapters/warehouse/duckdb-warehouse.ts';
 import type { ChangeEventPublisher } from '../../shared/app/ports/change-events.ts';
+import { type AppLogger, silentLogger } from '../../shared/app/ports/logger.ts';
+import { RecalcLockedError } from '../../shared/app/ports/recalc-lock.ts';
+import {
+  applyResultPath,
+  type PipelineStep,
+  RECALC_PIPELINE,
+  type RecalcHandlerName,
+  type RecalcPipeline,
+  type RetryRule,
+  retries,
+  type WarehouseStep,
+} from '../../shared/app/recalc/pipeline.ts';
+import type {
+  FinalizeResult,
+  FittedRun,
+  PartResult,
+  PreparedRun,
+  RecalcDeps,
+  RecalcRequest,
+} from '../../shared/app/recalc/types.ts';
+import { unloadStatementsStep } from '../../shared/app/recalc/unload-summaries.ts';
 import type { RunRecord } from '../../shared/domain/run.ts';
 
+/** Steps of the pipeline definition, by name (`pipelineStepNames()`). */
 export type RecalcStepName =
   | 'acquireLock'
   | 'prepare'
+  | 'unloadSummaries'
   | 'fitModels'
   | 'scoreParts'
   | 'finalize'
@@ -54,6 +76,8 @@ export interface LocalRecalcOptions extends RecalcRequest {
   retry?: RetryOptions;
   /** DuckDB memory cap. @default '512MB' */
   duckDbMemory?: string;
+  /** Where the steps' log lines go. @default nowhere (the CLI prints progress lines instead) */
+  logger?: AppLogger;
 }
 
 export interface LocalRecalcResult {
@@ -73,19 +97,14 @@ export function localRecalcDeps(
   stack: { config: RuntimeConfig; clients: AwsClients },
   options: Pick<
     LocalRecalcOptions,
-    'now' | 'warehouseDirectory' | 'publisher' | 'retry' | 'duckDbMemory'
+    'now' | 'warehouseDirectory' | 'publisher' | 'retry' | 'duckDbMemory' | 'logger'
   > = {},
 ): RecalcDeps & { close(): Promise<void> } {
   const home = requireHome(stack.config);
   let warehouse: Promise<DuckDbWarehouse> | undefined;
-  return {
+  const deps = createRecalcDeps({
     config: stack.config,
-    s3: stack.clients.s3,
-    runStore: createRunStore({
-      dynamo: stack.clients.dynamo,
-      table: stack.config.table,
-      ...(options.retry ? { retry: options.retry } : {}),
-    }),
+    clients: stack.clients,
     warehouse() {
       warehouse ??= createDuckDbWarehouse({
         s3: stack.clients.s3,
@@ -95,9 +114,13 @@ export function localRecalcDeps(
       });
       return warehouse;
     },
-    unloadSummariesInPrepare: true,
     publisher: options.publisher ?? createJsonlPublisher(home),
-    now: options.now ?? (() => new Date()),
+    logger: options.logger ?? silentLogger,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  return {
+    ...deps,
     async close() {
       if (warehouse) await (await warehouse).close();
     },
@@ -109,9 +132,167 @@ function requireHome(config: RuntimeConfig): string {
   return config.home;
 }
 
+// --- Executing the pipeline definition ------------------------------------------------------------
+
+/** A Lambda handler as the runner calls it: a JSON payload and a Lambda context. */
+export type InvokableHandler = (event: never, context: Context) => Promise<unknown>;
+
+/** What executing the definition needs: the handlers, the warehouse tasks, the Map's item reader. */
+export interface PipelineExecutor {
+  handlers: Record<RecalcHandlerName, InvokableHandler>;
+  /** Runs a warehouse step's queries (Athena tasks in AWS); returns the results by query key. */
+  runWarehouseTask(step: WarehouseStep, state: unknown): Promise<unknown>;
+  /** The S3 ItemReader: every object key under a prefix. */
+  listItems(prefix: string): Promise<string[]>;
+  /** Backoff between retries. @default real time */
+  sleep?(ms: number): Promise<void>;
+}
+
+export interface PipelineExecution {
+  /** Final state. */
+  output: unknown;
+  /** Output of each step by step name (a Map step: the list of its item results). */
+  outputs: Record<string, unknown>;
+}
+
+/** What JSON keeps of a value: the payload Step Functions would pass. */
+const json = <T>(value: T): T => (value === undefined ? (null as T) : JSON.parse(JSON.stringify(value)));
+
+/** The Catch output of an error, as Step Functions builds it from a Lambda error. */
+export function catchOutput(error: unknown): { Error: string; Cause: string } {
+  const errorType = error instanceof Error ? error.name : 'Error';
+  const errorMessage = error instanceof Error ? error.message : String(error);
+  return { Error: errorType, Cause: JSON.stringify({ errorType, errorMessage }) };
+}
+
+function lambdaContext(handler: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `cvm-recalc-${handler}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:cvm-recalc-${handler}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/cvm-recalc-${handler}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 15 * 60_000,
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+}
+
 /**
- * Runs acquireLock → prepare → fitModels → scorePart (each part) → finalize → releaseLock. On a
- * failure after the lock was taken, records the run as failed and releases the lock, then rethrows.
+ * Executes the pipeline definition for one execution input. A failure of the lock step is rethrown
+ * (nothing to release); a failure inside the body calls the failure handler with the body's input
+ * plus the Catch output, then is rethrown.
+ */
+export async function executePipeline(
+  executor: PipelineExecutor,
+  input: unknown,
+  options: {
+    pipeline?: RecalcPipeline;
+    onStepStarted?: (step: PipelineStep) => void;
+    onStepFinished?: (step: PipelineStep, output: unknown, ms: number) => void;
+  } = {},
+): Promise<PipelineExecution> {
+  const pipeline = options.pipeline ?? RECALC_PIPELINE;
+  const sleep = executor.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const outputs: Record<string, unknown> = {};
+
+  async function withRetry<T>(rule: RetryRule, attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const name = (error as { name?: string })?.name ?? 'Error';
+        if (n >= rule.maxAttempts || !retries(rule, name)) throw error;
+        await sleep(Math.random() * rule.intervalSeconds * 1000 * rule.backoffRate ** (n - 1));
+      }
+    }
+  }
+  const invoke = (step: { handler: RecalcHandlerName; retry: RetryRule }, payload: unknown) =>
+    withRetry(step.retry, async () =>
+      json(await executor.handlers[step.handler](json(payload) as never, lambdaContext(step.handler))),
+    );
+
+  async function run(step: PipelineStep, state: unknown): Promise<unknown> {
+    options.onStepStarted?.(step);
+    const started = performance.now();
+    let result: unknown;
+    if (step.kind === 'lambda') {
+      result = await invoke(step, state);
+    } else if (step.kind === 'warehouse') {
+      result = json(await withRetry(step.retry, () => executor.runWarehouseTask(step, json(state))));
+    } else {
+      const prefix = (state as Record<string, unknown>)[step.itemsPrefixField];
+      if (typeof prefix !== 'string') throw new Error(`${step.stateName}: no $.${step.itemsPrefixField}`);
+      const items: unknown[] = [];
+      for (const key of await executor.listItems(prefix)) {
+        items.push(await invoke(step, { run: state, partKey: key }));
+      }
+      result = items;
+    }
+    outputs[step.name] = result;
+    options.onStepFinished?.(step, result, performance.now() - started);
+    return applyResultPath(state, result, step.resultPath);
+  }
+
+  let state = await run(pipeline.acquire, json(input));
+  const bodyInput = state;
+  try {
+    for (const step of pipeline.body.steps) state = await run(step, state);
+  } catch (error) {
+    const failure = applyResultPath(bodyInput, catchOutput(error), pipeline.onFailure.errorPath);
+    await invoke(pipeline.onFailure, failure);
+    throw error;
+  }
+  state = await run(pipeline.release, state);
+  return { output: state, outputs };
+}
+
+/** The executor of the local stack: the handlers over local deps, DuckDB for warehouse tasks. */
+export function localExecutor(
+  stack: { config: RuntimeConfig; clients: AwsClients },
+  deps: RecalcDeps,
+  handlers: RecalcHandlers = createRecalcHandlers(deps, []),
+): PipelineExecutor {
+  return {
+    handlers: handlers as unknown as Record<RecalcHandlerName, InvokableHandler>,
+    runWarehouseTask: (step, state) => unloadStatementsStep(deps, state as PreparedRun, step.queries),
+    listItems: (prefix) => listKeys(stack.clients.s3, stack.config.bucket, prefix),
+  };
+}
+
+const DESCRIBE: Record<RecalcStepName, (output: unknown) => string> = {
+  acquireLock: (o) => `run ${(o as { runId: string }).runId}`,
+  prepare: (o) => {
+    const p = o as PreparedRun;
+    return `${p.profile.customersSummarized} customers, ${p.profile.rowsUsed} transactions as of ${p.asOf} (${p.config.currency})`;
+  },
+  unloadSummaries: (o) => `${Object.keys(o as object).length} summary statement(s) unloaded`,
+  fitModels: (o) => {
+    const f = o as FittedRun;
+    return (
+      `${f.model.name} LL ${f.model.logLikelihood.toFixed(2)}, ${f.summaryPartKeys.length} summary parts` +
+      (f.holdout ? `, holdout MAE ${f.holdout.meanAbsoluteError.toFixed(3)}` : ', no holdout check')
+    );
+  },
+  scoreParts: (o) => {
+    const results = o as PartResult[];
+    return `${results.reduce((n, r) => n + r.customers, 0)} customers scored in ${results.length} parts`;
+  },
+  finalize: (o) => {
+    const f = o as FinalizeResult;
+    return `published run ${f.record.runId}, ${f.events} change events`;
+  },
+  releaseLock: () => 'lock released',
+};
+
+/**
+ * Runs the pipeline on the local stack: acquireLock → prepare → unloadSummaries → fitModels →
+ * scorePart (each part) → finalize → releaseLock. On a failure after the lock was taken, the run is
+ * recorded as failed and the lock released, then the error is rethrown.
  */
 export async function runLocalRecalculation(
   stack: { config: RuntimeConfig; clients: AwsClients },
@@ -120,20 +301,6 @@ export async function runLocalRecalculation(
   const deps = localRecalcDeps(stack, options);
   const timings: LocalRecalcResult['timings'] = {};
   const progress = options.onProgress ?? (() => {});
-  async function step<T>(
-    name: RecalcStepName,
-    run: () => Promise<T>,
-    describe: (value: T) => string,
-  ): Promise<T> {
-    progress({ step: name, status: 'started' });
-    const started = performance.now();
-    const value = await run();
-    const ms = performance.now() - started;
-    timings[name] = ms;
-    progress({ step: name, status: 'finished', ms, detail: describe(value) });
-    return value;
-  }
-
   const request: RecalcRequest = {
     ...(options.asOf ? { asOf: options.asOf } : {}),
     ...(options.model ? { model: options.model } : {}),
@@ -142,65 +309,24 @@ export async function runLocalRecalculation(
     ...(options.leaseMinutes ? { leaseMinutes: options.leaseMinutes } : {}),
   };
   try {
-    const locked = await step(
-      'acquireLock',
-      () => acquireLockStep(deps, request),
-      (l) => `run ${l.runId}`,
-    );
-    let fitted: FittedRun | undefined;
-    try {
-      const prepared = await step(
-        'prepare',
-        () => prepareStep(deps, locked),
-        (p) =>
-          `${p.profile.customersSummarized} customers, ${p.profile.rowsUsed} transactions as of ${p.asOf} (${p.config.currency}), ${p.summaryPartKeys.length} summary parts`,
-      );
-      fitted = await step(
-        'fitModels',
-        () => fitModelsStep(deps, prepared),
-        (f) =>
-          `${f.model.name} LL ${f.model.logLikelihood.toFixed(2)}` +
-          (f.holdout ? `, holdout MAE ${f.holdout.meanAbsoluteError.toFixed(3)}` : ', no holdout check'),
-      );
-      const run = fitted;
-      const parts = await step(
-        'scoreParts',
-        async () => {
-          const results: PartResult[] = [];
-          for (const partKey of run.summaryPartKeys)
-            results.push(await scorePartStep(deps, { run, partKey }));
-          return results;
-        },
-        (results) =>
-          `${results.reduce((n, r) => n + r.customers, 0)} customers scored in ${results.length} parts`,
-      );
-      const finalized = await step(
-        'finalize',
-        () => finalizeStep(deps, run),
-        (f) => `published run ${f.record.runId}, ${f.events} change events`,
-      );
-      await step(
-        'releaseLock',
-        () => releaseLockStep(deps, { runId: locked.runId }),
-        () => 'lock released',
-      );
-      return {
-        record: finalized.record,
-        fitted: run,
-        parts,
-        events: finalized.events,
-        eventsFile: options.publisher ? null : localEventFile(requireHome(stack.config), locked.runId),
-        timings,
-      };
-    } catch (error) {
-      await releaseLockStep(deps, {
-        runId: locked.runId,
-        startedAt: locked.startedAt,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        ...(fitted ? { run: fitted } : {}),
-      });
-      throw error;
-    }
+    const { outputs } = await executePipeline(localExecutor(stack, deps), request, {
+      onStepStarted: (step) => progress({ step: step.name as RecalcStepName, status: 'started' }),
+      onStepFinished: (step, output, ms) => {
+        const name = step.name as RecalcStepName;
+        timings[name] = ms;
+        progress({ step: name, status: 'finished', ms, detail: DESCRIBE[name]?.(output) ?? '' });
+      },
+    });
+    const finalized = outputs.finalize as FinalizeResult;
+    const runId = finalized.record.runId;
+    return {
+      record: finalized.record,
+      fitted: outputs.fitModels as FittedRun,
+      parts: outputs.scoreParts as PartResult[],
+      events: finalized.events,
+      eventsFile: options.publisher ? null : localEventFile(requireHome(stack.config), runId),
+      timings,
+    };
   } finally {
     await deps.close();
   }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveLocalApi } from '../../infra/cli/commands/serve.ts';
 import { runLocalRecalculation } from '../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
+import { createRunRepository } from '../../shared/adapters/dynamo/run-repository.ts';
 import { RECALC_CONFIG_KEY } from '../../shared/domain/bucket-layout.ts';
 import { ApiClient } from '../integration/api/http-client.ts';
 import { scoresOfRun } from '../integration/recalc/sample.ts';
@@ -24,7 +24,7 @@ describe('recalculation and publish under injected SDK faults', { timeout: 120_0
   let stack: LocalStack;
   let customers: string[];
   let watched: string[];
-  const store = () => createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  const store = () => createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
 
   beforeAll(async () => {
     stack = await startLocalStack();

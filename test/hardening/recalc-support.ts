@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
+import { createScoreReadModel } from '../../shared/adapters/dynamo/read-model.ts';
+import { createRunRepository } from '../../shared/adapters/dynamo/run-repository.ts';
 import { ingestObject } from '../../shared/adapters/ingest/ingest-object.ts';
 import { upload } from '../integration/ingest/support.ts';
 
@@ -33,7 +34,8 @@ export async function ingestSmallSample(stack: LocalStack): Promise<string[]> {
  * customers in that run. Every read must find a published run whose scores are all there.
  */
 export function watchReaders(stack: LocalStack, customers: readonly string[]) {
-  const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  const store = createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  const readModel = createScoreReadModel(stack.clients, stack.config.table);
   const violations: string[] = [];
   const runsSeen = new Set<string>();
   let reads = 0;
@@ -47,7 +49,7 @@ export function watchReaders(stack: LocalStack, customers: readonly string[]) {
         if (record?.status !== 'published')
           violations.push(`pointer names run ${runId} with status ${record?.status}`);
         for (const customer of customers) {
-          if (!(await store.getScore(customer, runId)))
+          if (!(await readModel.getScore(customer, runId)))
             violations.push(`run ${runId} has no score for ${customer}`);
         }
         reads++;

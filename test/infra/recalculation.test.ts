@@ -3,6 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '../../infra/aws/constructs/recalculation.ts';
 import { ENV } from '../../shared/adapters/config.ts';
 import { TRANSACTIONS_RELATION } from '../../shared/adapters/warehouse/queries.ts';
+import {
+  LAMBDA_RETRY,
+  pipelineStateNames,
+  RECALC_PIPELINE,
+  WAREHOUSE_RETRY,
+} from '../../shared/app/recalc/pipeline.ts';
 import { CLEAN_TRANSACTIONS_PREFIX } from '../../shared/domain/bucket-layout.ts';
 import {
   type CfnJson,
@@ -237,6 +243,52 @@ describe('recalculation: state machine', () => {
     const { properties } = onlyResource(synth.template, 'AWS::StepFunctions::StateMachine');
     expect(properties.LoggingConfiguration.Level).toBe('ALL');
     expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+});
+
+describe('recalculation: state machine built from the pipeline definition', () => {
+  it('has the definition’s state names in the definition’s order', () => {
+    const expected = pipelineStateNames();
+    expect(path(definition)).toEqual(expected.top);
+    expect(path(definition.States.Recalculate!.Branches![0]!)).toEqual(expected.body);
+    expect(definition.States[RECALC_PIPELINE.onFailure.stateName]!.Next).toBe(
+      RECALC_PIPELINE.onFailure.failStateName,
+    );
+    expect(definition.States[RECALC_PIPELINE.acquire.lockFailedStateName]!.Type).toBe('Fail');
+  });
+
+  it('makes exactly the definition’s warehouse steps Athena tasks, and its Map step a Distributed Map', () => {
+    const branch = definition.States.Recalculate!.Branches![0]!;
+    for (const step of RECALC_PIPELINE.body.steps) {
+      const state = branch.States[step.stateName]!;
+      if (step.kind === 'warehouse') {
+        const inner = state.Branches!.map((b) => b.StartAt);
+        expect(inner).toEqual(step.queries.map((query) => step.queryStateName(query)));
+        for (const b of state.Branches!) {
+          const task = b.States[b.StartAt]!;
+          expect(task.Resource).toMatch(/:states:::athena:startQueryExecution\.sync$/);
+          expect(task.Retry![0]).toMatchObject({
+            ErrorEquals: [...WAREHOUSE_RETRY.errors],
+            MaxAttempts: WAREHOUSE_RETRY.maxAttempts,
+            IntervalSeconds: WAREHOUSE_RETRY.intervalSeconds,
+          });
+        }
+        expect(state.ResultPath).toBe(step.resultPath);
+      } else if (step.kind === 'map') {
+        expect(state.ItemProcessor!.StartAt).toBe(step.itemStateName);
+        expect(state.ItemProcessor!.States[step.itemStateName]!.Resource).toBe(
+          `<${functionId(step.handler)}.Arn>`,
+        );
+      } else {
+        expect(state.Resource).toBe(`<${functionId(step.handler)}.Arn>`);
+        expect(state.Retry![0]).toMatchObject({
+          ErrorEquals: [...LAMBDA_RETRY.errors],
+          MaxAttempts: LAMBDA_RETRY.maxAttempts,
+          BackoffRate: LAMBDA_RETRY.backoffRate,
+        });
+        expect(state.ResultPath ?? '$').toBe(step.resultPath ?? null);
+      }
+    }
   });
 });
 

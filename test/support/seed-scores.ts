@@ -6,7 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { expiresAfterWeeks } from '../../shared/adapters/dynamo/keys.ts';
-import { createRunStore } from '../../shared/adapters/dynamo/run-store.ts';
+import { createRecalcRepositories } from '../../shared/adapters/dynamo/recalc-repositories.ts';
 import { IngestReportRepository } from '../../shared/adapters/ingest/report-repository.ts';
 import type { IngestReport } from '../../shared/domain/ingest-report.ts';
 import type { RunRecord, SegmentSummary } from '../../shared/domain/run.ts';
@@ -128,14 +128,14 @@ export async function seedRun(
   data: { run: RunRecord; scores: CustomerScore[] },
   options: { makeCurrent: boolean; expectedPreviousRunId?: string | null } = { makeCurrent: true },
 ): Promise<void> {
-  const store = createRunStore({ dynamo: target.dynamo, table: target.table });
+  const { runs, scores } = createRecalcRepositories({ dynamo: target.dynamo, table: target.table });
   const startedAt = new Date(data.run.startedAt);
   const expiresAt = expiresAfterWeeks(startedAt, 26);
-  await store.writeScores(data.scores, expiresAt);
-  await store.putRunRecord(data.run, expiresAt);
+  await scores.writeScores(data.scores, expiresAt);
+  await runs.putRunRecord(data.run, expiresAt);
   if (options.makeCurrent) {
-    const previous = options.expectedPreviousRunId ?? (await store.getCurrentRunId());
-    await store.flipCurrentRun(data.run.runId, previous, startedAt);
+    const previous = options.expectedPreviousRunId ?? (await runs.getCurrentRunId());
+    await runs.flipCurrentRun(data.run.runId, previous, startedAt);
   }
 }
 

@@ -11,6 +11,16 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '../../../shared/adapters/config.ts';
 import { TRANSACTIONS_RELATION } from '../../../shared/adapters/warehouse/queries.ts';
+import {
+  type LambdaStep,
+  type MapStep,
+  RECALC_PIPELINE,
+  type RecalcHandlerName,
+  type ResultPath,
+  type RetryRule,
+  type WarehouseStep,
+  warehouseQueries,
+} from '../../../shared/app/recalc/pipeline.ts';
 import { CLEAN_TRANSACTIONS_PREFIX } from '../../../shared/domain/bucket-layout.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { DATA_PREFIXES, type Storage } from './storage.ts';
@@ -20,11 +30,11 @@ export const RECALC_ENTRY = 'functions/recalc/handler.ts';
 
 /**
  * Queries Prepare renders (`queries: {<name>: UNLOAD text}` in its PreparedRun) that the state machine
- * runs as Athena `.sync` tasks after Prepare, so no Lambda waits out the largest query. The
- * customer-summary UNLOAD writes the Parquet parts the Distributed Map scores (`summaryPrefix`);
- * FitModels runs the small queries (histograms) itself.
+ * runs as Athena `.sync` tasks after Prepare (the pipeline's warehouse steps), so no Lambda waits out
+ * the largest query. The customer-summary UNLOAD writes the Parquet parts the Distributed Map scores
+ * (`summaryPrefix`); FitModels runs the small queries (histograms) itself.
  */
-export const SUMMARY_QUERIES = ['customerSummaries'] as const;
+export const SUMMARY_QUERIES: readonly string[] = warehouseQueries(RECALC_PIPELINE);
 
 /**
  * Columns of `clean/transactions/` Parquet files, exactly as documented in
@@ -72,7 +82,7 @@ export interface RecalculationProps {
   readonly timeout?: Duration;
 }
 
-type StepName = 'acquireLock' | 'prepare' | 'fitModels' | 'scorePart' | 'finalize' | 'releaseLock';
+type StepName = RecalcHandlerName;
 
 /**
  * The weekly recalculation: Glue table with partition projection over the clean Parquet, an Athena
@@ -210,47 +220,32 @@ export class Recalculation extends Construct {
     };
     this.grantStepPermissions(storage);
 
-    // --- State machine ----------------------------------------------------------------------------
-    // Data flow (functions/recalc/steps/types.ts): each step returns the next state object —
-    // execution input (RecalcRequest) → LockedRun → PreparedRun → FittedRun; ScorePart gets
-    // {run: FittedRun, partKey} per part and stores its result in S3 for Finalize.
-    const invoke = (stateName: string, fn: PipelineFunction, resultPath: string, comment: string) =>
+    // --- State machine ---------------------------------------------------------------------------
+    // Built from the pipeline definition (shared/app/recalc/pipeline.ts): state names, order, the
+    // Athena tasks, the Distributed Map, retries and the catch → release-lock-as-failed path. Each
+    // step returns the next state object (execution input → LockedRun → PreparedRun → FittedRun).
+    const pipeline = RECALC_PIPELINE;
+    const retry = (rule: RetryRule): sfn.RetryProps => ({
+      errors: [...rule.errors],
+      interval: Duration.seconds(rule.intervalSeconds),
+      maxAttempts: rule.maxAttempts,
+      backoffRate: rule.backoffRate,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    const resultPath = (path: ResultPath) => (path === null ? sfn.JsonPath.DISCARD : path);
+    const invoke = (step: LambdaStep, stateName = step.stateName, comment = step.comment) =>
       new tasks.LambdaInvoke(this, stateName, {
         comment,
-        lambdaFunction: fn.function,
+        lambdaFunction: this.steps[step.handler].function,
         // No payload given: the whole state is the payload. The function's result is the output.
         payloadResponseOnly: true,
-        resultPath,
+        resultPath: resultPath(step.resultPath),
         // Replaced by the explicit retry below (same errors, with jitter and more attempts).
         retryOnServiceExceptions: false,
-      }).addRetry({
-        errors: [
-          'Lambda.ServiceException',
-          'Lambda.AWSLambdaException',
-          'Lambda.SdkClientException',
-          'Lambda.TooManyRequestsException',
-        ],
-        interval: Duration.seconds(2),
-        maxAttempts: 6,
-        backoffRate: 2,
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      }).addRetry(retry(step.retry));
 
-    const acquireLock = invoke(
-      'AcquireLock',
-      this.steps.acquireLock,
-      '$',
-      'Takes the run lock; output: LockedRun',
-    );
-    const prepare = invoke(
-      'Prepare',
-      this.steps.prepare,
-      '$',
-      'Renders the SQL, snapshots inputs; output: PreparedRun',
-    );
-
-    const athenaQuery = (name: string) =>
-      new sfn.CustomState(this, `Run${name.charAt(0).toUpperCase()}${name.slice(1)}Query`, {
+    const athenaQuery = (step: WarehouseStep, name: string) =>
+      new sfn.CustomState(this, step.queryStateName(name), {
         // A raw state instead of tasks.AthenaStartQueryExecution: that task grants S3 access to every
         // bucket and Glue create/delete; the role here gets exactly what these queries need.
         stateJson: {
@@ -267,81 +262,85 @@ export class Recalculation extends Construct {
             'outputLocation.$': '$.QueryExecution.ResultConfiguration.OutputLocation',
           },
         },
-      }).addRetry({
-        errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'],
-        interval: Duration.seconds(5),
-        maxAttempts: 4,
-        backoffRate: 2,
-        jitterStrategy: sfn.JitterType.FULL,
+      }).addRetry(retry(step.retry));
+    const warehouseStep = (step: WarehouseStep): sfn.INextable & sfn.IChainable => {
+      const queryNames = props.summaryQueries ?? step.queries;
+      const parallel = new sfn.Parallel(this, step.stateName, {
+        comment: step.comment,
+        resultPath: resultPath(step.resultPath),
+        resultSelector: Object.fromEntries(queryNames.map((name, index) => [`${name}.$`, `$[${index}]`])),
       });
-    const queryNames = props.summaryQueries ?? SUMMARY_QUERIES;
-    const summaryQueries = new sfn.Parallel(this, 'RunSummaryQueries', {
-      comment: 'Summary queries on Athena, side by side; execution ids and output locations go to $.athena',
-      resultPath: '$.athena',
-      resultSelector: Object.fromEntries(queryNames.map((name, index) => [`${name}.$`, `$[${index}]`])),
-    });
-    for (const name of queryNames) summaryQueries.branch(athenaQuery(name));
+      for (const name of queryNames) parallel.branch(athenaQuery(step, name));
+      return parallel;
+    };
+    const mapStep = (step: MapStep) => {
+      const map = new sfn.DistributedMap(this, step.stateName, {
+        comment: step.comment,
+        itemReader: new sfn.S3ObjectsItemReader({
+          bucket: storage.dataBucket,
+          prefix: sfn.JsonPath.stringAt(`$.${step.itemsPrefixField}`),
+        }),
+        itemSelector: {
+          run: sfn.JsonPath.objectAt('$'),
+          partKey: sfn.JsonPath.stringAt('$$.Map.Item.Value.Key'),
+        },
+        // Each ScorePart writes with BatchWriteItem; this bounds the table's write burst.
+        maxConcurrency: props.scoreMaxConcurrency ?? step.maxConcurrency,
+        toleratedFailurePercentage: 0,
+        // Part results can outgrow the 256 KB state limit; ScorePart stores each in S3 instead.
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      map.itemProcessor(
+        invoke(
+          {
+            kind: 'lambda',
+            name: step.name,
+            stateName: step.itemStateName,
+            handler: step.handler,
+            resultPath: '$',
+            comment: step.itemComment,
+            retry: step.retry,
+          },
+          step.itemStateName,
+          step.itemComment,
+        ),
+      );
+      return map;
+    };
 
-    const fitModels = invoke('FitModels', this.steps.fitModels, '$', 'Fits the models; output: FittedRun');
-
-    const scoreParts = new sfn.DistributedMap(this, 'ScoreParts', {
-      comment: 'Scores each customer-summary Parquet part; part results go to S3 for Finalize',
-      itemReader: new sfn.S3ObjectsItemReader({
-        bucket: storage.dataBucket,
-        prefix: sfn.JsonPath.stringAt('$.summaryPrefix'),
-      }),
-      itemSelector: {
-        run: sfn.JsonPath.objectAt('$'),
-        partKey: sfn.JsonPath.stringAt('$$.Map.Item.Value.Key'),
-      },
-      // Each ScorePart writes with BatchWriteItem; this bounds the table's write burst.
-      maxConcurrency: props.scoreMaxConcurrency ?? 4,
-      toleratedFailurePercentage: 0,
-      // Part results can outgrow the 256 KB state limit; ScorePart stores each in S3 instead.
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    scoreParts.itemProcessor(
-      invoke('ScorePart', this.steps.scorePart, '$', 'Scores one part; output: PartResult'),
-    );
-
-    const finalize = invoke(
-      'Finalize',
-      this.steps.finalize,
-      '$.finalized',
-      'Publishes the run and change events',
-    );
-    const releaseLock = invoke(
-      'ReleaseLock',
-      this.steps.releaseLock,
-      sfn.JsonPath.DISCARD,
-      'Releases the lock',
-    );
-
+    const acquireLock = invoke(pipeline.acquire);
     // Everything after the lock runs inside one Parallel so a single Catch covers the whole chain:
     // on any error the lock is released (the payload carries the error) and the execution fails.
     // Its input is the LockedRun, so the handler knows which run to release and record as failed.
-    const recalculate = new sfn.Parallel(this, 'Recalculate', {
-      comment: 'Prepare → summary queries → fit → score → finalize, with one error handler',
+    const recalculate = new sfn.Parallel(this, pipeline.body.stateName, {
+      comment: pipeline.body.comment,
       outputPath: '$[0]',
     });
-    const afterPrepare =
-      queryNames.length > 0 ? prepare.next(summaryQueries).next(fitModels) : prepare.next(fitModels);
-    recalculate.branch(afterPrepare.next(scoreParts).next(finalize));
-    const failed = new sfn.Fail(this, 'RecalculationFailed', {
+    let chain: sfn.Chain | undefined;
+    for (const step of pipeline.body.steps) {
+      if (step.kind === 'warehouse' && (props.summaryQueries ?? step.queries).length === 0) continue;
+      const state =
+        step.kind === 'lambda'
+          ? invoke(step)
+          : step.kind === 'warehouse'
+            ? warehouseStep(step)
+            : mapStep(step);
+      chain = chain ? chain.next(state) : sfn.Chain.start(state);
+    }
+    recalculate.branch(chain!);
+    const failed = new sfn.Fail(this, pipeline.onFailure.failStateName, {
       comment: 'The run failed; its lock was released and the run recorded as failed',
-      errorPath: '$.error.Error',
-      causePath: '$.error.Cause',
+      errorPath: `${pipeline.onFailure.errorPath}.Error`,
+      causePath: `${pipeline.onFailure.errorPath}.Cause`,
     });
-    const releaseLockAfterFailure = invoke(
-      'ReleaseLockAfterFailure',
-      this.steps.releaseLock,
-      sfn.JsonPath.DISCARD,
-      'Releases the lock and records the error',
-    ).next(failed);
-    recalculate.addCatch(releaseLockAfterFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const releaseLockAfterFailure = invoke(pipeline.onFailure).next(failed);
+    recalculate.addCatch(releaseLockAfterFailure, {
+      errors: [...pipeline.onFailure.errors],
+      resultPath: pipeline.onFailure.errorPath,
+    });
     // Not getting the lock (another run holds it) ends the execution; there is nothing to release.
     acquireLock.addCatch(
-      new sfn.Fail(this, 'LockNotAcquired', {
+      new sfn.Fail(this, pipeline.acquire.lockFailedStateName, {
         comment: 'Another recalculation holds the lock',
         errorPath: '$.error.Error',
         causePath: '$.error.Cause',
@@ -351,8 +350,8 @@ export class Recalculation extends Construct {
 
     const definition = acquireLock
       .next(recalculate)
-      .next(releaseLock)
-      .next(new sfn.Succeed(this, 'Published'));
+      .next(invoke(pipeline.release))
+      .next(new sfn.Succeed(this, pipeline.succeedStateName));
 
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,

@@ -4,7 +4,7 @@
  */
 
 import * as z from 'zod';
-import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import { createSuppressionRepository } from '../../../shared/adapters/dynamo/suppression-repository.ts';
 import { cvmHome } from '../../local/home.ts';
 import { useLocalStack } from '../../local/stack.ts';
 import { parseCommandLine } from '../command-line.ts';
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const stack = await useLocalStack(cvmHome());
   try {
-    const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    const store = createSuppressionRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
     const result = await store.eraseCustomer(customerId, new Date());
     if (parsed.options.json) console.log(JSON.stringify(result));
     else {

@@ -5,7 +5,7 @@
  */
 
 import * as z from 'zod';
-import { RecalcLockedError } from '../../../shared/adapters/dynamo/run-store.ts';
+import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
 import { modelChoiceSchema } from '../../../shared/domain/recalc-config.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { cvmHome } from '../../local/home.ts';
@@ -19,7 +19,8 @@ const USAGE = usageOf('recalc');
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
   acquireLock: 'acquire run lock',
-  prepare: 'summarize transactions',
+  prepare: 'profile transactions, render the queries',
+  unloadSummaries: 'summarize customers',
   fitModels: 'holdout check, model choice, fit',
   scoreParts: 'score and write customers',
   finalize: 'segments, migration, publish',

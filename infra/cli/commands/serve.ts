@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { type AdminOperations, createApiHandler } from '../../../functions/api/app.ts';
 import { ApiError } from '../../../functions/api/errors.ts';
-import { newRunId } from '../../../functions/recalc/steps/acquire-lock.ts';
-import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import { createSuppressionRepository } from '../../../shared/adapters/dynamo/suppression-repository.ts';
+import { newRunId } from '../../../shared/app/recalc/acquire-lock.ts';
 import type { ModelChoice } from '../../../shared/domain/recalc-config.ts';
 import { type ApiServer, type ExtraRoute, startApiServer } from '../../local/api-server.ts';
 import { cvmHome } from '../../local/home.ts';
@@ -31,7 +31,10 @@ export function createLocalAdminOperations(
   stack: LocalStack,
   options: { onRecalcFinished?: (outcome: { runId: string; error?: Error }) => void } = {},
 ): AdminOperations {
-  const runStore = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  const suppression = createSuppressionRepository({
+    dynamo: stack.clients.dynamo,
+    table: stack.config.table,
+  });
   const finished =
     options.onRecalcFinished ??
     (({ runId, error }) => {
@@ -69,7 +72,7 @@ export function createLocalAdminOperations(
       });
     },
     async forgetCustomer(customerId) {
-      const { deletedScores } = await runStore.eraseCustomer(customerId, new Date());
+      const { deletedScores } = await suppression.eraseCustomer(customerId, new Date());
       return { removedScores: deletedScores };
     },
   };

@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
 import { createDuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import type { RunRepository } from '../../../shared/app/ports/run-repository.ts';
 import { BUCKET_PREFIXES, reportKey } from '../../../shared/domain/bucket-layout.ts';
 import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
@@ -37,7 +38,8 @@ const SAMPLE_SOURCE = 'sample';
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
   acquireLock: 'recalculation: take the run lock',
-  prepare: 'recalculation: summarize customers (DuckDB)',
+  prepare: 'recalculation: profile the data (DuckDB)',
+  unloadSummaries: 'recalculation: summarize customers (DuckDB)',
   fitModels: 'recalculation: holdout check and model fit',
   scoreParts: 'recalculation: score and write customers',
   finalize: 'recalculation: segments, migration, publish',
@@ -179,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const unadvertise = advertiseLocalStack(stack);
-  const runStore = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  const runStore = createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
   let server: ApiServer | undefined;
   let inbox: InboxWatcher | undefined;
   let stopping = false;
@@ -364,7 +366,7 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function currentRun(runStore: ReturnType<typeof createRunStore>): Promise<RunRecord | null> {
+async function currentRun(runStore: RunRepository): Promise<RunRecord | null> {
   const runId = await runStore.getCurrentRunId();
   return runId ? runStore.getRunRecord(runId) : null;
 }
@@ -384,7 +386,7 @@ async function runDefaults(stack: LocalStack, asOf: string | undefined) {
   }
 }
 
-async function currentReportHtml(stack: LocalStack, runStore: ReturnType<typeof createRunStore>) {
+async function currentReportHtml(stack: LocalStack, runStore: RunRepository) {
   const runId = await runStore.getCurrentRunId();
   if (!runId) return null;
   try {

@@ -67,9 +67,8 @@ export const suppressionKey = (customerIdHash: string) => ({
   sk: 'ERASED',
 });
 
-/** TTL value: epoch seconds `weeks` after `from`. */
-export const expiresAfterWeeks = (from: Date, weeks: number) =>
-  Math.floor(from.getTime() / 1000) + Math.round(weeks * 7 * 24 * 3600);
+/** TTL value: epoch seconds `weeks` after `from` (a domain rule, re-exported for item writers). */
+export { expiresAfterWeeks } from '../../domain/recalc/settings.ts';
 
 /**
  * Content marker: the first ingest of a given export content for a source. A second upload of the

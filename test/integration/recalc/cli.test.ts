@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as forget } from '../../../infra/cli/commands/forget.ts';
 import { run as recalc } from '../../../infra/cli/commands/recalc.ts';
 import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
+import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
 import { GONE_COLUMN } from '../../../shared/domain/migration.ts';
 import { type RunRecord, runRecordSchema } from '../../../shared/domain/run.ts';
 import { ingestSample } from './sample.ts';
@@ -73,7 +74,10 @@ describe('cvm recalc and cvm forget', { timeout: 180_000 }, () => {
     expect(record.model?.name).toBe('bgnbd');
     expect(record.holdout?.meanAbsoluteError).toBeGreaterThan(0);
 
-    const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    const store = {
+      ...createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table }),
+      getScore: createScoreReadModel(stack.clients, stack.config.table).getScore,
+    };
     const erasedSegment = (await store.getScore('0001', record.runId))!.segment;
     const erased = await capture(forget, ['0001']);
     expect(erased.code).toBe(0);

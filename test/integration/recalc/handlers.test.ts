@@ -1,19 +1,38 @@
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRecalcHandlers } from '../../../functions/recalc/handler.ts';
+import { createRecalcHandlers, type RecalcHandlers } from '../../../functions/recalc/handler.ts';
 import { localRecalcDeps } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
-import { ingestSample } from './sample.ts';
+import { ingestSample, sampleTransactions } from './sample.ts';
 
 describe('recalculation Lambda handlers, as Step Functions calls them', { timeout: 180_000 }, () => {
   let stack: LocalStack;
   let deps: ReturnType<typeof localRecalcDeps>;
-  let handlers: ReturnType<typeof createRecalcHandlers>;
+  let handlers: {
+    [K in keyof RecalcHandlers]: (event: Parameters<RecalcHandlers[K]>[0]) => ReturnType<RecalcHandlers[K]>;
+  };
+  const lines: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     stack = await startLocalStack();
     // As in AWS: prepare leaves the customer-summary unload to the state machine's Athena task.
-    deps = { ...localRecalcDeps(stack), unloadSummariesInPrepare: false };
-    handlers = createRecalcHandlers(deps);
+    deps = localRecalcDeps(stack, {
+      logger: {
+        info: (message, attributes) => lines.push({ level: 'info', message, ...attributes }),
+        warn: (message, attributes) => lines.push({ level: 'warn', message, ...attributes }),
+        error: (message, attributes) => lines.push({ level: 'error', message, ...attributes }),
+      },
+    });
+    const raw = createRecalcHandlers(deps, []);
+    const context = {} as Context;
+    handlers = {
+      acquireLock: (event) => raw.acquireLock(event, context),
+      prepare: (event) => raw.prepare(event, context),
+      fitModels: (event) => raw.fitModels(event, context),
+      scorePart: (event) => raw.scorePart(event, context),
+      finalize: (event) => raw.finalize(event, context),
+      releaseLock: (event) => raw.releaseLock(event, context),
+    };
     await ingestSample(stack);
   }, 120_000);
   afterAll(async () => {
@@ -52,6 +71,29 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
       released: true,
       recordedFailure: false,
     });
+    // One structured line per step: name, run id, duration, counts; no customer ids or amounts.
+    const ofRun = lines.filter((line) => line.runId === locked.runId);
+    expect(ofRun.map((line) => line.step)).toEqual([
+      'acquireLock',
+      'prepare',
+      'fitModels',
+      ...fitted.summaryPartKeys.map(() => 'scorePart'),
+      'finalize',
+      'releaseLock',
+    ]);
+    for (const line of ofRun) {
+      expect(line.level).toBe('info');
+      expect(typeof line.durationMs).toBe('number');
+    }
+    expect(ofRun.find((line) => line.step === 'finalize')).toMatchObject({ customers: record.customers });
+    const customerIds = new Set(sampleTransactions().map((t) => t.customerId));
+    for (const line of ofRun) {
+      for (const [key, value] of Object.entries(line)) {
+        expect(key).not.toMatch(/customerId|clv|revenue|amount/i);
+        // Counts may equal a numeric id; no text value is a customer id.
+        if (typeof value === 'string') expect(customerIds.has(value)).toBe(false);
+      }
+    }
   });
 
   it('record a failed run with the Catch output’s message and release its lock', async () => {
@@ -69,7 +111,7 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
       error: { Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: caught!.message }) },
     });
     expect(released).toEqual({ runId: locked.runId, released: true, recordedFailure: true });
-    const record = await deps.runStore.getRunRecord(locked.runId);
+    const record = await deps.runs.getRunRecord(locked.runId);
     expect(record).toMatchObject({ status: 'failed', asOf: '', segments: [] });
     expect(record?.message).toMatch(/^Error: Nothing to score as of 1990-01-01/);
     // The lock is free again.

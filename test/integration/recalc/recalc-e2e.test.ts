@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createRunStore } from '../../../shared/adapters/dynamo/run-store.ts';
+import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
+import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
+import { pipelineStepNames } from '../../../shared/app/recalc/pipeline.ts';
 import { GONE_COLUMN, migrationRowSums, NEW_CUSTOMERS_ROW } from '../../../shared/domain/migration.ts';
 import { fitBgNbd } from '../../../shared/domain/models/bgnbd.ts';
 import { compressSummary, summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
@@ -30,6 +32,10 @@ describe('weekly recalculation end to end (ingest → recalc → DynamoDB)', { t
     await stack?.stop();
   });
 
+  it('ran the steps of the pipeline definition in its order', () => {
+    expect(Object.keys(first.timings)).toEqual(pipelineStepNames());
+  });
+
   it('fits BG/NBD parameters equal to the engine on the same summary', () => {
     const engine = fitBgNbd(compressSummary(summary));
     expect(first.record.model?.name).toBe('bgnbd');
@@ -42,7 +48,7 @@ describe('weekly recalculation end to end (ingest → recalc → DynamoDB)', { t
   });
 
   it('publishes a valid run record with holdout accuracy and the CLV settings it used', async () => {
-    const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    const store = createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
     const stored = await store.getRunRecord(first.record.runId);
     expect(runRecordSchema.parse(stored)).toEqual(first.record);
     expect(stored?.status).toBe('published');
@@ -84,7 +90,7 @@ describe('weekly recalculation end to end (ingest → recalc → DynamoDB)', { t
   });
 
   it('scores a customer as the engine predicts (spot check of one CDNOW customer)', async () => {
-    const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    const store = createScoreReadModel(stack.clients, stack.config.table);
     const score = await store.getScore('0001', first.record.runId);
     expect(score).not.toBeNull();
     // Customer 0001 bought on 4 days up to the as-of date: 1997-01-01 (first), 01-18, 08-02, 12-12.

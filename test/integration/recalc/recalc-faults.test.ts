@@ -1,12 +1,15 @@
 import type { BatchWriteItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireLockStep } from '../../../functions/recalc/steps/acquire-lock.ts';
-import { fitModelsStep } from '../../../functions/recalc/steps/fit-models.ts';
-import { prepareStep } from '../../../functions/recalc/steps/prepare.ts';
-import { scorePartStep } from '../../../functions/recalc/steps/score-part.ts';
 import { localRecalcDeps, runLocalRecalculation } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createRunStore, RecalcLockedError } from '../../../shared/adapters/dynamo/run-store.ts';
+import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
+import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
+import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
+import { acquireLockStep } from '../../../shared/app/recalc/acquire-lock.ts';
+import { fitModelsStep } from '../../../shared/app/recalc/fit-models.ts';
+import { prepareStep } from '../../../shared/app/recalc/prepare.ts';
+import { scorePartStep } from '../../../shared/app/recalc/score-part.ts';
+import { unloadStatementsStep } from '../../../shared/app/recalc/unload-summaries.ts';
 import { migrationRowSums } from '../../../shared/domain/migration.ts';
 import { ingestSample, scoresOfRun } from './sample.ts';
 
@@ -25,7 +28,10 @@ describe('recalculation faults', { timeout: 240_000 }, () => {
   });
 
   it('a run killed between writing items and flipping the pointer leaves readers on the previous run; the next run completes', async () => {
-    const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    const store = {
+      ...createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table }),
+      getScore: createScoreReadModel(stack.clients, stack.config.table).getScore,
+    };
     const published = await runLocalRecalculation(stack, SETTINGS);
     const before = await store.getScore('0001', published.record.runId);
 
@@ -39,7 +45,9 @@ describe('recalculation faults', { timeout: 240_000 }, () => {
         leaseMinutes: 30,
         config: { ...SETTINGS.config, clv: { margin: 0.5 } },
       });
-      const fitted = await fitModelsStep(deps, await prepareStep(deps, locked));
+      const prepared = await prepareStep(deps, locked);
+      await unloadStatementsStep(deps, prepared, ['customerSummaries']);
+      const fitted = await fitModelsStep(deps, prepared);
       for (const partKey of fitted.summaryPartKeys) await scorePartStep(deps, { run: fitted, partKey });
       const orphan = await store.getScore('0001', locked.runId);
       expect(orphan?.clv).toBeCloseTo(before!.clv / 2, 1);
@@ -82,7 +90,7 @@ describe('recalculation faults', { timeout: 240_000 }, () => {
       /Another recalculation is running: run \S+ holds the lock since/,
     );
     // The refused run did not release the winner's lock or publish anything.
-    const store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    const store = createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
     const winner = (fulfilled[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof runLocalRecalculation>>>)
       .value;
     expect(await store.getCurrentRunId()).toBe(winner.record.runId);

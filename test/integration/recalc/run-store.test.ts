@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
+import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
 import {
-  createRunStore,
-  PointerMovedError,
-  RecalcLockedError,
-} from '../../../shared/adapters/dynamo/run-store.ts';
+  createRecalcRepositories,
+  type RecalcRepositories,
+} from '../../../shared/adapters/dynamo/recalc-repositories.ts';
 import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
+import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
+import { PointerMovedError } from '../../../shared/app/ports/run-repository.ts';
 import type { CustomerScore } from '../../../shared/domain/score.ts';
 
 const score = (customerId: string, runId: string): CustomerScore => ({
@@ -30,12 +32,15 @@ const score = (customerId: string, runId: string): CustomerScore => ({
   valueTier: 'rest',
 });
 
-describe('run store on DynamoDB (dynalite)', () => {
+// The recalculation's repositories (lock, runs and pointer, scores, suppression) and the read model's getScore.
+describe('recalculation repositories on DynamoDB (dynalite)', () => {
   let stack: LocalStack;
-  let store: ReturnType<typeof createRunStore>;
+  let repos: RecalcRepositories;
+  let readModel: ReturnType<typeof createScoreReadModel>;
   beforeAll(async () => {
     stack = await startLocalStack();
-    store = createRunStore({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    repos = createRecalcRepositories({ dynamo: stack.clients.dynamo, table: stack.config.table });
+    readModel = createScoreReadModel(stack.clients, stack.config.table);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -43,51 +48,54 @@ describe('run store on DynamoDB (dynalite)', () => {
 
   it('lets one run hold the lock, refuses others until it is released or its lease ends', async () => {
     const t0 = new Date('2026-01-05T06:00:00Z');
-    await store.acquireLock('run-a', t0, 10);
-    await store.acquireLock('run-a', t0, 10); // a retried acquire by the holder succeeds
-    const refused = store.acquireLock('run-b', new Date(t0.getTime() + 60_000), 10);
+    await repos.lock.acquire('run-a', t0, 10);
+    await repos.lock.acquire('run-a', t0, 10); // a retried acquire by the holder succeeds
+    const refused = repos.lock.acquire('run-b', new Date(t0.getTime() + 60_000), 10);
     await expect(refused).rejects.toBeInstanceOf(RecalcLockedError);
     await expect(refused).rejects.toThrow(
       /run run-a holds the lock since 2026-01-05T06:00:00.000Z.*run-b was refused.*frees itself at 2026-01-05T06:10:00.000Z/,
     );
-    expect(await store.releaseLock('run-b')).toBe(false); // not the holder: nothing released
-    await expect(store.acquireLock('run-b', new Date(t0.getTime() + 120_000), 10)).rejects.toThrow(
+    expect(await repos.lock.release('run-b')).toBe(false); // not the holder: nothing released
+    await expect(repos.lock.acquire('run-b', new Date(t0.getTime() + 120_000), 10)).rejects.toThrow(
       RecalcLockedError,
     );
     // After the lease: taken over.
-    await store.acquireLock('run-b', new Date(t0.getTime() + 11 * 60_000), 10);
-    expect(await store.releaseLock('run-b')).toBe(true);
-    await store.acquireLock('run-c', t0, 10);
-    expect(await store.releaseLock('run-c')).toBe(true);
+    await repos.lock.acquire('run-b', new Date(t0.getTime() + 11 * 60_000), 10);
+    expect(await repos.lock.release('run-b')).toBe(true);
+    await repos.lock.acquire('run-c', t0, 10);
+    expect(await repos.lock.release('run-c')).toBe(true);
   });
 
   it('flips the pointer only from the run it expects, and accepts a repeated flip of the same run', async () => {
-    expect(await store.getCurrentRunId()).toBeNull();
-    await store.flipCurrentRun('r1', null, new Date());
-    await expect(store.flipCurrentRun('r2', null, new Date())).rejects.toBeInstanceOf(PointerMovedError);
-    await store.flipCurrentRun('r2', 'r1', new Date());
-    await store.flipCurrentRun('r2', 'r1', new Date());
-    await expect(store.flipCurrentRun('r3', 'r1', new Date())).rejects.toThrow(/no longer r1/);
-    expect(await store.getCurrentRunId()).toBe('r2');
+    expect(await repos.runs.getCurrentRunId()).toBeNull();
+    await repos.runs.flipCurrentRun('r1', null, new Date());
+    await expect(repos.runs.flipCurrentRun('r2', null, new Date())).rejects.toBeInstanceOf(PointerMovedError);
+    await repos.runs.flipCurrentRun('r2', 'r1', new Date());
+    await repos.runs.flipCurrentRun('r2', 'r1', new Date());
+    await expect(repos.runs.flipCurrentRun('r3', 'r1', new Date())).rejects.toThrow(/no longer r1/);
+    expect(await repos.runs.getCurrentRunId()).toBe('r2');
   });
 
   it('erases a customer: every run’s score deleted, hashed id suppressed, others untouched', async () => {
-    await store.writeScores([score('alice', 'r1'), score('bob', 'r1'), score('alice', 'r2')], 2_000_000_000);
-    expect(await store.getScore('alice', 'r2')).toEqual(score('alice', 'r2'));
-    const previous = await store.getPreviousScores(['alice', 'bob', 'carol'], 'r1');
+    await repos.scores.writeScores(
+      [score('alice', 'r1'), score('bob', 'r1'), score('alice', 'r2')],
+      2_000_000_000,
+    );
+    expect(await readModel.getScore('alice', 'r2')).toEqual(score('alice', 'r2'));
+    const previous = await repos.scores.getPreviousScores(['alice', 'bob', 'carol'], 'r1');
     expect([...previous.keys()].sort()).toEqual(['alice', 'bob']);
     expect(previous.get('bob')).toEqual({ segment: 'Potential Loyalists', churnRisk: 'low' });
 
-    const erased = await store.eraseCustomer('alice', new Date());
+    const erased = await repos.suppression.eraseCustomer('alice', new Date());
     expect(erased).toEqual({ customerIdHash: hashCustomerId('alice'), deletedScores: 2 });
-    expect(await store.getScore('alice', 'r1')).toBeNull();
-    expect(await store.getScore('alice', 'r2')).toBeNull();
-    expect(await store.getScore('bob', 'r1')).not.toBeNull();
-    expect(await store.isSuppressed('alice')).toBe(true);
-    expect(await store.isSuppressed('bob')).toBe(false);
-    expect(await store.listSuppressedHashes()).toEqual([hashCustomerId('alice')]);
+    expect(await readModel.getScore('alice', 'r1')).toBeNull();
+    expect(await readModel.getScore('alice', 'r2')).toBeNull();
+    expect(await readModel.getScore('bob', 'r1')).not.toBeNull();
+    expect(await repos.suppression.isSuppressed('alice')).toBe(true);
+    expect(await repos.suppression.isSuppressed('bob')).toBe(false);
+    expect(await repos.suppression.listSuppressedHashes()).toEqual([hashCustomerId('alice')]);
     // Idempotent.
-    expect((await store.eraseCustomer('alice', new Date())).deletedScores).toBe(0);
-    await expect(store.eraseCustomer('  ', new Date())).rejects.toThrow(/must not be empty/);
+    expect((await repos.suppression.eraseCustomer('alice', new Date())).deletedScores).toBe(0);
+    await expect(repos.suppression.eraseCustomer('  ', new Date())).rejects.toThrow(/must not be empty/);
   });
 });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { newRunId } from '../../../functions/recalc/steps/acquire-lock.ts';
-import { defaultAsOf, mergeSettings } from '../../../functions/recalc/steps/prepare.ts';
-import { failureMessage } from '../../../functions/recalc/steps/release-lock.ts';
+import { newRunId } from '../../../shared/app/recalc/acquire-lock.ts';
 import { partName } from '../../../shared/domain/bucket-layout.ts';
+import { defaultAsOf, failureMessage, mergeSettings } from '../../../shared/domain/recalc/settings.ts';
 
 describe('recalculation step helpers', () => {
   it('merge run overrides over stored settings field by field; arrays replace', () => {

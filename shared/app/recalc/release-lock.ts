@@ -1,24 +1,11 @@
-import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
-import { recalcConfigSchema } from '../../../shared/domain/recalc-config.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
-import { clvSettingsOf } from './prepare.ts';
-import type { RecalcDeps, ReleaseLockInput } from './types.ts';
+/** Last step of the recalculation, on success and on failure: record a failed run, release the lock. */
 
-/** The message of a Step Functions Catch output (`Cause` is the Lambda error as JSON), or the text. */
-export function failureMessage(error: ReleaseLockInput['error']): string {
-  if (error === undefined) return '';
-  if (typeof error === 'string') return error;
-  if (error.Cause) {
-    try {
-      const cause = JSON.parse(error.Cause) as { errorMessage?: string; errorType?: string };
-      if (cause.errorMessage) return `${cause.errorType ?? error.Error ?? 'Error'}: ${cause.errorMessage}`;
-    } catch {
-      // Not JSON: use it as it is.
-    }
-    return `${error.Error ?? 'Error'}: ${error.Cause}`;
-  }
-  return error.Error ?? 'unknown error';
-}
+import { clvSettingsOf, expiresAfterWeeks, failureMessage } from '../../domain/recalc/settings.ts';
+import { recalcConfigSchema } from '../../domain/recalc-config.ts';
+import type { RunRecord } from '../../domain/run.ts';
+import { runRetentionWeeks } from './run-settings.ts';
+import { loggedStep } from './step-log.ts';
+import type { RecalcDeps, ReleaseLockInput, ReleaseLockResult } from './types.ts';
 
 /**
  * Last step, on success and on failure: records a failed run (when given the error) and releases
@@ -26,19 +13,28 @@ export function failureMessage(error: ReleaseLockInput['error']): string {
  * marked failed afterwards; one whose record says published but whose pointer flip failed was never
  * visible, so it is recorded as failed (GET /runs/{id} must not call it published).
  */
-export async function releaseLockStep(
-  deps: RecalcDeps,
-  input: ReleaseLockInput,
-): Promise<{ runId: string; released: boolean; recordedFailure: boolean }> {
+export function releaseLockStep(deps: RecalcDeps, input: ReleaseLockInput): Promise<ReleaseLockResult> {
+  return loggedStep(
+    deps.logger,
+    'releaseLock',
+    input.runId,
+    () => releaseLock(deps, input),
+    (r) => ({ released: r.released, recordedFailure: r.recordedFailure }),
+  );
+}
+
+async function releaseLock(deps: RecalcDeps, input: ReleaseLockInput): Promise<ReleaseLockResult> {
   let recordedFailure = false;
   if (input.error !== undefined) {
     const message = failureMessage(input.error);
-    const existing = await deps.runStore.getRunRecord(input.runId);
-    const visible =
-      existing?.status === 'published' && (await deps.runStore.getCurrentRunId()) === input.runId;
+    const existing = await deps.runs.getRunRecord(input.runId);
+    const visible = existing?.status === 'published' && (await deps.runs.getCurrentRunId()) === input.runId;
     if (!visible) {
       const run = input.run ?? {};
-      const config = run.config ?? { ...recalcConfigSchema.parse({}), currency: deps.config.defaultCurrency };
+      const config = run.config ?? {
+        ...recalcConfigSchema.parse({}),
+        currency: deps.settings.defaultCurrency,
+      };
       const startedAt = existing?.startedAt ?? input.startedAt ?? run.startedAt ?? deps.now().toISOString();
       const failed: RunRecord = {
         runId: input.runId,
@@ -58,16 +54,13 @@ export async function releaseLockStep(
         migration: null,
         message,
       };
-      const expiresAt = expiresAfterWeeks(
-        new Date(startedAt),
-        config.retentionWeeks ?? deps.config.retentionWeeks,
-      );
+      const expiresAt = expiresAfterWeeks(new Date(startedAt), runRetentionWeeks(deps, config));
       try {
-        await deps.runStore.putRunRecord(failed, expiresAt);
+        await deps.runs.putRunRecord(failed, expiresAt);
       } catch (recordError) {
         // What the failed run knew may itself be invalid (e.g. non-finite holdout figures from a
         // degenerate fit): record the failure without it rather than keep the lock held.
-        await deps.runStore.putRunRecord(
+        await deps.runs.putRunRecord(
           {
             ...failed,
             model: null,
@@ -82,6 +75,6 @@ export async function releaseLockStep(
       recordedFailure = true;
     }
   }
-  const released = await deps.runStore.releaseLock(input.runId);
+  const released = await deps.lock.release(input.runId);
   return { runId: input.runId, released, recordedFailure };
 }

@@ -1,4 +1,6 @@
+/** Step 1 of the recalculation: the run id and the run lock. */
 import { randomBytes } from 'node:crypto';
+import { loggedStep } from './step-log.ts';
 import type { LockedRun, RecalcDeps, RecalcRequest } from './types.ts';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -13,15 +15,23 @@ export function newRunId(startedAt: Date): string {
 }
 
 /**
- * Step 1: takes the run lock (a conditional write). A second run while one holds it is refused with
+ * Takes the run lock (a conditional write). A second run while one holds it is refused with
  * `RecalcLockedError`, whose message names the holder.
  */
 export async function acquireLockStep(deps: RecalcDeps, request: RecalcRequest = {}): Promise<LockedRun> {
   const startedAt = deps.now();
   const runId = request.runId ?? newRunId(startedAt);
-  if (!RUN_ID.test(runId)) {
-    throw new Error(`runId '${runId}' is invalid: use 1–64 letters, digits, '.', '_' or '-'`);
-  }
-  await deps.runStore.acquireLock(runId, startedAt, request.leaseMinutes ?? 360);
-  return { runId, startedAt: startedAt.toISOString(), request };
+  return loggedStep(
+    deps.logger,
+    'acquireLock',
+    runId,
+    async () => {
+      if (!RUN_ID.test(runId)) {
+        throw new Error(`runId '${runId}' is invalid: use 1–64 letters, digits, '.', '_' or '-'`);
+      }
+      await deps.lock.acquire(runId, startedAt, request.leaseMinutes ?? 360);
+      return { runId, startedAt: startedAt.toISOString(), request };
+    },
+    () => ({ leaseMinutes: request.leaseMinutes ?? 360 }),
+  );
 }

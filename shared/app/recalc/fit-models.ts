@@ -1,52 +1,49 @@
-import { getJsonObject } from '../../../shared/adapters/s3/objects.ts';
-import { listParquetParts, readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
-import { customerSummariesStatement, recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
-import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
-import { fitGammaGamma } from '../../../shared/domain/models/gamma-gamma.ts';
-import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../../shared/domain/models/purchase-models.ts';
-import type { FitResult, PurchaseModelName } from '../../../shared/domain/models/types.ts';
-import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
-import { valueTierThresholds } from '../../../shared/domain/segments.ts';
-import { type HoldoutAccuracy, holdoutAccuracy } from './holdout-check.ts';
-import { scoreSummaryRows } from './scoring.ts';
+/**
+ * Step 3 of the recalculation: holdout check, model choice, full-period fits and the CLV thresholds
+ * of the value tiers.
+ */
+
+import { fitGammaGamma } from '../../domain/models/gamma-gamma.ts';
+import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../domain/models/purchase-models.ts';
+import type { PurchaseModelName } from '../../domain/models/types.ts';
+import { type HoldoutAccuracy, holdoutAccuracy } from '../../domain/recalc/holdout-check.ts';
+import { type FittedModel, scoreSummaryRows, toFittedModel } from '../../domain/recalc/scoring.ts';
+import { compressRfm } from '../../domain/rfm-summary.ts';
+import { valueTierThresholds } from '../../domain/segments.ts';
+import { hashCustomerId } from '../customer-id-hash.ts';
+import { loggedStep } from './step-log.ts';
+import { loadSuppressed } from './suppressed.ts';
 import type { FittedRun, PreparedRun, RecalcDeps } from './types.ts';
 
-type FittedModel = NonNullable<RunRecord['model']>;
-
-/** A fit as the run record stores it (JSON has no NaN: undefined standard errors become null). */
-export function toFittedModel(fit: FitResult<object>): FittedModel {
-  const finite = (value: number) => (Number.isFinite(value) ? value : null);
-  return {
-    name: fit.model,
-    params: { ...(fit.params as Record<string, number>) },
-    logLikelihood: fit.logLikelihood,
-    standardErrors: Object.fromEntries(
-      Object.entries(fit.standardErrors as Record<string, number>).map(([k, v]) => [k, finite(v)]),
-    ),
-    converged: fit.converged,
-    customers: fit.customers,
-  };
-}
-
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-/** Reads the suppressed hashes snapshotted by `prepare`. */
-export async function loadSuppressed(deps: RecalcDeps, run: PreparedRun): Promise<Set<string>> {
-  const stored = await getJsonObject(deps.s3, deps.config.bucket, run.suppressedKey);
-  return new Set(Array.isArray(stored) ? (stored as string[]) : []);
-}
 
 /**
  * Step 3: holdout check (fit on the calibration period, predict the holdout), model choice, fit on
  * the full period (purchase model + Gamma-Gamma spend), and the CLV thresholds of the value tiers.
  */
-export async function fitModelsStep(deps: RecalcDeps, prepared: PreparedRun): Promise<FittedRun> {
+export function fitModelsStep(deps: RecalcDeps, prepared: PreparedRun): Promise<FittedRun> {
+  return loggedStep(
+    deps.logger,
+    'fitModels',
+    prepared.runId,
+    () => fitModels(deps, prepared),
+    (f) => ({
+      model: f.model.name,
+      converged: f.model.converged,
+      spendModel: f.spendModel?.name ?? null,
+      holdoutCheck: f.holdout !== null,
+      summaryParts: f.summaryPartKeys.length,
+      messages: f.messages.length,
+    }),
+  );
+}
+
+async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<FittedRun> {
   const run = { ...prepared, summaryPartKeys: await summaryPartKeysOf(deps, prepared) };
   const { config } = run;
   const messages: string[] = [];
   const warehouse = await deps.warehouse();
-  const statements = recalcStatements({
+  const statements = deps.queries.statements({
     asOf: run.asOf,
     ...(run.calibrationEnd ? { calibrationEnd: run.calibrationEnd } : {}),
     timeUnit: config.timeUnit,
@@ -162,15 +159,13 @@ export async function fitModelsStep(deps: RecalcDeps, prepared: PreparedRun): Pr
   return fitted;
 }
 
-/** The summary parts: known when `prepare` unloaded them, else listed (the Athena task wrote them). */
+/** The summary parts the unload step wrote (listed: the Athena task returns no keys). */
 async function summaryPartKeysOf(deps: RecalcDeps, run: PreparedRun): Promise<string[]> {
   if (run.summaryPartKeys.length > 0) return run.summaryPartKeys;
-  const keys = (await listParquetParts(deps.s3, deps.config.bucket, run.summaryPrefix)).map(
-    (part) => part.key,
-  );
+  const keys = await deps.files.listParts(run.summaryPrefix);
   if (keys.length === 0) {
     throw new Error(
-      `Run ${run.runId}: no customer summaries under s3://${deps.config.bucket}/${run.summaryPrefix} although ${run.profile.customersSummarized} customers were summarized; the customerSummaries query (queries.customerSummaries) must run between prepare and fitModels`,
+      `Run ${run.runId}: no customer summaries under ${deps.files.location(run.summaryPrefix)} although ${run.profile.customersSummarized} customers were summarized; the customerSummaries query (queries.customerSummaries) must run between prepare and fitModels`,
     );
   }
   return keys;
@@ -184,14 +179,14 @@ async function summaryPartKeysOf(deps: RecalcDeps, run: PreparedRun): Promise<st
 async function tierThresholdsOf(deps: RecalcDeps, run: FittedRun): Promise<FittedRun['tierThresholds']> {
   const suppressed = await loadSuppressed(deps, run);
   const stride = Math.max(1, Math.ceil(run.profile.customersSummarized / run.config.statisticsSampleSize));
-  const decode = customerSummariesStatement({
+  const decode = deps.queries.statements({
     asOf: run.asOf,
     timeUnit: run.config.timeUnit,
     currency: run.config.currency,
-  }).decode;
+  }).customerSummaries.decode;
   const clvs: number[] = [];
   let seen = 0;
-  for await (const batch of readParquetParts(deps.s3, deps.config.bucket, run.summaryPrefix, decode)) {
+  for await (const batch of deps.files.readParts(run.summaryPrefix, decode)) {
     const sample = batch.filter(
       (row) =>
         seen++ % stride === 0 && (suppressed.size === 0 || !suppressed.has(hashCustomerId(row.customerId))),

@@ -4,10 +4,33 @@
  * compressed rows: a prediction depends only on (x, t_x, T), so weighted rows give exact
  * per-customer figures.
  */
-import type { CohortRow, HoldoutRow, TrackingRow } from '../../../shared/app/ports/warehouse.ts';
-import { createPurchasePredictor } from '../../../shared/domain/models/purchase-models.ts';
-import type { PurchaseModelName } from '../../../shared/domain/models/types.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
+import { createPurchasePredictor } from '../models/purchase-models.ts';
+import type { PurchaseModelName } from '../models/types.ts';
+import type { RunRecord } from '../run.ts';
+
+/** A holdout row of the warehouse: customers sharing (x, t_x, T) and their holdout repeat purchases. */
+export interface HoldoutRow {
+  frequency: number;
+  recency: number;
+  T: number;
+  holdoutFrequency: number;
+  customers: number;
+}
+
+/** Actual repeat purchases in one week of the tracking series. */
+export interface TrackingRow {
+  week: number;
+  weekStart: string;
+  repeatPurchases: number;
+  period: 'calibration' | 'holdout';
+}
+
+/** Customers by first purchase date, for the expected weekly repeat purchases. */
+export interface CohortRow {
+  firstPurchaseDate: string;
+  daysBeforeCalibrationEnd: number;
+  customers: number;
+}
 
 export type HoldoutAccuracy = NonNullable<RunRecord['holdout']>;
 

@@ -1,13 +1,8 @@
-import { expiresAfterWeeks } from '../../../shared/adapters/dynamo/keys.ts';
-import { renderRunReport } from '../../../shared/adapters/report/render-report.ts';
-import {
-  getJsonObject,
-  getTextObject,
-  listKeys,
-  putTextObject,
-} from '../../../shared/adapters/s3/objects.ts';
-import { toChangeEvent } from '../../../shared/app/ports/change-events.ts';
-import { changesPrefix, partResultsPrefix, reportKey } from '../../../shared/domain/bucket-layout.ts';
+/**
+ * Step 5 of the recalculation: merges the parts' results, stores the run record and report, flips
+ * the current-run pointer, then sends the change events.
+ */
+import { changesPrefix, partResultsPrefix, reportKey } from '../../domain/bucket-layout.ts';
 import {
   type CustomerChange,
   completeMigration,
@@ -16,16 +11,14 @@ import {
   mergeSegmentTotals,
   type SegmentTotals,
   summarizeSegments,
-} from '../../../shared/domain/migration.ts';
-import { createReportAccumulator } from '../../../shared/domain/report/aggregates.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
-import { clvSettingsOf, retentionWeeksOf } from './prepare.ts';
-import type { FittedRun, PartResult, RecalcDeps } from './types.ts';
-
-export interface FinalizeResult {
-  record: RunRecord;
-  events: number;
-}
+} from '../../domain/migration.ts';
+import { clvSettingsOf, expiresAfterWeeks } from '../../domain/recalc/settings.ts';
+import { createReportAccumulator } from '../../domain/report/aggregates.ts';
+import type { RunRecord } from '../../domain/run.ts';
+import { toChangeEvent } from '../ports/change-events.ts';
+import { runRetentionWeeks } from './run-settings.ts';
+import { loggedStep } from './step-log.ts';
+import type { FinalizeResult, FittedRun, PartResult, RecalcDeps } from './types.ts';
 
 /**
  * Step 5: merges the parts' results into segment summaries and the migration matrix, stores the run
@@ -33,12 +26,24 @@ export interface FinalizeResult {
  * change events. Refuses to publish when a summary part has no result (its customers would be
  * missing from the snapshot).
  */
-export async function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
-  const bucket = deps.config.bucket;
-  const resultKeys = await listKeys(deps.s3, bucket, partResultsPrefix(run.runId));
-  const results = (await Promise.all(
-    resultKeys.map((key) => getJsonObject(deps.s3, bucket, key)),
-  )) as PartResult[];
+export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
+  return loggedStep(
+    deps.logger,
+    'finalize',
+    run.runId,
+    () => finalize(deps, run),
+    (f) => ({
+      customers: f.record.customers,
+      segments: f.record.segments.length,
+      parts: run.summaryPartKeys.length,
+      events: f.events,
+    }),
+  );
+}
+
+async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
+  const resultKeys = await deps.files.listKeys(partResultsPrefix(run.runId));
+  const results = (await Promise.all(resultKeys.map((key) => deps.files.getJson(key)))) as PartResult[];
   const scored = new Set(results.map((result) => result.partKey));
   const missing = run.summaryPartKeys.filter((key) => !scored.has(key));
   if (missing.length > 0) {
@@ -62,7 +67,7 @@ export async function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Fi
   const messages = [...run.messages];
   let completeMatrix: MigrationMatrix | null = null;
   if (run.previousRunId) {
-    const previous = await deps.runStore.getRunRecord(run.previousRunId);
+    const previous = await deps.runs.getRunRecord(run.previousRunId);
     if (previous) {
       const sizes = Object.fromEntries(previous.segments.map((s) => [s.segment, s.customers]));
       completeMatrix = completeMigration(migration, sizes);
@@ -93,25 +98,23 @@ export async function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Fi
     migration: completeMatrix,
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
   };
-  await deps.runStore.putRunRecord(
+  await deps.runs.putRunRecord(
     record,
-    expiresAfterWeeks(new Date(run.startedAt), retentionWeeksOf(deps, run.config)),
+    expiresAfterWeeks(new Date(run.startedAt), runRetentionWeeks(deps, run.config)),
   );
   // The report is stored before the pointer flips, so the current run always has one.
-  await putTextObject(
-    deps.s3,
-    bucket,
+  await deps.files.putText(
     reportKey(run.runId),
-    await renderRunReport({ run: record, aggregates: report.result() }),
+    await deps.renderReport({ run: record, aggregates: report.result() }),
     'text/html; charset=utf-8',
   );
-  await deps.runStore.flipCurrentRun(run.runId, run.previousRunId, now);
+  await deps.runs.flipCurrentRun(run.runId, run.previousRunId, now);
 
   let events = 0;
   if (run.previousRunId) {
     const changes: CustomerChange[] = [];
-    for (const key of await listKeys(deps.s3, bucket, changesPrefix(run.runId))) {
-      for (const line of (await getTextObject(deps.s3, bucket, key)).split('\n')) {
+    for (const key of await deps.files.listKeys(changesPrefix(run.runId))) {
+      for (const line of (await deps.files.getText(key)).split('\n')) {
         if (line.trim() !== '') changes.push(JSON.parse(line) as CustomerChange);
       }
     }

@@ -1,33 +1,50 @@
 /**
- * What the recalculation steps hand each other. In AWS these objects are the Step Functions state
- * (JSON, at most 256 KB: nothing here grows with the number of customers); locally
- * `runLocalRecalculation` passes them from one call to the next.
+ * What the recalculation steps hand each other and what they talk to. In AWS the state objects are
+ * the Step Functions state (JSON, at most 256 KB: nothing here grows with the number of customers);
+ * locally the runner passes them, JSON round-tripped, from one handler to the next.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { RuntimeConfig } from '../../../shared/adapters/config.ts';
-import type { RunStore } from '../../../shared/adapters/dynamo/run-store.ts';
-import type { ChangeEventPublisher } from '../../../shared/app/ports/change-events.ts';
-import type { DataProfileRow, Warehouse } from '../../../shared/app/ports/warehouse.ts';
-import type { MigrationMatrix, SegmentTotals } from '../../../shared/domain/migration.ts';
-import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '../../../shared/domain/recalc-config.ts';
-import type { ReportAggregates } from '../../../shared/domain/report/aggregates.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
-import type { ValueTierThresholds } from '../../../shared/domain/segments.ts';
 
-/** Everything a step talks to; built once per Lambda container or per local run. */
+import type { MigrationMatrix, SegmentTotals } from '../../domain/migration.ts';
+import type { ScoringRun } from '../../domain/recalc/scoring.ts';
+import type { RunFailure } from '../../domain/recalc/settings.ts';
+import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '../../domain/recalc-config.ts';
+import type { ReportAggregates } from '../../domain/report/aggregates.ts';
+import type { RunRecord } from '../../domain/run.ts';
+import type { ChangeEventPublisher } from '../ports/change-events.ts';
+import type { AppLogger } from '../ports/logger.ts';
+import type { RecalcLock } from '../ports/recalc-lock.ts';
+import type { RecalcQueries } from '../ports/recalc-queries.ts';
+import type { RunFiles } from '../ports/run-files.ts';
+import type { RunRepository } from '../ports/run-repository.ts';
+import type { ScoreRepository } from '../ports/score-repository.ts';
+import type { SuppressionRepository } from '../ports/suppression-repository.ts';
+import type { DataProfileRow, Warehouse } from '../ports/warehouse.ts';
+
+/** Deployment settings the steps need (no I/O). */
+export interface RecalcSettings {
+  /** The data bucket: targets of warehouse unloads. */
+  bucket: string;
+  /** Run currency when neither the settings file nor the request names one. */
+  defaultCurrency: string;
+  /** Retention of a run's items when the settings do not say. */
+  retentionWeeks: number;
+}
+
+/** Everything a step talks to, as ports; built once per Lambda container or per local run. */
 export interface RecalcDeps {
-  config: RuntimeConfig;
-  s3: S3Client;
-  runStore: RunStore;
-  /** Opened on first use: only prepare and fitModels run SQL. */
+  settings: RecalcSettings;
+  files: RunFiles;
+  lock: RecalcLock;
+  runs: RunRepository;
+  scores: ScoreRepository;
+  suppression: SuppressionRepository;
+  queries: RecalcQueries;
+  /** Opened on first use: only the warehouse steps, prepare and fitModels run SQL. */
   warehouse(): Promise<Warehouse>;
-  /**
-   * Whether `prepare` unloads the customer summaries itself (local runs), or leaves it to the state
-   * machine's Athena task that runs `queries.customerSummaries` after `prepare` (AWS: no Lambda has
-   * to wait out the largest query).
-   */
-  unloadSummariesInPrepare: boolean;
   publisher: ChangeEventPublisher;
+  /** Renders the run's HTML report. */
+  renderReport(input: { run: RunRecord; aggregates: ReportAggregates }): Promise<string>;
+  logger: AppLogger;
   now(): Date;
 }
 
@@ -67,7 +84,7 @@ export interface PreparedRun {
   sources: string[];
   /** Where the per-customer summaries are unloaded (Parquet parts; a Distributed Map reads this prefix). */
   summaryPrefix: string;
-  /** The parts' keys; empty after `prepare` when the state machine unloads, filled by `fitModels`. */
+  /** The parts' keys; empty after `prepare` (the unload step writes them), filled by `fitModels`. */
   summaryPartKeys: string[];
   /** Suppressed customer-id hashes at prepare time, stored as JSON (the list can outgrow the state). */
   suppressedKey: string;
@@ -79,15 +96,12 @@ export interface PreparedRun {
   queries: Record<string, string>;
 }
 
-export interface FittedRun extends PreparedRun {
+export interface FittedRun extends PreparedRun, ScoringRun {
   model: NonNullable<RunRecord['model']>;
   spendModel: RunRecord['spendModel'];
-  /** Mean spend per purchase used for customers without a spend estimate (no Gamma-Gamma fit). */
-  fallbackSpend: number;
   holdout: RunRecord['holdout'];
   /** Other models tried when `model` is `auto`: name → holdout MAE (null when the fit failed). */
   candidates: Record<string, number | null>;
-  tierThresholds: ValueTierThresholds;
   messages: string[];
 }
 
@@ -111,11 +125,22 @@ export interface PartResult {
   report: ReportAggregates;
 }
 
+export interface FinalizeResult {
+  record: RunRecord;
+  events: number;
+}
+
 export interface ReleaseLockInput {
   runId: string;
   startedAt?: string;
   /** Step Functions Catch output, or a message: the run is then recorded as failed. */
-  error?: { Error?: string; Cause?: string } | string;
+  error?: RunFailure;
   /** Whatever the failed run knew, to fill its run record. */
   run?: Partial<FittedRun>;
+}
+
+export interface ReleaseLockResult {
+  runId: string;
+  released: boolean;
+  recordedFailure: boolean;
 }

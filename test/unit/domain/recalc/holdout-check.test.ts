@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { holdoutAccuracy, weightedCorrelation } from '../../../functions/recalc/steps/holdout-check.ts';
-import type { HoldoutRow } from '../../../shared/app/ports/warehouse.ts';
-import { bgnbdExpectedPurchases } from '../../../shared/domain/models/bgnbd.ts';
-import { createPurchasePredictor } from '../../../shared/domain/models/purchase-models.ts';
-import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
+import type { HoldoutRow } from '../../../../shared/app/ports/warehouse.ts';
+import { bgnbdExpectedPurchases } from '../../../../shared/domain/models/bgnbd.ts';
+import { createPurchasePredictor } from '../../../../shared/domain/models/purchase-models.ts';
+import { holdoutAccuracy, weightedCorrelation } from '../../../../shared/domain/recalc/holdout-check.ts';
+import { summarizeTransactions } from '../../../../shared/domain/rfm-summary.ts';
 
 /** Published BG/NBD estimates on the CDNOW calibration period (weeks). */
 const CDNOW_PARAMS = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
 
 function cdnowTransactions() {
-  const text = readFileSync(new URL('../../fixtures/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8');
+  const text = readFileSync(new URL('../../../fixtures/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8');
   return text
     .split(/\r?\n/)
     .filter((line) => line.trim() !== '')

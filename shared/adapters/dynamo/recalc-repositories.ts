@@ -1,0 +1,18 @@
+/** The DynamoDB repositories of the recalculation, built together over one table. */
+import type { DynamoTable } from './batch.ts';
+import { createRecalcLock } from './recalc-lock.ts';
+import { createRunRepository } from './run-repository.ts';
+import { createScoreRepository } from './score-repository.ts';
+import { createSuppressionRepository } from './suppression-repository.ts';
+
+export function createRecalcRepositories(table: DynamoTable) {
+  return {
+    lock: createRecalcLock(table),
+    runs: createRunRepository(table),
+    scores: createScoreRepository(table),
+    suppression: createSuppressionRepository(table),
+  };
+}
+
+export type RecalcRepositories = ReturnType<typeof createRecalcRepositories>;
+export type { DynamoTable, RetryOptions } from './batch.ts';

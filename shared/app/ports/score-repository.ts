@@ -1,0 +1,28 @@
+/**
+ * The score repository port: a run's score items (batch writes with retries), the previous run's
+ * segment and churn band of given customers (migration, change events), and deletes.
+ */
+import type { ChurnRisk, CustomerScore } from '../../domain/score.ts';
+
+export interface BatchWriteStats {
+  items: number;
+  /** BatchWriteItem calls, retries included. */
+  calls: number;
+  /** Calls repeated because of UnprocessedItems or throttling. */
+  retries: number;
+}
+
+/** The part of a previous score that migration and change detection need. */
+export interface PreviousScore {
+  segment: string;
+  churnRisk: ChurnRisk;
+}
+
+export interface ScoreRepository {
+  /** Writes score items with their TTL (epoch seconds); unprocessed items and throttling are retried. */
+  writeScores(scores: readonly CustomerScore[], expiresAt: number): Promise<BatchWriteStats>;
+  /** Segment and churn band of each customer in `runId` (absent when the customer had no score). */
+  getPreviousScores(customerIds: readonly string[], runId: string): Promise<Map<string, PreviousScore>>;
+  /** Deletes the given customers' items of one run. */
+  deleteScores(customerIds: readonly string[], runId: string): Promise<BatchWriteStats>;
+}

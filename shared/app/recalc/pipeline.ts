@@ -1,0 +1,213 @@
+/**
+ * The one definition of the recalculation pipeline: the ordered steps, what each takes and returns
+ * (where its result goes in the state), which are warehouse (Athena) tasks, the Distributed Map over
+ * the summary parts, retries and the failure path. The CDK construct builds its state machine from
+ * it and the local runner executes it with the same handlers and JSON payloads.
+ */
+
+/** Lambda handlers, exported under these names by `functions/recalc/handler.ts`. */
+export const RECALC_HANDLERS = [
+  'acquireLock',
+  'prepare',
+  'fitModels',
+  'scorePart',
+  'finalize',
+  'releaseLock',
+] as const;
+export type RecalcHandlerName = (typeof RECALC_HANDLERS)[number];
+
+/** A Step Functions retry rule (the local runner applies the same rules to the same error names). */
+export interface RetryRule {
+  errors: readonly string[];
+  intervalSeconds: number;
+  maxAttempts: number;
+  backoffRate: number;
+  jitter: 'FULL';
+}
+
+/** Transient Lambda service errors: every Lambda step retries them. */
+export const LAMBDA_RETRY: RetryRule = {
+  errors: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
+  intervalSeconds: 2,
+  maxAttempts: 6,
+  backoffRate: 2,
+  jitter: 'FULL',
+};
+
+/** Athena throttling and internal errors: every warehouse task retries them. */
+export const WAREHOUSE_RETRY: RetryRule = {
+  errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'],
+  intervalSeconds: 5,
+  maxAttempts: 4,
+  backoffRate: 2,
+  jitter: 'FULL',
+};
+
+/**
+ * Where a step's result goes: `'$'` replaces the state, `'$.<field>'` adds it under a field, `null`
+ * discards it (the state passes on unchanged) — Step Functions' ResultPath.
+ */
+export type ResultPath = '$' | `$.${string}` | null;
+
+/** A Lambda task: the whole state is the payload, the handler's result goes to `resultPath`. */
+export interface LambdaStep {
+  kind: 'lambda';
+  name: string;
+  stateName: string;
+  handler: RecalcHandlerName;
+  resultPath: ResultPath;
+  comment: string;
+  retry: RetryRule;
+}
+
+/**
+ * Warehouse statements Prepare rendered (`$.queries.<key>`), run side by side as Athena
+ * StartQueryExecution (.sync) tasks in AWS and through the warehouse port (DuckDB) locally; their
+ * results go to `resultPath` by query key.
+ */
+export interface WarehouseStep {
+  kind: 'warehouse';
+  name: string;
+  stateName: string;
+  queries: readonly string[];
+  /** State name of the task of one query. */
+  queryStateName(query: string): string;
+  resultPath: ResultPath;
+  comment: string;
+  retry: RetryRule;
+}
+
+/**
+ * A Distributed Map: one item per object under the prefix `$.<itemsPrefixField>` (the S3 listing),
+ * each item `{ run: <the state>, partKey: <object key> }` given to `handler`; results discarded.
+ */
+export interface MapStep {
+  kind: 'map';
+  name: string;
+  stateName: string;
+  itemsPrefixField: string;
+  itemStateName: string;
+  handler: RecalcHandlerName;
+  maxConcurrency: number;
+  resultPath: null;
+  comment: string;
+  itemComment: string;
+  retry: RetryRule;
+}
+
+export type PipelineStep = LambdaStep | WarehouseStep | MapStep;
+
+export interface RecalcPipeline {
+  /** First step; its failure (e.g. the lock is held) ends the run with `lockFailedStateName`, nothing to release. */
+  acquire: LambdaStep & { lockFailedStateName: string };
+  /** The steps after the lock, run in order inside one error handler. */
+  body: { stateName: string; comment: string; steps: readonly PipelineStep[] };
+  /** Any error of the body: the state becomes the body's input plus `error` ({Error, Cause}). */
+  onFailure: LambdaStep & { errors: readonly string[]; errorPath: `$.${string}`; failStateName: string };
+  /** After the body succeeded (the body's output is the state). */
+  release: LambdaStep;
+  succeedStateName: string;
+}
+
+const lambda = (
+  name: string,
+  stateName: string,
+  handler: RecalcHandlerName,
+  resultPath: ResultPath,
+  comment: string,
+): LambdaStep => ({ kind: 'lambda', name, stateName, handler, resultPath, comment, retry: LAMBDA_RETRY });
+
+/** State flow: request → LockedRun → PreparedRun (+ athena) → FittedRun → (+ finalized) → released. */
+export const RECALC_PIPELINE: RecalcPipeline = {
+  acquire: {
+    ...lambda('acquireLock', 'AcquireLock', 'acquireLock', '$', 'Takes the run lock; output: LockedRun'),
+    lockFailedStateName: 'LockNotAcquired',
+  },
+  body: {
+    stateName: 'Recalculate',
+    comment: 'Prepare → summary queries → fit → score → finalize, with one error handler',
+    steps: [
+      lambda('prepare', 'Prepare', 'prepare', '$', 'Renders the SQL, snapshots inputs; output: PreparedRun'),
+      {
+        kind: 'warehouse',
+        name: 'unloadSummaries',
+        stateName: 'RunSummaryQueries',
+        queries: ['customerSummaries'],
+        queryStateName: (query) => `Run${query.charAt(0).toUpperCase()}${query.slice(1)}Query`,
+        resultPath: '$.athena',
+        comment: 'Summary queries on Athena, side by side; execution ids and output locations go to $.athena',
+        retry: WAREHOUSE_RETRY,
+      },
+      lambda('fitModels', 'FitModels', 'fitModels', '$', 'Fits the models; output: FittedRun'),
+      {
+        kind: 'map',
+        name: 'scoreParts',
+        stateName: 'ScoreParts',
+        itemsPrefixField: 'summaryPrefix',
+        itemStateName: 'ScorePart',
+        handler: 'scorePart',
+        maxConcurrency: 4,
+        resultPath: null,
+        comment: 'Scores each customer-summary Parquet part; part results go to S3 for Finalize',
+        itemComment: 'Scores one part; output: PartResult',
+        retry: LAMBDA_RETRY,
+      },
+      lambda('finalize', 'Finalize', 'finalize', '$.finalized', 'Publishes the run and change events'),
+    ],
+  },
+  onFailure: {
+    ...lambda(
+      'releaseLockAfterFailure',
+      'ReleaseLockAfterFailure',
+      'releaseLock',
+      null,
+      'Releases the lock and records the error',
+    ),
+    errors: ['States.ALL'],
+    errorPath: '$.error',
+    failStateName: 'RecalculationFailed',
+  },
+  release: lambda('releaseLock', 'ReleaseLock', 'releaseLock', null, 'Releases the lock'),
+  succeedStateName: 'Published',
+};
+
+/** Step names in the order a successful run executes them. */
+export function pipelineStepNames(pipeline: RecalcPipeline = RECALC_PIPELINE): string[] {
+  return [pipeline.acquire.name, ...pipeline.body.steps.map((step) => step.name), pipeline.release.name];
+}
+
+/** Top-level state names in order (success path), and the body's state names in order. */
+export function pipelineStateNames(pipeline: RecalcPipeline = RECALC_PIPELINE) {
+  return {
+    top: [
+      pipeline.acquire.stateName,
+      pipeline.body.stateName,
+      pipeline.release.stateName,
+      pipeline.succeedStateName,
+    ],
+    body: pipeline.body.steps.map((step) => step.stateName),
+  };
+}
+
+/** The warehouse statements the pipeline runs as tasks (Prepare's `queries` keys). */
+export function warehouseQueries(pipeline: RecalcPipeline = RECALC_PIPELINE): string[] {
+  return pipeline.body.steps.flatMap((step) => (step.kind === 'warehouse' ? [...step.queries] : []));
+}
+
+/** Step Functions' ResultPath applied to JSON state. */
+export function applyResultPath(state: unknown, result: unknown, path: ResultPath): unknown {
+  if (path === null) return state;
+  if (path === '$') return result;
+  const field = path.slice(2);
+  if (field.includes('.')) throw new Error(`result path ${path}: only one level is supported`);
+  return { ...(state as Record<string, unknown>), [field]: result };
+}
+
+/** Whether a retry rule covers an error name (`States.ALL` covers all). */
+export const retries = (rule: RetryRule, errorName: string) =>
+  rule.errors.includes(errorName) || rule.errors.includes('States.ALL');

@@ -1,0 +1,111 @@
+/**
+ * Step 4 of the recalculation, one Distributed Map item per summary part: scores, segments, value
+ * tiers, migration counts and changes of the part's customers; writes their score items.
+ */
+
+import { partChangesKey, partName, partResultKey } from '../../domain/bucket-layout.ts';
+import {
+  addMigration,
+  addToSegment,
+  type CustomerChange,
+  detectChange,
+  NEW_CUSTOMERS_ROW,
+} from '../../domain/migration.ts';
+import { buildScores } from '../../domain/recalc/scoring.ts';
+import { expiresAfterWeeks } from '../../domain/recalc/settings.ts';
+import { createReportAccumulator } from '../../domain/report/aggregates.ts';
+import { hashCustomerId } from '../customer-id-hash.ts';
+import type { PreviousScore } from '../ports/score-repository.ts';
+import { runRetentionWeeks } from './run-settings.ts';
+import { loggedStep } from './step-log.ts';
+import { loadSuppressed } from './suppressed.ts';
+import type { PartResult, RecalcDeps, ScorePartInput } from './types.ts';
+
+/**
+ * Step 4 (one Distributed Map item): scores the customers of one summary part, writes their score
+ * items under the run id, and stores the part's segment totals, migration counts and changed
+ * customers for `finalize`. Repeating it for a part rewrites the same items and files.
+ */
+export function scorePartStep(deps: RecalcDeps, input: ScorePartInput): Promise<PartResult> {
+  return loggedStep(
+    deps.logger,
+    'scorePart',
+    input.run.runId,
+    () => scorePart(deps, input),
+    (r) => ({
+      part: partName(r.partKey),
+      customers: r.customers,
+      suppressed: r.suppressed,
+      changes: r.changes,
+      writeCalls: r.writes.calls,
+      writeRetries: r.writes.retries,
+    }),
+  );
+}
+
+async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartResult> {
+  const { run, partKey } = input;
+  const computedAt = deps.now().toISOString();
+  const expiresAt = expiresAfterWeeks(new Date(run.startedAt), runRetentionWeeks(deps, run.config));
+  const suppressedHashes = await loadSuppressed(deps, run);
+  const decode = deps.queries.statements({
+    asOf: run.asOf,
+    timeUnit: run.config.timeUnit,
+    currency: run.config.currency,
+  }).customerSummaries.decode;
+
+  const result: PartResult = {
+    partKey,
+    customers: 0,
+    suppressed: 0,
+    segments: {},
+    migration: {},
+    changes: 0,
+    writes: { calls: 0, retries: 0 },
+    report: createReportAccumulator().result(),
+  };
+  const report = createReportAccumulator();
+  const toWeeks = run.config.timeUnit === 'weeks' ? 1 : 1 / 7;
+  const changes: CustomerChange[] = [];
+  // A part key is an exact object key; reading it "as a prefix" yields just that part.
+  for await (const batch of deps.files.readParts(partKey, decode)) {
+    const rows = batch.filter(
+      (row) => suppressedHashes.size === 0 || !suppressedHashes.has(hashCustomerId(row.customerId)),
+    );
+    result.suppressed += batch.length - rows.length;
+    const scores = buildScores(run, rows, computedAt);
+    const previous = run.previousRunId
+      ? await deps.scores.getPreviousScores(
+          scores.map((s) => s.customerId),
+          run.previousRunId,
+        )
+      : new Map<string, PreviousScore>();
+    for (const score of scores) {
+      addToSegment(result.segments, score.segment, score.clv);
+      report.add({
+        clv: score.clv,
+        pAlive: score.pAlive,
+        frequency: score.frequency,
+        recencyWeeks: score.recency * toWeeks,
+        TWeeks: score.T * toWeeks,
+      });
+      const before = previous.get(score.customerId);
+      addMigration(result.migration, before?.segment ?? NEW_CUSTOMERS_ROW, score.segment);
+      const change = detectChange(score.customerId, before, score);
+      if (change) changes.push(change);
+    }
+    const stats = await deps.scores.writeScores(scores, expiresAt);
+    result.customers += scores.length;
+    result.writes.calls += stats.calls;
+    result.writes.retries += stats.retries;
+  }
+  result.changes = changes.length;
+  result.report = report.result();
+  await deps.files.putText(
+    partChangesKey(run.runId, partKey),
+    changes.map((change) => JSON.stringify(change)).join('\n'),
+    'application/x-ndjson',
+  );
+  await deps.files.putJson(partResultKey(run.runId, partKey), result);
+  return result;
+}

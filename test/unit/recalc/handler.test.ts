@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import * as handler from '../../../functions/recalc/handler.ts';
+import { RECALC_HANDLERS, RECALC_PIPELINE } from '../../../shared/app/recalc/pipeline.ts';
+
+describe('recalculation Lambda entry points', () => {
+  it('export one middy handler per handler the pipeline names', () => {
+    const named = new Set([
+      RECALC_PIPELINE.acquire.handler,
+      ...RECALC_PIPELINE.body.steps.flatMap((step) => (step.kind === 'warehouse' ? [] : [step.handler])),
+      RECALC_PIPELINE.onFailure.handler,
+      RECALC_PIPELINE.release.handler,
+    ]);
+    expect([...named].sort()).toEqual([...RECALC_HANDLERS].sort());
+    for (const name of RECALC_HANDLERS) {
+      const exported = (handler as unknown as Record<string, { use?: unknown }>)[name];
+      expect(typeof exported).toBe('function');
+      // middy handlers carry `.use`: the observability middlewares are attached.
+      expect(typeof exported?.use).toBe('function');
+    }
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import {
+  catchOutput,
+  executePipeline,
+  type InvokableHandler,
+  type PipelineExecutor,
+} from '../../../infra/local/recalc.ts';
+import {
+  RECALC_HANDLERS,
+  RECALC_PIPELINE,
+  type RecalcHandlerName,
+} from '../../../shared/app/recalc/pipeline.ts';
+
+type Call = { handler: RecalcHandlerName | 'warehouse'; payload: Record<string, unknown> };
+
+/** Fake handlers recording each call; each returns the state plus a marker (JSON-only values). */
+function fakeExecutor(
+  options: { fail?: RecalcHandlerName; parts?: string[]; flaky?: RecalcHandlerName } = {},
+) {
+  const calls: Call[] = [];
+  let flakyFailed = false;
+  const handler =
+    (name: RecalcHandlerName): InvokableHandler =>
+    async (event: never) => {
+      const payload = event as Record<string, unknown>;
+      calls.push({ handler: name, payload });
+      if (name === options.flaky && !flakyFailed) {
+        flakyFailed = true;
+        throw Object.assign(new Error('rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+      }
+      if (name === options.fail) throw new TypeError(`${name} broke`);
+      switch (name) {
+        case 'acquireLock':
+          return { runId: 'r1', startedAt: '2026-01-05T06:00:00.000Z', request: payload };
+        case 'prepare':
+          return { ...payload, summaryPrefix: 'runs/r1/customer-summaries/', at: new Date(0) };
+        case 'fitModels':
+          return { ...payload, model: 'bgnbd' };
+        case 'scorePart':
+          return { partKey: payload.partKey, customers: 1 };
+        case 'finalize':
+          return { record: { runId: 'r1' }, events: 0 };
+        case 'releaseLock':
+          return { runId: 'r1', released: true, recordedFailure: payload.error !== undefined };
+      }
+    };
+  const executor: PipelineExecutor = {
+    handlers: Object.fromEntries(RECALC_HANDLERS.map((name) => [name, handler(name)])) as Record<
+      RecalcHandlerName,
+      InvokableHandler
+    >,
+    async runWarehouseTask(step, state) {
+      calls.push({ handler: 'warehouse', payload: state as Record<string, unknown> });
+      return Object.fromEntries(
+        step.queries.map((q) => [q, { queryExecutionId: 'q', outputLocation: 's3://b/p/' }]),
+      );
+    },
+    listItems: async () => options.parts ?? ['runs/r1/customer-summaries/part-00000.parquet'],
+    sleep: async () => {},
+  };
+  return { executor, calls };
+}
+
+/** The calls a successful run makes, read off the definition (a Map step: one call per part). */
+function expectedCalls(parts: number): Array<RecalcHandlerName | 'warehouse'> {
+  const body = RECALC_PIPELINE.body.steps.flatMap((step) =>
+    step.kind === 'lambda'
+      ? [step.handler]
+      : step.kind === 'warehouse'
+        ? (['warehouse'] as const)
+        : Array.from({ length: parts }, () => step.handler),
+  );
+  return [RECALC_PIPELINE.acquire.handler, ...body, RECALC_PIPELINE.release.handler];
+}
+
+describe('local runner: executes the pipeline definition', () => {
+  it('calls the handlers in the definition’s order, one Map item per listed part', async () => {
+    const parts = [
+      'runs/r1/customer-summaries/part-00000.parquet',
+      'runs/r1/customer-summaries/part-00001.parquet',
+    ];
+    const { executor, calls } = fakeExecutor({ parts });
+    const { outputs } = await executePipeline(executor, { asOf: '2026-01-04' });
+    expect(calls.map((c) => c.handler)).toEqual(expectedCalls(parts.length));
+    // Map items as the ItemSelector builds them: the whole state as `run`, the listed key as `partKey`.
+    const items = calls.filter((c) => c.handler === 'scorePart');
+    expect(items.map((c) => c.payload.partKey)).toEqual(parts);
+    expect((items[0]!.payload.run as { model: string }).model).toBe('bgnbd');
+    expect(outputs.scoreParts).toHaveLength(2);
+  });
+
+  it('passes JSON between steps and applies each step’s result path', async () => {
+    const { executor, calls } = fakeExecutor();
+    await executePipeline(executor, { asOf: '2026-01-04' });
+    const fit = calls.find((c) => c.handler === 'fitModels')!;
+    // A Date returned by prepare arrives as its JSON string, and the warehouse results under $.athena.
+    expect(fit.payload.at).toBe('1970-01-01T00:00:00.000Z');
+    expect(fit.payload.athena).toEqual({
+      customerSummaries: { queryExecutionId: 'q', outputLocation: 's3://b/p/' },
+    });
+    // Finalize's result goes to $.finalized; the Map's results are discarded.
+    const release = calls.at(-1)!;
+    expect(release.handler).toBe('releaseLock');
+    expect(release.payload.finalized).toEqual({ record: { runId: 'r1' }, events: 0 });
+    expect(release.payload.model).toBe('bgnbd');
+  });
+
+  it('on a failure after the lock: releases the lock with the Catch output of the lock step’s state, then rethrows', async () => {
+    const { executor, calls } = fakeExecutor({ fail: 'fitModels' });
+    await expect(executePipeline(executor, {})).rejects.toThrow(TypeError);
+    const names = calls.map((c) => c.handler);
+    expect(names).toEqual(['acquireLock', 'prepare', 'warehouse', 'fitModels', 'releaseLock']);
+    const release = calls.at(-1)!.payload;
+    expect(release.runId).toBe('r1');
+    expect(release.error).toEqual(catchOutput(new TypeError('fitModels broke')));
+    expect(JSON.parse((release.error as { Cause: string }).Cause)).toEqual({
+      errorType: 'TypeError',
+      errorMessage: 'fitModels broke',
+    });
+    // The body's input (LockedRun) plus the error, as Step Functions' Catch with ResultPath $.error.
+    expect(release.summaryPrefix).toBeUndefined();
+  });
+
+  it('does not release anything when the lock is not acquired', async () => {
+    const { executor, calls } = fakeExecutor({ fail: 'acquireLock' });
+    await expect(executePipeline(executor, {})).rejects.toThrow(/acquireLock broke/);
+    expect(calls.map((c) => c.handler)).toEqual(['acquireLock']);
+  });
+
+  it('retries the errors the definition retries', async () => {
+    const { executor, calls } = fakeExecutor({ flaky: 'prepare' });
+    await executePipeline(executor, {});
+    expect(calls.filter((c) => c.handler === 'prepare')).toHaveLength(2);
+  });
+});
