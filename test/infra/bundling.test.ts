@@ -4,16 +4,7 @@
  * project's node_modules at run time).
  */
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -24,6 +15,7 @@ import {
   lambdaDuckDbBinding,
 } from '../../infra/aws/lambda-native-binding.ts';
 import { addPipelineStack } from '../../infra/aws/pipeline-app.ts';
+import type { CfnJson } from './synth-pipeline.ts';
 
 const PROJECT_DIR = process.cwd();
 const temporary: string[] = [];
@@ -44,8 +36,8 @@ function hostWithoutBinding(): string {
 }
 
 /** Runs `script` (an ES module) with `cwd` as its folder and no AWS settings; returns stdout. */
-function runIn(cwd: string, script: string): string {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: cwd, TZ: 'UTC' };
+function runIn(cwd: string, script: string, variables: Record<string, string> = {}): string {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: cwd, TZ: 'UTC', ...variables };
   writeFileSync(join(cwd, 'probe.mjs'), script);
   return execFileSync(process.execPath, ['probe.mjs'], { cwd, env, encoding: 'utf8', timeout: 60_000 });
 }
@@ -102,37 +94,61 @@ describe('DuckDB binding for the Lambda platform', () => {
 
 describe('cdk synth with bundling', () => {
   let assetsDir: string;
-  let assets: string[];
+  /** Each bundled function: its asset folder and its environment (references as placeholders). */
+  let functions: Array<{ id: string; asset: string; environment: Record<string, string> }>;
 
   beforeAll(() => {
     assetsDir = tempDir('cvm-cdk-bundled-');
     const app = new App({ outdir: assetsDir, context: { cvm: {} } });
-    addPipelineStack(app);
-    app.synth();
-    assets = readdirSync(assetsDir).filter((name) => existsSync(join(assetsDir, name, 'index.mjs')));
+    const stack = addPipelineStack(app);
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template as {
+      Resources: Record<string, { Type: string; Properties?: CfnJson }>;
+    };
+    functions = Object.entries(template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+      .map(([id, resource]) => ({
+        id,
+        // The asset's folder is named after the zip's content hash, which is the S3 key.
+        asset: `asset.${String(resource.Properties?.Code?.S3Key ?? '').replace(/\.zip$/, '')}`,
+        environment: Object.fromEntries(
+          Object.entries((resource.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>).map(
+            ([name, value]) => [
+              name,
+              typeof value === 'string' ? value : `placeholder-${name.toLowerCase()}`,
+            ],
+          ),
+        ),
+      }))
+      .filter(({ asset }) => existsSync(join(assetsDir, asset, 'index.mjs')));
   }, 300_000);
 
   it('bundles every function', () => {
-    expect(assets.length).toBeGreaterThanOrEqual(3);
+    expect(functions.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('loads every asset from an empty folder', () => {
-    for (const asset of assets) {
+  it("loads every asset from an empty folder with its function's environment", () => {
+    for (const { id, asset, environment } of functions) {
       const copy = tempDir('cvm-asset-');
       cpSync(join(assetsDir, asset), copy, { recursive: true });
       const exported = runIn(
         copy,
         `const module = await import('./index.mjs');
          console.log(Object.keys(module).sort().join(','));`,
+        { AWS_REGION: 'eu-west-1', ...environment },
       );
-      expect(exported.trim(), `${asset} exports nothing`).not.toBe('');
+      expect(exported.trim(), `${id} exports nothing`).not.toBe('');
     }
   }, 120_000);
 
   it('puts the x86_64 DuckDB binding beside the ingest bundle', () => {
-    const withDuckDb = assets.filter((asset) =>
-      existsSync(join(assetsDir, asset, 'node_modules', DUCKDB_LAMBDA_BINDING.x86_64, 'duckdb.node')),
+    const withDuckDb = new Set(
+      functions
+        .map(({ asset }) => asset)
+        .filter((asset) =>
+          existsSync(join(assetsDir, asset, 'node_modules', DUCKDB_LAMBDA_BINDING.x86_64, 'duckdb.node')),
+        ),
     );
-    expect(withDuckDb).toHaveLength(1);
+    expect(withDuckDb.size).toBe(1);
   });
 });
