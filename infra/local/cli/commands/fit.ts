@@ -16,8 +16,10 @@ Fits a customer-base model by maximum likelihood to an RFM summary, and the Gamm
 when the summary has a spend column.
   --model NAME     bgnbd (default), mbgnbd or pareto
   --penalizer X    L2 penalty on the parameters (default 0); try 0.001–0.1 when a fit fails
+  --time-limit S   stop a fit that has not finished after S seconds (default 30)
   --json           print {"model","params","logLikelihood","converged","customers",
-                   "standardErrors","spend"} as one JSON object
+                   "standardErrors","spend"} as one JSON object, plus
+                   "identified": false and "warnings" when the data do not identify the fit
 Columns: frequency, recency, T[, monetary_value] (lifetimes) or x, t_x, T[, zbar] (BTYD);
 an id column (ID, customer_id or first column) is optional. recency and T share one unit.`;
 
@@ -25,6 +27,7 @@ const optionsSchema = z.object({
   model: z.enum(PURCHASE_MODEL_NAMES as unknown as ['bgnbd', 'mbgnbd', 'pareto']).default('bgnbd'),
   penalizer: z.coerce.number().min(0, 'must be ≥ 0').default(0),
   json: z.boolean().default(false),
+  'time-limit': z.coerce.number().gt(0, 'must be > 0 seconds').default(30),
 });
 
 function formatTable(rows: (string | number)[][]): string {
@@ -45,21 +48,30 @@ export async function run(argv: string[]): Promise<number> {
     command: 'cvm fit',
     usage: USAGE,
     argv,
-    options: { model: { type: 'string' }, penalizer: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      model: { type: 'string' },
+      penalizer: { type: 'string' },
+      json: { type: 'boolean' },
+      'time-limit': { type: 'string' },
+    },
     schema: optionsSchema,
     positionals: { count: 1, what: 'one summary file' },
   });
   if (!commandLine.ok) return commandLine.exitCode;
   const { model, penalizer, json } = commandLine.options;
+  const timeLimitMs = commandLine.options['time-limit'] * 1000;
   const file = commandLine.positionals[0]!;
   try {
     const summary = readSummaryFile(file);
-    const fit = fitPurchaseModel(model, compressRfm(summary.x, summary.tx, summary.T), { penalizer });
+    const fit = fitPurchaseModel(model, compressRfm(summary.x, summary.tx, summary.T), {
+      penalizer,
+      timeLimitMs,
+    });
     let spend: GammaGammaFit | null = null;
     let spendNote: string | null = null;
     if (summary.monetaryValue) {
       try {
-        spend = fitGammaGamma(summary.x, summary.monetaryValue, { penalizer });
+        spend = fitGammaGamma(summary.x, summary.monetaryValue, { penalizer, timeLimitMs });
       } catch (error) {
         if (!(error instanceof ModelFitError)) throw error;
         spendNote = error.message;
@@ -74,6 +86,11 @@ export async function run(argv: string[]): Promise<number> {
         customers: fit.customers,
         standardErrors: fit.standardErrors,
         spend: spend ? { params: spend.params, logLikelihood: spend.logLikelihood } : null,
+        // Only a fit that needs them carries the identification keys, so the documented shape of
+        // an ordinary fit stays exactly as it was.
+        ...(fit.identified && fit.warnings.length === 0
+          ? {}
+          : { identified: fit.identified, warnings: fit.warnings }),
       };
       console.log(JSON.stringify(output));
     } else {
@@ -102,6 +119,7 @@ export async function run(argv: string[]): Promise<number> {
         );
       }
     }
+    for (const warning of fit.warnings) console.error(`cvm fit: warning: ${warning}`);
     if (spendNote) console.error(`cvm fit: spend model not fitted: ${spendNote}`);
     return 0;
   } catch (error) {
