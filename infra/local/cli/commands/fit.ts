@@ -4,17 +4,20 @@
  */
 import * as z from 'zod';
 import { InputFileError, readSummaryFile } from '../../../../shared/adapters/csv-file.ts';
+import { fitDiscreteFile } from '../../../../shared/app/analyst/discrete-fit.ts';
 import { ModelFitError } from '../../../../shared/domain/models/fit.ts';
 import { fitGammaGamma, type GammaGammaFit } from '../../../../shared/domain/models/gamma-gamma.ts';
-import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../../../shared/domain/models/purchase-models.ts';
+import { fitPurchaseModel } from '../../../../shared/domain/models/purchase-models.ts';
 import { compressRfm } from '../../../../shared/domain/rfm-summary.ts';
 import { parseCommandLine } from '../command-line.ts';
 
-const USAGE = `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]
+const USAGE = `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto|bgbb|sbg] [--penalizer X] [--json]
 
 Fits a customer-base model by maximum likelihood to an RFM summary, and the Gamma-Gamma spend model
 when the summary has a spend column.
-  --model NAME     bgnbd (default), mbgnbd or pareto
+  --model NAME     bgnbd (default), mbgnbd or pareto; bgbb (discrete opportunities:
+                   columns frequency, recency, periods[, weights]) or sbg (subscriptions:
+                   customer_id, recency = renewals made, T = renewal opportunities)
   --penalizer X    L2 penalty on the parameters (default 0); try 0.001–0.1 when a fit fails
   --time-limit S   stop a fit that has not finished after S seconds (default 30)
   --json           print {"model","params","logLikelihood","converged","customers",
@@ -24,7 +27,7 @@ Columns: frequency, recency, T[, monetary_value] (lifetimes) or x, t_x, T[, zbar
 an id column (ID, customer_id or first column) is optional. recency and T share one unit.`;
 
 const optionsSchema = z.object({
-  model: z.enum(PURCHASE_MODEL_NAMES as unknown as ['bgnbd', 'mbgnbd', 'pareto']).default('bgnbd'),
+  model: z.enum(['bgnbd', 'mbgnbd', 'pareto', 'bgbb', 'sbg']).default('bgnbd'),
   penalizer: z.coerce.number().min(0, 'must be ≥ 0').default(0),
   json: z.boolean().default(false),
   'time-limit': z.coerce.number().gt(0, 'must be > 0 seconds').default(30),
@@ -62,6 +65,34 @@ export async function run(argv: string[]): Promise<number> {
   const timeLimitMs = commandLine.options['time-limit'] * 1000;
   const file = commandLine.positionals[0]!;
   try {
+    if (model === 'bgbb' || model === 'sbg') {
+      const fit = fitDiscreteFile(model, file, { penalizer, timeLimitMs });
+      if (json) {
+        console.log(
+          JSON.stringify({
+            model,
+            params: fit.params,
+            logLikelihood: fit.logLikelihood,
+            converged: fit.converged,
+            customers: fit.customers,
+            standardErrors: fit.standardErrors,
+            identified: fit.identified,
+            warnings: fit.warnings,
+          }),
+        );
+      } else {
+        console.log(`${model} fitted to ${fit.customers} customers (${fit.rows} distinct rows) from ${file}`);
+        console.log(
+          formatTable([
+            ['parameter', 'estimate', 'std. error'],
+            ...Object.keys(fit.params).map((n) => [n, fit.params[n]!, fit.standardErrors[n]!]),
+          ]),
+        );
+        console.log(`log-likelihood ${formatValue(fit.logLikelihood)}; ${fit.iterations} iterations`);
+      }
+      for (const warning of fit.warnings) console.error(`cvm fit: warning: ${warning}`);
+      return 0;
+    }
     const summary = readSummaryFile(file);
     const fit = fitPurchaseModel(model, compressRfm(summary.x, summary.tx, summary.T), {
       penalizer,
