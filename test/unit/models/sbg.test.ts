@@ -40,7 +40,9 @@ describe('sBG reference cohorts', () => {
 
     it(`${cohort}: the fitted survival curve tracks the observed survivors (±20 of 1000)`, () => {
       const curve = sbgSurvivalCurve(fit.params, 7, 1000);
-      curve.forEach((value, t) => expect(Math.abs(value - survivors[cohort][t]!)).toBeLessThan(20));
+      for (const [t, value] of curve.entries()) {
+        expect(Math.abs(value - survivors[cohort][t]!)).toBeLessThan(20);
+      }
     });
   }
 
