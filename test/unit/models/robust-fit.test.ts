@@ -209,3 +209,19 @@ describe('penalizer exactly as lifetimes 0.11.3', () => {
     expect(Math.abs(fit.params.alpha - 10.58)).toBeLessThan(0.01);
   });
 });
+
+describe('automatic model choice skips unidentified candidates', () => {
+  it('picks the lowest holdout error among identified fits', async () => {
+    const { chooseIdentifiedModel } = await import('../../../shared/domain/models/purchase-models.ts');
+    const ok = { converged: true, identified: true };
+    const flat = { converged: true, identified: false };
+    expect(
+      chooseIdentifiedModel([
+        { model: 'bgnbd', fit: ok, holdoutError: 0.5 },
+        { model: 'pareto', fit: flat, holdoutError: 0.1 },
+        { model: 'mbgnbd', fit: null, holdoutError: 0.05 },
+      ]),
+    ).toBe('bgnbd');
+    expect(chooseIdentifiedModel([{ model: 'pareto', fit: flat, holdoutError: 0.1 }])).toBeNull();
+  });
+});
