@@ -51,15 +51,19 @@ purchase is the first day with net value ≥ 0 and is not counted in frequency; 
 later days with net value > 0.`,
   },
   fit: {
-    summary: 'fit BG/NBD, MBG/NBD or Pareto/NBD (+ Gamma-Gamma) to a summary CSV',
-    usage: `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]
+    summary: 'fit BG/NBD, MBG/NBD, Pareto/NBD (+ Gamma-Gamma), BG/BB or sBG to a summary CSV',
+    usage: `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto|bgbb|sbg] [--penalizer X] [--json]
 
 Fits a customer-base model by maximum likelihood to an RFM summary, and the Gamma-Gamma spend model
 when the summary has a spend column.
-  --model NAME     bgnbd (default), mbgnbd or pareto
+  --model NAME     bgnbd (default), mbgnbd or pareto; bgbb (discrete opportunities:
+                   columns frequency, recency, periods[, weights]) or sbg (subscriptions:
+                   customer_id, recency = renewals made, T = renewal opportunities)
   --penalizer X    L2 penalty on the parameters (default 0); try 0.001–0.1 when a fit fails
+  --time-limit S   stop a fit that has not finished after S seconds (default 30)
   --json           print {"model","params","logLikelihood","converged","customers",
-                   "standardErrors","spend"} as one JSON object
+                   "standardErrors","spend"} as one JSON object, plus
+                   "identified": false and "warnings" when the data do not identify the fit
 Columns: frequency, recency, T[, monetary_value] (lifetimes) or x, t_x, T[, zbar] (BTYD);
 an id column (ID, customer_id or first column) is optional. recency and T share one unit.`,
   },

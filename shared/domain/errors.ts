@@ -17,14 +17,27 @@ export type IngestFileErrorCode =
   | 'object_missing'
   | 'source_invalid';
 
+/** What went wrong in a fit; callers branch on it, the message says what to try. */
+export type FitErrorCode =
+  /** No customers (empty input or every weight 0). */
+  | 'no-customers'
+  /** Too little information for the model (e.g. no repeat buyers); the message names the rule. */
+  | 'insufficient-data'
+  /** No start reached a maximum within the iteration budget. */
+  | 'not-converged'
+  /** The wall-clock budget (`timeLimitMs`) ran out. */
+  | 'time-limit'
+  /** A maximum was found but the parameters are not identified (with `requireIdentified`). */
+  | 'not-identified';
+
 export type CvmErrorCode =
   | IngestFileErrorCode
   /** Another delivery took over an ingest whose lease expired. */
   | 'lease_lost'
   /** A user's input file (analyst CLI) cannot be read; the message names file and line. */
   | 'input_invalid'
-  /** A model could not be fitted to the data. */
-  | 'model_fit_failed'
+  /** A model could not be fitted to the data (`ModelFitError`). */
+  | FitErrorCode
   /** A second recalculation while one holds the lock. */
   | 'recalc_locked'
   /** Another run published between this run's start and its pointer flip. */

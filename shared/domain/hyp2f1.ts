@@ -271,6 +271,9 @@ function connectionFormula(a: number, b: number, c: number, oneMinusZ: number): 
   const m = c - a - b;
   const nearest = Math.round(m);
   const logOneMinusZ = Math.log(oneMinusZ);
+  // Its finite part has |m| terms: for parameters in the millions (a fit's wild trial point) that
+  // would run for hours, so such cases are left to the series and its term cap.
+  if (Math.abs(nearest) > MAX_TERMS) return null;
   if (Math.abs(m - nearest) <= INTEGER_TOLERANCE) {
     // Degenerate case: A&S 15.3.11 for m ≥ 0; for m < 0 apply Euler first, which turns
     // c − a − b = −m into a positive integer (A&S 15.3.12).

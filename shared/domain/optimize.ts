@@ -33,6 +33,12 @@ export interface MinimizeOptions {
    * rescaled after the first step.
    */
   initialInverseHessian?: ArrayLike<number>;
+  /**
+   * Largest change of any coordinate in one step (the line search never tries a point further
+   * away). On log-parameters this bounds each step to a factor e^maxStep, so one wild quasi-Newton
+   * step cannot throw a parameter from 1 to 1e19. Default: unbounded.
+   */
+  maxStep?: number;
 }
 
 export interface MinimizeResult {
@@ -261,8 +267,16 @@ export function minimize(
       slope0 = dot(direction, g);
     }
     // First iteration: take a step of unit length in the largest coordinate to avoid wild jumps.
-    const initialStep = iterations === 0 && !givenInverseHessian ? Math.min(1, 1 / infNorm(direction)) : 1;
-    const step = strongWolfe(evaluate, x, f, slope0, direction, initialStep, trialX, trialG);
+    const directionNorm = infNorm(direction);
+    const maxAlpha =
+      options.maxStep !== undefined && directionNorm > 0
+        ? options.maxStep / directionNorm
+        : Number.POSITIVE_INFINITY;
+    const initialStep = Math.min(
+      iterations === 0 && !givenInverseHessian ? Math.min(1, 1 / directionNorm) : 1,
+      maxAlpha,
+    );
+    const step = strongWolfe(evaluate, x, f, slope0, direction, initialStep, maxAlpha, trialX, trialG);
     if (step === null) {
       reason = 'line-search';
       break;
@@ -335,6 +349,7 @@ function strongWolfe(
   slope0: number,
   direction: Float64Array,
   initialStep: number,
+  maxAlpha: number,
   trialX: Float64Array,
   trialG: Float64Array,
 ): StepResult | null {
@@ -376,7 +391,13 @@ function strongWolfe(
       return zoom(at, accept, f0, slope0, point, previous, c1, c2) ?? best;
     }
     previous = point;
-    alpha *= 2;
+    if (alpha >= maxAlpha) {
+      // The step bound is reached while the objective still falls: take the longest allowed step.
+      const r = accept();
+      r.value = point.value;
+      return r;
+    }
+    alpha = Math.min(2 * alpha, maxAlpha);
   }
   return best;
 }

@@ -55,3 +55,20 @@ export function inverseOnePlusExp(z: number): number {
 export function logFactorial(n: number): number {
   return gammaln(n + 1);
 }
+
+/**
+ * ln Γ(x + n) − ln Γ(x) (the log rising factorial (x)_n) without subtracting two huge numbers: for
+ * x ≫ n the difference of lnΓ values near 1e300 would be pure rounding, so n·ln x (+ its first
+ * correction) is used there.
+ */
+export function logRising(x: number, n: number): number {
+  if (n === 0) return 0;
+  if (Number.isInteger(n) && n > 0 && n <= 32) {
+    // Few factors: summing their logs keeps full relative accuracy at any x.
+    let sum = 0;
+    for (let k = 0; k < n; k++) sum += Math.log(x + k);
+    return sum;
+  }
+  if (x > 1e12 * Math.max(1, n * n)) return n * Math.log(x) + (n * (n - 1)) / (2 * x);
+  return gammaln(x + n) - gammaln(x);
+}

@@ -201,3 +201,51 @@ describe('cvm fit', () => {
     expect((await cvm('fit', noColumns)).stderr).toContain('frequency, recency, T');
   });
 });
+
+describe('cvm fit: donors, subscribers, units and identification', () => {
+  const fixtureIn = (folder: string, name: string) => join(root, 'test/fixtures', folder, name);
+
+  it('fits BG/BB to the donations summary (lifetimes column names) and prints alpha, beta, gamma, delta', async () => {
+    const result = await cvm('fit', '--model', 'bgbb', fixtureIn('donations', 'donations.csv'), '--json');
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout) as { params: Record<string, number>; identified: boolean };
+    expect(Object.keys(output.params)).toEqual(['alpha', 'beta', 'gamma', 'delta']);
+    expect(Math.abs(output.params['alpha']! - 1.204)).toBeLessThan(0.01);
+    expect(output.identified).toBe(true);
+  });
+
+  it('fits sBG to a cohort of customer_id, recency, T and prints gamma, delta', async () => {
+    const result = await cvm('fit', '--model', 'sbg', fixtureIn('sbg', 'regular.csv'), '--json');
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout) as { params: Record<string, number> };
+    expect(Object.keys(output.params)).toEqual(['gamma', 'delta']);
+    expect(Math.abs(output.params['gamma']! - 0.704)).toBeLessThan(0.001);
+  });
+
+  it('Pareto/NBD on the CDNOW summary in days returns quickly with α in days', async () => {
+    const out = join(work, 'days.csv');
+    await cvm('summarize', fixture('CDNOW_sample.txt'), '--observation-end', '1997-09-30', '--out', out);
+    const started = Date.now();
+    const result = await cvm('fit', out, '--model', 'pareto', '--json');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout) as { params: Record<string, number> };
+    expect(output.params['alpha']! / 10.578).toBeCloseTo(7, 1);
+  });
+
+  it('all one-time buyers: exit 1 with a message naming the rule', async () => {
+    const file = join(work, 'one-time.csv');
+    writeFileSync(file, `frequency,recency,T\n${'0,0,10\n'.repeat(20)}`);
+    const result = await cvm('fit', file, '--json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('one-time buyers');
+  });
+
+  it('a BG/BB row with recency beyond periods names file, line and field', async () => {
+    const file = join(work, 'bad-bgbb.csv');
+    writeFileSync(file, 'frequency,recency,periods,weights\n1,1,6,10\n2,9,6,3\n');
+    const result = await cvm('fit', '--model', 'bgbb', file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:3: recency`);
+  });
+});

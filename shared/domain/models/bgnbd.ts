@@ -14,7 +14,8 @@
  * million neither overflow nor lose the smaller term. Terms that depend on x only (lnΓ(r+x), ln B,
  * digammas) are computed once per distinct x and per evaluation, not once per customer.
  */
-import { betaln, digamma, gammaln, inverseOnePlusExp, log1pExp } from '../special.ts';
+import { betaln, digamma, gammaln, inverseOnePlusExp, log1pExp, logRising } from '../special.ts';
+import { columnMax, purchaseDataShortage } from './data-rules.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem } from './fit.ts';
 import type { BgNbdParams, CompressedRfm, FitOptions, FitResult, PurchasePredictor } from './types.ts';
 
@@ -102,8 +103,6 @@ export function betaGeometricLogLikelihood(
   if (!(r > 0 && alpha > 0 && a > 0 && b > 0)) return Number.NaN;
   const grouped = groupByX(data);
   const lnAlpha = Math.log(alpha);
-  const lnGammaR = gammaln(r);
-  const lnBetaAB = betaln(a, b);
   const lnA = Math.log(a);
   const psiR = gradient ? digamma(r) : 0;
   const psiAB = gradient ? digamma(a + b) : 0;
@@ -120,10 +119,11 @@ export function betaGeometricLogLikelihood(
     const rx = r + x;
     const groupWeight = grouped.groupWeight[g]!;
     // Terms of ln L that depend on x only, and their derivatives.
-    total += groupWeight * (gammaln(rx) - lnGammaR + r * lnAlpha + betaln(a, b + m) - lnBetaAB);
+    // r·ln α is folded into the per-row terms as −r·ln(1 + T/α), which stays accurate for huge α.
+    total += groupWeight * (logRising(r, x) + logRising(b, m) - logRising(a + b, m));
     if (gradient) {
       const psiABm = digamma(a + b + m);
-      gradR += groupWeight * (digamma(rx) - psiR + lnAlpha);
+      gradR += groupWeight * (digamma(rx) - psiR);
       gradA += groupWeight * (psiAB - psiABm);
       gradB += groupWeight * (digamma(b + m) - psiABm - psiB + psiAB);
     }
@@ -136,16 +136,17 @@ export function betaGeometricLogLikelihood(
       for (let i = from; i < to; i++) {
         const w = ws[i]!;
         const aT = alpha + Ts[i]!;
-        sumLog += w * Math.log(aT);
+        sumLog += w * Math.log1p(Ts[i]! / alpha);
         if (gradient) sumInv += w / aT;
       }
+      // x = 0 here, so r + x = r: −r·ln((α+T)/α).
       total -= rx * sumLog;
       gradR -= sumLog;
       gradAlpha -= rx * sumInv;
       continue;
     }
     // ln L = −(r+x) ln(α+T) + softplus(ln(a/(b+m−1)) + (r+x) ln((α+T)/(α+t_x))) + x-only terms.
-    const logRatio = lnA - Math.log(b + m - 1);
+    const logRatio = lnA - Math.log(b + (m - 1));
     let sumLL = 0;
     let sumLogT = 0;
     let sumW2Delta = 0;
@@ -155,28 +156,30 @@ export function betaGeometricLogLikelihood(
       const w = ws[i]!;
       const aT = alpha + Ts[i]!;
       const atx = alpha + txs[i]!;
-      const lT = Math.log(aT);
-      const lt = Math.log(atx);
-      const z = logRatio + rx * (lT - lt);
+      // ln((α+T)/α) and ln((α+t_x)/α): accurate when α dwarfs T.
+      const lTa = Math.log1p(Ts[i]! / alpha);
+      const lta = Math.log1p(txs[i]! / alpha);
+      const lT = lnAlpha + lTa;
+      const z = logRatio + rx * (lTa - lta);
       const e = Math.exp(-Math.abs(z));
-      sumLL += w * (Math.max(z, 0) + Math.log1p(e) - rx * lT);
+      sumLL += w * (Math.max(z, 0) + Math.log1p(e) - r * lTa - x * lT);
       if (gradient) {
         // Posterior weight of the "dropped out after the last purchase" term.
         const w2 = z > 0 ? 1 / (1 + e) : e / (1 + e);
         const w1 = 1 - w2;
-        sumLogT += w * lT;
-        sumW2Delta += w * w2 * (lT - lt);
+        sumLogT += w * lTa;
+        sumW2Delta += w * w2 * (lTa - lta);
         sumW2 += w * w2;
         sumInv += w * (w1 / aT + w2 / atx);
       }
     }
     total += sumLL;
     if (gradient) {
-      // w1·lT + w2·lt = lT − w2·(lT − lt)
+      // ∂/∂r: −ln((α+T)/α) + w2·(ln((α+T)/α) − ln((α+t_x)/α))
       gradR -= sumLogT - sumW2Delta;
       gradAlpha -= rx * sumInv;
       gradA += sumW2 / a;
-      gradB -= sumW2 / (b + m - 1);
+      gradB -= sumW2 / (b + (m - 1));
     }
   }
   if (gradient) {
@@ -205,10 +208,10 @@ export function betaGeometricCustomerLogLikelihood(
   const { r, alpha, a, b } = params;
   const m = x + shift;
   const rx = r + x;
-  const lT = Math.log(alpha + T);
-  let ll = gammaln(rx) - gammaln(r) + r * Math.log(alpha) + betaln(a, b + m) - betaln(a, b) - rx * lT;
+  const lTa = Math.log1p(T / alpha);
+  let ll = logRising(r, x) + logRising(b, m) - logRising(a + b, m) - r * lTa - x * Math.log(alpha + T);
   if (shift === 1 || x > 0)
-    ll += log1pExp(Math.log(a) - Math.log(b + m - 1) + rx * (lT - Math.log(alpha + tx)));
+    ll += log1pExp(Math.log(a) - Math.log(b + (m - 1)) + rx * (lTa - Math.log1p(tx / alpha)));
   return ll;
 }
 
@@ -235,6 +238,9 @@ export function betaGeometricProblem(
     rows: data.length,
     hasGradient: true,
     logLikelihood: (params, gradient) => betaGeometricLogLikelihood(shift, params, data, gradient),
+    timeParams: [1],
+    maxT: columnMax(data.T),
+    insufficientData: () => purchaseDataShortage(data),
   };
 }
 
@@ -377,7 +383,7 @@ export function createBetaGeometricPredictor(shift: DropoutShift, params: BgNbdP
           dropout = betaCentralMoments(a - 1, b + m);
           moments.set(m, dropout);
         }
-        const factor = ((a + b + m - 1) / (a - 1)) * probabilityAlive(x, tx, T);
+        const factor = ((a + b + (m - 1)) / (a - 1)) * probabilityAlive(x, tx, T);
         const ageScale = alpha + T;
         for (let j = 0; j < times.length; j++) {
           const value = factor * concentratedBracket(r + x, times[j]! / ageScale, dropout);
@@ -524,7 +530,7 @@ export function betaGeometricProbabilityOfPurchases(
     // P(at least n purchases by t if the customer never drops out) = 1 − Σ_{j<n} NB(j).
     let cumulative = 0;
     for (let j = 0; j < n; j++) cumulative += Math.exp(nbLog(j));
-    p += Math.exp(betaln(a + 1, b + m - 1) - lnBetaAB) * Math.max(0, 1 - cumulative);
+    p += Math.exp(betaln(a + 1, b + (m - 1)) - lnBetaAB) * Math.max(0, 1 - cumulative);
   }
   return p;
 }

@@ -3,7 +3,10 @@
  * every parameter positive without constraints), weighted data, optional L2 penalty, several
  * starts, standard errors from a numeric Hessian, and an actionable error when nothing converges.
  */
-import { CvmError } from '../errors.ts';
+import { CvmError, type FitErrorCode } from '../errors.ts';
+
+export type { FitErrorCode };
+
 import {
   invertSymmetricPositiveDefinite,
   type MinimizeResult,
@@ -30,39 +33,102 @@ export interface LikelihoodProblem {
    */
   logLikelihood(params: Float64Array, gradient?: Float64Array): number;
   readonly hasGradient: boolean;
+  /**
+   * Indices of parameters measured in time units (α of the purchase models, β of Pareto/NBD): the
+   * penalty sees them on lifetimes' rescaled time axis (multiplied by 1 / `maxT`).
+   */
+  readonly timeParams?: readonly number[];
+  /** Largest T of the data, for the penalty's time rescaling. */
+  readonly maxT?: number;
+  /**
+   * The penalty is added to the total −LL instead of the mean (lifetimes' ParetoNBDFitter, which
+   * divides −LL by the mean weight, i.e. by 1 on one row per customer). Default: the mean.
+   */
+  readonly penalizeTotal?: boolean;
+  /**
+   * Why the data cannot identify the model's parameters, checked before fitting (e.g. no repeat
+   * buyer); null when the data are sufficient.
+   */
+  readonly insufficientData?: () => string | null;
 }
 
 /** A fit that did not converge (or could not be evaluated); the message says what to try. */
 export class ModelFitError extends CvmError {
   override readonly name = 'ModelFitError';
-  readonly code = 'model_fit_failed';
   constructor(
     message: string,
     readonly details: { model: string; attempts: readonly MinimizeResult[] },
+    readonly code: FitErrorCode = 'not-converged',
   ) {
     super(message);
   }
 }
 
-/** Objective on θ = ln(params): −LL/N + λ Σ params², with its gradient with respect to θ. */
-export function logSpaceObjective(problem: LikelihoodProblem, penalizer: number) {
+/** The usual remedies, for error messages. */
+export const FIT_ADVICE =
+  'Try: another model (e.g. --model bgnbd), weeks instead of days, a small penalizer (e.g. --penalizer 0.01), more data (more customers or a longer observation period); and check the time unit (recency and T in the same unit, with recency ≤ T).';
+
+/** Log-parameters beyond ±this (parameters outside [1e-300, 1e300]) are outside the model. */
+export const LOG_PARAM_LIMIT = Math.log(1e300);
+/** Estimates beyond e^±this are reported as having run off towards 0 or ∞. */
+const BOUNDARY_LOG_PARAM = Math.log(1e12);
+
+/** Thrown inside the objective when the time budget is spent; turned into a ModelFitError. */
+class FitDeadline extends Error {}
+
+/** Multipliers of the parameters in the penalty: 1 / max T for time parameters, 1 otherwise. */
+export function penaltyScales(problem: LikelihoodProblem): Float64Array {
+  const scales = new Float64Array(problem.paramNames.length).fill(1);
+  const maxT = problem.maxT;
+  if (maxT !== undefined && maxT > 0 && Number.isFinite(maxT)) {
+    for (const i of problem.timeParams ?? []) scales[i] = 1 / maxT;
+  }
+  return scales;
+}
+
+/**
+ * Objective on θ = ln(params): −LL/N + λ Σ (kᵢ paramsᵢ)² (λ/N with `penalizeTotal`), with its gradient with respect to θ
+ * (kᵢ from `penaltyScales`). Outside |θ| ≤ ln(1e300), or where the likelihood is not a finite
+ * number, it returns +∞ so the line search backs off.
+ */
+export function logSpaceObjective(
+  problem: LikelihoodProblem,
+  penalizer: number,
+  deadline = Number.POSITIVE_INFINITY,
+) {
   const n = problem.paramNames.length;
   const params = new Float64Array(n);
   const naturalGradient = new Float64Array(n);
   const scale = 1 / problem.customers;
+  const k = penaltyScales(problem);
+  const lambda = problem.penalizeTotal ? penalizer * scale : penalizer;
   return (theta: Float64Array, gradient?: Float64Array): number => {
-    for (let i = 0; i < n; i++) params[i] = Math.exp(theta[i]!);
+    if (Date.now() > deadline) throw new FitDeadline();
+    for (let i = 0; i < n; i++) {
+      const t = theta[i]!;
+      if (!(Math.abs(t) <= LOG_PARAM_LIMIT)) return Number.POSITIVE_INFINITY;
+      params[i] = Math.exp(t);
+    }
     const wantGradient = gradient !== undefined && problem.hasGradient;
     const ll = problem.logLikelihood(params, wantGradient ? naturalGradient : undefined);
+    if (!Number.isFinite(ll)) return Number.POSITIVE_INFINITY;
     let penalty = 0;
-    for (let i = 0; i < n; i++) penalty += params[i]! * params[i]!;
+    for (let i = 0; i < n; i++) {
+      const scaled = k[i]! * params[i]!;
+      penalty += scaled * scaled;
+    }
     if (gradient && wantGradient) {
       for (let i = 0; i < n; i++) {
         const p = params[i]!;
-        gradient[i] = -naturalGradient[i]! * p * scale + penalizer * 2 * p * p;
+        const scaled = k[i]! * p;
+        gradient[i] = -naturalGradient[i]! * p * scale + (lambda === 0 ? 0 : lambda * 2 * scaled * scaled);
+        // A derivative that overflows at an extreme point: treat the point as outside the model.
+        if (!Number.isFinite(gradient[i]!)) return Number.POSITIVE_INFINITY;
       }
     }
-    return -ll * scale + penalizer * penalty;
+    if (lambda === 0) return -ll * scale;
+    const value = -ll * scale + lambda * penalty;
+    return Number.isFinite(value) ? value : Number.POSITIVE_INFINITY;
   };
 }
 
@@ -72,8 +138,9 @@ function describe(start: readonly number[], names: readonly string[]): string {
 
 /**
  * Fits `problem` by maximum likelihood from every start and keeps the converged fit with the best
- * penalised objective. Throws `ModelFitError` when no start converges. To finish a fit begun on a
- * subsample, pass that fit's parameters as the only start.
+ * penalised objective. Throws `ModelFitError` (with a `code`) when the data are insufficient, no
+ * start converges, or the time budget runs out. To finish a fit begun on a subsample, pass that
+ * fit's parameters as the only start.
  */
 export function fitByMaximumLikelihood<P extends object>(
   problem: LikelihoodProblem,
@@ -86,6 +153,18 @@ export function fitByMaximumLikelihood<P extends object>(
     throw new ModelFitError(
       `${problem.model}: no customers to fit (the summary is empty or every weight is 0); check the input file and the observation period.`,
       { model: problem.model, attempts: [] },
+      'no-customers',
+    );
+  }
+  const shortage = problem.insufficientData?.() ?? null;
+  if (shortage !== null) {
+    throw new ModelFitError(
+      `${problem.model}: not enough data to fit: ${shortage}`,
+      {
+        model: problem.model,
+        attempts: [],
+      },
+      'insufficient-data',
     );
   }
   const starts = options.starts ?? problem.defaultStarts;
@@ -96,18 +175,38 @@ export function fitByMaximumLikelihood<P extends object>(
       );
     }
   }
-  const objective = logSpaceObjective(problem, penalizer);
+  const timeLimitMs = options.timeLimitMs ?? 30_000;
+  const began = Date.now();
+  const deadline = began + timeLimitMs;
+  const objective = logSpaceObjective(problem, penalizer, deadline);
   const minimizeOptions = {
     gradientTolerance: options.gradientTolerance ?? 1e-7,
     maxIterations: options.maxIterations ?? 500,
     numericGradient: !problem.hasGradient,
+    maxStep: options.maxStep ?? 3,
     ...(options.initialInverseHessian ? { initialInverseHessian: options.initialInverseHessian } : {}),
   };
   const attempts: MinimizeResult[] = [];
   let best: MinimizeResult | null = null;
   let evaluations = 0;
+  const timeLimitError = (where: string) =>
+    new ModelFitError(
+      [
+        `${problem.model}: the fit stopped at its time limit of ${(timeLimitMs / 1000).toFixed(1)} s (${where}) on ${problem.customers} customers.`,
+        FIT_ADVICE,
+        'Or allow more time (--time-limit SECONDS).',
+      ].join('\n'),
+      { model: problem.model, attempts },
+      'time-limit',
+    );
   for (const start of starts) {
-    const result = minimize(objective, start.map(Math.log), minimizeOptions);
+    let result: MinimizeResult;
+    try {
+      result = minimize(objective, start.map(Math.log), minimizeOptions);
+    } catch (error) {
+      if (error instanceof FitDeadline) throw timeLimitError(`start ${describe(start, names)}`);
+      throw error;
+    }
     attempts.push(result);
     evaluations += result.evaluations;
     if (result.converged && Number.isFinite(result.value) && (best === null || result.value < best.value)) {
@@ -124,7 +223,7 @@ export function fitByMaximumLikelihood<P extends object>(
         `${problem.model}: the maximum-likelihood fit did not converge on ${problem.customers} customers.`,
         ...tried,
         'Try: more data (more customers or a longer observation period); a small penalizer (e.g. --penalizer 0.001);',
-        'other starting values; and check the time unit (recency and T in the same unit, e.g. weeks, with recency ≤ T).',
+        'another model (e.g. --model bgnbd); other starting values; and check the time unit (weeks rather than days; recency and T in the same unit, with recency ≤ T).',
       ].join('\n'),
       { model: problem.model, attempts },
     );
@@ -136,13 +235,52 @@ export function fitByMaximumLikelihood<P extends object>(
     names.map((name) => [name, Number.NaN]),
   ) as unknown as FitResult<P>['standardErrors'];
   let inverseHessian = Array.from(best.inverseHessian);
+  const warnings: string[] = [];
+  let identified = true;
+  for (let i = 0; i < names.length; i++) {
+    const t = best.x[i]!;
+    if (Math.abs(t) > BOUNDARY_LOG_PARAM) {
+      identified = false;
+      warnings.push(
+        `parameter ${names[i]} = ${Math.exp(t).toPrecision(3)} ran off towards ${t > 0 ? '∞' : '0'}: the data do not identify it (try a penalizer, more data or another model)`,
+      );
+    }
+  }
   if (!options.skipStandardErrors) {
+    if (Date.now() > deadline) throw timeLimitError('before the standard errors');
     const curvature = curvatureAt<P>(problem, best.x);
     standardErrors = curvature.standardErrors;
+    if (curvature.covariance === null) {
+      identified = false;
+      warnings.push(
+        'the Hessian of the log-likelihood is not positive definite at the estimate: the parameters are not identified (flat or saddle likelihood); try a penalizer, more data or another model',
+      );
+    } else {
+      const infinite = names.filter(
+        (name) => !Number.isFinite((standardErrors as Record<string, number>)[name]!),
+      );
+      if (infinite.length > 0) {
+        identified = false;
+        warnings.push(
+          `standard errors of ${infinite.join(', ')} are not finite: the parameters are not identified`,
+        );
+      }
+    }
     // Covariance of θ = inverse Hessian of the total −LL; the mean objective's is N times larger.
     if (curvature.covariance && penalizer === 0) {
       inverseHessian = curvature.covariance.flatMap((row) => Array.from(row, (v) => v * problem.customers));
     }
+  }
+  if (!identified && options.requireIdentified) {
+    throw new ModelFitError(
+      [
+        `${problem.model}: the fit found no identified maximum on ${problem.customers} customers:`,
+        ...warnings.map((w) => `  ${w}`),
+        FIT_ADVICE,
+      ].join('\n'),
+      { model: problem.model, attempts },
+      'not-identified',
+    );
   }
   return {
     model: problem.model,
@@ -156,6 +294,8 @@ export function fitByMaximumLikelihood<P extends object>(
     customers: problem.customers,
     rows: problem.rows,
     penalizer,
+    identified,
+    warnings,
     inverseHessian,
   };
 }

@@ -24,6 +24,7 @@
  */
 import { hyp2f1, signedLogHyp2f1 } from '../hyp2f1.ts';
 import { betaln, digamma, gammaln, logAddExp, logSumExp } from '../special.ts';
+import { columnMax, purchaseDataShortage } from './data-rules.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem } from './fit.ts';
 import type { CompressedRfm, FitOptions, FitResult, ParetoNbdParams, PurchasePredictor } from './types.ts';
 
@@ -341,6 +342,10 @@ export function paretoNbdProblem(data: CompressedRfm): LikelihoodProblem {
     rows: data.length,
     hasGradient: true,
     logLikelihood: (params, gradient) => paretoNbdLogLikelihoodAt(params, data, gradient),
+    timeParams: [1, 3],
+    penalizeTotal: true,
+    maxT: columnMax(data.T),
+    insufficientData: () => purchaseDataShortage(data),
   };
 }
 

@@ -110,3 +110,28 @@ export function createPurchasePredictor(
       return createParetoNbdPredictor({ r: get('r'), alpha: get('alpha'), s: get('s'), beta: get('beta') });
   }
 }
+
+/** True when a fit can be used for predictions: converged and identified (see FitResult.identified). */
+export function isIdentifiedFit(fit: Pick<FitResult<object>, 'converged' | 'identified'>): boolean {
+  return fit.converged && fit.identified;
+}
+
+/** One candidate of an automatic model choice: its fit (null when it failed) and its holdout error. */
+export interface ModelCandidate {
+  model: PurchaseModelName;
+  fit: Pick<FitResult<object>, 'converged' | 'identified'> | null;
+  holdoutError: number;
+}
+
+/**
+ * The candidate with the lowest holdout error among identified fits, or null when none is
+ * identified. Fits made with `skipStandardErrors` are judged on their boundary check only.
+ */
+export function chooseIdentifiedModel(candidates: readonly ModelCandidate[]): PurchaseModelName | null {
+  let best: ModelCandidate | null = null;
+  for (const c of candidates) {
+    if (!c.fit || !isIdentifiedFit(c.fit) || !Number.isFinite(c.holdoutError)) continue;
+    if (best === null || c.holdoutError < best.holdoutError) best = c;
+  }
+  return best?.model ?? null;
+}

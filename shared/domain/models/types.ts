@@ -58,8 +58,10 @@ export interface GammaGammaParams {
 /** Options every fit accepts. */
 export interface FitOptions {
   /**
-   * L2 penalty coefficient λ: the fit minimises −LL/N + λ Σ θᵢ² over the natural-scale parameters
-   * θ (the same convention as the Python library lifetimes). Default 0.
+   * L2 penalty coefficient λ, exactly as the Python library lifetimes 0.11.3: the fit minimises
+   * −LL/N + λ Σ θᵢ², where θ are the natural-scale parameters after rescaling time so that the
+   * largest T is 1 (time-unit parameters such as α are multiplied by 1 / max T). The penalty is
+   * therefore the same whether the data are in days or weeks. Default 0.
    */
   penalizer?: number;
   /**
@@ -78,6 +80,21 @@ export interface FitOptions {
    * `inverseHessian` of a fit on a subsample: the fit then needs only a few iterations.
    */
   initialInverseHessian?: ArrayLike<number>;
+  /**
+   * Wall-clock budget of the whole fit (all starts and the standard errors), in milliseconds. When
+   * it runs out the fit stops with a ModelFitError of code 'time-limit'. Default 30,000.
+   */
+  timeLimitMs?: number;
+  /**
+   * Largest change of a log-parameter in one optimisation step (a factor e^maxStep on the natural
+   * scale). Default 3.
+   */
+  maxStep?: number;
+  /**
+   * Throw a ModelFitError of code 'not-identified' instead of returning a result with
+   * `identified: false`. Default false.
+   */
+  requireIdentified?: boolean;
 }
 
 /** Result of a maximum-likelihood fit. */
@@ -101,6 +118,14 @@ export interface FitResult<P extends object = Record<string, number>> {
   /** Distinct rows the likelihood was evaluated on. */
   rows: number;
   penalizer: number;
+  /**
+   * True when the optimum is a proper maximum: gradient small, Hessian of −LL positive definite and
+   * every standard error finite. When false, `warnings` says which check failed; predictions from
+   * such parameters are not supported by the data (e.g. a parameter ran off towards 0 or ∞).
+   */
+  identified: boolean;
+  /** What a user should know about the fit (unidentified parameters, boundary estimates, …). */
+  warnings: string[];
   /**
    * Inverse Hessian of the fitted objective (−LL/N + penalty) on log-parameters, n × n row-major:
    * from the numeric Hessian when standard errors were computed, else the BFGS approximation.
