@@ -5,10 +5,13 @@
 
 import * as z from 'zod';
 import { InputFileError, readSummaryFile } from '../../../shared/adapters/csv-file.ts';
-import { fitDiscreteFile } from '../../../shared/app/analyst/discrete-fit.ts';
+import { readDiscreteSummary } from '../../../shared/adapters/discrete-summary-file.ts';
+import { fitBgBb } from '../../../shared/domain/models/bgbb.ts';
 import { ModelFitError } from '../../../shared/domain/models/fit.ts';
 import { fitGammaGamma, type GammaGammaFit } from '../../../shared/domain/models/gamma-gamma.ts';
 import { fitPurchaseModel } from '../../../shared/domain/models/purchase-models.ts';
+import { fitSbg } from '../../../shared/domain/models/sbg.ts';
+import type { FitResult } from '../../../shared/domain/models/types.ts';
 import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
 import { parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
@@ -55,7 +58,11 @@ export async function run(argv: string[]): Promise<number> {
   const file = commandLine.positionals[0]!;
   try {
     if (model === 'bgbb' || model === 'sbg') {
-      const fit = fitDiscreteFile(model, file, { penalizer, timeLimitMs });
+      const data = readDiscreteSummary(model, file);
+      const fit =
+        model === 'bgbb'
+          ? fitBgBb(data, { penalizer, timeLimitMs })
+          : fitSbg(data, { penalizer, timeLimitMs });
       if (json) {
         console.log(
           JSON.stringify({

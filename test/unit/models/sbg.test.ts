@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readDiscreteSummary } from '../../../shared/app/analyst/discrete-fit.ts';
+import { readDiscreteSummary } from '../../../shared/adapters/discrete-summary-file.ts';
 import { ModelFitError } from '../../../shared/domain/models/fit.ts';
 import {
   fitSbg,

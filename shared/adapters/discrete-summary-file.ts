@@ -1,11 +1,12 @@
 /**
- * Analyst service: fits the discrete-opportunity models (BG/BB for donors, sBG for subscribers) to a
- * summary CSV and returns what `cvm fit` prints. Input errors name file, line and field.
+ * Reads the summary CSVs of the discrete-opportunity models (BG/BB for donors: frequency, recency,
+ * periods[, weights]; sBG for subscribers: customer_id, recency, T). Input errors name file, line and field.
  */
-import { InputFileError, readLines, splitCsvLine } from '../../adapters/csv-file.ts';
-import { bgbbRowProblem, fitBgBb } from '../../domain/models/bgbb.ts';
-import { fitSbg, sbgRowProblem } from '../../domain/models/sbg.ts';
-import type { CompressedRfm, FitOptions, FitResult } from '../../domain/models/types.ts';
+
+import { bgbbRowProblem } from '../domain/models/bgbb.ts';
+import { sbgRowProblem } from '../domain/models/sbg.ts';
+import type { CompressedRfm } from '../domain/models/types.ts';
+import { InputFileError, readLines, splitCsvLine } from './csv-file.ts';
 
 export type DiscreteModelName = 'bgbb' | 'sbg';
 export const DISCRETE_MODEL_NAMES: readonly DiscreteModelName[] = ['bgbb', 'sbg'];
@@ -76,15 +77,4 @@ export function readDiscreteSummary(model: DiscreteModelName, path: string): Com
     weight: Float64Array.from(weight),
     length: x.length,
   };
-}
-
-/** Fits the named discrete model to a summary file. Throws InputFileError or ModelFitError. */
-export function fitDiscreteFile(
-  model: DiscreteModelName,
-  path: string,
-  options: FitOptions = {},
-): FitResult<Record<string, number>> {
-  const data = readDiscreteSummary(model, path);
-  const fit = model === 'bgbb' ? fitBgBb(data, options) : fitSbg(data, options);
-  return fit as unknown as FitResult<Record<string, number>>;
 }
