@@ -59,10 +59,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (model === 'bgbb' || model === 'sbg') {
       const data = readDiscreteSummary(model, file);
-      const fit =
-        model === 'bgbb'
-          ? fitBgBb(data, { penalizer, timeLimitMs })
-          : fitSbg(data, { penalizer, timeLimitMs });
+      const options = { penalizer, timeLimitMs };
+      // Both results are printed by parameter name; their own parameter types are not needed here.
+      const fit = (model === 'bgbb' ? fitBgBb(data, options) : fitSbg(data, options)) as unknown as FitResult<
+        Record<string, number>
+      >;
       if (json) {
         console.log(
           JSON.stringify({
