@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createRunStore } from '../../../../shared/adapters/dynamo/run-store.ts';
+import { customerIdProblem } from '../../../../shared/domain/customer-id.ts';
 import { useLocalStack } from '../../stack.ts';
 
 const USAGE = `Usage: cvm forget <customerId> [--json]
@@ -38,6 +39,11 @@ export async function run(argv: string[]): Promise<number> {
   const [customerId, ...extra] = parsed.positionals;
   if (!customerId || customerId.trim() === '' || extra.length > 0) {
     console.error(`cvm forget: give exactly one customer id\n\n${USAGE}`);
+    return 2;
+  }
+  const problem = customerIdProblem(customerId);
+  if (problem) {
+    console.error(`cvm forget: the customer id ${problem}`);
     return 2;
   }
   const stack = await useLocalStack(process.env.CVM_HOME || './.cvm');
