@@ -16,7 +16,10 @@ Uploads each file to incoming/<source>/<file name> in the local stack and ingest
   --json             print one JSON report per file, one per line
 State lives in $CVM_HOME (default ./.cvm). Exit code 1 when a file failed or was quarantined.`;
 
-/** The report line `--json` prints per file. */
+/**
+ * The report line `--json` prints per file; `message`, `quarantineKey` and `duplicateOfIngestId`
+ * only when they apply (a failed, quarantined or duplicate ingest).
+ */
 export function reportSummary(report: IngestReport) {
   return {
     ingestId: report.ingestId,
@@ -29,6 +32,9 @@ export function reportSummary(report: IngestReport) {
     duplicates: report.duplicates,
     rejectReasons: report.rejectReasons,
     amountTotals: report.amountTotals,
+    ...(report.message ? { message: report.message } : {}),
+    ...(report.quarantineKey ? { quarantineKey: report.quarantineKey } : {}),
+    ...(report.duplicateOfIngestId ? { duplicateOfIngestId: report.duplicateOfIngestId } : {}),
   };
 }
 
