@@ -136,7 +136,10 @@ export function parseSourceConfig(value: unknown, origin: string): SourceConfig 
       const where = path ? `${path}: ` : '';
       return `${where}unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
     }
-    return path ? `${path}: ${issue.message}` : issue.message;
+    // A record key's own message (e.g. a currency symbol's rule) says more than "Invalid key".
+    const message =
+      issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    return path ? `${path}: ${message}` : message;
   });
   throw new IngestFileError('config_invalid', `${origin}: ${problems.join('; ')}`);
 }
