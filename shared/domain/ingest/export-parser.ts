@@ -225,11 +225,12 @@ function openStream(bytes: Uint8Array, final: boolean, options: ExportParserOpti
   const decoder = new StreamingTextDecoder(encoding);
   let text = decoder.decode(bytes);
   if (final) text += decoder.end();
-  const controls = controlCharacters(text);
-  if (controls > text.length * BINARY_CONTROL_SHARE) {
+  const sniffed = Math.min(text.length, SNIFF_WINDOW_BYTES);
+  const controls = controlCharacters(text, sniffed);
+  if (controls > sniffed * BINARY_CONTROL_SHARE) {
     throw new IngestFileError(
       'format_unknown',
-      `${fileName} contains binary data (${controls} of its first ${text.length} characters are zero bytes or ` +
+      `${fileName} contains binary data (${controls} of its first ${sniffed} characters are zero bytes or ` +
         'other control characters): it is not a CSV or JSON Lines text export',
     );
   }
@@ -281,9 +282,10 @@ function openStream(bytes: Uint8Array, final: boolean, options: ExportParserOpti
  */
 const BINARY_CONTROL_SHARE = 0.05;
 
-function controlCharacters(text: string): number {
+/** Control characters (see {@link BINARY_CONTROL_SHARE}) among the first `length` of `text`. */
+function controlCharacters(text: string, length: number): number {
   let n = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || (c >= 0x7f && c <= 0x9f)) n++;
   }
