@@ -16,15 +16,21 @@ import { hashOrderValues, hashOrderValuesAscii, hashValues } from './row-hash.ts
 export { isCurrencyCode } from './amounts.ts';
 
 /**
- * Control characters a value must not hold: C0 except tab, line feed and carriage return (tabs are
- * text, and line breaks are legitimate inside quoted multi-line values), DEL and C1.
+ * Where `value` holds a control character that rejects its row, or -1: C0 except tab, line feed and
+ * carriage return (tabs are text, and line breaks are legitimate inside quoted multi-line values),
+ * DEL and C1. A loop over the character codes: several times cheaper per row than a regular
+ * expression with a Unicode property.
  */
-const FORBIDDEN_CONTROL = /(?![\t\n\r])\p{Cc}/u;
-
-/** True when a value holds a control character that rejects its row (see {@link FORBIDDEN_CONTROL}). */
-export function hasForbiddenControl(value: string): boolean {
-  return FORBIDDEN_CONTROL.test(value);
+export function forbiddenControlAt(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 ? c !== 9 && c !== 10 && c !== 13 : c >= 0x7f && c <= 0x9f) return i;
+  }
+  return -1;
 }
+
+/** True when a value holds a control character that rejects its row (see {@link forbiddenControlAt}). */
+export const hasForbiddenControl = (value: string): boolean => forbiddenControlAt(value) >= 0;
 
 const CONTROL_NAMES: Record<number, string> = { 0: 'NUL', 27: 'ESC', 127: 'DEL' };
 const describeControl = (code: number) =>
@@ -151,7 +157,7 @@ export class RowCleaner {
     // A control character in any value rejects the row, wherever it sits: it must never reach clean
     // data, and a zero byte or escape in an export is damage, not content.
     for (let i = 0; i < fields.length; i++) {
-      const at = fields[i]!.search(FORBIDDEN_CONTROL);
+      const at = forbiddenControlAt(fields[i]!);
       if (at >= 0) {
         this.#reject(
           line,
