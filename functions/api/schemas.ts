@@ -3,6 +3,7 @@
  * handler validates with them and the OpenAPI document is generated from them, so each shape is written once.
  */
 import * as z from 'zod';
+import { customerIdProblem } from '../../shared/domain/customer-id.ts';
 import { ingestReportSchema } from '../../shared/domain/ingest-report.ts';
 import { modelChoiceSchema } from '../../shared/domain/recalc-config.ts';
 import { runRecordSchema, segmentSummarySchema } from '../../shared/domain/run.ts';
@@ -29,7 +30,14 @@ const idSchema = (name: string) =>
     .refine((value) => value !== '.' && value !== '..', `${name} must not be '.' or '..'`)
     .refine((value) => value.trim() === value, `${name} must not start or end with whitespace`);
 
-export const customerIdSchema = idSchema('customerId');
+/** Customer ids follow the one rule that ingest and erasure apply too (`shared/domain/customer-id.ts`). */
+export const customerIdSchema = z
+  .string()
+  .meta({ maxLength: MAX_ID_LENGTH, description: `1–${MAX_ID_LENGTH} UTF-8 bytes` })
+  .superRefine((value, ctx) => {
+    const problem = customerIdProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `customerId ${problem}` });
+  });
 export const runIdSchema = idSchema('runId');
 export const ingestIdSchema = idSchema('ingestId');
 export const segmentNameSchema = z

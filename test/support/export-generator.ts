@@ -158,13 +158,20 @@ function formatDate(style: DateStyle, ms: number): string {
 
 const DATE_FORMATS: Partial<Record<DateStyle, string>> = { dutch: 'dd-MM-yyyy', us: 'MM/dd/yyyy HH:mm' };
 
-function formatAmount(file: FileSpec, cents: number, symbol: 'none' | 'before' | 'after'): string {
+/** `currency`: the row's currency, which a symbol on the amount names (and so must match). */
+function formatAmount(
+  file: FileSpec,
+  cents: number,
+  symbol: 'none' | 'before' | 'after',
+  currency = 'EUR',
+): string {
   const abs = Math.abs(cents);
   let whole = String(Math.floor(abs / 100));
   if (file.grouped) whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, file.decimal === '.' ? ',' : '.');
   let text = `${whole}${file.decimal}${pad(abs % 100)}`;
-  if (symbol === 'before') text = `€${text}`;
-  if (symbol === 'after') text = `${text} €`;
+  const mark = currencyCell(currency, 'symbol');
+  if (symbol === 'before') text = `${mark}${text}`;
+  if (symbol === 'after') text = `${text} ${mark}`;
   if (cents >= 0) return text;
   switch (file.negativeStyle) {
     case 'minus':
@@ -264,7 +271,7 @@ export function renderExport(file: FileSpec): GeneratedExport {
             customer: row.customer,
             orderId: orderId ?? '',
             ts: formatDate(file.dateStyle, row.ms),
-            amount: formatAmount(file, row.cents, row.symbol),
+            amount: formatAmount(file, row.cents, row.symbol, currency),
             currency:
               file.hasCurrencyColumn && row.currency ? currencyCell(row.currency, row.currencyStyle) : '',
             note: row.noteSize > 0 ? `${note}:${'x'.repeat(row.noteSize)}` : note,

@@ -5,6 +5,7 @@
 
 import * as z from 'zod';
 import { createSuppressionRepository } from '../../../shared/adapters/dynamo/suppression-repository.ts';
+import { customerIdProblem } from '../../../shared/domain/customer-id.ts';
 import { cvmHome } from '../../local/home.ts';
 import { useLocalStack } from '../../local/stack.ts';
 import { parseCommandLine } from '../command-line.ts';
@@ -25,6 +26,11 @@ export async function run(argv: string[]): Promise<number> {
   const [customerId = ''] = parsed.positionals;
   if (customerId.trim() === '') {
     console.error(`cvm forget: give exactly one customer id\n\n${USAGE}`);
+    return 2;
+  }
+  const problem = customerIdProblem(customerId);
+  if (problem) {
+    console.error(`cvm forget: the customer id ${problem}`);
     return 2;
   }
   const stack = await useLocalStack(cvmHome());

@@ -12,7 +12,10 @@ import { usageOf } from '../commands.ts';
 
 const USAGE = usageOf('ingest');
 
-/** The report line `--json` prints per file. */
+/**
+ * The report line `--json` prints per file; `message`, `quarantineKey` and `duplicateOfIngestId`
+ * only when they apply (a failed, quarantined or duplicate ingest).
+ */
 export function reportSummary(report: IngestReport) {
   return {
     ingestId: report.ingestId,
@@ -25,6 +28,9 @@ export function reportSummary(report: IngestReport) {
     duplicates: report.duplicates,
     rejectReasons: report.rejectReasons,
     amountTotals: report.amountTotals,
+    ...(report.message ? { message: report.message } : {}),
+    ...(report.quarantineKey ? { quarantineKey: report.quarantineKey } : {}),
+    ...(report.duplicateOfIngestId ? { duplicateOfIngestId: report.duplicateOfIngestId } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { type DecimalSeparator, sniffDecimalSeparator } from './amounts.ts';
+import { currencySymbolMap, type DecimalSeparator, sniffDecimalSeparator } from './amounts.ts';
 import { asciiFields, asciiText, ByteCsvReader } from './byte-csv-reader.ts';
 import { type ColumnMapping, mapColumns } from './column-mapping.ts';
 import { CsvReader, clip, LineReader, type RowHandler } from './csv-reader.ts';
@@ -7,7 +7,7 @@ import { sniffDelimiter } from './delimiter-sniffing.ts';
 import { IngestFileError } from './ingest-file-error.ts';
 import { MAX_ROW_CHARS, SNIFF_WINDOW_BYTES } from './limits.ts';
 import { createOrderTimestampParser, sniffDateFormat } from './order-timestamps.ts';
-import { RowCleaner } from './row-cleaner.ts';
+import { hasForbiddenControl, RowCleaner } from './row-cleaner.ts';
 import { hashValues, rowHashText } from './row-hash.ts';
 import type { SourceConfig } from './source-config.ts';
 import {
@@ -28,8 +28,12 @@ export type RejectReasonCode =
   | 'amount_missing'
   | 'amount_invalid'
   | 'currency_invalid'
+  /** the amount's currency mark (`$12.00`) contradicts the currency column */
+  | 'currency_mismatch'
+  /** breaks the customer id rule (`shared/domain/customer-id.ts`) */
+  | 'customer_id_invalid'
   | 'quantity_invalid'
-  /** wrong field count, bad JSON, unterminated quote */
+  /** wrong field count, bad JSON, unterminated quote, a control character in a value */
   | 'row_malformed'
   /** a field/row over the size limit */
   | 'row_too_large'
@@ -221,10 +225,13 @@ function openStream(bytes: Uint8Array, final: boolean, options: ExportParserOpti
   const decoder = new StreamingTextDecoder(encoding);
   let text = decoder.decode(bytes);
   if (final) text += decoder.end();
-  if (text.includes('\u0000')) {
+  const sniffed = Math.min(text.length, SNIFF_WINDOW_BYTES);
+  const controls = controlCharacters(text, sniffed);
+  if (controls > sniffed * BINARY_CONTROL_SHARE) {
     throw new IngestFileError(
       'format_unknown',
-      `${fileName} contains binary data (zero bytes): it is not a CSV or JSON Lines text export`,
+      `${fileName} contains binary data (${controls} of its first ${sniffed} characters are zero bytes or ` +
+        'other control characters): it is not a CSV or JSON Lines text export',
     );
   }
   if (final && text.trim() === '') throw new IngestFileError('empty_file', `${fileName} has no content`);
@@ -265,6 +272,24 @@ function openStream(bytes: Uint8Array, final: boolean, options: ExportParserOpti
     },
     summary: () => ({ ...summaryBase(), encoding: decoder.encoding }),
   };
+}
+
+/**
+ * Share of control characters (zero bytes and the rest of C0 except tab and line breaks, DEL, C1) in
+ * the sniffing window above which a file is binary data, not a text export. Text exports have none;
+ * a stray one is its row's problem (`row_malformed`). Binary formats have far more: about one byte
+ * in seven of random data, most of a zero-padded block.
+ */
+const BINARY_CONTROL_SHARE = 0.05;
+
+/** Control characters (see {@link BINARY_CONTROL_SHARE}) among the first `length` of `text`. */
+function controlCharacters(text: string, length: number): number {
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || (c >= 0x7f && c <= 0x9f)) n++;
+  }
+  return n;
 }
 
 function rejectKnownBinaryFormats(bytes: Uint8Array, fileName: string): void {
@@ -318,7 +343,8 @@ function buildCleaner(
   delimiter: string | undefined,
 ): { cleaner: RowCleaner; decimal: DecimalSeparator; dateFormat: string | undefined } {
   const { config, fileName } = options;
-  const decimalChoice = sniffDecimalSeparator(samples.amounts, config.decimal);
+  const currencySymbols = currencySymbolMap(config.currencySymbols);
+  const decimalChoice = sniffDecimalSeparator(samples.amounts, config.decimal, currencySymbols);
   if (decimalChoice.decimal === null) {
     throw new IngestFileError(
       'decimal_ambiguous',
@@ -344,6 +370,7 @@ function buildCleaner(
     decimal: decimalChoice.decimal,
     timestamps: createOrderTimestampParser(dateFormat, config.timezone ?? 'UTC'),
     currency: config.currency ?? options.defaultCurrency,
+    currencySymbols,
     sink: takingAsciiRows(options.sink),
     delimiter,
   });
@@ -379,7 +406,10 @@ function setUpCsv(
         if (headers === null) {
           if (isBlank(fields) || (sepLine && line === 1)) return;
           headers = fields.map((h) => h.trim());
-        } else if (sampleRows.length < SAMPLE_ROWS) sampleRows.push(fields);
+        } else if (sampleRows.length < SAMPLE_ROWS && !fields.some(hasForbiddenControl)) {
+          // A row with a control character is rejected whatever it holds: it decides nothing.
+          sampleRows.push(fields);
+        }
       },
       malformed(line, _raw, _reason, message) {
         if (headers === null) headerProblem ??= `the header (line ${line}) cannot be read: ${message}`;

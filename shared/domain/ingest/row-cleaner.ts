@@ -1,4 +1,11 @@
-import { type DecimalSeparator, parseAmountCents, parsePlainAmountCentsAscii } from './amounts.ts';
+import { CUSTOMER_ID_RULE, customerIdProblem, isValidAsciiCustomerId } from '../customer-id.ts';
+import {
+  type AmountDetail,
+  type DecimalSeparator,
+  isCurrencyCode,
+  parseAmountCents,
+  parsePlainAmountCentsAscii,
+} from './amounts.ts';
 import { type AsciiRow, asciiFields, asciiText } from './byte-csv-reader.ts';
 import type { ColumnMapping } from './column-mapping.ts';
 import type { AsciiParsedRow, ExportSink, RejectReasonCode } from './export-parser.ts';
@@ -6,15 +13,28 @@ import { MAX_FIELD_CHARS } from './limits.ts';
 import type { OrderTimestampParser } from './order-timestamps.ts';
 import { hashOrderValues, hashOrderValuesAscii, hashValues } from './row-hash.ts';
 
-let knownCurrencies: Set<string> | null = null;
-/** ISO 4217 codes known to the runtime's ICU data. */
-export function isCurrencyCode(code: string): boolean {
-  knownCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
-  return knownCurrencies.has(code);
+export { isCurrencyCode } from './amounts.ts';
+
+/**
+ * Where `value` holds a control character that rejects its row, or -1: C0 except tab, line feed and
+ * carriage return (tabs are text, and line breaks are legitimate inside quoted multi-line values),
+ * DEL and C1. A loop over the character codes: several times cheaper per row than a regular
+ * expression with a Unicode property.
+ */
+export function forbiddenControlAt(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 ? c !== 9 && c !== 10 && c !== 13 : c >= 0x7f && c <= 0x9f) return i;
+  }
+  return -1;
 }
 
-/** Symbols people put in a currency column instead of the code. */
-const CURRENCY_BY_SYMBOL: Record<string, string> = { '€': 'EUR', $: 'USD', '£': 'GBP', '¥': 'JPY' };
+/** True when a value holds a control character that rejects its row (see {@link forbiddenControlAt}). */
+export const hasForbiddenControl = (value: string): boolean => forbiddenControlAt(value) >= 0;
+
+const CONTROL_NAMES: Record<number, string> = { 0: 'NUL', 27: 'ESC', 127: 'DEL' };
+const describeControl = (code: number) =>
+  `U+${code.toString(16).toUpperCase().padStart(4, '0')}${CONTROL_NAMES[code] ? ` (${CONTROL_NAMES[code]})` : ''}`;
 
 /** `trim()` allocates; most values need none, so look at the ends first. */
 const trimmed = (value: string) =>
@@ -31,6 +51,8 @@ export interface RowCleanerOptions {
   decimal: DecimalSeparator;
   timestamps: OrderTimestampParser;
   currency: string;
+  /** Currency symbol → ISO code, for amounts and currency columns (`currencySymbolMap`). */
+  currencySymbols: ReadonlyMap<string, string>;
   /** Takes rows of the byte fast path too (the parser adapts a sink that cannot). */
   sink: Required<ExportSink>;
   /** For messages about field counts; undefined for JSON Lines. */
@@ -78,6 +100,8 @@ export class RowCleaner {
   /** Most files have one currency: skip the lookup when the value repeats. */
   #lastCurrencyText = '\u0000';
   #lastCurrency = '';
+  /** Filled by the amount parser for every row: the amount's currency mark, or its problem. */
+  readonly #amountDetail: AmountDetail = { currency: null, problem: '' };
 
   constructor(options: RowCleanerOptions) {
     this.#o = options;
@@ -130,6 +154,21 @@ export class RowCleaner {
         return;
       }
     }
+    // A control character in any value rejects the row, wherever it sits: it must never reach clean
+    // data, and a zero byte or escape in an export is damage, not content.
+    for (let i = 0; i < fields.length; i++) {
+      const at = forbiddenControlAt(fields[i]!);
+      if (at >= 0) {
+        this.#reject(
+          line,
+          this.#raw(fields, raw),
+          'row_malformed',
+          `control character ${describeControl(fields[i]!.charCodeAt(at))} in column ${this.#columnOf(i)} ` +
+            `(character ${at + 1} of the value): a value may not contain control characters other than tab and line breaks`,
+        );
+        return;
+      }
+    }
     // Only mapped fields are limited: a long free-text column elsewhere is allowed within the row limit.
     for (const i of this.#mappedIndexes) {
       if ((fields[i]?.length ?? 0) > MAX_FIELD_CHARS) {
@@ -149,6 +188,16 @@ export class RowCleaner {
         this.#raw(fields, raw),
         'customer_id_missing',
         `customer_id (column ${this.#columnOf(this.#customer)}) is empty`,
+      );
+      return;
+    }
+    const idProblem = customerIdProblem(customerId);
+    if (idProblem !== null) {
+      this.#reject(
+        line,
+        this.#raw(fields, raw),
+        'customer_id_invalid',
+        `customer_id: ${quoteValue(customerId)} ${idProblem} (${CUSTOMER_ID_RULE})`,
       );
       return;
     }
@@ -179,6 +228,7 @@ export class RowCleaner {
     const orderIdText = this.#order >= 0 ? trimmed(fields[this.#order] ?? '') : '';
     const amountText = trimmed(fields[this.#amount] ?? '');
     let cents: number | null = null;
+    let amountCurrency: string | null = null;
     if (amountText === '') {
       if (orderIdText === '') {
         this.#reject(
@@ -190,25 +240,28 @@ export class RowCleaner {
         return;
       }
     } else {
-      cents = parseAmountCents(amountText, this.#o.decimal);
+      const detail = this.#amountDetail;
+      cents = parseAmountCents(amountText, this.#o.decimal, detail, this.#o.currencySymbols);
       if (Number.isNaN(cents)) {
         this.#reject(
           line,
           this.#raw(fields, raw),
           'amount_invalid',
-          `amount: ${quoteValue(amountText)} is not a valid amount (decimal separator '${this.#o.decimal}' in this file)`,
+          `amount: ${quoteValue(amountText)} is not a valid amount: ${detail.problem}`,
         );
         return;
       }
+      amountCurrency = detail.currency;
     }
 
     let currency = this.#o.currency;
+    let currencyText = '';
     if (this.#currency >= 0) {
-      const currencyText = trimmed(fields[this.#currency] ?? '');
+      currencyText = trimmed(fields[this.#currency] ?? '');
       if (currencyText === this.#lastCurrencyText) {
         currency = this.#lastCurrency;
       } else if (currencyText !== '') {
-        const code = CURRENCY_BY_SYMBOL[currencyText] ?? currencyText.toUpperCase();
+        const code = this.#o.currencySymbols.get(currencyText) ?? currencyText.toUpperCase();
         if (!isCurrencyCode(code)) {
           this.#reject(
             line,
@@ -223,13 +276,26 @@ export class RowCleaner {
         this.#lastCurrency = code;
       }
     }
+    if (amountCurrency !== null) {
+      // The amount's own mark names its currency; a currency column must agree with it.
+      if (currencyText !== '' && currency !== amountCurrency) {
+        this.#reject(
+          line,
+          this.#raw(fields, raw),
+          'currency_mismatch',
+          `amount ${quoteValue(amountText)} is in ${amountCurrency} but currency (column ${this.#columnOf(this.#currency)}) says ${currency}`,
+        );
+        return;
+      }
+      currency = amountCurrency;
+    }
 
     let quantity: number | null = null;
     if (this.#quantity >= 0) {
       const quantityText = trimmed(fields[this.#quantity] ?? '');
       if (quantityText !== '') {
-        const hundredths = parseAmountCents(quantityText, this.#o.decimal);
-        if (Number.isNaN(hundredths) || hundredths % 100 !== 0) {
+        const hundredths = parseAmountCents(quantityText, this.#o.decimal, this.#amountDetail);
+        if (Number.isNaN(hundredths) || hundredths % 100 !== 0 || this.#amountDetail.currency !== null) {
           this.#reject(
             line,
             this.#raw(fields, raw),
@@ -283,6 +349,7 @@ export class RowCleaner {
     const customerStart = starts[this.#customer]!;
     const customerEnd = ends[this.#customer]!;
     if (!isPlainValue(bytes, customerStart, customerEnd)) return false;
+    if (!isValidAsciiCustomerId(bytes, customerStart, customerEnd)) return false;
 
     const tsStart = starts[this.#ts]!;
     const tsEnd = ends[this.#ts]!;
@@ -311,8 +378,12 @@ export class RowCleaner {
       if (!isPlainValue(bytes, amountStart, amountEnd)) return false;
       cents = parsePlainAmountCentsAscii(bytes, amountStart, amountEnd, this.#o.decimal);
       if (cents < 0) {
-        cents = parseAmountCents(asciiText(bytes, amountStart, amountEnd), this.#o.decimal);
-        if (Number.isNaN(cents)) return false;
+        // Another shape (`1,234.56`, `-12.50`): the general parser; an amount with a currency mark
+        // goes to the text cleaner, which checks the mark against the currency column.
+        const detail = this.#amountDetail;
+        const text = asciiText(bytes, amountStart, amountEnd);
+        cents = parseAmountCents(text, this.#o.decimal, detail, this.#o.currencySymbols);
+        if (Number.isNaN(cents) || detail.currency !== null) return false;
       }
     }
 
@@ -325,7 +396,7 @@ export class RowCleaner {
         if (equalsAscii(bytes, start, end, this.#lastCurrencyText)) currency = this.#lastCurrency;
         else {
           const text = asciiText(bytes, start, end);
-          const code = CURRENCY_BY_SYMBOL[text] ?? text.toUpperCase();
+          const code = this.#o.currencySymbols.get(text) ?? text.toUpperCase();
           if (!isCurrencyCode(code)) return false;
           currency = code;
           this.#lastCurrencyText = text;
@@ -340,8 +411,13 @@ export class RowCleaner {
       const end = ends[this.#quantity]!;
       if (end > start) {
         if (!isPlainValue(bytes, start, end)) return false;
-        const hundredths = parseAmountCents(asciiText(bytes, start, end), this.#o.decimal);
-        if (Number.isNaN(hundredths) || hundredths % 100 !== 0) return false;
+        const hundredths = parseAmountCents(
+          asciiText(bytes, start, end),
+          this.#o.decimal,
+          this.#amountDetail,
+        );
+        if (Number.isNaN(hundredths) || hundredths % 100 !== 0 || this.#amountDetail.currency !== null)
+          return false;
         quantity = hundredths / 100;
       }
     }

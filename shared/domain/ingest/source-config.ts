@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isCurrencyCode } from './amounts.ts';
 import { compileDateFormat } from './date-format.ts';
 import { IngestFileError } from './ingest-file-error.ts';
 
@@ -96,6 +97,18 @@ export const sourceConfigSchema = z.strictObject({
     .regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as "EUR"' })
     .optional()
     .describe('Currency of rows without a currency column or value'),
+  currencySymbols: z
+    .record(
+      z.string().regex(/^[^\d\s()+\-\u2212,.']{1,5}\.?$/u, {
+        error: 'a symbol is 1–5 characters without digits, spaces, signs, parentheses or separators',
+      }),
+      z
+        .string()
+        .regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as "SEK"' })
+        .refine(isCurrencyCode, { error: 'is not an ISO 4217 currency code' }),
+    )
+    .optional()
+    .describe('Currency symbol → ISO 4217 code, over the defaults (e.g. {"$": "CAD", "kr": "SEK"})'),
   maxRejectRatio: z
     .number({ error: 'must be a number between 0 and 1' })
     .min(0, { error: 'must be between 0 and 1' })
@@ -123,7 +136,10 @@ export function parseSourceConfig(value: unknown, origin: string): SourceConfig 
       const where = path ? `${path}: ` : '';
       return `${where}unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
     }
-    return path ? `${path}: ${issue.message}` : issue.message;
+    // A record key's own message (e.g. a currency symbol's rule) says more than "Invalid key".
+    const message =
+      issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    return path ? `${path}: ${message}` : message;
   });
   throw new IngestFileError('config_invalid', `${origin}: ${problems.join('; ')}`);
 }

@@ -59,7 +59,7 @@ describe('scores API under hostile input', () => {
     ['a newline (header injection)', '/customers/abc%0D%0ASet-Cookie:%20x', 400, /control characters/],
     ['broken percent-encoding', '/customers/%E0%A4%A', 400, /path\.customerId: malformed percent-encoding/],
     ['a lone % sign', '/customers/100%', 400, /malformed percent-encoding/],
-    ['an overlong id', `/customers/${'x'.repeat(300)}`, 400, /at most 256 characters/],
+    ['an overlong id', `/customers/${'x'.repeat(300)}`, 400, /at most 256 UTF-8 bytes/],
     ['SQL-injection-looking text', `/customers/${encodeURIComponent("' OR '1'='1' --")}`, 404, /no score/],
     ['NoSQL-operator-looking text', `/customers/${encodeURIComponent('{"$ne": null}')}`, 404, /no score/],
     ['an emoji id', `/customers/${encodeURIComponent('😀🎉')}`, 404, /no score/],

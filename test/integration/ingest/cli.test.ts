@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,43 @@ describe('cvm ingest', () => {
     expect(text).toContain('rows read 49 = accepted 40 + rejected 9 + duplicates 0');
     expect(text).toContain('top reject reasons: amount_invalid 1, amount_missing 1');
     expect(text).toMatch(/rejected rows: s3:\/\/cvm-local\/rejected\/strict\/[0-9a-f]{24}\.jsonl/);
+  });
+
+  it('--json says why a file failed, where it was quarantined and what it duplicates', async () => {
+    const config = join(home, 'strict-json.json');
+    writeFileSync(config, JSON.stringify({ maxRejectRatio: 0.1 }));
+    const binary = join(home, 'binary.csv');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 2000 }, (_, i) => (i * 7919) % 256)));
+    const copy = join(home, 'clean-again.csv');
+    writeFileSync(copy, readFileSync(join(fixtures, 'clean.csv')));
+    const { out } = capture();
+    const code = await run([
+      join(fixtures, 'rejects.csv'),
+      binary,
+      join(fixtures, 'clean.csv'),
+      copy,
+      '--source',
+      'json-detail',
+      '--config',
+      config,
+      '--json',
+    ]);
+    expect(code).toBe(1);
+    const [quarantined, failed, first, again] = out.map((line) => JSON.parse(line));
+    expect(quarantined).toMatchObject({
+      status: 'quarantined',
+      quarantineKey: expect.stringMatching(/^quarantine\/json-detail\/[0-9a-f]{24}\/rejects\.csv$/),
+      message: expect.stringContaining('maxRejectRatio 0.1'),
+    });
+    expect(failed).toMatchObject({ status: 'failed', message: expect.stringContaining('binary data') });
+    expect(first).not.toHaveProperty('message');
+    expect(first).not.toHaveProperty('quarantineKey');
+    expect(first).not.toHaveProperty('duplicateOfIngestId');
+    expect(again).toMatchObject({
+      status: 'succeeded',
+      duplicateOfIngestId: first.ingestId,
+      message: expect.stringContaining(`Same content as ingest ${first.ingestId}`),
+    });
   });
 
   it('rejects an invalid --config before uploading anything, naming the field', async () => {

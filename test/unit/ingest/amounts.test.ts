@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type AmountDetail,
+  currencySymbolMap,
   decimalEvidence,
   parseAmountCents,
   parsePlainAmountCentsAscii,
@@ -75,6 +77,73 @@ describe('parseAmountCents', () => {
   });
 });
 
+describe('currency marks and problems', () => {
+  it.each([
+    ['€ 12,50', ',', 1250, 'EUR'],
+    ['$1,234.00', '.', 123400, 'USD'],
+    ['12,50 EUR', ',', 1250, 'EUR'],
+    ['EUR 12.50', '.', 1250, 'EUR'],
+    ['12.50eur', '.', 1250, 'EUR'],
+    ['(12.50)', '.', -1250, null],
+    ['(€12.50)', '.', -1250, 'EUR'],
+    ['€ (12.50)', '.', -1250, 'EUR'],
+    ['£7.25', '.', 725, 'GBP'],
+    ['¥500', '.', 50000, 'JPY'],
+    ['US$ 5', '.', 500, 'USD'],
+    ['Fr. 5.00', '.', 500, 'CHF'],
+    ['CHF 5.00', '.', 500, 'CHF'],
+    ['-$4.00', '.', -400, 'USD'],
+    ['12.00 € -', '.', -1200, 'EUR'],
+    ['€ 5 EUR', '.', 500, 'EUR'],
+    ['1234.56', '.', 123456, null],
+  ] as const)('%s with decimal %s → %i cents in %s', (text, decimal, cents, currency) => {
+    const detail: AmountDetail = { currency: 'stale', problem: '' };
+    expect(parseAmountCents(text, decimal, detail)).toBe(cents);
+    expect(detail.currency).toBe(currency);
+  });
+
+  it.each([
+    ['12..5', '.', "more than one decimal separator '.'"],
+    ['12.3.4', '.', "more than one decimal separator '.'"],
+    [
+      '1,2,3',
+      '.',
+      "the thousands separator ',' must be followed by groups of three digits (decimal separator '.' in this file)",
+    ],
+    [
+      '12,5',
+      '.',
+      "the thousands separator ',' must be followed by groups of three digits (decimal separator '.' in this file)",
+    ],
+    ['ten', '.', 'it has no digits'],
+    ['€', '.', 'it has no digits'],
+    ['12.50 abc', '.', "'abc' is not a currency symbol or code"],
+    ['kr 12', '.', "'kr' is not a currency symbol or code"],
+    ['€ 5 USD', '.', 'it names two currencies (EUR and USD)'],
+    ['--5', '.', 'it has more than one sign'],
+    ['-(5)', '.', 'it has more than one sign'],
+    ['(5', '.', 'its parentheses do not match'],
+    ['1e5', '.', "unexpected 'e' after the digits"],
+    ['99999999999999999999', '.', 'it is too large'],
+  ] as const)('%s with decimal %s: %s', (text, decimal, problem) => {
+    const detail: AmountDetail = { currency: null, problem: '' };
+    expect(parseAmountCents(text, decimal, detail)).toBeNaN();
+    expect(detail.problem).toBe(problem);
+  });
+
+  it('takes symbols from a map that a source config can extend or override', () => {
+    const symbols = currencySymbolMap({ $: 'CAD', kr: 'SEK' });
+    const detail: AmountDetail = { currency: null, problem: '' };
+    expect(parseAmountCents('$5', '.', detail, symbols)).toBe(500);
+    expect(detail.currency).toBe('CAD');
+    expect(parseAmountCents('5 kr', '.', detail, symbols)).toBe(500);
+    expect(detail.currency).toBe('SEK');
+    expect(parseAmountCents('£5', '.', detail, symbols)).toBe(500);
+    expect(detail.currency).toBe('GBP');
+    expect(parseAmountCents('constructor 5', '.', detail, symbols)).toBeNaN();
+  });
+});
+
 describe('decimal sniffing', () => {
   it.each([
     ['1.234,56', ','],
@@ -86,6 +155,10 @@ describe('decimal sniffing', () => {
     ['1.234', 'ambiguous'],
     ['1,234', 'ambiguous'],
     ['1234', 'none'],
+    ['12..5', 'none'],
+    ['12.3.4', 'none'],
+    ['€ 12,50', ','],
+    ['12,50 EUR', ','],
   ] as const)('%s says %s', (text, evidence) => {
     expect(decimalEvidence(text)).toBe(evidence);
   });
@@ -104,6 +177,23 @@ describe('decimal sniffing', () => {
     expect(sniffDecimalSeparator(['1.50', '2,25'], undefined)).toEqual({
       decimal: null,
       example: "'1.50' and '2,25'",
+    });
+  });
+
+  it('lets a clear majority decide: at least ten values, and at most one in fifty against them', () => {
+    const dots = Array.from({ length: 10 }, (_, i) => `${i}.50`);
+    expect(sniffDecimalSeparator([...dots, '2,25'], undefined)).toEqual({ decimal: '.', sniffed: true });
+    expect(sniffDecimalSeparator([...dots.slice(1), '2,25'], undefined)).toMatchObject({ decimal: null });
+    expect(sniffDecimalSeparator([...dots, '2,25', '3,25'], undefined)).toMatchObject({ decimal: null });
+    const many = Array.from({ length: 100 }, (_, i) => `${i},50`);
+    expect(sniffDecimalSeparator([...many, '1.25', '2.25'], undefined)).toEqual({
+      decimal: ',',
+      sniffed: true,
+    });
+    // Junk says nothing either way.
+    expect(sniffDecimalSeparator(['1.50', '12..5', '1.2.3', 'abc'], undefined)).toEqual({
+      decimal: '.',
+      sniffed: true,
     });
   });
 });

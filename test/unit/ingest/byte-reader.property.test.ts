@@ -13,6 +13,7 @@ import { latin1, type ParsedExport, parseExport, utf8 } from './parse-export.ts'
  * amounts, odd field counts, blank lines, CRLF and bare CR, cut into random chunks.
  */
 
+// Values with control characters and junk amounts check that both readers reject the same rows.
 const value = fc.oneof(
   { weight: 6, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/) },
   {
@@ -33,6 +34,9 @@ const value = fc.oneof(
         'é',
         '€',
         '\u0001',
+        '\u0000',
+        '\u001b',
+        '\u007f',
         '|',
       ),
       maxLength: 6,
@@ -73,12 +77,17 @@ const amount = fc.oneof(
       `(${whole}.${fraction})`,
       ` ${sign}${whole}.${fraction}`,
       `${whole},${fraction}`,
+      `$${sign}${whole}.${fraction}`,
+      `${sign}${whole}.${fraction} EUR`,
+      `USD ${whole}.${fraction}`,
+      `£${whole}`,
+      `${whole}.${fraction}\u0000`,
     );
   }),
-  fc.constantFrom('', 'abc', '1.2.3', '-', '1e5'),
+  fc.constantFrom('', 'abc', '1.2.3', '-', '1e5', '12..5', '12.3.4', '12.50 abc', '€€5', '(5'),
 );
 
-const currency = fc.constantFrom('EUR', 'eur', 'USD', '€', '', 'XXX1', ' EUR', 'GBP');
+const currency = fc.constantFrom('EUR', 'eur', 'USD', '€', '', 'XXX1', ' EUR', 'GBP', 'E\u0000UR');
 const quantity = fc.constantFrom('', '1', '2', '12', '1.5', 'x', ' 3', '-2');
 const channel = fc.constantFrom('', 'web', 'shop', ' app', 'café');
 

@@ -47,9 +47,11 @@ const HEADER_CHOICES = {
   amount: ['amount', 'Bedrag', 'Total', 'revenue', 'omzet'],
 } as const;
 
+// No line breaks: a customer id must not contain control characters (`shared/domain/customer-id.ts`);
+// quoted multi-line values are read back in the byte-reader property test and the multiline fixture.
 const customerId = fc
   .string({
-    unit: fc.constantFrom('a', 'B', '7', '-', ' ', ',', ';', '|', '"', '\n', 'é', 'ü', '€'),
+    unit: fc.constantFrom('a', 'B', '7', '-', ' ', ',', ';', '|', '"', 'é', 'ü', '€'),
     minLength: 1,
     maxLength: 10,
   })

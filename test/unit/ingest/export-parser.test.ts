@@ -125,7 +125,7 @@ describe('every reject reason', () => {
         'amount_missing',
         "amount (column 'amount') is empty and the row has no order_id, so it cannot be a line item of another row",
       ],
-      [7, 'amount_invalid', "amount: 'ten' is not a valid amount (decimal separator '.' in this file)"],
+      [7, 'amount_invalid', "amount: 'ten' is not a valid amount: it has no digits"],
       [8, 'currency_invalid', "currency: 'EU' is not an ISO 4217 currency code (such as EUR, USD)"],
       [9, 'quantity_invalid', "quantity: '1.5' is not a whole number"],
       [10, 'row_malformed', "line 10 has 4 fields but the header has 6 (delimiter ',')"],

@@ -16,6 +16,17 @@ const problem = (value: unknown) => {
 };
 
 describe('sourceConfigSchema', () => {
+  it('takes a currency symbol map and names a bad symbol or code', () => {
+    expect(parseSourceConfig({ currencySymbols: { kr: 'SEK', $: 'CAD', 'Fr.': 'CHF' } }, ORIGIN)).toEqual({
+      currencySymbols: { kr: 'SEK', $: 'CAD', 'Fr.': 'CHF' },
+    });
+    expect(problem({ currencySymbols: { kr: 'sek' } })).toContain(
+      'currencySymbols.kr: must be a three-letter',
+    );
+    expect(problem({ currencySymbols: { kr: 'ABC' } })).toContain('currencySymbols.kr: is not an ISO 4217');
+    expect(problem({ currencySymbols: { '1$': 'USD' } })).toContain('a symbol is 1–5 characters');
+  });
+
   it('accepts the documented example and normalises delimiter and encoding', () => {
     const config = parseSourceConfigText(
       JSON.stringify({
