@@ -4,7 +4,6 @@
  * recalculation). Both wrap the same request pipeline (app.ts); the route table decides which routes
  * each serves, and each refuses the other's. Configuration and clients are built once per container.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createDynamoClients, createSfnClient } from '../../shared/adapters/aws-clients.ts';
 import { configFromEnv } from '../../shared/adapters/config.ts';
 import { observability } from '../../shared/adapters/observability.ts';
@@ -14,10 +13,10 @@ import { type ApiHandler, createApiHandler } from './app.ts';
 const config = configFromEnv();
 // Only the clients the API uses, so its bundle leaves the S3, Athena and EventBridge clients out.
 const clients = createDynamoClients(config);
-const { logger, appLogger } = observability('cvm-api');
-// The Lambda context on every log line. The API publishes no metrics of its own, and Powertools'
-// `logMetrics` would log a warning about that on every request, so it is left out.
-const middlewares = () => [injectLambdaContext(logger)];
+const { appLogger, middlewares: observabilityMiddlewares } = observability('cvm-api');
+// The Lambda context on every log line. The API publishes no metrics of its own (API Gateway's are
+// enough), and Powertools' `logMetrics` would log a warning about that on every request.
+const middlewares = () => observabilityMiddlewares({ metrics: false });
 
 export const readHandler: ApiHandler = createApiHandler({
   config,

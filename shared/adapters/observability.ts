@@ -19,8 +19,11 @@ export interface Observability {
   metrics: Metrics;
   /** The logger as the application services' port. */
   appLogger: AppLogger;
-  /** middy middlewares: Lambda context on every log line, metrics flushed after each invocation. */
-  middlewares(): MiddlewareObj[];
+  /**
+   * middy middlewares: Lambda context on every log line and, unless `metrics: false`, metrics flushed
+   * after each invocation (a service that records no metrics would log a warning on every call).
+   */
+  middlewares(options?: { metrics?: boolean }): MiddlewareObj[];
 }
 
 const services = new Map<CvmService, Observability>();
@@ -40,7 +43,8 @@ export function observability(service: CvmService): Observability {
       logger,
       metrics,
       appLogger,
-      middlewares: () => [injectLambdaContext(logger), logMetrics(metrics)],
+      middlewares: ({ metrics: withMetrics = true } = {}) =>
+        withMetrics ? [injectLambdaContext(logger), logMetrics(metrics)] : [injectLambdaContext(logger)],
     };
     services.set(service, found);
   }
