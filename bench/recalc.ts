@@ -111,9 +111,10 @@ export async function run(options: BenchOptions): Promise<BenchFigure[]> {
         note: 'local stack: DuckDB + s3rver + dynalite in one process',
       },
       { name: 'step: acquire lock', value: t.acquireLock ?? 0, unit: 'ms' },
+      { name: 'step: prepare (data profile, sources, statements)', value: t.prepare ?? 0, unit: 'ms' },
       {
-        name: 'step: prepare (profile + customer summaries to Parquet parts)',
-        value: t.prepare ?? 0,
+        name: 'step: unload summaries (customer summaries to Parquet parts)',
+        value: t.unloadSummaries ?? 0,
         unit: 'ms',
       },
       {
