@@ -2,6 +2,7 @@
  * The ingest Lambda: SQS records whose bodies are S3 event notifications, one ingest per uploaded
  * object; only records that hit a transient error are reported back for redelivery.
  */
+
 import middy, { type MiddlewareObj } from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -13,6 +14,7 @@ import { observability } from '../../shared/adapters/observability.ts';
 import { ingestObject } from '../../shared/app/ingest/ingest-object.ts';
 import type { IngestObjectRef } from '../../shared/app/ports/ingest-objects.ts';
 import { parseIncomingKey } from '../../shared/domain/bucket-layout.ts';
+import { ingestReportCounts } from '../../shared/domain/ingest-report.ts';
 import { decodeS3EventKey } from '../../shared/domain/s3-key.ts';
 
 export interface IngestHandlerDeps extends IngestDeps {
@@ -86,15 +88,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     for (const ref of refs) {
       const report = await ingestObject(service, ref);
       if (deps.metrics) recordIngestMetrics(deps.metrics, report);
-      log?.info('ingest report', {
-        ingestId: report.ingestId,
-        key: report.key,
-        status: report.status,
-        rowsRead: report.rowsRead,
-        accepted: report.accepted,
-        rejected: report.rejected,
-        duplicates: report.duplicates,
-      });
+      log?.info('ingest report', ingestReportCounts(report));
     }
   };
 

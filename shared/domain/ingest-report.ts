@@ -75,3 +75,19 @@ export function inProgressIngestReport(start: {
     finishedAt: null,
   };
 }
+
+/**
+ * The counts of a report that are safe to log anywhere: ids, key, status and row counts — no amounts,
+ * no messages that could quote customer data.
+ */
+export function ingestReportCounts(report: IngestReport) {
+  return {
+    ingestId: report.ingestId,
+    key: report.key,
+    status: report.status,
+    rowsRead: report.rowsRead,
+    accepted: report.accepted,
+    rejected: report.rejected,
+    duplicates: report.duplicates,
+  };
+}

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { putTextObject } from '../../../shared/adapters/s3/objects.ts';
 import { sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
 import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
-import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
+import { type IngestReport, ingestReportCounts } from '../../../shared/domain/ingest-report.ts';
 import { cvmHome } from '../../local/home.ts';
 import { ingestFile } from '../../local/ingest-file.ts';
 import { useLocalStack } from '../../local/stack.ts';
@@ -18,14 +18,8 @@ const USAGE = usageOf('ingest');
  */
 export function reportSummary(report: IngestReport) {
   return {
-    ingestId: report.ingestId,
+    ...ingestReportCounts(report),
     source: report.source,
-    key: report.key,
-    status: report.status,
-    rowsRead: report.rowsRead,
-    accepted: report.accepted,
-    rejected: report.rejected,
-    duplicates: report.duplicates,
     rejectReasons: report.rejectReasons,
     amountTotals: report.amountTotals,
     ...(report.message ? { message: report.message } : {}),

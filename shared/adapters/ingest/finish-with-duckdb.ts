@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FinishedUpload } from '../../app/ports/ingest-pipeline.ts';
 import { openDuckDb, sqlLiteral } from '../duckdb.ts';
 import { duplicateCandidatesPath, rowHashesPath, STAGED_COLUMNS } from './staging.ts';
 
@@ -34,20 +35,8 @@ export interface FinishStagedInput {
   threads?: number;
 }
 
-export interface FinishedExport {
-  accepted: number;
-  /** Exact duplicate lines collapsed into their first occurrence. */
-  duplicates: number;
-  /** Line items rejected by the cross-row rule (every line of their order lacks an amount). */
-  lateRejected: number;
-  /** Currency → sum of accepted amounts, exact decimal strings ("1234.56"). */
-  amountTotals: Record<string, string>;
-  /** Local clean Parquet file; null when no row was accepted. */
-  parquetPath: string | null;
-  /** JSON Lines of the late rejects (same shape as the parser's rejects); null when none. */
-  lateRejectsPath: string | null;
-  finishMs: number;
-}
+/** What the DuckDB finish produces: the ingest pipeline port's result. */
+export type FinishedExport = FinishedUpload;
 
 /**
  * Second stage of an ingest, in DuckDB: reads the staged rows with explicit types, applies the

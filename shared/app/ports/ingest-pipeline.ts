@@ -3,6 +3,7 @@
  * stored bytes into staged files and turns them into clean Parquet, with the counts the report needs.
  * The files it names are local working files, handed to the object store as they are.
  */
+import type { ExportParseSummary } from '../../domain/ingest/export-parser.ts';
 import type { SourceConfig } from '../../domain/ingest/source-config.ts';
 
 export interface StageRequest {
@@ -17,14 +18,7 @@ export interface StageRequest {
 export interface StagedUpload {
   sha256: string;
   gzipped: boolean;
-  summary: {
-    rowsRead: number;
-    format: 'csv' | 'jsonl';
-    delimiter?: string;
-    encoding: string;
-    decimal: '.' | ',';
-    columns: Record<string, string>;
-  };
+  summary: Pick<ExportParseSummary, 'rowsRead' | 'format' | 'delimiter' | 'encoding' | 'decimal' | 'columns'>;
   /** Rows the parser delivered: accepted + rejected so far (duplicates are still among the accepted). */
   rowsRead: number;
   counts: {
@@ -51,12 +45,15 @@ export interface FinishRequest {
 
 export interface FinishedUpload {
   accepted: number;
+  /** Exact duplicate lines collapsed into their first occurrence. */
   duplicates: number;
+  /** Line items rejected by the cross-row rule (every line of their order lacks an amount). */
   lateRejected: number;
+  /** Currency → sum of accepted amounts, exact decimal strings ("1234.56"). */
   amountTotals: Record<string, string>;
-  /** Clean Parquet file; null when no row was accepted. */
+  /** Local clean Parquet file; null when no row was accepted. */
   parquetPath: string | null;
-  /** JSON Lines of the cross-row rule's rejects; null when none. */
+  /** JSON Lines of the late rejects (same shape as the parser's rejects); null when none. */
   lateRejectsPath: string | null;
   finishMs: number;
 }

@@ -7,6 +7,11 @@
  *   part by part with `readParquetParts` (the same code in both modes).
  */
 
+/**
+ * Rows of the holdout check's statements: defined with the check (pure domain) that consumes them.
+ */
+export type { CohortRow, HoldoutRow, TrackingRow } from '../../domain/recalc/holdout-check.ts';
+
 /** One SQL statement of the common Trino/DuckDB subset, and how to turn a result row into `Row`. */
 export interface Statement<Row> {
   /** Short kebab-case name, used in S3 prefixes, logs and error messages. */
@@ -90,48 +95,10 @@ export interface HistogramRow {
   customers: number;
 }
 
-/**
- * Holdout check data: one row per distinct (x, t_x, T) of the calibration period and the number of
- * repeat purchase days in the holdout period. The prediction depends only on (x, t_x, T), so
- * per-customer MAE and correlation are exact over these weighted rows.
- */
-export interface HoldoutRow {
-  frequency: number;
-  recency: number;
-  T: number;
-  holdoutFrequency: number;
-  customers: number;
-}
-
 /** Gamma-Gamma input: customers with x > 0, one row per distinct (x, monetary value). */
 export interface SpendRow {
   frequency: number;
   monetaryValue: number;
-  customers: number;
-}
-
-/**
- * Weekly tracking series of repeat purchase days of the calibration customers (first purchase on or
- * before the calibration end). Week w covers the days (calibrationEnd + 7(w − 1), calibrationEnd + 7w]:
- * w ≤ 0 is the calibration period, w ≥ 1 the holdout. Weeks without purchases have no row.
- */
-export interface TrackingRow {
-  week: number;
-  /** First day of the week, YYYY-MM-DD. */
-  weekStart: string;
-  repeatPurchases: number;
-  period: 'calibration' | 'holdout';
-}
-
-/**
- * Calibration customers by first purchase day: what the expected tracking series needs
- * (expected repeat purchases of a cohort depend only on the time since its first purchase).
- */
-export interface CohortRow {
-  /** YYYY-MM-DD. */
-  firstPurchaseDate: string;
-  /** Calibration end − first purchase day, in days (≥ 0). */
-  daysBeforeCalibrationEnd: number;
   customers: number;
 }
 
