@@ -1,3 +1,7 @@
+/**
+ * The result shapes every bench suite shares: its options (smoke mode) and the figures it reports, each
+ * with an optional target and baseline to compare against.
+ */
 export interface BenchOptions {
   /** CI smoke mode: tiny inputs, seconds in total, results not written. */
   smoke: boolean;

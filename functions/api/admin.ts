@@ -1,3 +1,7 @@
+/**
+ * The API's admin port (start a recalculation, erase a customer) and its AWS wiring: a Step Functions
+ * execution and the suppression repository.
+ */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AwsClients } from '../../shared/adapters/aws-clients.ts';
 import type { RuntimeConfig } from '../../shared/adapters/config.ts';

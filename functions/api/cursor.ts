@@ -1,6 +1,3 @@
-import * as z from 'zod';
-import { ApiError } from './errors.ts';
-
 /**
  * Opaque pagination cursors: base64url of a small JSON object naming what is being listed and the GSI
  * sort key of the last item seen. A cursor is fully validated before use (shape, listing, run, segment,
@@ -10,6 +7,9 @@ import { ApiError } from './errors.ts';
  * A segment cursor keeps its run id, so walking a segment stays on one run even if a newer run is
  * published meanwhile: no repeats, no gaps.
  */
+import * as z from 'zod';
+import { ApiError } from './errors.ts';
+
 const segmentCursorSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('segment'),

@@ -1,3 +1,7 @@
+/**
+ * The API's error vocabulary: the codes and body every failure answers with, `ApiError`, and helpers
+ * that turn zod issues and user input into safe messages naming the field.
+ */
 import * as z from 'zod';
 import { CvmError } from '../../shared/domain/errors.ts';
 

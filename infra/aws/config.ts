@@ -1,3 +1,7 @@
+/**
+ * Deployment configuration of the CDK app: the schema of the `cvm` context block, a default for every
+ * field, and parsing whose errors name the key.
+ */
 import * as z from 'zod';
 import { modelChoiceSchema } from '../../shared/domain/recalc-config.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * Helpers that acknowledge cdk-nag findings with a reason and an exact scope: one finding id, or IAM5
+ * wildcard findings for the named resource ARNs only.
+ */
 import { Stack, Validations } from 'aws-cdk-lib';
 // Not re-exported by the package index; the same function names IAM5 findings, so ids match exactly.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';

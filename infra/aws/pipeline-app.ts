@@ -1,3 +1,7 @@
+/**
+ * Puts the pipeline stack into a CDK app from the validated `cvm` context, with the cdk-nag checks that
+ * fail the synth on any unacknowledged finding.
+ */
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONTEXT_KEY, parseDeploymentConfig } from './config.ts';

@@ -1,3 +1,7 @@
+/**
+ * The pipeline's one CloudFormation stack: storage, ingest, recalculation, API and monitoring wired
+ * together with the shared runtime variables, tags and outputs.
+ */
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';

@@ -1,11 +1,11 @@
-import crypto from 'node:crypto';
-
 /**
  * s3rver encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 (Node 18+) no
  * longer provides: every truncated listing (more than MaxKeys keys) then fails with a 500. The token is
  * opaque to clients, so the local stack maps s3rver's 'des' to AES-128-CBC with the same 8-byte key and
  * IV zero-padded. Only the algorithm name 'des' is touched, which nothing else can use on this runtime.
  */
+import crypto from 'node:crypto';
+
 let installed = false;
 
 export function installS3rverContinuationTokenFix(): void {

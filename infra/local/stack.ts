@@ -1,3 +1,7 @@
+/**
+ * The embedded local stack: s3rver and dynalite on loopback with the bucket, table and SDK clients,
+ * shared between a running `cvm up` and the other CLI commands.
+ */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';

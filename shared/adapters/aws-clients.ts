@@ -1,3 +1,7 @@
+/**
+ * The AWS SDK clients of the pipeline, built in one place from the runtime configuration, pointed at AWS
+ * or at the local stand-ins alike.
+ */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';

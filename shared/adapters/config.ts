@@ -1,3 +1,7 @@
+/**
+ * The runtime configuration every handler reads from its environment: its schema, the variable names the
+ * CDK app and the local stack both set, and reading and writing them.
+ */
 import * as z from 'zod';
 
 /**

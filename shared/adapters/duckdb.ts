@@ -1,3 +1,7 @@
+/**
+ * Embedded DuckDB opened the same way for every caller (UTC, bounded memory, nothing downloaded at run
+ * time), and quoting of the SQL literals that cannot be bound.
+ */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 export interface DuckDbOptions {

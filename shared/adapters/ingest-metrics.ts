@@ -1,3 +1,7 @@
+/**
+ * The CloudWatch metrics every ingest records: row and file counts only, under names shared with the
+ * monitoring construct's alarms.
+ */
 import type { IngestReport } from '../domain/ingest-report.ts';
 
 /**

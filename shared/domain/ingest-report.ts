@@ -1,3 +1,7 @@
+/**
+ * The ingest report: the schema of the outcome stored per ingested object and printed by `cvm ingest
+ * --json`, and the report an ingest starts with.
+ */
 import * as z from 'zod';
 
 /** Outcome of one ingested object. */

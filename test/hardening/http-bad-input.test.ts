@@ -1,3 +1,7 @@
+/**
+ * Every API route, over HTTP, refuses hostile ids, query values and bodies with a clean 4xx (or a plain
+ * 200/404), never a 500.
+ */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/api/routes.ts';

@@ -1,3 +1,7 @@
+/**
+ * Ingest under injected S3 and DynamoDB faults and concurrent deliveries: each file is ingested and
+ * counted exactly once, and a broken-off body is never taken for the whole.
+ */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';

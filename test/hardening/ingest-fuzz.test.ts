@@ -1,14 +1,14 @@
+/**
+ * Whole generated export files through the real ingest on the local stand-ins. One stack for all
+ * cases; each case gets its own source folder, so content de-duplication never links two cases.
+ * The soak version (≥ 10,000 cases) is `npm run bench -- fuzz`.
+ */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { exportFileArbitrary } from '../support/export-generator.ts';
 import { runIngestCase } from './ingest-case.ts';
 
-/**
- * Whole generated export files through the real ingest on the local stand-ins. One stack for all
- * cases; each case gets its own source folder, so content de-duplication never links two cases.
- * The soak version (≥ 10,000 cases) is `npm run bench -- fuzz`.
- */
 describe('ingest fuzzing: generated exports through the real ingest', () => {
   let stack: LocalStack;
   let caseNumber = 0;

@@ -1,3 +1,7 @@
+/**
+ * Synthesized API: exactly the route table's methods with their access levels, the stage's throttling,
+ * keys and logging, and least privilege for the read and admin functions.
+ */
 import type { Method } from 'aws-cdk-lib/aws-apigateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Access, functionServing, ROUTE_TABLE } from '../../functions/api/route-table.ts';

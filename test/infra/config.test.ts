@@ -1,3 +1,7 @@
+/**
+ * Deployment configuration: the `cvm` context block in cdk.json is complete and valid, defaults fill
+ * absent keys, and bad values are refused naming the key.
+ */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+/**
+ * Synthesized ingest: S3 notifications of `incoming/` only, an encrypted queue with a dead-letter queue,
+ * the function's sizing, and grants limited to its prefixes and table items.
+ */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DUCKDB_EXTERNAL_MODULES } from '../../infra/aws/constructs/ingest.ts';

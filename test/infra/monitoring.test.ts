@@ -1,3 +1,7 @@
+/**
+ * Synthesized monitoring: an alarm to the alarm topic for dead letters, function errors, failed
+ * recalculations and ingests, the reject ratio and API 5xx, and a dashboard.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INGEST_METRICS } from '../../infra/aws/constructs/monitoring.ts';
 import { METRICS_NAMESPACE } from '../../infra/aws/constructs/pipeline-function.ts';

@@ -1,3 +1,7 @@
+/**
+ * Synthesized recalculation: the Glue table and workgroup, a state machine that matches the shared step
+ * list with its retries and catch, and the schedule, bus and grants.
+ */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '../../infra/aws/constructs/recalculation.ts';

@@ -1,3 +1,7 @@
+/**
+ * Security review of the synthesized stack: no unacknowledged cdk-nag finding, no wildcard actions,
+ * least-privilege roles, limited log retention and the intended runtimes.
+ */
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+/**
+ * Synthesized storage: encrypted, private, TLS-only buckets with versioning, access logs and lifecycle
+ * rules, and the single table as keys.ts defines it, retained on delete.
+ */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_PREFIXES } from '../../infra/aws/constructs/storage.ts';

@@ -1,3 +1,7 @@
+/**
+ * Test support for the infrastructure tests: synthesizes the pipeline stack as the CDK app does (without
+ * bundling), and helpers to find resources in its template.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

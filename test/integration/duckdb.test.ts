@@ -1,3 +1,6 @@
+/**
+ * Embedded DuckDB opens in UTC with bounded memory, and SQL literals are quoted safely.
+ */
 import { describe, expect, it } from 'vitest';
 import { openDuckDb, sqlLiteral } from '../../shared/adapters/duckdb.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * The local stack serves S3 and DynamoDB with working paging, round-trips its configuration through the
+ * environment, and encodes event keys as AWS does.
+ */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+/**
+ * The Gauss hypergeometric function 2F1 against closed forms, high-precision reference values near z = 1
+ * and its own transformations (property-based).
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hyp2f1, hyp2f1Series, logHyp2f1, signedLogHyp2f1 } from '../../shared/domain/hyp2f1.ts';

@@ -1,3 +1,7 @@
+/**
+ * Ingest metrics record the counts the reject-ratio alarm divides and nothing that identifies a
+ * customer.
+ */
 import { describe, expect, it } from 'vitest';
 import { INGEST_METRICS, recordIngestMetrics } from '../../shared/adapters/ingest-metrics.ts';
 import type { IngestReport } from '../../shared/domain/ingest-report.ts';

@@ -1,3 +1,7 @@
+/**
+ * Run-to-run migration: the migration matrix adds up to the previous segments, segment summaries merge
+ * across parts, and only real segment or band changes are reported.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,3 +1,7 @@
+/**
+ * Recalculation settings: documented defaults, defaults filled inside partial objects, errors naming
+ * every bad field, and run expiry after the configured weeks.
+ */
 import { describe, expect, it } from 'vitest';
 import { expiresAfterWeeks } from '../../shared/adapters/dynamo/keys.ts';
 import { parseRecalcConfig } from '../../shared/domain/recalc-config.ts';

@@ -1,3 +1,7 @@
+/**
+ * The run report: aggregates count each customer once and merge like one pass, and the page is
+ * self-contained inline SVG that explains missing charts and escapes names.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REPORT_CHARTS, renderRunReport } from '../../shared/adapters/report/render-report.ts';

@@ -1,3 +1,7 @@
+/**
+ * RFM summaries reproduce the published CDNOW summary and follow the summary rules (same-day orders,
+ * refunds, weeks, holdout), with properties on generated data.
+ */
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+/**
+ * RFM segments and value tiers: every grid cell has a segment, configured grids must cover every cell,
+ * and tiers take their share of customers by CLV.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,3 +1,7 @@
+/**
+ * CDK construct of the scores API: one REST method per route-table entry, the read and admin functions
+ * and their grants, an API key and usage plan per calling application.
+ */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';

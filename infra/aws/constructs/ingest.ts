@@ -1,3 +1,7 @@
+/**
+ * CDK construct of the ingest: S3 notifications of `incoming/` into an SQS queue with a dead-letter
+ * queue, and the DuckDB ingest function (native binding bundled) with its grants.
+ */
 import { fileURLToPath } from 'node:url';
 import { Duration, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';

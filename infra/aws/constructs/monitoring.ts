@@ -1,3 +1,7 @@
+/**
+ * CDK construct of the monitoring: CloudWatch alarms for everything that needs a person, sent to one SNS
+ * topic, and a dashboard of the same signals.
+ */
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -1,3 +1,7 @@
+/**
+ * CDK construct every pipeline Lambda is built with: runtime, architecture, ESM bundling, log group and
+ * a least-privilege role decided in one place.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

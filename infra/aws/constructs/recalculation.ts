@@ -1,3 +1,7 @@
+/**
+ * CDK construct of the weekly recalculation: Glue table and Athena workgroup over the clean Parquet, the
+ * state machine built from the shared step list, its schedule and the change-event bus.
+ */
 import { Aws, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as events from 'aws-cdk-lib/aws-events';

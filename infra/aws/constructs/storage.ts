@@ -1,3 +1,7 @@
+/**
+ * CDK construct of the pipeline's storage: the data bucket with its lifecycle rules and access-log
+ * bucket, the single DynamoDB table, and grants scoped to key prefixes.
+ */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';

@@ -1,3 +1,7 @@
+/**
+ * The scores API's read side of the single table: current run, scores, history, segment members and
+ * ingest reports as validated domain values, with a cached run pointer and paged listings.
+ */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';

@@ -1,3 +1,7 @@
+/**
+ * Creates the single DynamoDB table on the local stand-in and in integration tests, with the same keys
+ * and index the CDK app deploys.
+ */
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS } from './keys.ts';

@@ -1,3 +1,7 @@
+/**
+ * Change-event publisher for AWS: a run's customer change events to an EventBridge bus in batches,
+ * resending entries EventBridge failed with backoff.
+ */
 import {
   type EventBridgeClient,
   PutEventsCommand,

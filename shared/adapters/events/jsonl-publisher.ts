@@ -1,3 +1,7 @@
+/**
+ * Change-event publisher for local runs: a run's customer change events as one JSON Lines file per run,
+ * in place of EventBridge.
+ */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChangeEventPublisher, CustomerChangeEvent } from '../../app/ports/change-events.ts';

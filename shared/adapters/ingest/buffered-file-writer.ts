@@ -1,3 +1,7 @@
+/**
+ * The fixed-buffer local file writer behind the ingest's staged files: text batched or bytes encoded in
+ * place, written synchronously so memory stays flat.
+ */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 /** Size of the one output buffer a writer owns: room for the largest row the parser lets through. */

@@ -1,3 +1,7 @@
+/**
+ * The byte stream an ingest parses from a stored export (S3 body or local file): hashed as stored,
+ * gunzipped on the fly when the name or magic bytes say gzip.
+ */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';

@@ -1,3 +1,7 @@
+/**
+ * Second stage of an ingest: DuckDB reads the staged rows back, applies the cross-row rules (exact
+ * duplicates, line items) and writes the typed clean Parquet file.
+ */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FinishedUpload } from '../../app/ports/ingest-pipeline.ts';

@@ -1,3 +1,7 @@
+/**
+ * Ingest reports and content markers in the single table, with the claims, leases and conditional writes
+ * that make at-least-once delivery ingest each object once.
+ */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';

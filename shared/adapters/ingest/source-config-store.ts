@@ -1,3 +1,7 @@
+/**
+ * Loads a source's column-mapping config from the bucket; no file means automatic mapping, a bad one
+ * fails the ingest naming the file and the field.
+ */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sourceConfigKey } from '../../domain/bucket-layout.ts';
 import {

@@ -1,3 +1,7 @@
+/**
+ * The local files the first stage of an ingest writes and DuckDB reads back: staged rows as TSV, their
+ * row hashes, duplicate candidates and the rejects file.
+ */
 import { join } from 'node:path';
 import { DuplicateFilter } from '../../domain/ingest/duplicate-filter.ts';
 import type {

@@ -1,3 +1,7 @@
+/**
+ * The fast CSV reader of the ingest: plain ASCII rows read straight from the bytes without decoding,
+ * every other row handed whole to the text reader.
+ */
 import { type CsvReader, rowTooLargeMessage } from './csv-reader.ts';
 import { MAX_RAW_CHARS_IN_REJECT } from './limits.ts';
 import { finishRowHashHalves, ROW_HASH } from './row-hash.ts';

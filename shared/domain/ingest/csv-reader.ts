@@ -1,3 +1,7 @@
+/**
+ * The streaming text readers of export files: the CSV tokenizer (RFC 4180 plus what spreadsheets write)
+ * and the JSON Lines line splitter, with bounded memory and per-row rejects.
+ */
 import { MAX_RAW_CHARS_IN_REJECT } from './limits.ts';
 import { finishRowHash, ROW_HASH } from './row-hash.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * Finds the delimiter of a CSV export without configuration, from how consistently each candidate splits
+ * the first rows.
+ */
 import { CsvReader } from './csv-reader.ts';
 
 export const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'] as const;

@@ -1,3 +1,7 @@
+/**
+ * The push parser of one export file: sniffs encoding, format, delimiter, columns, decimal and date
+ * style, then streams each row to a sink as accepted or rejected.
+ */
 import { currencySymbolMap, type DecimalSeparator, sniffDecimalSeparator } from './amounts.ts';
 import { asciiFields, asciiText, ByteCsvReader } from './byte-csv-reader.ts';
 import { type ColumnMapping, mapColumns } from './column-mapping.ts';

@@ -1,3 +1,7 @@
+/**
+ * Reading order timestamps in an export: the parser of ISO and configured formats in a time zone, and
+ * sniffing of a file's day-first or month-first date format.
+ */
 import {
   type CompiledDateFormat,
   compileDateFormat,

@@ -1,3 +1,7 @@
+/**
+ * Turns one row of raw export values into an accepted row or a reject with one reason a person
+ * understands; cross-row rules are left to the caller.
+ */
 import { CUSTOMER_ID_RULE, customerIdProblem, isValidAsciiCustomerId } from '../customer-id.ts';
 import {
   type AmountDetail,

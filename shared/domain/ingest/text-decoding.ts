@@ -1,5 +1,3 @@
-import { IngestFileError } from './ingest-file-error.ts';
-
 /**
  * Streaming bytes → text. The encoding is, in order: a byte-order mark, the configured encoding, UTF-16
  * recognised by its zero bytes, or else decided at the first non-ASCII byte: valid UTF-8 there means
@@ -7,6 +5,7 @@ import { IngestFileError } from './ingest-file-error.ts';
  * encoding reads the same, so nothing has to be decoded twice and the decision costs no look-ahead.
  * Multi-byte sequences split across chunks are held back by `TextDecoder`'s stream mode.
  */
+import { IngestFileError } from './ingest-file-error.ts';
 
 /** Bytes after the first non-ASCII byte that are checked before committing to an encoding. */
 const DECISION_SAMPLE_BYTES = 4096;

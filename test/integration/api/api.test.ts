@@ -1,3 +1,7 @@
+/**
+ * The scores API over HTTP on the local stand-ins: every route's answers, ETags, 404s and 4xx refusals,
+ * and cursor paging without repeats or gaps.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminOperations } from '../../../functions/api/admin.ts';
 import { createApiHandler } from '../../../functions/api/app.ts';

@@ -1,3 +1,7 @@
+/**
+ * The scores API under generated hostile ids, bodies, query strings and cursors: always a 4xx or a
+ * legitimate answer, and a 500 that reveals no internals.
+ */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../functions/api/app.ts';

@@ -1,3 +1,7 @@
+/**
+ * The API while runs are published, and its admin operations: cached run pointer, segment walks that
+ * stay on their run, starting recalculations and erasing customers.
+ */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

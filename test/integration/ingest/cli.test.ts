@@ -1,3 +1,7 @@
+/**
+ * `cvm ingest`: a JSON report per file, exit codes for quarantined files, why a file failed, and refusal
+ * of an invalid `--config` before anything is uploaded.
+ */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -1,3 +1,7 @@
+/**
+ * Ingest of real export formats on the local stand-ins (clean CSV, Dutch Excel, UTF-8 with BOM, gzipped
+ * JSON Lines, quoted multi-line fields) into typed clean Parquet.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';

@@ -1,3 +1,7 @@
+/**
+ * Ingest handler event parsing: AWS-encoded keys decoded, test events ignored, one ingest id per object
+ * write, and only transient failures classed as transient.
+ */
 import { describe, expect, it } from 'vitest';
 import { objectsInMessage } from '../../../functions/ingest/handler.ts';
 import { isTransientError } from '../../../shared/adapters/ingest/errors.ts';

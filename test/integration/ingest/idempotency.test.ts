@@ -1,3 +1,7 @@
+/**
+ * Ingest idempotency through the SQS handler: repeated and concurrent deliveries do the work once, a
+ * re-upload of the same bytes is a duplicate, and a dead worker's lease is taken over.
+ */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

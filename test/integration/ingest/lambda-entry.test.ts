@@ -1,3 +1,7 @@
+/**
+ * The ingest Lambda entry point builds its dependencies from the environment, ingests a file, and logs
+ * counts, never customer data.
+ */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../functions/ingest/handler.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';

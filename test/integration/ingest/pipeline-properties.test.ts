@@ -1,3 +1,7 @@
+/**
+ * The ingest's two stages on generated exports match a plain model of the cross-row rules and account
+ * for every row, even when the duplicate filter flags wrongly.
+ */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,7 @@
+/**
+ * Ingest row rules on the local stand-ins: every reject reason lands in the rejects file with its line
+ * number, and quarantine, dedupe and file-level failures behave as configured.
+ */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';

@@ -1,3 +1,7 @@
+/**
+ * Test support for the ingest integration tests: fixtures, uploads and source configs on the local
+ * stack, clean Parquet and rejects read back, and SQS events as AWS sends them.
+ */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

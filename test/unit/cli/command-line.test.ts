@@ -1,3 +1,7 @@
+/**
+ * The CLI's command-line parsing: validated and defaulted options, usage on --help, positional counts,
+ * and the shared port and date option schemas.
+ */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { dateOption, parseCommandLine, portOption } from '../../../infra/cli/command-line.ts';

@@ -1,3 +1,7 @@
+/**
+ * Amount parsing: exact cents in either decimal style, currency symbols and codes, decimal-style
+ * sniffing, and the ASCII fast path agreeing with the general rules.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,10 +1,3 @@
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';
-import { MAX_ROW_CHARS } from '../../../shared/domain/ingest/limits.ts';
-import type { SourceConfig } from '../../../shared/domain/ingest/source-config.ts';
-import { latin1, type ParsedExport, parseExport, utf8 } from './parse-export.ts';
-
 /**
  * The byte reader (plain ASCII rows read from the bytes) must give exactly what the text reader gives
  * on the same file: the same accepted rows with the same values, line numbers and row hashes, the
@@ -12,6 +5,12 @@ import { latin1, type ParsedExport, parseExport, utf8 } from './parse-export.ts'
  * between the two: values with spaces, quotes, non-ASCII, tabs and control bytes, bad dates and
  * amounts, odd field counts, blank lines, CRLF and bare CR, cut into random chunks.
  */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';
+import { MAX_ROW_CHARS } from '../../../shared/domain/ingest/limits.ts';
+import type { SourceConfig } from '../../../shared/domain/ingest/source-config.ts';
+import { latin1, type ParsedExport, parseExport, utf8 } from './parse-export.ts';
 
 // Values with control characters and junk amounts check that both readers reject the same rows.
 const value = fc.oneof(

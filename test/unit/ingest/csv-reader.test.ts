@@ -1,3 +1,7 @@
+/**
+ * The CSV and JSON Lines readers: quoting, line numbering, chunk independence, rejects that cost one
+ * line, size limits, and delimiter sniffing.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CsvReader, LineReader } from '../../../shared/domain/ingest/csv-reader.ts';

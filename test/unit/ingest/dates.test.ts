@@ -1,3 +1,7 @@
+/**
+ * Date and timestamp parsing: calendar arithmetic, ISO and configured formats, time zones across DST,
+ * date-format sniffing, and the byte path agreeing with the text path.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,3 +1,7 @@
+/**
+ * The duplicate filter never answers "not seen" for a value seen before, stays selective when large
+ * enough, and refuses sizes out of range.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DuplicateFilter } from '../../../shared/domain/ingest/duplicate-filter.ts';

@@ -1,3 +1,7 @@
+/**
+ * Export parser properties: generated exports in any delimiter, encoding, quoting, style and chunking
+ * read back exactly; on damaged input only IngestFileError escapes.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';

@@ -1,3 +1,7 @@
+/**
+ * The export parser on real-world cases: Dutch Excel exports, every reject reason with its line,
+ * file-level problems, junk dates, mapping, row hashes and JSON Lines.
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';

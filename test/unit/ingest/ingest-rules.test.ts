@@ -1,3 +1,7 @@
+/**
+ * Ingest rules: late rejects, counts that add up, the quarantine threshold, lease takeover, which
+ * earlier ingest of the same bytes wins, and safe source names.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   accountRows,

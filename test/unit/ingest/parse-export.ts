@@ -1,3 +1,7 @@
+/**
+ * Test support for the export parser tests: runs the parser over bytes in chunks of a given size and
+ * collects rows, rejects and summary.
+ */
 import {
   createExportParser,
   type ExportParseSummary,

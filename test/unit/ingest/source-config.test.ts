@@ -1,3 +1,7 @@
+/**
+ * Source configs and header mapping: the schema accepts the documented example and names bad fields;
+ * headers map loosely, configured columns win, e-mails never become ids.
+ */
 import { describe, expect, it } from 'vitest';
 import { mapColumns, normalizeHeader } from '../../../shared/domain/ingest/column-mapping.ts';
 import { IngestFileError } from '../../../shared/domain/ingest/ingest-file-error.ts';

@@ -1,3 +1,7 @@
+/**
+ * The staging sink writes the staged columns as TSV exactly as String and RFC 4180 quoting would, the
+ * byte fast path identically to text, and lists duplicate candidates.
+ */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

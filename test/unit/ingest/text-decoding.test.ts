@@ -1,3 +1,7 @@
+/**
+ * Streaming text decoding: UTF-8 split anywhere, Windows-1252 recognised at the first non-ASCII byte,
+ * byte-order marks and configured encodings, and mid-file switches reported.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IngestFileError } from '../../../shared/domain/ingest/ingest-file-error.ts';

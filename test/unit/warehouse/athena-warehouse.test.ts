@@ -1,3 +1,7 @@
+/**
+ * The Athena warehouse: UNLOAD submission, polling with jittered backoff, failure reasons, throttling
+ * retries, timeouts, and the queries rendered for Step Functions.
+ */
 import {
   AthenaClient,
   GetQueryExecutionCommand,

@@ -1,3 +1,7 @@
+/**
+ * Warehouse queries: only validated parameters reach the SQL, statements stay in the Trino/DuckDB common
+ * subset with explicit casts, and each run's outputs get their own prefix.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
