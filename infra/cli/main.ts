@@ -5,6 +5,7 @@
  * command registry without loading the command at all.
  */
 import { pathToFileURL } from 'node:url';
+import { CvmError } from '../../shared/domain/errors.ts';
 import { COMMANDS, type CommandName } from './commands.ts';
 
 export interface CommandModule {
@@ -46,14 +47,37 @@ export async function main(argv: string[]): Promise<number> {
   return module.run(rest);
 }
 
+/**
+ * Runs the CLI as a process does (the `cvm` binary and `npm run cvm`): sets the exit code, and turns an
+ * error into one line — ours (a `CvmError`) with its message, and a full disk or a missing permission
+ * with what to do — instead of a stack trace. Unexpected errors keep their stack, for a bug report.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    console.error(`cvm: ${describeFailure(error)}`);
+    process.exitCode = 1;
+  }
+}
+
+const SYSTEM_ADVICE: Record<string, string> = {
+  ENOSPC: 'the disk is full: free some space (or set CVM_HOME to a disk with room) and run the command again',
+  EACCES: 'permission denied: check that you may write to CVM_HOME and read the input files',
+  EPERM: 'operation not permitted: check the permissions of CVM_HOME and the input files',
+  EMFILE: 'too many open files: raise the limit (ulimit -n) and run the command again',
+};
+
+export function describeFailure(error: unknown): string {
+  if (error instanceof CvmError) return error.message;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code && SYSTEM_ADVICE[code]) {
+    const path = (error as NodeJS.ErrnoException).path;
+    return `${SYSTEM_ADVICE[code]}${path ? ` (${path})` : ''}`;
+  }
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(`cvm: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
-    },
-  );
+  await runCli(process.argv.slice(2));
 }

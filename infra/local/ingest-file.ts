@@ -14,8 +14,10 @@ import { IngestReportRepository } from '../../shared/adapters/ingest/report-repo
 import { ingestIdFor, normalizeETag } from '../../shared/app/ingest/ingest-id.ts';
 import type { IngestObjectRef } from '../../shared/app/ports/ingest-objects.ts';
 import { incomingKey } from '../../shared/domain/bucket-layout.ts';
+import { leaseIsLive } from '../../shared/domain/ingest/ingest-rules.ts';
 import type { IngestReport } from '../../shared/domain/ingest-report.ts';
 import { encodeS3EventKey } from '../../shared/domain/s3-key.ts';
+import { isDeadLocalProcess, localProcessId } from './process-lock.ts';
 import type { LocalStack } from './stack.ts';
 
 /** SQS redelivers a record reported as a batch item failure; locally this many deliveries are made. */
@@ -36,23 +38,37 @@ export async function ingestFile(stack: LocalStack, source: string, file: string
   const eTag = normalizeETag(put.ETag);
   const ref: IngestObjectRef = { bucket: stack.config.bucket, key, ...(eTag ? { eTag } : {}) };
   const ingest = localIngestHandler(stack);
+  const ingestId = ingestIdFor(ref);
+  // Each round delivers the upload's event to the handler, like SQS, then waits for the outcome. Another
+  // round is needed when the ingest's worker died: a killed process (here or a `cvm up`) leaves an
+  // `in_progress` report whose lease the repository ends at once, so this process takes it over.
+  for (let takeover = 0; ; takeover++) {
+    await deliver(ingest, ref, size, key);
+    for (;;) {
+      const stored = await ingest.reports.getWithLease(ingestId);
+      if (!stored) throw new Error(`Ingest of ${key} recorded no report`);
+      if (stored.report.status !== 'in_progress') return stored.report;
+      if (!leaseIsLive(stored.leaseExpiresAt, new Date())) break;
+      // A running `cvm up` may have picked the same upload from its inbox first; wait for its outcome.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (takeover >= MAX_DELIVERIES) {
+      throw new Error(`Ingest of ${key} was abandoned by its worker ${takeover + 1} times; giving up`);
+    }
+  }
+}
+
+/** Delivers the upload's event until the handler reports no failure (SQS's redelivery, locally). */
+async function deliver(ingest: LocalIngest, ref: IngestObjectRef, size: number, key: string): Promise<void> {
   for (let delivery = 1; ; delivery++) {
     const response = await ingest.handler(objectCreatedMessage(ref, size, `local-${delivery}`));
-    if (response.batchItemFailures.length === 0) break;
+    if (response.batchItemFailures.length === 0) return;
     if (delivery >= MAX_DELIVERIES) {
       throw new Error(
         `Ingest of ${key} failed ${delivery} times with a transient error: ${ingest.lastFailure()}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, REDELIVERY_DELAY_MS * delivery));
-  }
-  // A running `cvm up` may have picked the same upload from its inbox first; wait for its outcome.
-  const ingestId = ingestIdFor(ref);
-  for (;;) {
-    const stored = await ingest.reports.getWithLease(ingestId);
-    if (!stored) throw new Error(`Ingest of ${key} recorded no report`);
-    if (stored.report.status !== 'in_progress') return stored.report;
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
@@ -65,6 +81,9 @@ interface LocalIngest {
 
 const handlers = new WeakMap<LocalStack, LocalIngest>();
 
+/** Local leases name this process, so a later command can tell when their holder was killed. */
+const LOCAL_LEASES = { leaseHolder: localProcessId(), isHolderGone: isDeadLocalProcess };
+
 /** The Lambda's handler factory with the local stack's config and clients, built once per stack. */
 function localIngestHandler(stack: LocalStack): LocalIngest {
   let found = handlers.get(stack);
@@ -73,6 +92,7 @@ function localIngestHandler(stack: LocalStack): LocalIngest {
     const handler = createIngestHandler({
       config: stack.config,
       clients: stack.clients,
+      leases: LOCAL_LEASES,
       logger: {
         info() {},
         error() {},
@@ -84,7 +104,7 @@ function localIngestHandler(stack: LocalStack): LocalIngest {
     });
     found = {
       handler,
-      reports: new IngestReportRepository(stack.clients.dynamo, stack.config.table),
+      reports: new IngestReportRepository(stack.clients.dynamo, stack.config.table, LOCAL_LEASES),
       lastFailure: () => failure,
     };
     handlers.set(stack, found);

@@ -14,6 +14,7 @@ import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-cli
 import { configToEnv, type RuntimeConfig, runtimeConfigSchema } from '../../shared/adapters/config.ts';
 import { ensureTable } from '../../shared/adapters/dynamo/table.ts';
 import { encodeS3EventKey } from '../../shared/domain/s3-key.ts';
+import { lockStackHome } from './process-lock.ts';
 import { installS3rverContinuationTokenFix } from './s3rver-compat.ts';
 
 export interface LocalStackOptions {
@@ -65,6 +66,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const home = options.home ? resolve(options.home) : await mkdtemp(join(tmpdir(), 'cvm-local-'));
   const s3Dir = join(home, 's3');
   mkdirSync(s3Dir, { recursive: true });
+  // dynalite's LevelDB files open in one process only: a second process must be told, not crash.
+  const unlockHome = ownsTemp ? () => {} : lockStackHome(home);
 
   const dynamoServer = dynalite({
     createTableMs: 0,
@@ -72,10 +75,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     updateTableMs: 0,
     ...(ownsTemp ? {} : { path: join(home, 'dynamodb') }),
   });
-  await new Promise<void>((resolveListen, reject) => {
-    dynamoServer.once('error', reject);
-    dynamoServer.listen(options.dynamoPort ?? 0, '127.0.0.1', () => resolveListen());
-  });
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      dynamoServer.once('error', reject);
+      dynamoServer.listen(options.dynamoPort ?? 0, '127.0.0.1', () => resolveListen());
+    });
+  } catch (error) {
+    unlockHome();
+    throw error;
+  }
   const dynamoPort = (dynamoServer.address() as AddressInfo).port;
 
   const s3Server = new S3rver({
@@ -91,6 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     s3Address = (await s3Server.run()) as AddressInfo;
   } catch (error) {
     await new Promise((r) => dynamoServer.close(r));
+    unlockHome();
     throw error;
   }
 
@@ -145,6 +154,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const client of Object.values(clients)) client.destroy();
       await s3Server.close();
       await new Promise((r) => dynamoServer.close(r));
+      unlockHome();
       if (ownsTemp) await rm(home, { recursive: true, force: true });
     },
   };

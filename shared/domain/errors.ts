@@ -41,7 +41,9 @@ export type CvmErrorCode =
   /** A second recalculation while one holds the lock. */
   | 'recalc_locked'
   /** Another run published between this run's start and its pointer flip. */
-  | 'pointer_moved';
+  | 'pointer_moved'
+  /** Another process uses the local stack's state directory. */
+  | 'stack_busy';
 
 /** HTTP errors carry the API's own codes (`functions/api/errors.ts`), which are open-ended here. */
 export abstract class CvmError extends Error {

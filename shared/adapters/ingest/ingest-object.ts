@@ -10,7 +10,7 @@ import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
 import { duckDbIngestPipeline } from './duckdb-pipeline.ts';
 import { isTransientError } from './errors.ts';
-import { IngestReportRepository } from './report-repository.ts';
+import { IngestReportRepository, type ReportRepositoryOptions } from './report-repository.ts';
 import { S3IngestObjects } from './s3-ingest-objects.ts';
 
 export interface IngestDeps {
@@ -22,13 +22,15 @@ export interface IngestDeps {
   logger?: AppLogger;
   /** @default `DEFAULT_LEASE_MS` */
   leaseMs?: number;
+  /** Who takes the leases, and how to tell a holder is gone (local processes; see report-repository.ts). */
+  leases?: ReportRepositoryOptions;
 }
 
 /** The ingest service over the S3, DynamoDB and DuckDB adapters. */
 export function ingestService(deps: IngestDeps): IngestService {
   return {
     objects: new S3IngestObjects(deps.clients.s3, deps.config.bucket),
-    reports: new IngestReportRepository(deps.clients.dynamo, deps.config.table),
+    reports: new IngestReportRepository(deps.clients.dynamo, deps.config.table, deps.leases),
     pipeline: duckDbIngestPipeline(deps.tmpDir !== undefined ? { tmpDir: deps.tmpDir } : {}),
     defaultCurrency: deps.config.defaultCurrency,
     isTransient: isTransientError,

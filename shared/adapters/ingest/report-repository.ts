@@ -4,7 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   type ClaimResult,
   type IngestReportStore,
@@ -20,6 +26,19 @@ interface LeaseAttributes {
   leaseToken?: string;
   /** Epoch milliseconds after which another delivery of the same event may take the ingest over. */
   leaseExpiresAt?: number;
+  /** Which worker holds the lease (a local process id; absent in AWS, where leases simply expire). */
+  leaseHolder?: string;
+}
+
+export interface ReportRepositoryOptions {
+  /** Recorded with each lease this repository takes, e.g. `local:<host>:<pid>`. */
+  leaseHolder?: string;
+  /**
+   * Whether the worker named by a lease is known to be gone (a killed local process). Its lease then
+   * counts as expired at once: the next attempt takes the ingest over instead of waiting for the
+   * expiry, and an upload of the same bytes is not called a duplicate of an ingest that never finishes.
+   */
+  isHolderGone?: (holder: string) => boolean;
 }
 
 /**
@@ -53,10 +72,12 @@ function isConditionFailure(error: unknown): boolean {
 export class IngestReportRepository implements IngestReportStore {
   readonly #dynamo: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #options: ReportRepositoryOptions;
 
-  constructor(dynamo: DynamoDBDocumentClient, table: string) {
+  constructor(dynamo: DynamoDBDocumentClient, table: string, options: ReportRepositoryOptions = {}) {
     this.#dynamo = dynamo;
     this.#table = table;
+    this.#options = options;
   }
 
   /**
@@ -82,33 +103,37 @@ export class IngestReportRepository implements IngestReportStore {
    * evaluated by DynamoDB in the same write so two deliveries can never both claim.
    */
   async claim(report: IngestReport, now: Date, leaseMs: number): Promise<ClaimResult> {
-    const leaseToken = randomUUID();
-    try {
-      await this.#dynamo.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: this.#item(report, { leaseToken, leaseExpiresAt: now.getTime() + leaseMs }, leaseToken),
-          ConditionExpression: `attribute_not_exists(pk) OR (#status = :inProgress AND leaseExpiresAt < :now) OR ${OWN_EARLIER_WRITE}`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':inProgress': 'in_progress',
-            ':now': now.getTime(),
-            ':token': leaseToken,
-          },
-        }),
-      );
-      return { claimed: true, leaseToken };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+    for (let attempt = 0; ; attempt++) {
+      const leaseToken = randomUUID();
+      try {
+        await this.#dynamo.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: this.#item(report, { leaseToken, leaseExpiresAt: now.getTime() + leaseMs }, leaseToken),
+            ConditionExpression: `attribute_not_exists(pk) OR (#status = :inProgress AND leaseExpiresAt < :now) OR ${OWN_EARLIER_WRITE}`,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':inProgress': 'in_progress',
+              ':now': now.getTime(),
+              ':token': leaseToken,
+            },
+          }),
+        );
+        return { claimed: true, leaseToken };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const existing = await this.#getItem(report.ingestId, true);
+      if (!existing) {
+        // Deleted between the write and the read: extremely unlikely; let the caller retry the event.
+        throw Object.assign(new Error(`Ingest ${report.ingestId} changed while being claimed`), {
+          $retryable: { throttling: false },
+        });
+      }
+      // The holder was killed: end its lease now and claim again (once; the claim stays conditional).
+      if (attempt === 0 && (await this.#expireLeaseOfGoneHolder(report.ingestId, existing))) continue;
+      return { claimed: false, existing: existing.report, leaseExpiresAt: existing.leaseExpiresAt ?? null };
     }
-    const existing = await this.#getItem(report.ingestId, true);
-    if (!existing) {
-      // Deleted between the write and the read: extremely unlikely; let the caller retry the event.
-      throw Object.assign(new Error(`Ingest ${report.ingestId} changed while being claimed`), {
-        $retryable: { throttling: false },
-      });
-    }
-    return { claimed: false, existing: existing.report, leaseExpiresAt: existing.leaseExpiresAt ?? null };
   }
 
   /** Writes the report; `final` reports drop the lease. Fails when another worker took the lease over. */
@@ -193,7 +218,44 @@ export class IngestReportRepository implements IngestReportStore {
 
   async getWithLease(ingestId: string): Promise<StoredIngestReport | null> {
     const item = await this.#getItem(ingestId, true);
-    return item ? { report: item.report, leaseExpiresAt: item.leaseExpiresAt ?? null } : null;
+    if (!item) return null;
+    if (await this.#expireLeaseOfGoneHolder(ingestId, item))
+      return { report: item.report, leaseExpiresAt: 0 };
+    return { report: item.report, leaseExpiresAt: item.leaseExpiresAt ?? null };
+  }
+
+  /**
+   * Ends the lease of an `in_progress` ingest whose holder is known to be gone, with a write conditional
+   * on that same holder still holding it. True when the lease is (now) over.
+   */
+  async #expireLeaseOfGoneHolder(
+    ingestId: string,
+    item: { report: IngestReport; leaseExpiresAt: number | undefined; leaseHolder: string | undefined },
+  ): Promise<boolean> {
+    const { isHolderGone } = this.#options;
+    if (item.report.status !== 'in_progress' || !item.leaseHolder || !isHolderGone?.(item.leaseHolder)) {
+      return false;
+    }
+    try {
+      await this.#dynamo.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: ingestKey(ingestId),
+          UpdateExpression: 'SET leaseExpiresAt = :expired',
+          ConditionExpression: '#status = :inProgress AND leaseHolder = :holder',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':expired': 0,
+            ':inProgress': 'in_progress',
+            ':holder': item.leaseHolder,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /** Removes the content marker of an ingest that did not succeed, so fixed re-uploads are ingested. */
@@ -213,11 +275,14 @@ export class IngestReportRepository implements IngestReportStore {
   }
 
   #item(report: IngestReport, lease: LeaseAttributes, writtenBy: string) {
+    const holder =
+      lease.leaseToken && this.#options.leaseHolder ? { leaseHolder: this.#options.leaseHolder } : {};
     return {
       ...ingestKey(report.ingestId),
       ...ingestListKey(report.startedAt, report.ingestId),
       ...report,
       ...lease,
+      ...holder,
       writtenBy,
     };
   }
@@ -228,6 +293,10 @@ export class IngestReportRepository implements IngestReportStore {
     );
     if (!result.Item) return null;
     const item = result.Item as LeaseAttributes;
-    return { report: ingestReportSchema.parse(result.Item), leaseExpiresAt: item.leaseExpiresAt };
+    return {
+      report: ingestReportSchema.parse(result.Item),
+      leaseExpiresAt: item.leaseExpiresAt,
+      leaseHolder: item.leaseHolder,
+    };
   }
 }
