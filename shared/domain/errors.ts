@@ -34,6 +34,8 @@ export type CvmErrorCode =
   | IngestFileErrorCode
   /** Another delivery took over an ingest whose lease expired. */
   | 'lease_lost'
+  /** An ingest failed for a reason other than its file; the event is delivered again. */
+  | 'ingest_failed_retryable'
   /** A user's input file (analyst CLI) cannot be read; the message names file and line. */
   | 'input_invalid'
   /** A model could not be fitted to the data (`ModelFitError`). */

@@ -132,6 +132,14 @@ describe('ingest under injected SDK faults', () => {
     expect(deliveries).toBe(3);
   });
 
+  it('S3 GetObject denied once (a missing grant): the delivery fails, the redelivery ingests the file once', async () => {
+    const { deliveries } = await ingestUnderFaults('s3', [
+      { command: 'GetObjectCommand', kind: 'access-denied', times: 1 },
+    ]);
+    // Before: the first delivery recorded `failed` and was acknowledged, so the file was never ingested.
+    expect(deliveries).toBe(2);
+  });
+
   it('the object body breaks off half-way (ECONNRESET): the half file is not taken for the whole', async () => {
     const { deliveries } = await ingestUnderFaults('s3', 'body-reset');
     expect(deliveries).toBe(2);

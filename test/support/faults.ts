@@ -14,7 +14,7 @@
 import type { BatchWriteItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareStack } from '@smithy/types';
 
-export type FaultKind = 'throttling' | 'server-error' | 'timeout' | 'connection-reset';
+export type FaultKind = 'throttling' | 'server-error' | 'timeout' | 'connection-reset' | 'access-denied';
 
 export interface FaultRule {
   /** SDK command name as the middleware context names it, e.g. `PutObjectCommand`, `PutItemCommand`. */
@@ -84,6 +84,13 @@ export function faultError(kind: FaultKind, command: string): Error {
       });
     case 'connection-reset':
       return Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET', ...metadata() });
+    case 'access-denied':
+      // A missing grant: not transient, and not the uploaded file's fault.
+      return Object.assign(new Error('Access Denied'), {
+        name: service === 'dynamodb' ? 'AccessDeniedException' : 'AccessDenied',
+        $fault: 'client',
+        ...metadata(403),
+      });
   }
 }
 

@@ -28,6 +28,8 @@ interface LeaseAttributes {
   leaseExpiresAt?: number;
   /** Which worker holds the lease (a local process id; absent in AWS, where leases simply expire). */
   leaseHolder?: string;
+  /** A final `failed` report the next delivery may claim again (the failure was not the file's). */
+  retryOnRedelivery?: boolean;
 }
 
 export interface ReportRepositoryOptions {
@@ -110,12 +112,13 @@ export class IngestReportRepository implements IngestReportStore {
           new PutCommand({
             TableName: this.#table,
             Item: this.#item(report, { leaseToken, leaseExpiresAt: now.getTime() + leaseMs }, leaseToken),
-            ConditionExpression: `attribute_not_exists(pk) OR (#status = :inProgress AND leaseExpiresAt < :now) OR ${OWN_EARLIER_WRITE}`,
+            ConditionExpression: `attribute_not_exists(pk) OR (#status = :inProgress AND leaseExpiresAt < :now) OR retryOnRedelivery = :true OR ${OWN_EARLIER_WRITE}`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':inProgress': 'in_progress',
               ':now': now.getTime(),
               ':token': leaseToken,
+              ':true': true,
             },
           }),
         );
@@ -140,10 +143,12 @@ export class IngestReportRepository implements IngestReportStore {
   async save(
     report: IngestReport,
     leaseToken: string,
-    options: { final: boolean; leaseExpiresAt?: number; retryOfOwnWrite?: boolean },
+    options: { final: boolean; retryable?: boolean; leaseExpiresAt?: number; retryOfOwnWrite?: boolean },
   ) {
     const lease: LeaseAttributes = options.final
-      ? {}
+      ? options.retryable
+        ? { retryOnRedelivery: true }
+        : {}
       : {
           leaseToken,
           ...(options.leaseExpiresAt !== undefined ? { leaseExpiresAt: options.leaseExpiresAt } : {}),

@@ -2,6 +2,7 @@
  * The ingest job as an application service: one uploaded export from claim to report, over the
  * object store, report repository and staging pipeline ports.
  */
+
 import {
   cleanTransactionKey,
   INCOMING_PREFIX,
@@ -9,6 +10,7 @@ import {
   quarantineKeyFor,
   rejectedKeyFor,
 } from '../../domain/bucket-layout.ts';
+import { CvmError } from '../../domain/errors.ts';
 import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
 import {
   accountRows,
@@ -74,9 +76,9 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
 
   const workspace = await service.pipeline.open();
   let contentMarker: string | null = null;
-  const finalize = async (outcome: Partial<IngestReport>): Promise<IngestReport> => {
+  const finalize = async (outcome: Partial<IngestReport>, retryable = false): Promise<IngestReport> => {
     report = { ...report, ...outcome, finishedAt: now().toISOString() };
-    await reports.save(report, leaseToken, { final: true });
+    await reports.save(report, leaseToken, { final: true, ...(retryable ? { retryable } : {}) });
     return report;
   };
   try {
@@ -231,17 +233,41 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
     if (!fileLevel)
       log?.error('ingest failed unexpectedly', { ingestId, key: ref.key, error: describe(error) });
     else log?.info('ingest failed: file-level problem', { ingestId, key: ref.key, code: error.code });
+    let failed: IngestReport;
     try {
-      return await finalize({
-        status: 'failed',
-        message: fileLevel ? error.message : `Internal error while ingesting ${ref.key}: ${describe(error)}`,
-      });
+      // Recorded either way, so the report says what happened. A file-level problem is final: the file
+      // must be fixed. Anything else (a missing permission, a bug) is not the file's fault: the report
+      // stays open to the next delivery and the error is thrown, so SQS delivers the event again and,
+      // after its receive limit, moves it to the dead-letter queue, which raises an alarm.
+      failed = await finalize(
+        {
+          status: 'failed',
+          message: fileLevel
+            ? error.message
+            : `Internal error while ingesting ${ref.key}: ${describe(error)}`,
+        },
+        !fileLevel,
+      );
     } catch (saveError) {
       if (saveError instanceof LeaseLostError) return (await reports.get(ingestId)) ?? report;
       throw saveError;
     }
+    if (!fileLevel) throw new IngestRetryableFailure(ref.key, error);
+    return failed;
   } finally {
     await workspace.dispose();
+  }
+}
+
+/**
+ * An ingest that failed for a reason other than its file (its report says `failed`, retryable): thrown
+ * so the delivery counts as failed and the event is delivered again, up to the queue's receive limit.
+ */
+export class IngestRetryableFailure extends CvmError {
+  override readonly name = 'IngestRetryableFailure';
+  readonly code = 'ingest_failed_retryable';
+  constructor(key: string, cause: unknown) {
+    super(`Ingest of ${key} failed (not because of the file); the event will be delivered again`, { cause });
   }
 }
 

@@ -17,12 +17,21 @@ export interface StoredIngestReport {
 
 export interface IngestReportStore {
   /**
-   * Writes the `in_progress` report with a new lease, atomically, only if no report exists or the
-   * existing one may be taken over (`mayTakeOverIngest`); otherwise returns the existing report.
+   * Writes the `in_progress` report with a new lease, atomically, only if no report exists, the
+   * existing one may be taken over (`mayTakeOverIngest`) or it is a retryable failure; otherwise
+   * returns the existing report.
    */
   claim(report: IngestReport, now: Date, leaseMs: number): Promise<ClaimResult>;
-  /** Writes the report; `final` drops the lease. Throws {@link LeaseLostError} when the lease is gone. */
-  save(report: IngestReport, leaseToken: string, options: { final: boolean }): Promise<void>;
+  /**
+   * Writes the report; `final` drops the lease. A `retryable` final report (a failure that was not the
+   * file's fault) may be claimed again by the next delivery. Throws {@link LeaseLostError} when the
+   * lease is gone.
+   */
+  save(
+    report: IngestReport,
+    leaseToken: string,
+    options: { final: boolean; retryable?: boolean },
+  ): Promise<void>;
   /** Gives the lease up at once (best effort) so a retried delivery need not wait for it to expire. */
   release(report: IngestReport, leaseToken: string): Promise<void>;
   get(ingestId: string): Promise<IngestReport | null>;

@@ -1,6 +1,10 @@
 // The ingest service's orchestration over in-memory ports: no S3, DynamoDB or DuckDB involved.
 import { describe, expect, it } from 'vitest';
-import { type IngestService, ingestObject } from '../../../../shared/app/ingest/ingest-object.ts';
+import {
+  IngestRetryableFailure,
+  type IngestService,
+  ingestObject,
+} from '../../../../shared/app/ingest/ingest-object.ts';
 import type { IngestObjectRef, IngestObjectStore } from '../../../../shared/app/ports/ingest-objects.ts';
 import type {
   FinishedUpload,
@@ -20,7 +24,7 @@ import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
 class MemoryReports implements IngestReportStore {
   readonly items = new Map<
     string,
-    { report: IngestReport; leaseToken?: string; leaseExpiresAt: number | null }
+    { report: IngestReport; leaseToken?: string; leaseExpiresAt: number | null; retryable?: boolean }
   >();
   readonly markers = new Map<string, string>();
   released = 0;
@@ -30,6 +34,7 @@ class MemoryReports implements IngestReportStore {
     const existing = this.items.get(report.ingestId);
     if (
       existing &&
+      !existing.retryable &&
       !(existing.report.status === 'in_progress' && (existing.leaseExpiresAt ?? 0) < now.getTime())
     ) {
       return { claimed: false, existing: existing.report, leaseExpiresAt: existing.leaseExpiresAt };
@@ -38,12 +43,14 @@ class MemoryReports implements IngestReportStore {
     this.items.set(report.ingestId, { report, leaseToken, leaseExpiresAt: now.getTime() + leaseMs });
     return { claimed: true, leaseToken };
   }
-  async save(report: IngestReport, leaseToken: string, options: { final: boolean }) {
+  async save(report: IngestReport, leaseToken: string, options: { final: boolean; retryable?: boolean }) {
     const item = this.items.get(report.ingestId);
     if (item?.leaseToken !== leaseToken) throw new LeaseLostError(report.ingestId);
     this.items.set(report.ingestId, {
       report,
-      ...(options.final ? { leaseExpiresAt: null } : { leaseToken, leaseExpiresAt: item.leaseExpiresAt }),
+      ...(options.final
+        ? { leaseExpiresAt: null, ...(options.retryable ? { retryable: true } : {}) }
+        : { leaseToken, leaseExpiresAt: item.leaseExpiresAt }),
     });
   }
   async release(report: IngestReport, leaseToken: string) {
@@ -222,6 +229,18 @@ describe('ingest service', () => {
       status: 'failed',
       message: 'incoming/shop/orders.csv: the object no longer exists',
     });
+  });
+
+  it("records a failure that is not the file's (a missing grant, a bug) and throws, so the event is delivered again", async () => {
+    const { deps, objects, reports } = service();
+    objects.failOpen = Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+    await expect(ingestObject(deps, ref())).rejects.toBeInstanceOf(IngestRetryableFailure);
+    const [stored] = [...reports.items.values()];
+    expect(stored?.report).toMatchObject({ status: 'failed' });
+    expect(stored?.report.message).toContain('Internal error while ingesting incoming/shop/orders.csv');
+    // The next delivery may claim the failed ingest again; once the grant is fixed it succeeds.
+    objects.failOpen = null;
+    expect(await ingestObject(deps, ref())).toMatchObject({ status: 'succeeded', accepted: 9 });
   });
 
   it('gives the lease back and rethrows a transient error, so the redelivery starts at once', async () => {
