@@ -24,6 +24,12 @@ export const ingestReportSchema = z.object({
   accepted: z.number().int().nonnegative(),
   rejected: z.number().int().nonnegative(),
   duplicates: z.number().int().nonnegative(),
+  suppressed: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('Rows of erased customers (the suppression list): dropped before clean data, counted here'),
   rejectReasons: z.record(z.string(), z.number().int().nonnegative()).describe('Reject reason code → rows'),
   amountTotals: z
     .record(z.string(), z.string())
@@ -71,6 +77,7 @@ export function inProgressIngestReport(start: {
     accepted: 0,
     rejected: 0,
     duplicates: 0,
+    suppressed: 0,
     rejectReasons: {},
     amountTotals: {},
     cleanKey: null,
@@ -93,5 +100,6 @@ export function ingestReportCounts(report: IngestReport) {
     accepted: report.accepted,
     rejected: report.rejected,
     duplicates: report.duplicates,
+    ...(report.suppressed ? { suppressed: report.suppressed } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DUCKDB_EXTERNAL_MODULES } from '../../infra/aws/constructs/ingest.ts';
 import { DATA_PREFIXES } from '../../infra/aws/constructs/storage.ts';
 import { ENV } from '../../shared/adapters/config.ts';
+import { TABLE_KEYS } from '../../shared/adapters/dynamo/keys.ts';
 import {
   type CfnJson,
   logicalIdOf,
@@ -154,7 +155,7 @@ describe('ingest: S3 → SQS → Lambda', () => {
     expect(JSON.stringify(ingestStatements())).not.toContain('"s3:*"');
   });
 
-  it('uses the table only for its reports and content markers', () => {
+  it('uses the table only for its reports and content markers, and reads the suppression list', () => {
     const tableArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.storage.table), 'Arn'] };
     const dynamo = ingestStatements().filter((statement) =>
       JSON.stringify(statement.Action).includes('dynamodb:'),
@@ -163,6 +164,11 @@ describe('ingest: S3 → SQS → Lambda', () => {
       expect.objectContaining({
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         Resource: tableArn,
+      }),
+      // Erased customers' rows are dropped at ingest: one Query of the suppression list's index.
+      expect.objectContaining({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [tableArn, `/index/${TABLE_KEYS.gsi1Name}`]] },
       }),
     ]);
   });

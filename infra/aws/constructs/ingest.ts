@@ -152,5 +152,14 @@ export class Ingest extends Construct {
         resources: [storage.table.tableArn],
       }),
     );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        // The suppression list (hashes of erased customers' ids), read once per ingest so their rows
+        // never reach clean data.
+        sid: 'ReadSuppressionList',
+        actions: ['dynamodb:Query'],
+        resources: [storage.gsi1Arn],
+      }),
+    );
   }
 }

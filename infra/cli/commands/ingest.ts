@@ -89,7 +89,8 @@ export async function run(argv: string[]): Promise<number> {
 export function describeReport(report: IngestReport, file: string, bucket: string): string {
   const lines = [
     `${file} → ${report.key}: ${report.status}`,
-    `  rows read ${report.rowsRead} = accepted ${report.accepted} + rejected ${report.rejected} + duplicates ${report.duplicates}`,
+    `  rows read ${report.rowsRead} = accepted ${report.accepted} + rejected ${report.rejected} + duplicates ${report.duplicates}` +
+      (report.suppressed ? ` + suppressed ${report.suppressed} (erased customers)` : ''),
   ];
   const totals = Object.entries(report.amountTotals);
   if (totals.length > 0) lines.push(`  amounts: ${totals.map(([c, v]) => `${v} ${c}`).join(', ')}`);

@@ -2,7 +2,7 @@
  * Second stage of an ingest: DuckDB reads the staged rows back, applies the cross-row rules (exact
  * duplicates, line items) and writes the typed clean Parquet file.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FinishedUpload } from '../../app/ports/ingest-pipeline.ts';
 import { openDuckDb, sqlLiteral } from '../duckdb.ts';
@@ -37,6 +37,8 @@ export interface FinishStagedInput {
   memoryLimit?: string;
   /** @default 1 */
   threads?: number;
+  /** SHA-256 hex of erased customers' ids: their rows are dropped and counted as `suppressed`. */
+  suppressedHashes?: readonly string[];
 }
 
 /** What the DuckDB finish produces: the ingest pipeline port's result. */
@@ -61,6 +63,7 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
       accepted: 0,
       duplicates: 0,
       lateRejected: 0,
+      suppressed: 0,
       amountTotals: {},
       parquetPath: null,
       lateRejectsPath: null,
@@ -175,6 +178,26 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
       }
     }
 
+    // Erased customers (the suppression list holds hashes, never ids): their rows never reach clean
+    // data. Hashing every row costs only while the list is not empty.
+    let suppressed = 0;
+    if ((input.suppressedHashes?.length ?? 0) > 0) {
+      const hashesPath = join(input.workDir, 'suppressed-hashes.csv');
+      writeFileSync(hashesPath, `${input.suppressedHashes!.join('\n')}\n`);
+      await sql(
+        `CREATE TEMP TABLE suppressed_hashes AS SELECT * FROM read_csv(${sqlLiteral(hashesPath)},
+           header = false, auto_detect = false, new_line = '\\n', columns = {'hash': 'VARCHAR'})`,
+      );
+      await sql(
+        `CREATE VIEW unsuppressed AS SELECT * FROM ${kept}
+         WHERE sha256(customer_id) NOT IN (SELECT hash FROM suppressed_hashes)`,
+      );
+      suppressed =
+        Number(await scalar(`SELECT count(*) FROM ${kept}`)) -
+        Number(await scalar('SELECT count(*) FROM unsuppressed'));
+      if (suppressed > 0) kept = 'unsuppressed';
+    }
+
     // make_timestamptz(epoch µs) is the instant itself, whatever the session time zone; it costs
     // ~0.2 s CPU per million rows less than make_timestamp(µs)::TIMESTAMPTZ (measured), which goes
     // through a time-zone conversion. zstd stays: snappy saved ~7 % CPU but wrote a 3× larger file.
@@ -210,6 +233,7 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
       accepted,
       duplicates,
       lateRejected,
+      suppressed,
       amountTotals,
       parquetPath: accepted > 0 ? parquetPath : null,
       lateRejectsPath,

@@ -2,12 +2,14 @@
  * Wiring of the ingest service to its adapters (S3 objects, the DynamoDB report repository, the
  * DuckDB staging pipeline): what the Lambda handler builds once, and a one-call ingest for tests.
  */
+
 import { type IngestService, ingestObject as ingestWith } from '../../app/ingest/ingest-object.ts';
 import type { IngestObjectRef } from '../../app/ports/ingest-objects.ts';
 import type { AppLogger } from '../../app/ports/logger.ts';
 import type { IngestReport } from '../../domain/ingest-report.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
+import { createSuppressionRepository } from '../dynamo/suppression-repository.ts';
 import { duckDbIngestPipeline } from './duckdb-pipeline.ts';
 import { isTransientError } from './errors.ts';
 import { IngestReportRepository, type ReportRepositoryOptions } from './report-repository.ts';
@@ -34,6 +36,11 @@ export function ingestService(deps: IngestDeps): IngestService {
     pipeline: duckDbIngestPipeline(deps.tmpDir !== undefined ? { tmpDir: deps.tmpDir } : {}),
     defaultCurrency: deps.config.defaultCurrency,
     isTransient: isTransientError,
+    suppressedHashes: () =>
+      createSuppressionRepository({
+        dynamo: deps.clients.dynamo,
+        table: deps.config.table,
+      }).listSuppressedHashes(),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}),

@@ -40,6 +40,11 @@ export interface IngestService {
   logger?: AppLogger;
   /** @default {@link DEFAULT_LEASE_MS} */
   leaseMs?: number;
+  /**
+   * SHA-256 hex of erased customers' ids (the suppression list): their rows are dropped before clean
+   * data and counted as `suppressed`. @default none
+   */
+  suppressedHashes?: () => Promise<readonly string[]>;
 }
 
 /**
@@ -133,7 +138,9 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
     contentMarker = staged.sha256;
 
     const ingestedAt = now();
+    const suppressedHashes = (await service.suppressedHashes?.()) ?? [];
     const finished = await workspace.finish({
+      suppressedHashes,
       acceptedPath: staged.acceptedPath,
       stagedRows: staged.counts.accepted,
       emptyAmountRows: staged.counts.emptyAmountRows,

@@ -41,6 +41,8 @@ export interface FinishRequest {
   columns?: Record<string, string>;
   ingestId: string;
   ingestedAt: Date;
+  /** SHA-256 hex of erased customers' ids (the suppression list): their rows are dropped, counted. */
+  suppressedHashes?: readonly string[];
 }
 
 export interface FinishedUpload {
@@ -49,6 +51,8 @@ export interface FinishedUpload {
   duplicates: number;
   /** Line items rejected by the cross-row rule (every line of their order lacks an amount). */
   lateRejected: number;
+  /** Rows of erased customers, dropped. */
+  suppressed: number;
   /** Currency → sum of accepted amounts, exact decimal strings ("1234.56"). */
   amountTotals: Record<string, string>;
   /** Local clean Parquet file; null when no row was accepted. */

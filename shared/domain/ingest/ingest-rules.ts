@@ -20,18 +20,20 @@ export interface RowCounts {
   accepted: number;
   rejected: number;
   duplicates: number;
+  /** Rows of erased customers; present only when there were any. */
+  suppressed?: number;
   rejectReasons: Record<string, number>;
 }
 
 /**
  * The report's counts from the two stages: the parser's rejects plus the line items the cross-row
  * rule rejected later (always `amount_missing`). Throws when rows read ≠ accepted + rejected +
- * duplicates: a report that does not add up is a bug, never written.
+ * duplicates + suppressed: a report that does not add up is a bug, never written.
  */
 export function accountRows(
   rowsRead: number,
   staged: { rejected: number; rejectReasons: Record<string, number> },
-  finished: { accepted: number; duplicates: number; lateRejected: number },
+  finished: { accepted: number; duplicates: number; lateRejected: number; suppressed?: number },
   key: string,
 ): RowCounts {
   const rejectReasons = { ...staged.rejectReasons };
@@ -42,11 +44,13 @@ export function accountRows(
     accepted: finished.accepted,
     rejected: staged.rejected + finished.lateRejected,
     duplicates: finished.duplicates,
+    ...(finished.suppressed ? { suppressed: finished.suppressed } : {}),
     rejectReasons,
   };
-  if (counts.accepted + counts.rejected + counts.duplicates !== rowsRead) {
+  const suppressed = counts.suppressed ?? 0;
+  if (counts.accepted + counts.rejected + counts.duplicates + suppressed !== rowsRead) {
     throw new Error(
-      `Row accounting broken for ${key}: ${rowsRead} read ≠ ${counts.accepted} accepted + ${counts.rejected} rejected + ${counts.duplicates} duplicates`,
+      `Row accounting broken for ${key}: ${rowsRead} read ≠ ${counts.accepted} accepted + ${counts.rejected} rejected + ${counts.duplicates} duplicates + ${suppressed} suppressed`,
     );
   }
   return counts;

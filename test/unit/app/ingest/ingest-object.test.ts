@@ -143,6 +143,7 @@ function pipeline(rowsRead: number, rejected: number, sha256 = 'abc'): IngestPip
             accepted: request.stagedRows,
             duplicates: 0,
             lateRejected: 0,
+            suppressed: 0,
             amountTotals: { EUR: '10.00' },
             parquetPath: request.stagedRows > 0 ? '/work/clean.parquet' : null,
             lateRejectsPath: null,
