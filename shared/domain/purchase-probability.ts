@@ -39,4 +39,5 @@ export function probabilityOfPurchaseWithin(
   return clampProbability(probabilityAlive * -Math.expm1(noPurchaseIfAlive));
 }
 
-const clampProbability = (p: number) => (p > 1 ? 1 : p > 0 ? p : 0);
+// NaN (a degenerate likelihood) counts as no purchase probability, never as a band of its own.
+const clampProbability = (p: number) => (Number.isNaN(p) ? 0 : Math.min(1, Math.max(0, p)));

@@ -1,5 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { holdoutErrorText } from '../../domain/recalc/holdout-check.ts';
 import {
   FREQUENCY_BINS,
   type ReportAggregates,
@@ -304,8 +305,8 @@ td:not(:first-child) { font-variant-numeric: tabular-nums; }
 <div class="kpis">
 <div class="kpi">Customers<b>${run.customers.toLocaleString('en-US')}</b></div>
 <div class="kpi">Predicted value (${run.clvSettings.horizonMonths} months)<b>${escapeHtml(money(totalClv, currency))}</b></div>
-<div class="kpi">Holdout error (aggregate)<b>${holdout ? escapeHtml(`${holdout.aggregateErrorPct.toFixed(1)} %`) : '–'}</b></div>
-<div class="kpi">Per-customer MAE<b>${holdout ? escapeHtml(holdout.meanAbsoluteError.toFixed(3)) : '–'}</b></div>
+<div class="kpi">Holdout error (aggregate)<b>${holdout ? escapeHtml(holdout.aggregateErrorPct === null ? 'not possible' : holdoutErrorText(holdout)) : '–'}</b></div>
+<div class="kpi">Per-customer MAE<b>${holdout && holdout.aggregateErrorPct !== null ? escapeHtml(holdout.meanAbsoluteError.toFixed(3)) : '–'}</b></div>
 </div>
 <div class="grid">
 ${chartSection('segment-sizes', 'Segment sizes', segmentSizes, 'Customers per RFM segment in this run.')}
@@ -338,33 +339,35 @@ ${table(
 )}
 <h2>Holdout accuracy</h2>
 ${
-  holdout
-    ? table(
-        [
-          'Calibration end',
-          'Holdout end',
-          'Model',
-          'Predicted repeat purchases',
-          'Actual',
-          'Aggregate error',
-          'MAE',
-          'Correlation',
-        ],
-        [
+  holdout?.aggregateErrorPct === null
+    ? `<p class="holdout-not-possible">${escapeHtml(`Holdout check not possible (${holdout.model}, calibration to ${holdout.calibrationEnd}, holdout to ${holdout.holdoutEnd}): ${holdout.notPossibleReason ?? 'no comparable figures'}.`)}</p>`
+    : holdout
+      ? table(
           [
-            holdout.calibrationEnd,
-            holdout.holdoutEnd,
-            holdout.model,
-            holdout.predictedRepeatPurchases.toFixed(1),
-            holdout.actualRepeatPurchases.toFixed(0),
-            `${holdout.aggregateErrorPct.toFixed(1)} %`,
-            holdout.meanAbsoluteError.toFixed(3),
-            holdout.correlation === null ? '–' : holdout.correlation.toFixed(3),
+            'Calibration end',
+            'Holdout end',
+            'Model',
+            'Predicted repeat purchases',
+            'Actual',
+            'Aggregate error',
+            'MAE',
+            'Correlation',
           ],
-        ],
-        'holdout',
-      )
-    : '<p class="empty">No holdout check in this run.</p>'
+          [
+            [
+              holdout.calibrationEnd,
+              holdout.holdoutEnd,
+              holdout.model,
+              holdout.predictedRepeatPurchases.toFixed(1),
+              holdout.actualRepeatPurchases.toFixed(0),
+              holdoutErrorText(holdout),
+              holdout.meanAbsoluteError.toFixed(3),
+              holdout.correlation === null ? '–' : holdout.correlation.toFixed(3),
+            ],
+          ],
+          'holdout',
+        )
+      : '<p class="empty">No holdout check in this run.</p>'
 }
 <h2>CLV settings</h2>
 ${table(
