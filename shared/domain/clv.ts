@@ -11,18 +11,27 @@
 import { conditionalExpectedAverageSpend } from './models/gamma-gamma.ts';
 import { createPurchasePredictor } from './models/purchase-models.ts';
 import type { GammaGammaParams, PurchaseModelName } from './models/types.ts';
+import { probabilityOfPurchaseWithin } from './purchase-probability.ts';
 import type { TimeUnit } from './rfm-summary.ts';
 
 /** Average Gregorian month. */
 export const DAYS_PER_MONTH = 365.25 / 12;
 const DAYS_PER_UNIT: Record<TimeUnit, number> = { days: 1, weeks: 7 };
 
-/** P(alive) thresholds: low risk at or above `lowRiskMin`, medium at or above `mediumRiskMin`, else high. */
+/**
+ * Churn-risk thresholds on the probability of at least one purchase in the next `horizonDays`
+ * (given the customer's history): low risk at or above `lowRiskMin`, medium at or above
+ * `mediumRiskMin`, else high. Not on P(alive): under BG/NBD a one-time buyer's P(alive) is 1 however
+ * long ago the purchase was, while the chance of a purchase soon falls with the time since.
+ */
 export interface ChurnBands {
   lowRiskMin: number;
   mediumRiskMin: number;
+  /** Horizon of the purchase probability, in days. Default 90. */
+  horizonDays?: number;
 }
-export const DEFAULT_CHURN_BANDS: ChurnBands = { lowRiskMin: 0.7, mediumRiskMin: 0.3 };
+export const DEFAULT_CHURN_BANDS: ChurnBands = { lowRiskMin: 0.7, mediumRiskMin: 0.3, horizonDays: 90 };
+export const DEFAULT_CHURN_HORIZON_DAYS = 90;
 export const CHURN_RISK_LABELS = ['low', 'medium', 'high'] as const;
 export type ChurnRisk = (typeof CHURN_RISK_LABELS)[number];
 
@@ -82,15 +91,20 @@ export function clvTerms(options: ClvOptions): ClvTerms {
   };
 }
 
-/** Band index into CHURN_RISK_LABELS for a P(alive). */
-export function churnRiskBand(probabilityAlive: number, bands: ChurnBands = DEFAULT_CHURN_BANDS): 0 | 1 | 2 {
-  if (probabilityAlive >= bands.lowRiskMin) return 0;
-  if (probabilityAlive >= bands.mediumRiskMin) return 1;
+/** Band index into CHURN_RISK_LABELS for a probability of purchasing within the churn horizon. */
+export function churnRiskBand(
+  purchaseProbability: number,
+  bands: ChurnBands = DEFAULT_CHURN_BANDS,
+): 0 | 1 | 2 {
+  if (purchaseProbability >= bands.lowRiskMin) return 0;
+  if (purchaseProbability >= bands.mediumRiskMin) return 1;
   return 2;
 }
 
 function validateBands(bands: ChurnBands): void {
   const { lowRiskMin, mediumRiskMin } = bands;
+  const horizon = bands.horizonDays ?? DEFAULT_CHURN_HORIZON_DAYS;
+  if (!(horizon > 0)) throw new RangeError(`churn horizon must be > 0 days, got ${horizon}`);
   if (!(mediumRiskMin >= 0 && lowRiskMin <= 1 && mediumRiskMin <= lowRiskMin)) {
     throw new RangeError(
       `churn bands need 0 ≤ mediumRiskMin ≤ lowRiskMin ≤ 1, got mediumRiskMin=${mediumRiskMin}, lowRiskMin=${lowRiskMin}`,
@@ -111,6 +125,8 @@ export interface CustomersToScore {
 export interface CustomerScores {
   length: number;
   probabilityAlive: Float64Array;
+  /** P(at least one purchase in the next `churnBands.horizonDays` | history): the churn-risk basis. */
+  purchaseProbability: Float64Array;
   /** Expected repeat purchases over `terms.expectedPurchasesHorizon`. */
   expectedPurchases: Float64Array;
   /** Expected value per purchase. */
@@ -180,10 +196,12 @@ export function scoreCustomers(
   const discount = new Float64Array(periods + 1);
   for (let i = 0; i < periods; i++) discount[i] = (1 + terms.discountRatePerPeriod) ** -(i + 1);
   const daysPerUnit = DAYS_PER_UNIT[options.unit];
+  const churnHorizon = (bands.horizonDays ?? DEFAULT_CHURN_HORIZON_DAYS) / daysPerUnit;
 
   const scores: CustomerScores = {
     length: n,
     probabilityAlive: new Float64Array(n),
+    purchaseProbability: new Float64Array(n),
     expectedPurchases: new Float64Array(n),
     expectedSpend: new Float64Array(n),
     clv: new Float64Array(n),
@@ -216,8 +234,10 @@ export function scoreCustomers(
       : value > 0
         ? value
         : fallbackSpend;
-    const band = churnRiskBand(alive, bands);
+    const purchaseProbability = probabilityOfPurchaseWithin(model, params, churnHorizon, x, tx, T, alive);
+    const band = churnRiskBand(purchaseProbability, bands);
     scores.probabilityAlive[i] = alive;
+    scores.purchaseProbability[i] = purchaseProbability;
     scores.expectedPurchases[i] = expectedPurchases;
     scores.expectedSpend[i] = spendPerPurchase;
     scores.clv[i] = terms.margin * spendPerPurchase * discounted;
@@ -410,6 +430,7 @@ export function customerScoreAt(scores: CustomerScores, index: number) {
   const day = scores.expectedNextPurchaseDay[index]!;
   return {
     probabilityAlive: scores.probabilityAlive[index]!,
+    purchaseProbability: scores.purchaseProbability[index]!,
     expectedPurchases: scores.expectedPurchases[index]!,
     expectedSpend: scores.expectedSpend[index]!,
     clv: scores.clv[index]!,

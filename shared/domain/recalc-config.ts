@@ -91,13 +91,17 @@ export const valueTierConfigSchema = z
   });
 
 /**
- * Churn-risk bands by P(alive) (the engine's `ChurnBands`): low risk at or above `lowRiskMin`,
- * medium at or above `mediumRiskMin`, high below it.
+ * Churn-risk bands (the engine's `ChurnBands`) on the model's probability that the customer buys at
+ * least once in the next `horizonDays` (default 90), given their history: low risk at or above
+ * `lowRiskMin`, medium at or above `mediumRiskMin`, high below it. Not on P(alive), which is 1 for
+ * every BG/NBD one-time buyer however long ago they bought.
  */
 export const churnBandConfigSchema = z
   .object({
     lowRiskMin: z.number().min(0).max(1).default(0.7),
     mediumRiskMin: z.number().min(0).max(1).default(0.3),
+    /** Days ahead the purchase probability looks; the engine's default (90) when omitted. */
+    horizonDays: z.number().int().min(1).max(3660).optional(),
   })
   .refine((b) => b.mediumRiskMin <= b.lowRiskMin, {
     message: 'churn bands: mediumRiskMin must not exceed lowRiskMin',

@@ -26,7 +26,14 @@ export const holdoutAccuracySchema = z.object({
   model: z.string(),
   predictedRepeatPurchases: z.number(),
   actualRepeatPurchases: z.number(),
-  aggregateErrorPct: z.number(),
+  aggregateErrorPct: z
+    .number()
+    .nullable()
+    .describe(
+      '(predicted − actual) / actual in %; null when the check is not possible (see notPossibleReason)',
+    ),
+  /** Why predicted and actual cannot be compared (e.g. no purchases at all in the holdout window). */
+  notPossibleReason: z.string().optional(),
   meanAbsoluteError: z.number(),
   correlation: z.number().nullable(),
   /** Weekly tracking series: cumulative or incremental repeat transactions, actual vs predicted. */

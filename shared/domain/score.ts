@@ -18,6 +18,9 @@ export const DEFAULT_SEGMENT_NAMES = [
 export const valueTierSchema = z.enum(['top1', 'top10', 'top25', 'rest']);
 export type ValueTier = z.infer<typeof valueTierSchema>;
 
+/** Unit of the times (recency, T) of a score: the run's time unit. */
+export const timeUnitSchema = z.enum(['days', 'weeks']);
+
 export const churnRiskSchema = z.enum(['low', 'medium', 'high']);
 export type ChurnRisk = z.infer<typeof churnRiskSchema>;
 
@@ -33,15 +36,31 @@ export const customerScoreSchema = z.object({
   currency: z.string(),
   clv: z.number().describe('Predicted discounted customer lifetime value over the run horizon'),
   expectedPurchases90d: z.number().nonnegative(),
-  pAlive: z.number().min(0).max(1),
+  pAlive: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe(
+      'Probability the customer is still active. Under BG/NBD a customer with no repeat purchase (frequency 0) has pAlive 1 by construction (that model lets customers drop out only after a repeat purchase), however long ago they bought: read churnRisk, not pAlive, for such customers',
+    ),
   expectedOrderValue: z.number(),
   expectedNextPurchaseDate: z.string().nullable().describe('YYYY-MM-DD, null when not expected'),
-  churnRisk: churnRiskSchema,
+  churnRisk: churnRiskSchema.describe(
+    "Band of the model's probability of at least one purchase in the next 90 days given the customer's history (configurable thresholds, default low ≥ 0.7, medium ≥ 0.3, else high)",
+  ),
   historicRevenue: z.number(),
   historicOrders: z.number().int().nonnegative(),
-  frequency: z.number().nonnegative().describe('Repeat purchase days (x)'),
-  recency: z.number().nonnegative().describe('First to last purchase, in the run time unit (t_x)'),
-  T: z.number().nonnegative().describe('First purchase to as-of date, in the run time unit'),
+  timeUnit: timeUnitSchema
+    .optional()
+    .describe(
+      'Unit of recency and T (the run time unit); absent only on scores published before it was recorded',
+    ),
+  frequency: z.number().nonnegative().describe('Repeat purchase days (x): a count, not a time'),
+  recency: z
+    .number()
+    .nonnegative()
+    .describe('First to last purchase day (t_x), in `timeUnit` (days or weeks; 0 when frequency is 0)'),
+  T: z.number().nonnegative().describe('First purchase day to the as-of date, in `timeUnit` (days or weeks)'),
   rfm: z.object({
     r: z.number().int().min(1).max(5),
     f: z.number().int().min(1).max(5),

@@ -2,7 +2,9 @@
  * The run report of `cvm up` in a real browser: Debian's chromium driven by playwright-core opens
  * `/report` of a `cvm up` started here (fresh CVM_HOME, the bundled sample) and checks that every chart
  * is drawn — an SVG with a size and data marks with a size — that the page loads nothing from
- * elsewhere, and saves a full-page screenshot to test/artifacts/report.png.
+ * elsewhere, that the holdout chart has a legend, that no chart text renders below 11 px at a 1400 px
+ * wide window, that the migration matrix follows the segment grid, and saves a full-page screenshot
+ * to test/artifacts/report.png.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -10,7 +12,11 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRecordSchema } from '../../functions/api/schemas.ts';
-import { REPORT_CHARTS } from '../../shared/adapters/report/render-report.ts';
+import {
+  HOLDOUT_SERIES,
+  migrationAxisOrder,
+  REPORT_CHARTS,
+} from '../../shared/adapters/report/render-report.ts';
 import type { RunRecord } from '../../shared/domain/run.ts';
 import {
   type CvmUpProcess,
@@ -97,7 +103,7 @@ describe('run report of cvm up in chromium', () => {
 
   /** Opens /report; fails on script errors and on requests that leave the report's origin. */
   async function openReport(): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
     page.on('request', (request) => {
@@ -118,6 +124,38 @@ describe('run report of cvm up in chromium', () => {
     expect(drawing.svg!.height, `${chart}: svg height`).toBeGreaterThan(0);
     expect(drawing.marks, `${chart}: data marks`).toBeGreaterThan(0);
     expect(drawing.visibleMarks, `${chart}: data marks with a size`).toBeGreaterThan(0);
+  }
+
+  /** Rendered size in px of every text in the charts (font size × the SVG's scale on screen). */
+  async function chartTextSizes(page: Page): Promise<{ text: string; px: number }[]> {
+    return page.locator('section.chart svg text').evaluateAll((texts) =>
+      texts
+        .filter((t) => (t.textContent ?? '').trim() !== '')
+        .map((t) => {
+          // Runs in the page (this project compiles without the DOM typings).
+          const element = t as unknown as {
+            textContent: string | null;
+            getScreenCTM(): { a: number; b: number } | null;
+          };
+          const window = globalThis as unknown as { getComputedStyle(e: unknown): { fontSize: string } };
+          // Length of the transformed x unit vector: the scale whatever the rotation (axis titles).
+          const ctm = element.getScreenCTM();
+          const scale = ctm ? Math.hypot(ctm.a, ctm.b) : 1;
+          return {
+            text: element.textContent ?? '',
+            px: Number.parseFloat(window.getComputedStyle(t).fontSize) * scale,
+          };
+        }),
+    );
+  }
+
+  /** Axis labels of a chart's axis ('X' or 'Y') in drawing order. */
+  async function axisLabels(page: Page, chart: string, axis: 'X' | 'Y'): Promise<string[]> {
+    return page
+      .locator(
+        `section[data-chart="${chart}"] svg g.role-axis[aria-label^="${axis}-axis"] g.role-axis-label text`,
+      )
+      .allTextContents();
   }
 
   it('first run: draws every chart but the migration, which explains why it is missing', async () => {
@@ -164,6 +202,26 @@ describe('run report of cvm up in chromium', () => {
     expect((await chartDrawing(page, 'segment-sizes')).bars).toBe(secondRun.segments.length);
     expect((await chartDrawing(page, 'segment-value')).bars).toBe(secondRun.segments.length);
     expect(problems).toEqual([]);
+
+    // The holdout chart says which line is which.
+    const legend = page.locator('section[data-chart="holdout-tracking"] svg g.role-legend');
+    await expect(legend.count()).resolves.toBeGreaterThan(0);
+    const legendText = (await legend.allTextContents()).join(' ');
+    for (const series of HOLDOUT_SERIES) expect(legendText).toContain(series);
+
+    // Readable at 1400 px: no chart text below 11 px as drawn.
+    const sizes = await chartTextSizes(page);
+    expect(sizes.length).toBeGreaterThan(20);
+    const smallest = sizes.reduce((min, s) => (s.px < min.px ? s : min));
+    expect(smallest.px, `smallest chart text: "${smallest.text}"`).toBeGreaterThanOrEqual(11);
+
+    // The migration matrix follows the segment grid on both axes.
+    const order = migrationAxisOrder(secondRun);
+    await expect(axisLabels(page, 'migration', 'Y')).resolves.toEqual(order.rows);
+    await expect(axisLabels(page, 'migration', 'X')).resolves.toEqual(order.columns);
+    const grid = secondRun.segments.map((s) => s.segment);
+    const rows = order.rows.filter((r) => grid.includes(r));
+    expect(rows).toEqual([...rows].sort((a, b) => grid.indexOf(a) - grid.indexOf(b)));
 
     mkdirSync(ARTIFACTS, { recursive: true });
     const screenshot = join(ARTIFACTS, 'report.png');

@@ -6,6 +6,7 @@
 
 import * as z from 'zod';
 import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
+import { holdoutErrorText } from '../../../shared/domain/recalc/holdout-check.ts';
 import { modelChoiceSchema } from '../../../shared/domain/recalc-config.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { cvmHome } from '../../local/home.ts';
@@ -50,9 +51,12 @@ export function formatSegmentTable(record: RunRecord): string {
 export function formatHoldout(record: RunRecord): string {
   const h = record.holdout;
   if (!h) return 'Holdout check: not run (not enough history before the calibration end).';
+  if (h.aggregateErrorPct === null) {
+    return `Holdout check (${h.model}, calibration to ${h.calibrationEnd}, holdout to ${h.holdoutEnd}): ${holdoutErrorText(h)}`;
+  }
   return [
     `Holdout check (${h.model}, calibration to ${h.calibrationEnd}, holdout to ${h.holdoutEnd}):`,
-    `  repeat purchases predicted ${h.predictedRepeatPurchases.toFixed(1)}, actual ${h.actualRepeatPurchases} (${h.aggregateErrorPct >= 0 ? '+' : ''}${h.aggregateErrorPct.toFixed(1)} %)`,
+    `  repeat purchases predicted ${h.predictedRepeatPurchases.toFixed(1)}, actual ${h.actualRepeatPurchases} (${holdoutErrorText(h)})`,
     `  per-customer MAE ${h.meanAbsoluteError.toFixed(3)}, correlation ${h.correlation === null ? 'n/a' : h.correlation.toFixed(3)}`,
   ].join('\n');
 }

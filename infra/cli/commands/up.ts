@@ -17,6 +17,7 @@ import { createDuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb
 import type { RunRepository } from '../../../shared/app/ports/run-repository.ts';
 import { BUCKET_PREFIXES, reportKey } from '../../../shared/domain/bucket-layout.ts';
 import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
+import { holdoutErrorText } from '../../../shared/domain/recalc/holdout-check.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { dataExtent } from '../../local/data-extent.ts';
@@ -146,6 +147,9 @@ function segmentTable(run: RunRecord): string {
 function holdoutLine(run: RunRecord): string {
   const h = run.holdout;
   if (!h) return 'Holdout check: not enough history for a holdout period.';
+  if (h.aggregateErrorPct === null) {
+    return `Holdout check (${h.model}, calibration to ${h.calibrationEnd}, holdout to ${h.holdoutEnd}): ${holdoutErrorText(h)}`;
+  }
   return (
     `Holdout check (${h.model}, calibration to ${h.calibrationEnd}, holdout to ${h.holdoutEnd}): ` +
     `predicted ${h.predictedRepeatPurchases.toFixed(1)} vs actual ${h.actualRepeatPurchases} repeat purchases ` +

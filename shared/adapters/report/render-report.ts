@@ -1,5 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { GONE_COLUMN, NEW_CUSTOMERS_ROW } from '../../domain/migration.ts';
+import { holdoutErrorText } from '../../domain/recalc/holdout-check.ts';
 import {
   FREQUENCY_BINS,
   type ReportAggregates,
@@ -30,13 +32,33 @@ export type ReportChart = (typeof REPORT_CHARTS)[number];
 
 const PALETTE = { actual: '#1f4e79', predicted: '#e07b39', accent: '#2e7d32' };
 
+/** Smallest text in a chart, in px at its natural size (charts are laid out so they never shrink). */
+export const MIN_CHART_FONT_PX = 12;
+
+/**
+ * Text sizes of every chart: Vega's defaults (10–11 px labels) are too small to read on a report
+ * page, so axes, legends and titles are set here once.
+ */
+const CHART_CONFIG = {
+  font: 'DejaVu Sans, Arial, sans-serif',
+  // Segment names are long ("Potential Loyalists"): never cut them off.
+  axis: { labelFontSize: MIN_CHART_FONT_PX, titleFontSize: 13, labelLimit: 320 },
+  legend: { labelFontSize: MIN_CHART_FONT_PX, titleFontSize: 13 },
+  header: { labelFontSize: MIN_CHART_FONT_PX, titleFontSize: 13 },
+  title: { fontSize: 14 },
+  text: { fontSize: MIN_CHART_FONT_PX },
+};
+
+/** The two series of the holdout tracking chart, as the legend names them. */
+export const HOLDOUT_SERIES = ['Actual', 'Predicted'] as const;
+
 async function renderSvg(input: TopLevelSpec): Promise<string> {
   // Vega tags the data objects it is given (a symbol id per datum): hand it a copy, never the run.
   const spec = structuredClone(input);
   const compiled = compile({
     ...spec,
     background: 'white',
-    config: { font: 'DejaVu Sans, Arial, sans-serif' },
+    config: CHART_CONFIG,
   });
   const view = new vega.View(vega.parse(compiled.spec), { renderer: 'none' });
   try {
@@ -104,7 +126,10 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
     },
   });
 
-  const clvValues = aggregates.clvHistogram.map((b) => ({
+  // Trailing empty buckets only stretch the axis (a run whose top CLV is 80 needs no "≥ 10000").
+  let lastFilled = aggregates.clvHistogram.length - 1;
+  while (lastFilled >= 0 && !(aggregates.clvHistogram[lastFilled]!.customers > 0)) lastFilled--;
+  const clvValues = aggregates.clvHistogram.slice(0, lastFilled + 1).map((b) => ({
     bucket: b.to === null ? `≥ ${b.from}` : `${b.from}–${b.to}`,
     order: b.from,
     customers: b.customers,
@@ -130,9 +155,10 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
 
   const weekly = run.holdout?.weekly ?? [];
   const holdoutStart = weekly.find((w) => w.period === 'holdout')?.weekStart;
+  const [actualSeries, predictedSeries] = HOLDOUT_SERIES;
   const trackingValues = weekly.flatMap((w) => [
-    { weekStart: w.weekStart, series: 'actual', value: w.actual },
-    { weekStart: w.weekStart, series: 'predicted', value: w.predicted },
+    { weekStart: w.weekStart, series: actualSeries, value: w.actual },
+    { weekStart: w.weekStart, series: predictedSeries, value: w.predicted },
   ]);
   const trackingChart =
     weekly.length === 0
@@ -147,23 +173,36 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
               encoding: {
                 x: { field: 'weekStart', type: 'temporal', title: 'Week' },
                 y: { field: 'value', type: 'quantitative', title: 'Repeat transactions per week' },
+                // Colour and dash share one legend (same field and domain), drawn above the plot.
                 color: {
                   field: 'series',
                   type: 'nominal',
-                  scale: { domain: ['actual', 'predicted'], range: [PALETTE.actual, PALETTE.predicted] },
-                  title: null,
+                  scale: { domain: [...HOLDOUT_SERIES], range: [PALETTE.actual, PALETTE.predicted] },
+                  legend: {
+                    title: null,
+                    orient: 'top',
+                    symbolType: 'stroke',
+                    symbolStrokeWidth: 3,
+                    labelLimit: 400,
+                  },
                 },
                 strokeDash: {
                   field: 'series',
                   type: 'nominal',
                   scale: {
-                    domain: ['actual', 'predicted'],
+                    domain: [...HOLDOUT_SERIES],
                     range: [
                       [1, 0],
                       [6, 4],
                     ],
                   },
-                  legend: null,
+                  legend: {
+                    title: null,
+                    orient: 'top',
+                    symbolType: 'stroke',
+                    symbolStrokeWidth: 3,
+                    labelLimit: 400,
+                  },
                 },
               },
             },
@@ -226,7 +265,7 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
               },
             },
             {
-              mark: { type: 'text', fontSize: 11 },
+              mark: { type: 'text', fontSize: MIN_CHART_FONT_PX },
               encoding: {
                 text: { field: 'meanPAlive', type: 'quantitative', format: '.2f' },
                 color: { condition: { test: 'datum.meanPAlive > 0.6', value: 'white' }, value: 'black' },
@@ -238,16 +277,24 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
   const migrationCells = Object.entries(run.migration ?? {}).flatMap(([from, row]) =>
     Object.entries(row).map(([to, customers]) => ({ from, to, customers })),
   );
+  const migrationOrder = migrationAxisOrder(run);
   const migrationChart =
     migrationCells.length === 0
       ? null
       : await renderSvg({
-          width: { step: 34 },
+          width: { step: 40 },
           height: { step: 26 },
           data: { values: migrationCells },
           encoding: {
-            x: { field: 'to', type: 'nominal', title: 'This run', axis: { labelAngle: -40 } },
-            y: { field: 'from', type: 'nominal', title: 'Previous run' },
+            // Both axes follow the segment grid (best to worst), so the diagonal reads "stayed".
+            x: {
+              field: 'to',
+              type: 'nominal',
+              title: 'This run',
+              sort: migrationOrder.columns,
+              axis: { labelAngle: -40 },
+            },
+            y: { field: 'from', type: 'nominal', title: 'Previous run', sort: migrationOrder.rows },
           },
           layer: [
             {
@@ -255,7 +302,7 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
               encoding: { color: { field: 'customers', type: 'quantitative', scale: { scheme: 'oranges' } } },
             },
             {
-              mark: { type: 'text', fontSize: 10 },
+              mark: { type: 'text', fontSize: MIN_CHART_FONT_PX },
               encoding: { text: { field: 'customers', type: 'quantitative' } },
             },
           ],
@@ -289,7 +336,8 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 .kpis { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1.5rem 0; }
 .kpi { border: 1px solid #ddd; border-radius: 6px; padding: 0.8rem 1rem; min-width: 10rem; }
 .kpi b { display: block; font-size: 1.3rem; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1.5rem; }
+/* One chart per row: a chart is never narrower than drawn, so its text keeps its size. */
+.grid { display: grid; grid-template-columns: 1fr; gap: 1.5rem; }
 section.chart { border: 1px solid #e4e4e4; border-radius: 6px; padding: 0.5rem 1rem 1rem; }
 section.chart svg { max-width: 100%; height: auto; }
 .caption, .empty { color: #555; font-size: 0.9rem; }
@@ -304,15 +352,15 @@ td:not(:first-child) { font-variant-numeric: tabular-nums; }
 <div class="kpis">
 <div class="kpi">Customers<b>${run.customers.toLocaleString('en-US')}</b></div>
 <div class="kpi">Predicted value (${run.clvSettings.horizonMonths} months)<b>${escapeHtml(money(totalClv, currency))}</b></div>
-<div class="kpi">Holdout error (aggregate)<b>${holdout ? escapeHtml(`${holdout.aggregateErrorPct.toFixed(1)} %`) : '–'}</b></div>
-<div class="kpi">Per-customer MAE<b>${holdout ? escapeHtml(holdout.meanAbsoluteError.toFixed(3)) : '–'}</b></div>
+<div class="kpi">Holdout error (aggregate)<b>${holdout ? escapeHtml(holdout.aggregateErrorPct === null ? 'not possible' : holdoutErrorText(holdout)) : '–'}</b></div>
+<div class="kpi">Per-customer MAE<b>${holdout && holdout.aggregateErrorPct !== null ? escapeHtml(holdout.meanAbsoluteError.toFixed(3)) : '–'}</b></div>
 </div>
 <div class="grid">
 ${chartSection('segment-sizes', 'Segment sizes', segmentSizes, 'Customers per RFM segment in this run.')}
 ${chartSection('segment-value', 'Share of predicted value', segmentValue, 'Each segment’s share of the total predicted CLV.')}
 ${chartSection('clv-distribution', 'CLV distribution', clvChart, `Customers by predicted ${run.clvSettings.horizonMonths}-month CLV (${currency}).`)}
-${chartSection('holdout-tracking', 'Holdout tracking', trackingChart, holdout ? `Weekly repeat transactions, actual vs predicted. Calibration ends ${holdout.calibrationEnd}; the holdout runs to ${holdout.holdoutEnd}.` : 'No holdout check in this run (too little history).')}
-${chartSection('p-alive', 'P(alive) by frequency and recency', pAliveChart, 'Mean probability that a customer is still active, by repeat purchases and weeks since the last purchase.')}
+${chartSection('holdout-tracking', 'Holdout tracking', trackingChart, holdout ? `Weekly repeat transactions: actual (solid) vs predicted by the model (dashed). Calibration ends ${holdout.calibrationEnd}; the holdout runs to ${holdout.holdoutEnd}.` : 'No holdout check in this run (too little history).')}
+${chartSection('p-alive', 'P(alive) by frequency and recency', pAliveChart, `Mean probability that a customer is still active, by repeat purchases and weeks since the last purchase.${model?.name === 'bgnbd' ? ' Row 0: under BG/NBD a customer without repeat purchases has P(alive) = 1 by construction (the model lets customers drop out only after a repeat purchase), however long ago they bought. Churn risk therefore uses the probability of a purchase in the next 90 days, which falls with the time since the last purchase.' : ''}`)}
 ${chartSection('migration', 'Segment migration', migrationChart, run.previousRunId ? `Customers moving between segments since run ${run.previousRunId}.` : 'This is the first run: there is no previous run to compare with.')}
 </div>
 <h2>Segments</h2>
@@ -338,33 +386,35 @@ ${table(
 )}
 <h2>Holdout accuracy</h2>
 ${
-  holdout
-    ? table(
-        [
-          'Calibration end',
-          'Holdout end',
-          'Model',
-          'Predicted repeat purchases',
-          'Actual',
-          'Aggregate error',
-          'MAE',
-          'Correlation',
-        ],
-        [
+  holdout?.aggregateErrorPct === null
+    ? `<p class="holdout-not-possible">${escapeHtml(`Holdout check not possible (${holdout.model}, calibration to ${holdout.calibrationEnd}, holdout to ${holdout.holdoutEnd}): ${holdout.notPossibleReason ?? 'no comparable figures'}.`)}</p>`
+    : holdout
+      ? table(
           [
-            holdout.calibrationEnd,
-            holdout.holdoutEnd,
-            holdout.model,
-            holdout.predictedRepeatPurchases.toFixed(1),
-            holdout.actualRepeatPurchases.toFixed(0),
-            `${holdout.aggregateErrorPct.toFixed(1)} %`,
-            holdout.meanAbsoluteError.toFixed(3),
-            holdout.correlation === null ? '–' : holdout.correlation.toFixed(3),
+            'Calibration end',
+            'Holdout end',
+            'Model',
+            'Predicted repeat purchases',
+            'Actual',
+            'Aggregate error',
+            'MAE',
+            'Correlation',
           ],
-        ],
-        'holdout',
-      )
-    : '<p class="empty">No holdout check in this run.</p>'
+          [
+            [
+              holdout.calibrationEnd,
+              holdout.holdoutEnd,
+              holdout.model,
+              holdout.predictedRepeatPurchases.toFixed(1),
+              holdout.actualRepeatPurchases.toFixed(0),
+              holdoutErrorText(holdout),
+              holdout.meanAbsoluteError.toFixed(3),
+              holdout.correlation === null ? '–' : holdout.correlation.toFixed(3),
+            ],
+          ],
+          'holdout',
+        )
+      : '<p class="empty">No holdout check in this run.</p>'
 }
 <h2>CLV settings</h2>
 ${table(
@@ -383,4 +433,32 @@ ${table(
 </html>
 `;
   return html;
+}
+
+/**
+ * Row and column order of the migration matrix: the run's segments in grid order (the record lists
+ * them as the segment rules are configured, best to worst), new customers first among the rows and
+ * gone customers last among the columns; names only the matrix has (a renamed segment) go last.
+ */
+export function migrationAxisOrder(run: Pick<RunRecord, 'segments' | 'migration'>): {
+  rows: string[];
+  columns: string[];
+} {
+  const grid = run.segments.map((s) => s.segment);
+  const matrix = run.migration ?? {};
+  const rowNames = Object.keys(matrix);
+  const columnNames = [...new Set(Object.values(matrix).flatMap((row) => Object.keys(row)))];
+  const inOrder = (names: string[], first: string[], last: string[]) => {
+    const ordered = [
+      ...first,
+      ...grid,
+      ...names.filter((n) => !grid.includes(n) && !first.includes(n) && !last.includes(n)),
+      ...last,
+    ];
+    return ordered.filter((name) => names.includes(name));
+  };
+  return {
+    rows: inOrder(rowNames, [NEW_CUSTOMERS_ROW], []),
+    columns: inOrder(columnNames, [], [GONE_COLUMN]),
+  };
 }

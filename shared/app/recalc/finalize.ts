@@ -15,6 +15,7 @@ import {
 import { clvSettingsOf, expiresAfterWeeks } from '../../domain/recalc/settings.ts';
 import { createReportAccumulator } from '../../domain/report/aggregates.ts';
 import type { RunRecord } from '../../domain/run.ts';
+import { assertStorableRecord } from '../../domain/storable-numbers.ts';
 import { toChangeEvent } from '../ports/change-events.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
@@ -98,6 +99,8 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     migration: completeMatrix,
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
   };
+  // Checked before anything is written: a run that cannot be stored must fail with the field's name.
+  assertStorableRecord(`Run ${run.runId}: run record`, record, customers);
   await deps.runs.putRunRecord(
     record,
     expiresAfterWeeks(new Date(run.startedAt), runRetentionWeeks(deps, run.config)),

@@ -14,6 +14,7 @@ import {
 import { buildScores } from '../../domain/recalc/scoring.ts';
 import { expiresAfterWeeks } from '../../domain/recalc/settings.ts';
 import { createReportAccumulator } from '../../domain/report/aggregates.ts';
+import { assertStorableScores } from '../../domain/storable-numbers.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
 import { runRetentionWeeks } from './run-settings.ts';
@@ -74,6 +75,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
     );
     result.suppressed += batch.length - rows.length;
     const scores = buildScores(run, rows, computedAt);
+    assertStorableScores(`Run ${run.runId}, part ${partName(partKey)}: scores`, scores);
     const previous = run.previousRunId
       ? await deps.scores.getPreviousScores(
           scores.map((s) => s.customerId),

@@ -101,19 +101,51 @@ export function holdoutAccuracy(input: HoldoutInput): HoldoutAccuracy {
     absoluteError += row.customers * Math.abs(out[0]! - row.holdoutFrequency);
     customers += row.customers;
   });
+  const weekly = trackingSeries(input, predictor);
+  const window = `${input.calibrationEnd} to ${input.holdoutEnd}`;
+  const meanAbsoluteError = customers > 0 ? absoluteError / customers : 0;
+  const degenerate =
+    !isStorable(sumPredicted) ||
+    !isStorable(meanAbsoluteError) ||
+    weekly.some((w) => !isStorable(w.predicted));
+  const notPossibleReason = degenerate
+    ? `the model fitted on the calibration period is degenerate: it predicts ${sumPredicted.toPrecision(3)} repeat purchases in the holdout window (${window}) for ${customers} customers`
+    : customers === 0
+      ? `no customer had bought before the calibration end (${input.calibrationEnd})`
+      : sumActual === 0
+        ? `no repeat purchases in the holdout window (${window}) by the ${customers} customers of the calibration period: there is nothing to compare the prediction (${sumPredicted.toFixed(1)}) with`
+        : null;
+  if (notPossibleReason !== null) {
+    return {
+      calibrationEnd: input.calibrationEnd,
+      holdoutEnd: input.holdoutEnd,
+      model: input.model,
+      predictedRepeatPurchases: degenerate ? 0 : sumPredicted,
+      actualRepeatPurchases: sumActual,
+      aggregateErrorPct: null,
+      notPossibleReason,
+      // Still a fair ranking for `auto` when nobody bought (MAE = mean predicted); a degenerate
+      // model ranks last.
+      meanAbsoluteError: degenerate ? Number.MAX_SAFE_INTEGER : meanAbsoluteError,
+      correlation: null,
+      weekly: degenerate ? [] : weekly,
+    };
+  }
   return {
     calibrationEnd: input.calibrationEnd,
     holdoutEnd: input.holdoutEnd,
     model: input.model,
     predictedRepeatPurchases: sumPredicted,
     actualRepeatPurchases: sumActual,
-    aggregateErrorPct:
-      sumActual > 0 ? ((sumPredicted - sumActual) / sumActual) * 100 : sumPredicted > 0 ? 100 : 0,
-    meanAbsoluteError: customers > 0 ? absoluteError / customers : 0,
+    aggregateErrorPct: ((sumPredicted - sumActual) / sumActual) * 100,
+    meanAbsoluteError,
     correlation: weightedCorrelation(predicted, actual, weight),
-    weekly: trackingSeries(input, predictor),
+    weekly,
   };
 }
+
+/** A figure the run record can store: finite and within the range DynamoDB numbers round-trip in. */
+const isStorable = (value: number) => Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER;
 
 /**
  * Weekly repeat purchases of the calibration customers, actual and expected. A cohort that made its
@@ -160,4 +192,18 @@ function trackingSeries(
       period: week <= 0 ? ('calibration' as const) : ('holdout' as const),
     };
   });
+}
+
+/**
+ * The aggregate holdout error for people: "+3.2 %", or "not possible: <reason>" when predicted and
+ * actual cannot be compared (never a made-up +100 %).
+ */
+export function holdoutErrorText(
+  holdout: Pick<HoldoutAccuracy, 'aggregateErrorPct' | 'notPossibleReason'>,
+): string {
+  if (holdout.aggregateErrorPct === null) {
+    return `holdout check not possible: ${holdout.notPossibleReason ?? 'no comparable figures'}`;
+  }
+  const value = holdout.aggregateErrorPct;
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`;
 }

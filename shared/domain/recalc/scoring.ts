@@ -127,6 +127,7 @@ export function buildScores(
       churnRisk: s.churnRisk,
       historicRevenue: roundTo(row.historicRevenue, 2),
       historicOrders: row.historicOrders,
+      timeUnit: run.config.timeUnit,
       frequency: row.frequency,
       recency: row.recency,
       T: row.T,

@@ -65,7 +65,7 @@ describe('weekly recalculation end to end (ingest → recalc → DynamoDB)', { t
     const holdoutWeeks = holdout.weekly.filter((w) => w.period === 'holdout');
     expect(holdoutWeeks).toHaveLength(39);
     expect(holdoutWeeks.reduce((s, w) => s + w.actual, 0)).toBe(holdout.actualRepeatPurchases);
-    expect(Math.abs(holdout.aggregateErrorPct)).toBeLessThan(20);
+    expect(Math.abs(holdout.aggregateErrorPct!)).toBeLessThan(20);
     expect(await store.getCurrentRunId()).toBe(first.record.runId);
   });
 

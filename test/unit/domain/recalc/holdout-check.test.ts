@@ -91,7 +91,7 @@ describe('holdout check', () => {
       10,
     );
     // The model is a good one on this data: aggregate error within 15 %, clearly positive correlation.
-    expect(Math.abs(accuracy.aggregateErrorPct)).toBeLessThan(15);
+    expect(Math.abs(accuracy.aggregateErrorPct!)).toBeLessThan(15);
     expect(accuracy.correlation).toBeGreaterThan(0.5);
   });
 
