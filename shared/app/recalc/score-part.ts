@@ -52,6 +52,8 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
     asOf: run.asOf,
     timeUnit: run.config.timeUnit,
     currency: run.config.currency,
+    family: run.config.family,
+    period: run.config.period,
   }).customerSummaries.decode;
 
   const result: PartResult = {
