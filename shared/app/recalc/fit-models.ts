@@ -4,19 +4,18 @@
  */
 
 import { fitBgBb } from '../../domain/models/bgbb.ts';
-import { ModelFitError } from '../../domain/models/fit.ts';
+import { FIT_ADVICE, ModelFitError } from '../../domain/models/fit.ts';
 import { fitGammaGamma } from '../../domain/models/gamma-gamma.ts';
 import {
-  chooseIdentifiedModel,
   fitPurchaseModel,
   isIdentifiedFit,
   type ModelCandidate,
-  PURCHASE_MODEL_NAMES,
 } from '../../domain/models/purchase-models.ts';
 import { fitSbg } from '../../domain/models/sbg.ts';
 import type { FitOptions, PurchaseModelName } from '../../domain/models/types.ts';
 import { familyModelOf } from '../../domain/recalc/family-scoring.ts';
 import { type HoldoutAccuracy, holdoutAccuracy } from '../../domain/recalc/holdout-check.ts';
+import { autoCandidates, chooseAutoModel, rankAutoModels } from '../../domain/recalc/model-choice.ts';
 import { type FittedModel, scoreSummaryRows, toFittedModel } from '../../domain/recalc/scoring.ts';
 import type { FamilyPeriod, ModelFamily } from '../../domain/recalc-config.ts';
 import { compressRfm } from '../../domain/rfm-summary.ts';
@@ -79,8 +78,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   } else {
     // Holdout check: every candidate is fitted on the calibration period (with standard errors, so
     // that identification is checked) and predicts the holdout.
-    const candidates: PurchaseModelName[] =
-      config.model === 'auto' ? [...PURCHASE_MODEL_NAMES] : [config.model];
+    let candidates: PurchaseModelName[] = [config.model === 'auto' ? 'bgnbd' : config.model];
     const holdouts = new Map<PurchaseModelName, HoldoutAccuracy>();
     const holdoutCandidates: ModelCandidate[] = [];
     if (run.calibrationEnd && statements.calibrationHistogram && statements.holdout) {
@@ -97,12 +95,9 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
         calibration.map((r) => r.customers),
       );
       if (config.model === 'auto') {
-        const share = oneTimeBuyerShare(calibration);
-        if (share > ONE_TIME_BUYER_SHARE) {
-          messages.push(
-            `${(share * 100).toFixed(0)} % of the calibration customers bought once: MBG/NBD (which lets a customer leave right after the first purchase) is among the candidates`,
-          );
-        }
+        const auto = autoCandidates(calibration);
+        candidates = auto.models;
+        if (auto.note) messages.push(auto.note);
       }
       const holdoutDays = (Date.parse(run.asOf) - Date.parse(run.calibrationEnd)) / 86_400_000;
       for (const candidate of candidates) {
@@ -139,25 +134,15 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     }
 
     // Model choice: the configured model, or under `auto` the lowest per-customer holdout MAE among
-    // the identified candidates.
-    let chosen: PurchaseModelName;
-    if (config.model !== 'auto') chosen = config.model;
+    // the identified candidates; when that model's full-period fit fails, the next in rank.
+    let ranked: PurchaseModelName[];
+    if (config.model !== 'auto') ranked = [config.model];
     else {
-      const identified = chooseIdentifiedModel(holdoutCandidates);
-      if (identified) chosen = identified;
-      else {
-        const ranked = [...holdouts.entries()].sort(
-          (a, b) => a[1].meanAbsoluteError - b[1].meanAbsoluteError,
-        );
-        chosen = ranked[0]?.[0] ?? 'bgnbd';
-        messages.push(
-          ranked.length === 0
-            ? 'model auto: no holdout result, BG/NBD chosen'
-            : `model auto: no candidate is identified on the calibration period; ${chosen} (lowest holdout error) chosen`,
-        );
-      }
+      const choice = chooseAutoModel(holdoutCandidates);
+      if (choice.note) messages.push(choice.note);
+      const order = rankAutoModels(holdoutCandidates);
+      ranked = order.length > 0 ? order : [choice.model];
     }
-    holdout = holdouts.get(chosen) ?? null;
 
     const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
     const full = compressRfm(
@@ -166,10 +151,23 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
       histogram.map((r) => r.T),
       histogram.map((r) => r.customers),
     );
-    model = {
-      ...toFittedModel(fitOrExplain(run.runId, chosen, () => fitPurchaseModel(chosen, full, fitOptions))),
-      family: config.family,
-    };
+    let fitted: FittedModel | null = null;
+    let firstError: unknown = null;
+    for (const candidate of ranked) {
+      try {
+        fitted = toFittedModel(
+          fitOrExplain(run.runId, candidate, () => fitPurchaseModel(candidate, full, fitOptions)),
+        );
+        break;
+      } catch (error) {
+        if (!(error instanceof ModelFitError) || ranked.length === 1) throw error;
+        firstError ??= error;
+        messages.push(`model auto: ${messageOf(error).split('\n')[0]}; trying the next candidate`);
+      }
+    }
+    if (!fitted) throw firstError;
+    model = { ...fitted, family: config.family };
+    holdout = holdouts.get(model.name as PurchaseModelName) ?? null;
   }
   if (model.identified === false) {
     messages.push(
@@ -220,36 +218,40 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   return fitted;
 }
 
-/** Above this share of one-time buyers (x = 0) the run says why MBG/NBD is a candidate. */
-export const ONE_TIME_BUYER_SHARE = 0.6;
-
-/** Share of customers with no repeat purchase in a histogram. */
-export function oneTimeBuyerShare(rows: readonly { frequency: number; customers: number }[]): number {
-  let total = 0;
-  let once = 0;
-  for (const row of rows) {
-    total += row.customers;
-    if (row.frequency === 0) once += row.customers;
-  }
-  return total > 0 ? once / total : 0;
-}
-
 /**
- * Runs a full-period fit; a ModelFitError keeps its code and gains the run and model, so the failed
- * run record says which fit failed and (from the engine's message) what to try.
+ * Runs a full-period fit; a ModelFitError keeps its code and gains the run, the model and what to
+ * try, so the failed run record says which fit failed and how to get past it.
  */
 function fitOrExplain<T>(runId: string, model: string, attempt: () => T): T {
   try {
     return attempt();
   } catch (error) {
     if (error instanceof ModelFitError) {
+      // The engine's own advice names CLI flags; the budget is a run setting it does not know.
+      const advice =
+        error.code === 'time-limit'
+          ? ' Give the fit more time with `fitTimeLimitSeconds` in config/recalc.json, or use weeks instead of days (`timeUnit`).'
+          : /\bTry\b/i.test(error.message)
+            ? ''
+            : ` ${fitAdvice(error.code)}`;
       throw new ModelFitError(
-        `Run ${runId}: the ${model} fit on the full period failed (${error.code}): ${error.message}`,
+        `Run ${runId}: the ${model} fit on the full period failed (${error.code}): ${error.message}${advice}`,
         error.details,
         error.code,
       );
     }
     throw error;
+  }
+}
+
+/** What to try after a failed fit, by its error code (the run settings' names). */
+export function fitAdvice(code: ModelFitError['code']): string {
+  switch (code) {
+    case 'no-customers':
+    case 'insufficient-data':
+      return 'Try: more history (a later as-of date, or exports reaching further back), every source of the business, or another family (`family` in config/recalc.json; e.g. noncontractual-discrete for yearly giving); and check that customer ids are stable across orders.';
+    default:
+      return `${FIT_ADVICE} In config/recalc.json these are \`model\`, \`timeUnit\` and \`penalizer\`.`;
   }
 }
 
