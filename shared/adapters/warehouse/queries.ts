@@ -539,20 +539,20 @@ function familyCtes(p: WarehouseParams): string {
 period_totals AS (
   SELECT
     customer_id,
-    ${periodIndexSql('order_day', period)} AS period,
+    ${periodIndexSql('order_day', period)} AS period_index,
     SUM(amount) AS net,
     MAX(order_day) AS last_day
   FROM used
   GROUP BY customer_id, ${periodIndexSql('order_day', period)}
 ),
 first_periods AS (
-  SELECT customer_id, MIN(period) AS first_period
+  SELECT customer_id, MIN(period_index) AS first_period
   FROM period_totals
   WHERE net >= 0
   GROUP BY customer_id
 ),
 customer_periods AS (
-  SELECT pt.customer_id, pt.period, pt.net, pt.last_day, fp.first_period
+  SELECT pt.customer_id, pt.period_index, pt.net, pt.last_day, fp.first_period
   FROM period_totals pt
   JOIN first_periods fp ON fp.customer_id = pt.customer_id
 )`;
@@ -561,18 +561,18 @@ customer_periods AS (
 paid_periods AS (
   SELECT
     customer_id,
-    period,
+    period_index,
     net,
     first_period,
-    row_number() OVER (PARTITION BY customer_id ORDER BY period) AS paid_number
+    row_number() OVER (PARTITION BY customer_id ORDER BY period_index) AS paid_number
   FROM customer_periods
-  WHERE period = first_period OR (period > first_period AND net > 0)
+  WHERE period_index = first_period OR (period_index > first_period AND net > 0)
 ),
 renewal_counts AS (
   SELECT
     customer_id,
     first_period,
-    SUM(CASE WHEN period - first_period = paid_number - 1 THEN 1 ELSE 0 END) - 1 AS renewals,
+    SUM(CASE WHEN period_index - first_period = paid_number - 1 THEN 1 ELSE 0 END) - 1 AS renewals,
     SUM(CASE WHEN net > 0 THEN net ELSE 0 END) AS paid_value,
     SUM(CASE WHEN net > 0 THEN 1 ELSE 0 END) AS paid_count
   FROM paid_periods
@@ -602,9 +602,9 @@ discrete AS (
   SELECT
     customer_id,
     first_period,
-    SUM(CASE WHEN period > first_period AND net > 0 THEN 1 ELSE 0 END) AS x,
-    MAX(CASE WHEN period > first_period AND net > 0 THEN period - first_period ELSE 0 END) AS tx,
-    SUM(CASE WHEN period > first_period AND net > 0 THEN net ELSE 0 END) AS repeat_value,
+    SUM(CASE WHEN period_index > first_period AND net > 0 THEN 1 ELSE 0 END) AS x,
+    MAX(CASE WHEN period_index > first_period AND net > 0 THEN period_index - first_period ELSE 0 END) AS tx,
+    SUM(CASE WHEN period_index > first_period AND net > 0 THEN net ELSE 0 END) AS repeat_value,
     SUM(net) AS revenue,
     MAX(last_day) AS last_day
   FROM customer_periods
