@@ -32,16 +32,40 @@ export const customerScoreSchema = z.object({
   asOf: z.string().describe('Observation end date of the run (YYYY-MM-DD)'),
   currency: z.string(),
   clv: z.number().describe('Predicted discounted customer lifetime value over the run horizon'),
-  expectedPurchases90d: z.number().nonnegative(),
-  pAlive: z.number().min(0).max(1),
+  expectedPurchases90d: z
+    .number()
+    .nonnegative()
+    .describe(
+      'Expected repeat purchases in the next 90 days; for the period families (run model bgbb or sbg) the expected transactions (renewals) in the CLV horizon’s periods',
+    ),
+  pAlive: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe(
+      'Probability the customer is still active; bgbb: alive at the next period; sbg: still a member (1) or cancelled (0)',
+    ),
   expectedOrderValue: z.number(),
   expectedNextPurchaseDate: z.string().nullable().describe('YYYY-MM-DD, null when not expected'),
   churnRisk: churnRiskSchema,
   historicRevenue: z.number(),
   historicOrders: z.number().int().nonnegative(),
-  frequency: z.number().nonnegative().describe('Repeat purchase days (x)'),
-  recency: z.number().nonnegative().describe('First to last purchase, in the run time unit (t_x)'),
-  T: z.number().nonnegative().describe('First purchase to as-of date, in the run time unit'),
+  frequency: z
+    .number()
+    .nonnegative()
+    .describe('Repeat purchase days (x); bgbb: later periods with a transaction; sbg: renewals made'),
+  recency: z
+    .number()
+    .nonnegative()
+    .describe(
+      'First to last purchase, in the run time unit (t_x); bgbb: number of the last period with a transaction; sbg: renewals made',
+    ),
+  T: z
+    .number()
+    .nonnegative()
+    .describe(
+      'First purchase to as-of date, in the run time unit; bgbb and sbg: periods (opportunities) observed after the first',
+    ),
   rfm: z.object({
     r: z.number().int().min(1).max(5),
     f: z.number().int().min(1).max(5),
