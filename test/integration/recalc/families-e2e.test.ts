@@ -2,13 +2,14 @@
  * The period families end to end: a donor gift export (BG/BB, yearly) and a membership fee export
  * (sBG, yearly renewals) through the real ingest, the local recalculation runner and the read API.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../functions/api/app.ts';
 import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
 import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { reportKey } from '../../../shared/domain/bucket-layout.ts';
 import { type BgBbParams, bgbbProbabilityAlive, fitBgBb } from '../../../shared/domain/models/bgbb.ts';
 import { fitSbg, type SbgParams, sbgProbabilityAlive } from '../../../shared/domain/models/sbg.ts';
 import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
@@ -117,6 +118,16 @@ describe('donor export, yearly periods (BG/BB) end to end', { timeout: 300_000 }
     };
     expect(always.pAlive).toBeGreaterThan(never.pAlive);
     expect(always.clv).toBeGreaterThan(0);
+  });
+
+  it('shows the family and the BG/BB parameters in the run report', async () => {
+    const object = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.bucket, Key: reportKey(record.runId) }),
+    );
+    const html = await object.Body!.transformToString();
+    expect(html).toContain('family noncontractual-discrete (per year)');
+    for (const name of ['alpha', 'beta', 'gamma', 'delta']) expect(html).toContain(`<td>${name}</td>`);
+    expect(html).toContain('holdout check not available for the noncontractual-discrete family');
   });
 
   it('serves the RFM segments of the run through GET /segments', async () => {

@@ -121,6 +121,40 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
     expect(failed?.message).toMatch(/fitTimeLimitSeconds/);
   });
 
+  it('in the state machine shape: the Catch output of a failed fit step is recorded and the lock freed', async () => {
+    const deps = localRecalcDeps(stack, {});
+    try {
+      const locked = await acquireLockStep(deps, {
+        asOf: AS_OF,
+        config: { currency: 'USD', fitTimeLimitSeconds: 0.001 },
+        leaseMinutes: 360,
+      });
+      const prepared = await prepareStep(deps, locked);
+      await unloadStatementsStep(deps, prepared, ['customerSummaries']);
+      const error = (await fitModelsStep(deps, prepared).catch((e: Error) => e)) as Error;
+      expect(error.name).toBe('ModelFitError');
+      // What Step Functions hands the failure path: the Lambda error as Error + Cause JSON.
+      const released = await releaseLockStep(deps, {
+        runId: locked.runId,
+        startedAt: locked.startedAt,
+        error: {
+          Error: error.name,
+          Cause: JSON.stringify({ errorType: error.name, errorMessage: error.message }),
+        },
+        run: prepared,
+      });
+      expect(released).toEqual({ runId: locked.runId, released: true, recordedFailure: true });
+      const record = await deps.runs.getRunRecord(locked.runId);
+      expect(record?.status).toBe('failed');
+      expect(record?.message).toMatch(/^ModelFitError: Run .* fit on the full period failed \(time-limit\)/);
+      // A 6-hour lease was taken, yet the next run gets the lock right away.
+      const next = await acquireLockStep(deps, { asOf: AS_OF });
+      await releaseLockStep(deps, { runId: next.runId });
+    } finally {
+      await deps.close();
+    }
+  });
+
   it('auto: with mostly one-time buyers MBG/NBD competes, and the identified candidate with the lowest holdout error wins', async () => {
     const deps = localRecalcDeps(stack, {});
     let runId: string | undefined;
