@@ -110,7 +110,36 @@ export const churnBandConfigSchema = z
 export const modelChoiceSchema = z.enum(['bgnbd', 'mbgnbd', 'pareto', 'auto']);
 export type ModelChoice = z.infer<typeof modelChoiceSchema>;
 
+/**
+ * Model families (docs/recalc.md, "Model families"): how customers transact and leave.
+ * - `noncontractual-continuous`: purchases at any time, departure unobserved (BG/NBD, MBG/NBD, Pareto/NBD).
+ * - `noncontractual-discrete`: at most one transaction counted per period (a yearly gift, a monthly
+ *   campaign), departure unobserved (BG/BB).
+ * - `contractual`: one payment per period while a member; a member who misses a period's payment has
+ *   cancelled (sBG).
+ */
+export const MODEL_FAMILIES = [
+  'noncontractual-continuous',
+  'noncontractual-discrete',
+  'contractual',
+] as const;
+export const modelFamilySchema = z.enum(MODEL_FAMILIES);
+export type ModelFamily = z.infer<typeof modelFamilySchema>;
+
+/** Period of the discrete and contractual families: calendar years or calendar months (UTC). */
+export const familyPeriodSchema = z.enum(['year', 'month']);
+export type FamilyPeriod = z.infer<typeof familyPeriodSchema>;
+
 export const recalcConfigSchema = z.object({
+  /** Model family of the data; the discrete and contractual families ignore `model`. */
+  family: modelFamilySchema.default('noncontractual-continuous'),
+  /** Transaction opportunity of the discrete and contractual families (renewal period for contractual). */
+  period: familyPeriodSchema.default('year'),
+  /**
+   * Wall-clock budget of one model fit in seconds; a fit that runs out fails the run with a message
+   * saying what to try.
+   */
+  fitTimeLimitSeconds: z.number().positive().max(900).default(60),
   /** Purchase model; `auto` picks the lowest holdout error among the three. */
   model: modelChoiceSchema.default('bgnbd'),
   /** Time unit of recency/T and of the fitted rates. */

@@ -12,12 +12,20 @@ export const segmentSummarySchema = z.object({
 export type SegmentSummary = z.infer<typeof segmentSummarySchema>;
 
 export const fittedModelSchema = z.object({
-  name: z.string().describe('bgnbd | mbgnbd | pareto | gammagamma'),
+  name: z.string().describe('bgnbd | mbgnbd | pareto | bgbb | sbg | gammagamma'),
   params: z.record(z.string(), z.number()),
   logLikelihood: z.number(),
   standardErrors: z.record(z.string(), z.number().nullable()).optional(),
   converged: z.boolean(),
   customers: z.number().int().nonnegative(),
+  /** False when the data do not pin the parameters down (see `warnings`); absent in older runs. */
+  identified: z.boolean().optional(),
+  /** What a user should know about the fit (unidentified parameters, boundary estimates, …). */
+  warnings: z.array(z.string()).optional(),
+  /** Model family of the run (purchase models only; absent in older runs = noncontractual-continuous). */
+  family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
+  /** Period of a discrete or contractual family: one opportunity (BG/BB) or renewal (sBG). */
+  period: z.enum(['year', 'month']).optional(),
 });
 
 export const holdoutAccuracySchema = z.object({

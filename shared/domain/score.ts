@@ -35,13 +35,18 @@ export const customerScoreSchema = z.object({
   asOf: z.string().describe('Observation end date of the run (YYYY-MM-DD)'),
   currency: z.string(),
   clv: z.number().describe('Predicted discounted customer lifetime value over the run horizon'),
-  expectedPurchases90d: z.number().nonnegative(),
+  expectedPurchases90d: z
+    .number()
+    .nonnegative()
+    .describe(
+      'Expected repeat purchases in the next 90 days; for the period families (run model bgbb or sbg) the expected transactions (renewals) in the CLV horizon’s periods',
+    ),
   pAlive: z
     .number()
     .min(0)
     .max(1)
     .describe(
-      'Probability the customer is still active. Under BG/NBD a customer with no repeat purchase (frequency 0) has pAlive 1 by construction (that model lets customers drop out only after a repeat purchase), however long ago they bought: read churnRisk, not pAlive, for such customers',
+      'Probability the customer is still active. Under BG/NBD a customer with no repeat purchase (frequency 0) has pAlive 1 by construction (that model lets customers drop out only after a repeat purchase), however long ago they bought: read churnRisk, not pAlive, for such customers. bgbb: alive at the next period; sbg: still a member (1) or cancelled (0)',
     ),
   expectedOrderValue: z.number(),
   expectedNextPurchaseDate: z.string().nullable().describe('YYYY-MM-DD, null when not expected'),
@@ -55,12 +60,24 @@ export const customerScoreSchema = z.object({
     .describe(
       'Unit of recency and T (the run time unit); absent only on scores published before it was recorded',
     ),
-  frequency: z.number().nonnegative().describe('Repeat purchase days (x): a count, not a time'),
+  frequency: z
+    .number()
+    .nonnegative()
+    .describe(
+      'Repeat purchase days (x): a count, not a time; bgbb: later periods with a transaction; sbg: renewals made',
+    ),
   recency: z
     .number()
     .nonnegative()
-    .describe('First to last purchase day (t_x), in `timeUnit` (days or weeks; 0 when frequency is 0)'),
-  T: z.number().nonnegative().describe('First purchase day to the as-of date, in `timeUnit` (days or weeks)'),
+    .describe(
+      'First to last purchase day (t_x), in `timeUnit` (days or weeks; 0 when frequency is 0); bgbb: number of the last period with a transaction; sbg: renewals made',
+    ),
+  T: z
+    .number()
+    .nonnegative()
+    .describe(
+      'First purchase day to the as-of date, in `timeUnit` (days or weeks); bgbb and sbg: periods (opportunities) observed after the first',
+    ),
   rfm: z.object({
     r: z.number().int().min(1).max(5),
     f: z.number().int().min(1).max(5),

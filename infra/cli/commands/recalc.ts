@@ -112,8 +112,9 @@ export async function run(argv: string[]): Promise<number> {
         .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
         .join(' ');
       console.log(
-        `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), time unit ${r.timeUnit}`,
+        `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), ${r.model?.period ? `family ${r.model.family}, one period = a ${r.model.period}` : `time unit ${r.timeUnit}`}`,
       );
+      if (r.model?.warnings?.length) console.log(`\nFit warnings: ${r.model.warnings.join('; ')}`);
       console.log(`\n${formatSegmentTable(r)}\n\n${formatHoldout(r)}`);
       if (result.eventsFile && result.events > 0)
         console.log(`\n${result.events} change events: ${result.eventsFile}`);

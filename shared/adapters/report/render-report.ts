@@ -322,6 +322,12 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
       ]),
     );
 
+  // Fit warnings and run notes (e.g. an unidentified fit, a skipped holdout check) next to the model.
+  const notes = [
+    ...(model?.identified === false ? [`The ${model.name} fit is not identified by the data.`] : []),
+    ...(model?.warnings ?? []),
+    ...(run.message ? run.message.split('; ') : []),
+  ];
   const totalClv = segments.reduce((sum, s) => sum + s.totalClv, 0);
   const html = `<!doctype html>
 <html lang="en">
@@ -348,7 +354,7 @@ td:not(:first-child) { font-variant-numeric: tabular-nums; }
 </head>
 <body>
 <h1>Customer value — run ${escapeHtml(run.runId)}</h1>
-<p class="meta">As of ${escapeHtml(run.asOf)} · model ${escapeHtml(model?.name ?? 'none')} · status ${escapeHtml(run.status)} · time unit ${escapeHtml(run.timeUnit)} · ${escapeHtml(run.finishedAt ?? run.startedAt)}</p>
+<p class="meta">As of ${escapeHtml(run.asOf)} · model ${escapeHtml(model?.name ?? 'none')}${model?.family ? ` · family ${escapeHtml(model.family)}${model.period ? ` (per ${escapeHtml(model.period)})` : ''}` : ''} · status ${escapeHtml(run.status)} · time unit ${escapeHtml(run.timeUnit)} · ${escapeHtml(run.finishedAt ?? run.startedAt)}</p>
 <div class="kpis">
 <div class="kpi">Customers<b>${run.customers.toLocaleString('en-US')}</b></div>
 <div class="kpi">Predicted value (${run.clvSettings.horizonMonths} months)<b>${escapeHtml(money(totalClv, currency))}</b></div>
@@ -376,6 +382,7 @@ ${table(
   'segments',
 )}
 <h2>Model</h2>
+${notes.length > 0 ? `<ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>` : ''}
 ${table(['Model', 'Parameter', 'Estimate', 'Std. error'], paramRows, 'params')}
 ${table(
   ['Fit', 'Log-likelihood', 'Converged', 'Customers'],

@@ -29,6 +29,9 @@ import type {
 } from '../../app/ports/warehouse.ts';
 import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
 
+/** Period of the discrete and contractual families. */
+type FamilyPeriod = 'year' | 'month';
+
 /** The relation both engines expose: the clean transactions plus partition columns `source`, `ingest_date`. */
 export const TRANSACTIONS_RELATION = 'transactions';
 
@@ -72,6 +75,13 @@ export const warehouseParamsSchema = z
       )
       .min(1, 'no sources: nothing has been ingested yet')
       .optional(),
+    /**
+     * Model family: which summary the customer statements produce (see familyStatements). Omitted =
+     * noncontractual-continuous.
+     */
+    family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
+    /** Period of the discrete and contractual families: calendar years or months (UTC). Omitted = year. */
+    period: z.enum(['year', 'month']).optional(),
   })
   .refine((p) => p.calibrationEnd === undefined || p.calibrationEnd <= p.asOf, {
     message: 'calibrationEnd must not be after asOf',
@@ -473,6 +483,10 @@ CROSS JOIN summarized`;
 export function recalcStatements(input: WarehouseParamsInput) {
   const p = parseWarehouseParams(input);
   const full = { ...p, calibrationEnd: undefined };
+  if (p.family !== undefined && p.family !== 'noncontractual-continuous') {
+    // Discrete and contractual summaries have no holdout statements (no calibration split by period).
+    return { dataProfile: dataProfileStatement(full), ...familyStatements(full) };
+  }
   return {
     dataProfile: dataProfileStatement(full),
     customerSummaries: customerSummariesStatement(full),
@@ -487,6 +501,228 @@ export function recalcStatements(input: WarehouseParamsInput) {
           cohorts: cohortsStatement(p),
         }),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discrete (BG/BB) and contractual (sBG) families
+
+/** Period index of a day column: the calendar year, or year × 12 + month − 1 (both engines: year(), month()). */
+function periodIndexSql(dayColumn: string, period: FamilyPeriod): string {
+  return period === 'year'
+    ? `CAST(year(${dayColumn}) AS BIGINT)`
+    : `CAST(year(${dayColumn}) * 12 + month(${dayColumn}) - 1 AS BIGINT)`;
+}
+
+/** The period index of an ISO day, as {@link periodIndexSql} computes it. */
+export function periodIndexOf(isoDay: string, period: FamilyPeriod): number {
+  const year = Number(isoDay.slice(0, 4));
+  return period === 'year' ? year : year * 12 + Number(isoDay.slice(5, 7)) - 1;
+}
+
+/**
+ * `baseCtes` (same de-duplication, currency and as-of rules) followed by the per-customer summary of
+ * the family in `family_summary` (customer_id, frequency, recency, t, monetary_value, first_day,
+ * last_day, revenue). Periods are those of `summarizeDiscrete` (shared/domain/discrete-summary.ts):
+ * a customer's first period is the first with net value ≥ 0 (the cohort period, not an
+ * opportunity); every later period up to the one containing the as-of date is an opportunity.
+ * - noncontractual-discrete (BG/BB): x = later periods with net value > 0, t_x = the last such
+ *   period's number (0 when none), n = opportunities observed; monetary value = mean net value of
+ *   those periods.
+ * - contractual (sBG): renewals = later periods paid without a gap since the first (a missed period
+ *   is the cancellation), opportunities = n; frequency = recency = renewals, t = n; monetary value =
+ *   mean payment per paid period.
+ */
+function familyCtes(p: WarehouseParams): string {
+  const period = p.period ?? 'year';
+  const lastPeriod = periodIndexOf(p.asOf, period);
+  const common = `${baseCtes({ ...p, calibrationEnd: undefined })},
+period_totals AS (
+  SELECT
+    customer_id,
+    ${periodIndexSql('order_day', period)} AS period_index,
+    SUM(amount) AS net,
+    MAX(order_day) AS last_day
+  FROM used
+  GROUP BY customer_id, ${periodIndexSql('order_day', period)}
+),
+first_periods AS (
+  SELECT customer_id, MIN(period_index) AS first_period
+  FROM period_totals
+  WHERE net >= 0
+  GROUP BY customer_id
+),
+customer_periods AS (
+  SELECT pt.customer_id, pt.period_index, pt.net, pt.last_day, fp.first_period
+  FROM period_totals pt
+  JOIN first_periods fp ON fp.customer_id = pt.customer_id
+)`;
+  if (p.family === 'contractual') {
+    return `${common},
+paid_periods AS (
+  SELECT
+    customer_id,
+    period_index,
+    net,
+    first_period,
+    row_number() OVER (PARTITION BY customer_id ORDER BY period_index) AS paid_number
+  FROM customer_periods
+  WHERE period_index = first_period OR (period_index > first_period AND net > 0)
+),
+renewal_counts AS (
+  SELECT
+    customer_id,
+    first_period,
+    SUM(CASE WHEN period_index - first_period = paid_number - 1 THEN 1 ELSE 0 END) - 1 AS renewals,
+    SUM(CASE WHEN net > 0 THEN net ELSE 0 END) AS paid_value,
+    SUM(CASE WHEN net > 0 THEN 1 ELSE 0 END) AS paid_count
+  FROM paid_periods
+  GROUP BY customer_id, first_period
+),
+family_summary AS (
+  SELECT
+    c.customer_id,
+    c.renewals AS frequency,
+    CAST(c.renewals AS DOUBLE) AS recency,
+    CAST(${lastPeriod} - c.first_period AS DOUBLE) AS t,
+    CASE WHEN c.paid_count > 0 THEN CAST(c.paid_value AS DOUBLE) / c.paid_count ELSE CAST(0 AS DOUBLE) END
+      AS monetary_value,
+    d.first_day,
+    d.last_day,
+    d.revenue
+  FROM renewal_counts c
+  JOIN (
+    SELECT customer_id, MIN(order_day) AS first_day, MAX(order_day) AS last_day, SUM(amount) AS revenue
+    FROM used
+    GROUP BY customer_id
+  ) d ON d.customer_id = c.customer_id
+)`;
+  }
+  return `${common},
+discrete AS (
+  SELECT
+    customer_id,
+    first_period,
+    SUM(CASE WHEN period_index > first_period AND net > 0 THEN 1 ELSE 0 END) AS x,
+    MAX(CASE WHEN period_index > first_period AND net > 0 THEN period_index - first_period ELSE 0 END) AS tx,
+    SUM(CASE WHEN period_index > first_period AND net > 0 THEN net ELSE 0 END) AS repeat_value,
+    SUM(net) AS revenue,
+    MAX(last_day) AS last_day
+  FROM customer_periods
+  GROUP BY customer_id, first_period
+),
+family_summary AS (
+  SELECT
+    d.customer_id,
+    d.x AS frequency,
+    CAST(d.tx AS DOUBLE) AS recency,
+    CAST(${lastPeriod} - d.first_period AS DOUBLE) AS t,
+    CASE WHEN d.x > 0 THEN CAST(d.repeat_value AS DOUBLE) / d.x ELSE CAST(0 AS DOUBLE) END AS monetary_value,
+    f.first_day,
+    d.last_day,
+    d.revenue
+  FROM discrete d
+  JOIN (SELECT customer_id, MIN(order_day) AS first_day FROM used GROUP BY customer_id) f
+    ON f.customer_id = d.customer_id
+)`;
+}
+
+/**
+ * The customer statements of the discrete and contractual families, under the keys of the
+ * continuous ones (customerSummaries, histogram, spend) and with the same columns, so the unload,
+ * fit and scoring steps read them alike. `t` is in periods, not in the run's time unit.
+ */
+export function familyStatements(input: WarehouseParamsInput) {
+  const p = parseWarehouseParams(input);
+  if (p.family === undefined || p.family === 'noncontractual-continuous') {
+    throw new Error('familyStatements: the continuous family uses the statements of recalcStatements');
+  }
+  const ctes = familyCtes(p);
+  const tag = p.family === 'contractual' ? 'contractual' : 'discrete';
+  const summariesSql = `${ctes},
+order_counts AS (
+  SELECT customer_id, COUNT(*) AS orders
+  FROM (SELECT DISTINCT customer_id, source, order_id FROM used) distinct_orders
+  GROUP BY customer_id
+),
+ranks AS (
+  SELECT
+    s.customer_id,
+    s.frequency,
+    s.recency,
+    s.t,
+    s.monetary_value,
+    s.first_day,
+    s.last_day,
+    s.revenue,
+    o.orders,
+    rank() OVER (ORDER BY s.last_day) AS r_rank,
+    rank() OVER (ORDER BY s.frequency) AS f_rank,
+    rank() OVER (ORDER BY s.revenue) AS m_rank,
+    COUNT(*) OVER () AS customers
+  FROM family_summary s
+  JOIN order_counts o ON o.customer_id = s.customer_id
+)
+SELECT
+  CAST(customer_id AS VARCHAR) AS customer_id,
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(recency AS DOUBLE) AS recency,
+  CAST(t AS DOUBLE) AS t,
+  CAST(monetary_value AS DOUBLE) AS monetary_value,
+  CAST(first_day AS VARCHAR) AS first_purchase_date,
+  CAST(last_day AS VARCHAR) AS last_purchase_date,
+  CAST(revenue AS DOUBLE) AS historic_revenue,
+  CAST(orders AS BIGINT) AS historic_orders,
+  CAST(1 + floor(5 * CAST(r_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS recency_score,
+  CAST(1 + floor(5 * CAST(f_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS frequency_score,
+  CAST(1 + floor(5 * CAST(m_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS monetary_score
+FROM ranks`;
+  const continuous = { ...p, family: undefined };
+  const summaries = customerSummariesStatement(continuous);
+  const histogramName = `${tag}-histogram`;
+  const spendName = `${tag}-spend`;
+  const histogram: Statement<HistogramRow> = {
+    name: histogramName,
+    sql: asSingleSelect(`${ctes}
+SELECT
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(recency AS DOUBLE) AS recency,
+  CAST(t AS DOUBLE) AS t,
+  CAST(COUNT(*) AS BIGINT) AS customers
+FROM family_summary
+GROUP BY frequency, recency, t`),
+    decode: decoder(histogramName, (c) => ({
+      frequency: c.integer('frequency'),
+      recency: c.number('recency'),
+      T: c.number('t'),
+      customers: c.integer('customers'),
+    })),
+    compare: compareRfm,
+  };
+  const spend: Statement<SpendRow> = {
+    name: spendName,
+    sql: asSingleSelect(`${ctes}
+SELECT
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(monetary_value AS DOUBLE) AS monetary_value,
+  CAST(COUNT(*) AS BIGINT) AS customers
+FROM family_summary
+WHERE frequency > 0
+GROUP BY frequency, monetary_value`),
+    decode: decoder(spendName, (c) => ({
+      frequency: c.integer('frequency'),
+      monetaryValue: c.number('monetary_value'),
+      customers: c.integer('customers'),
+    })),
+    compare: (a, b) => a.frequency - b.frequency || a.monetaryValue - b.monetaryValue,
+  };
+  const customerSummaries: Statement<CustomerSummaryRow> = {
+    // Same name as the continuous summaries: one summary prefix per run whatever the family.
+    name: summaries.name,
+    sql: asSingleSelect(summariesSql),
+    decode: summaries.decode,
+    compare: summaries.compare,
+  };
+  return { customerSummaries, histogram, spend };
 }
 
 // ---------------------------------------------------------------------------------------------

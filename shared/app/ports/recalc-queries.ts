@@ -20,6 +20,9 @@ export interface RecalcQueryParams {
   timeUnit: WarehouseTimeUnit;
   currency: string;
   sources?: string[];
+  /** Model family of the run (default noncontractual-continuous) and its period (default year). */
+  family?: 'noncontractual-continuous' | 'noncontractual-discrete' | 'contractual';
+  period?: 'year' | 'month';
 }
 
 export interface RecalcStatements {

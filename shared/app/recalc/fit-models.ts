@@ -3,11 +3,21 @@
  * of the value tiers.
  */
 
+import { fitBgBb } from '../../domain/models/bgbb.ts';
+import { FIT_ADVICE, ModelFitError } from '../../domain/models/fit.ts';
 import { fitGammaGamma } from '../../domain/models/gamma-gamma.ts';
-import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from '../../domain/models/purchase-models.ts';
-import type { PurchaseModelName } from '../../domain/models/types.ts';
+import {
+  fitPurchaseModel,
+  isIdentifiedFit,
+  type ModelCandidate,
+} from '../../domain/models/purchase-models.ts';
+import { fitSbg } from '../../domain/models/sbg.ts';
+import type { FitOptions, PurchaseModelName } from '../../domain/models/types.ts';
+import { familyModelOf } from '../../domain/recalc/family-scoring.ts';
 import { type HoldoutAccuracy, holdoutAccuracy } from '../../domain/recalc/holdout-check.ts';
+import { autoCandidates, chooseAutoModel, rankAutoModels } from '../../domain/recalc/model-choice.ts';
 import { type FittedModel, scoreSummaryRows, toFittedModel } from '../../domain/recalc/scoring.ts';
+import type { FamilyPeriod, ModelFamily } from '../../domain/recalc-config.ts';
 import { compressRfm } from '../../domain/rfm-summary.ts';
 import { valueTierThresholds } from '../../domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
@@ -49,77 +59,124 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     timeUnit: config.timeUnit,
     currency: config.currency,
     sources: run.sources,
+    family: config.family,
+    period: config.period,
   });
-  const fitOptions = { penalizer: config.penalizer };
+  // Every fit of the run shares the configured budget, so a fit that cannot converge fails the run
+  // in bounded time instead of running into the Lambda timeout.
+  const fitOptions = { penalizer: config.penalizer, timeLimitMs: config.fitTimeLimitSeconds * 1000 };
 
-  // Holdout check: every candidate is fitted on the calibration period and predicts the holdout.
-  const candidates: PurchaseModelName[] =
-    config.model === 'auto' ? [...PURCHASE_MODEL_NAMES] : [config.model];
-  const holdouts = new Map<PurchaseModelName, HoldoutAccuracy>();
+  let model: FittedModel;
+  let holdout: HoldoutAccuracy | null = null;
   const candidateErrors: Record<string, number | null> = {};
-  if (run.calibrationEnd && statements.calibrationHistogram && statements.holdout) {
-    const [calibration, holdoutRows, tracking, cohorts] = await Promise.all([
-      warehouse.query(statements.calibrationHistogram),
-      warehouse.query(statements.holdout),
-      warehouse.query(statements.tracking!),
-      warehouse.query(statements.cohorts!),
-    ]);
-    const data = compressRfm(
-      calibration.map((r) => r.frequency),
-      calibration.map((r) => r.recency),
-      calibration.map((r) => r.T),
-      calibration.map((r) => r.customers),
+  if (config.family !== 'noncontractual-continuous') {
+    const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
+    model = fitFamilyModel(run.runId, config.family, config.period, histogram, fitOptions);
+    messages.push(
+      `holdout check not available for the ${config.family} family: the model is checked by its fit only`,
     );
-    const holdoutDays = (Date.parse(run.asOf) - Date.parse(run.calibrationEnd)) / 86_400_000;
-    for (const model of candidates) {
+  } else {
+    // Holdout check: every candidate is fitted on the calibration period (with standard errors, so
+    // that identification is checked) and predicts the holdout.
+    let candidates: PurchaseModelName[] = [config.model === 'auto' ? 'bgnbd' : config.model];
+    const holdouts = new Map<PurchaseModelName, HoldoutAccuracy>();
+    const holdoutCandidates: ModelCandidate[] = [];
+    if (run.calibrationEnd && statements.calibrationHistogram && statements.holdout) {
+      const [calibration, holdoutRows, tracking, cohorts] = await Promise.all([
+        warehouse.query(statements.calibrationHistogram),
+        warehouse.query(statements.holdout),
+        warehouse.query(statements.tracking!),
+        warehouse.query(statements.cohorts!),
+      ]);
+      const data = compressRfm(
+        calibration.map((r) => r.frequency),
+        calibration.map((r) => r.recency),
+        calibration.map((r) => r.T),
+        calibration.map((r) => r.customers),
+      );
+      if (config.model === 'auto') {
+        const auto = autoCandidates(calibration);
+        candidates = auto.models;
+        if (auto.note) messages.push(auto.note);
+      }
+      const holdoutDays = (Date.parse(run.asOf) - Date.parse(run.calibrationEnd)) / 86_400_000;
+      for (const candidate of candidates) {
+        try {
+          const fit = fitPurchaseModel(candidate, data, fitOptions);
+          const accuracy = holdoutAccuracy({
+            model: candidate,
+            params: fit.params,
+            unit: config.timeUnit,
+            calibrationEnd: run.calibrationEnd,
+            holdoutEnd: run.asOf,
+            holdoutDays,
+            rows: holdoutRows,
+            tracking,
+            cohorts,
+          });
+          holdouts.set(candidate, accuracy);
+          holdoutCandidates.push({ model: candidate, fit, holdoutError: accuracy.meanAbsoluteError });
+          candidateErrors[candidate] = accuracy.meanAbsoluteError;
+          if (!isIdentifiedFit(fit)) {
+            messages.push(
+              `holdout fit of ${candidate} is not identified (${fit.warnings.join('; ') || 'no proper maximum'})${config.model === 'auto' ? ': skipped by the model choice' : ''}`,
+            );
+          }
+        } catch (error) {
+          candidateErrors[candidate] = null;
+          messages.push(`holdout check of ${candidate} failed: ${messageOf(error)}`);
+        }
+      }
+    } else {
+      messages.push(
+        `holdout check skipped: no purchases before the calibration end (${config.holdoutWeeks} weeks before ${run.asOf})`,
+      );
+    }
+
+    // Model choice: the configured model, or under `auto` the lowest per-customer holdout MAE among
+    // the identified candidates; when that model's full-period fit fails, the next in rank.
+    let ranked: PurchaseModelName[];
+    if (config.model !== 'auto') ranked = [config.model];
+    else {
+      const choice = chooseAutoModel(holdoutCandidates);
+      if (choice.note) messages.push(choice.note);
+      const order = rankAutoModels(holdoutCandidates);
+      ranked = order.length > 0 ? order : [choice.model];
+    }
+
+    const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
+    const full = compressRfm(
+      histogram.map((r) => r.frequency),
+      histogram.map((r) => r.recency),
+      histogram.map((r) => r.T),
+      histogram.map((r) => r.customers),
+    );
+    let fitted: FittedModel | null = null;
+    let firstError: unknown = null;
+    for (const candidate of ranked) {
       try {
-        const fit = fitPurchaseModel(model, data, { ...fitOptions, skipStandardErrors: true });
-        const accuracy = holdoutAccuracy({
-          model,
-          params: fit.params,
-          unit: config.timeUnit,
-          calibrationEnd: run.calibrationEnd,
-          holdoutEnd: run.asOf,
-          holdoutDays,
-          rows: holdoutRows,
-          tracking,
-          cohorts,
-        });
-        holdouts.set(model, accuracy);
-        candidateErrors[model] = accuracy.meanAbsoluteError;
+        fitted = toFittedModel(
+          fitOrExplain(run.runId, candidate, () => fitPurchaseModel(candidate, full, fitOptions)),
+        );
+        break;
       } catch (error) {
-        candidateErrors[model] = null;
-        messages.push(`holdout check of ${model} failed: ${messageOf(error)}`);
+        if (!(error instanceof ModelFitError) || ranked.length === 1) throw error;
+        firstError ??= error;
+        messages.push(`model auto: ${messageOf(error).split('\n')[0]}; trying the next candidate`);
       }
     }
-  } else {
+    if (!fitted) throw firstError;
+    model = { ...fitted, family: config.family };
+    holdout = holdouts.get(model.name as PurchaseModelName) ?? null;
+  }
+  if (model.identified === false) {
     messages.push(
-      `holdout check skipped: no purchases before the calibration end (${config.holdoutWeeks} weeks before ${run.asOf})`,
+      `the ${model.name} fit is not identified: ${(model.warnings ?? []).join('; ') || 'no proper maximum'}; its predictions are not supported by the data (try a small penalizer, e.g. 0.01, or another model)`,
     );
   }
 
-  // Model choice: the configured model, or under `auto` the lowest per-customer holdout MAE.
-  let chosen: PurchaseModelName;
-  if (config.model !== 'auto') chosen = config.model;
-  else {
-    const ranked = [...holdouts.entries()].sort((a, b) => a[1].meanAbsoluteError - b[1].meanAbsoluteError);
-    chosen = ranked[0]?.[0] ?? 'bgnbd';
-    if (ranked.length === 0) messages.push('model auto: no holdout result, BG/NBD chosen');
-  }
-
-  // Full-period fits.
-  const [histogram, spendRows] = await Promise.all([
-    warehouse.query(statements.histogram),
-    warehouse.query(statements.spend),
-  ]);
-  const full = compressRfm(
-    histogram.map((r) => r.frequency),
-    histogram.map((r) => r.recency),
-    histogram.map((r) => r.T),
-    histogram.map((r) => r.customers),
-  );
-  const model = toFittedModel(fitPurchaseModel(chosen, full, fitOptions));
-
+  // Spend: Gamma-Gamma on the repeat transactions (sBG uses each member's own payment instead).
+  const spendRows = await warehouse.query(statements.spend);
   let spendModel: FittedModel | null = null;
   let spendCustomers = 0;
   let spendTotal = 0;
@@ -130,19 +187,21 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     }
   }
   const fallbackSpend = spendCustomers > 0 ? spendTotal / spendCustomers : 0;
-  try {
-    const fit = fitGammaGamma(
-      spendRows.map((r) => r.frequency),
-      spendRows.map((r) => r.monetaryValue),
-      { ...fitOptions, weights: spendRows.map((r) => r.customers) },
-    );
-    if (fit.params.q > 1) spendModel = { ...toFittedModel(fit), name: 'gammagamma' };
-    else
-      messages.push(
-        `Gamma-Gamma fit has q = ${fit.params.q} ≤ 1 (infinite mean spend); using observed mean spend`,
+  if (config.family !== 'contractual') {
+    try {
+      const fit = fitGammaGamma(
+        spendRows.map((r) => r.frequency),
+        spendRows.map((r) => r.monetaryValue),
+        { ...fitOptions, weights: spendRows.map((r) => r.customers) },
       );
-  } catch (error) {
-    messages.push(`Gamma-Gamma fit failed (${messageOf(error)}); using observed mean spend`);
+      if (fit.params.q > 1) spendModel = { ...toFittedModel(fit), name: 'gammagamma' };
+      else
+        messages.push(
+          `Gamma-Gamma fit has q = ${fit.params.q} ≤ 1 (infinite mean spend); using observed mean spend`,
+        );
+    } catch (error) {
+      messages.push(`Gamma-Gamma fit failed (${messageOf(error)}); using observed mean spend`);
+    }
   }
 
   const fitted: FittedRun = {
@@ -150,13 +209,73 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     model,
     spendModel,
     fallbackSpend,
-    holdout: holdouts.get(chosen) ?? null,
+    holdout,
     candidates: candidateErrors,
     tierThresholds: { top1: 0, top10: 0, top25: 0 },
     messages,
   };
   fitted.tierThresholds = await tierThresholdsOf(deps, fitted);
   return fitted;
+}
+
+/**
+ * Runs a full-period fit; a ModelFitError keeps its code and gains the run, the model and what to
+ * try, so the failed run record says which fit failed and how to get past it.
+ */
+function fitOrExplain<T>(runId: string, model: string, attempt: () => T): T {
+  try {
+    return attempt();
+  } catch (error) {
+    if (error instanceof ModelFitError) {
+      // The engine's own advice names CLI flags; the budget is a run setting it does not know.
+      const advice =
+        error.code === 'time-limit'
+          ? ' Give the fit more time with `fitTimeLimitSeconds` in config/recalc.json, or use weeks instead of days (`timeUnit`).'
+          : /\bTry\b/i.test(error.message)
+            ? ''
+            : ` ${fitAdvice(error.code)}`;
+      throw new ModelFitError(
+        `Run ${runId}: the ${model} fit on the full period failed (${error.code}): ${error.message}${advice}`,
+        error.details,
+        error.code,
+      );
+    }
+    throw error;
+  }
+}
+
+/** What to try after a failed fit, by its error code (the run settings' names). */
+export function fitAdvice(code: ModelFitError['code']): string {
+  switch (code) {
+    case 'no-customers':
+    case 'insufficient-data':
+      return 'Try: more history (a later as-of date, or exports reaching further back), every source of the business, or another family (`family` in config/recalc.json; e.g. noncontractual-discrete for yearly giving); and check that customer ids are stable across orders.';
+    default:
+      return `${FIT_ADVICE} In config/recalc.json these are \`model\`, \`timeUnit\` and \`penalizer\`.`;
+  }
+}
+
+/** BG/BB or sBG on the period histogram (customers observed for at least one opportunity). */
+function fitFamilyModel(
+  runId: string,
+  family: Exclude<ModelFamily, 'noncontractual-continuous'>,
+  period: FamilyPeriod,
+  histogram: readonly { frequency: number; recency: number; T: number; customers: number }[],
+  fitOptions: FitOptions,
+): FittedModel {
+  // Customers whose first period is the last observed one had no opportunity yet: no information.
+  const rows = histogram.filter((r) => r.T >= 1);
+  const data = compressRfm(
+    rows.map((r) => r.frequency),
+    rows.map((r) => r.recency),
+    rows.map((r) => r.T),
+    rows.map((r) => r.customers),
+  );
+  const name = familyModelOf(family);
+  const fit = fitOrExplain(runId, name, () =>
+    name === 'sbg' ? fitSbg(data, fitOptions) : fitBgBb(data, fitOptions),
+  );
+  return { ...toFittedModel(fit), family, period };
 }
 
 /** The summary parts the unload step wrote (listed: the Athena task returns no keys). */
@@ -183,6 +302,8 @@ async function tierThresholdsOf(deps: RecalcDeps, run: FittedRun): Promise<Fitte
     asOf: run.asOf,
     timeUnit: run.config.timeUnit,
     currency: run.config.currency,
+    family: run.config.family,
+    period: run.config.period,
   }).customerSummaries.decode;
   const clvs: number[] = [];
   let seen = 0;

@@ -50,6 +50,8 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     timeUnit: config.timeUnit,
     currency: config.currency,
     sources,
+    family: config.family,
+    period: config.period,
   };
   const statements = deps.queries.statements(params);
   const warehouse = await deps.warehouse();

@@ -53,6 +53,8 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
     asOf: run.asOf,
     timeUnit: run.config.timeUnit,
     currency: run.config.currency,
+    family: run.config.family,
+    period: run.config.period,
   }).customerSummaries.decode;
 
   const result: PartResult = {
@@ -66,7 +68,13 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
     report: createReportAccumulator().result(),
   };
   const report = createReportAccumulator();
-  const toWeeks = run.config.timeUnit === 'weeks' ? 1 : 1 / 7;
+  // Report distributions are in weeks; period families summarize in periods (a year, a month).
+  const toWeeks =
+    run.config.family === 'noncontractual-continuous'
+      ? run.config.timeUnit === 'weeks'
+        ? 1
+        : 1 / 7
+      : (run.config.period === 'year' ? 365.25 : 365.25 / 12) / 7;
   const changes: CustomerChange[] = [];
   // A part key is an exact object key; reading it "as a prefix" yields just that part.
   for await (const batch of deps.files.readParts(partKey, decode)) {

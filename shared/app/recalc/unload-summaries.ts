@@ -30,6 +30,8 @@ export function unloadStatementsStep(
         timeUnit: run.config.timeUnit,
         currency: run.config.currency,
         sources: run.sources,
+        family: run.config.family,
+        period: run.config.period,
         ...(run.calibrationEnd ? { calibrationEnd: run.calibrationEnd } : {}),
       }) as unknown as Record<string, Statement<unknown>>;
       const warehouse = await deps.warehouse();

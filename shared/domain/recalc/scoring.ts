@@ -11,6 +11,7 @@ import { parseEpochDay } from '../rfm-summary.ts';
 import type { RunRecord } from '../run.ts';
 import type { CustomerScore } from '../score.ts';
 import { rfmSegment, type ValueTierThresholds, valueTier } from '../segments.ts';
+import { type FamilyModelName, isFamilyModelName, scoreBgBb, scoreSbg } from './family-scoring.ts';
 
 /** Horizon of the "expected purchases" figure of a score. */
 export const EXPECTED_PURCHASES_DAYS = 90;
@@ -56,6 +57,8 @@ export function toFittedModel(fit: FitResult<object>): FittedModel {
     ),
     converged: fit.converged,
     customers: fit.customers,
+    identified: fit.identified,
+    warnings: [...fit.warnings],
   };
 }
 
@@ -64,6 +67,7 @@ export function scoreSummaryRows(
   rows: readonly Pick<SummaryRow, 'frequency' | 'recency' | 'T' | 'monetaryValue'>[],
 ): CustomerScores {
   const model = run.model.name;
+  if (isFamilyModelName(model)) return scoreFamilyRows(model, run, rows);
   if (!isPurchaseModelName(model)) throw new Error(`run model '${model}' is not a purchase model`);
   const n = rows.length;
   const x = new Float64Array(n);
@@ -94,6 +98,38 @@ export function scoreSummaryRows(
       churnBands: run.config.churnBands,
       observationEnd: parseEpochDay(run.asOf),
     },
+  );
+}
+
+/** Dispatch to the period families: `frequency`, `recency` and `T` are x, t_x and n in periods. */
+function scoreFamilyRows(
+  model: FamilyModelName,
+  run: Pick<ScoringRun, 'model' | 'spendModel' | 'fallbackSpend' | 'config'>,
+  rows: readonly Pick<SummaryRow, 'frequency' | 'recency' | 'T' | 'monetaryValue'>[],
+): CustomerScores {
+  const columns = {
+    x: rows.map((r) => r.frequency),
+    tx: rows.map((r) => r.recency),
+    n: rows.map((r) => r.T),
+    monetaryValue: rows.map((r) => r.monetaryValue),
+  };
+  const options = {
+    period: run.config.period,
+    horizonMonths: run.config.clv.horizonMonths,
+    annualDiscountRate: run.config.clv.annualDiscountRate,
+    margin: run.config.clv.margin,
+    churnBands: run.config.churnBands,
+    unit: run.config.timeUnit,
+  };
+  const params = run.model.params;
+  if (model === 'sbg') return scoreSbg({ gamma: params.gamma!, delta: params.delta! }, columns, options);
+  const spend = run.spendModel ? (run.spendModel.params as unknown as GammaGammaParams) : null;
+  return scoreBgBb(
+    { alpha: params.alpha!, beta: params.beta!, gamma: params.gamma!, delta: params.delta! },
+    spend,
+    run.fallbackSpend,
+    columns,
+    options,
   );
 }
 
