@@ -6,6 +6,7 @@
 
 import * as z from 'zod';
 import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
+import { describeDataSelection } from '../../../shared/domain/recalc/data-selection.ts';
 import { modelChoiceSchema } from '../../../shared/domain/recalc-config.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import { cvmHome } from '../../local/home.ts';
@@ -110,6 +111,8 @@ export async function run(argv: string[]): Promise<number> {
       console.log(
         `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), time unit ${r.timeUnit}`,
       );
+      const data = describeDataSelection(r);
+      if (data.length > 0) console.log(`\n${data.join('\n')}`);
       console.log(`\n${formatSegmentTable(r)}\n\n${formatHoldout(r)}`);
       if (result.eventsFile && result.events > 0)
         console.log(`\n${result.events} change events: ${result.eventsFile}`);

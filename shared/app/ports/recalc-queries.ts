@@ -8,6 +8,8 @@ import type {
   DataProfileRow,
   HistogramRow,
   HoldoutRow,
+  InputProfileRow,
+  SourceProfileRow,
   SpendRow,
   Statement,
   TrackingRow,
@@ -20,6 +22,10 @@ export interface RecalcQueryParams {
   timeUnit: WarehouseTimeUnit;
   currency: string;
   sources?: string[];
+  /** Fixed rates into `currency` for the other currencies a run reads (data selection). */
+  fxRates?: Record<string, number>;
+  /** What to do with identical rows in two sources. @default 'keep' */
+  crossSourceDuplicates?: 'keep' | 'collapse';
 }
 
 export interface RecalcStatements {
@@ -42,6 +48,10 @@ export interface UnloadTask {
 
 export interface RecalcQueries {
   statements(params: RecalcQueryParams): RecalcStatements;
+  /** Per source and currency, what the clean data holds (the data selection's input). */
+  sourceProfile(params: { asOf: string; sources?: string[] }): Statement<SourceProfileRow>;
+  /** Amount, orders, one-time buyers and cross-source duplicates of the run's input (full period). */
+  inputProfile(params: RecalcQueryParams): Statement<InputProfileRow>;
   /** Every statement of the run as UNLOAD text, by statement key. */
   unloadTasks(params: RecalcQueryParams, runId: string): Record<string, UnloadTask>;
 }

@@ -97,6 +97,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     previousRunId: run.previousRunId,
     migration: completeMatrix,
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
+    ...run.dataSelection,
   };
   await deps.runs.putRunRecord(
     record,

@@ -11,6 +11,7 @@ import { type FittedModel, scoreSummaryRows, toFittedModel } from '../../domain/
 import { compressRfm } from '../../domain/rfm-summary.ts';
 import { valueTierThresholds } from '../../domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
+import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
 import { loadSuppressed } from './suppressed.ts';
 import type { FittedRun, PreparedRun, RecalcDeps } from './types.ts';
@@ -49,6 +50,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     timeUnit: config.timeUnit,
     currency: config.currency,
     sources: run.sources,
+    ...selectionQueryParams(run),
   });
   const fitOptions = { penalizer: config.penalizer };
 

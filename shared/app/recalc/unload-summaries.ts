@@ -5,6 +5,7 @@
  */
 import { runOutputPrefix } from '../../domain/bucket-layout.ts';
 import type { Statement } from '../ports/warehouse.ts';
+import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
 import type { PreparedRun, RecalcDeps } from './types.ts';
 
@@ -31,6 +32,7 @@ export function unloadStatementsStep(
         currency: run.config.currency,
         sources: run.sources,
         ...(run.calibrationEnd ? { calibrationEnd: run.calibrationEnd } : {}),
+        ...selectionQueryParams(run),
       }) as unknown as Record<string, Statement<unknown>>;
       const warehouse = await deps.warehouse();
       const results: Record<string, WarehouseTaskResult> = {};
