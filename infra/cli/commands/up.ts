@@ -5,7 +5,7 @@
  * ingested and a recalculation follows. Ctrl-C stops cleanly; the next start reuses the state.
  */
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +13,16 @@ import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
 import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
-import { deletePrefix } from '../../../shared/adapters/s3/objects.ts';
+import { deletePrefix, putTextObject } from '../../../shared/adapters/s3/objects.ts';
 import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
 import type { RunRepository } from '../../../shared/app/ports/run-repository.ts';
-import { BUCKET_PREFIXES, cleanSourcePrefix, reportKey } from '../../../shared/domain/bucket-layout.ts';
+import {
+  BUCKET_PREFIXES,
+  cleanSourcePrefix,
+  reportKey,
+  sourceConfigKey,
+} from '../../../shared/domain/bucket-layout.ts';
+import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
 import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
 import { describeDataSelection, SAMPLE_SOURCE } from '../../../shared/domain/recalc/data-selection.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
@@ -325,6 +331,15 @@ export async function run(argv: string[]): Promise<number> {
     inbox = watchInbox({
       dir: options.inbox,
       async onFile(file) {
+        if (file.kind === 'mapping') {
+          // A source's mapping config: validated (errors name the file and field), then stored where
+          // the ingest reads it, like `cvm ingest --config`.
+          const text = readFileSync(file.path, 'utf8');
+          parseSourceConfigText(text, file.path);
+          await putTextObject(stack.clients.s3, stack.config.bucket, sourceConfigKey(file.source), text);
+          progress.line(`✔ mapping for source ${file.source} stored (${sourceConfigKey(file.source)})`);
+          return 'done';
+        }
         const step = progress.step(`ingest ${file.fileName} (source ${file.source})`);
         const report = await ingestFile(stack, file.source, file.path);
         if (report.status === 'failed' || report.status === 'quarantined') {
