@@ -4,40 +4,17 @@
  * yesterday on data ending in 2010), a second currency, and the same export under two sources
  * (issue: revenue doubled silently).
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
 import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
-import { incomingKey, sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
 import { runRecordSchema } from '../../../shared/domain/run.ts';
 import { retailerExport } from '../../support/export-generator.ts';
+import { ingestText } from './own-data.ts';
 import { ingestSample } from './sample.ts';
 
 const RETAILER = retailerExport();
 const US_SHOP = retailerExport({ customers: 40, orders: 90, currency: 'USD', idPrefix: 'US', seed: 7 });
-
-async function ingestText(
-  stack: LocalStack,
-  source: string,
-  fileName: string,
-  text: string,
-  mapping: object,
-) {
-  const { bucket } = stack.config;
-  await stack.clients.s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: sourceConfigKey(source), Body: JSON.stringify(mapping) }),
-  );
-  const key = incomingKey(source, fileName);
-  const put = await stack.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
-  const report = await ingestObject(
-    { config: stack.config, clients: stack.clients },
-    { bucket, key, ...(put.ETag ? { eTag: put.ETag } : {}) },
-  );
-  expect(report.status, report.message).toBe('succeeded');
-  return report;
-}
 
 describe('data selection of a run (sample, own data, currencies, as-of, duplicates)', {
   timeout: 240_000,
