@@ -12,15 +12,19 @@ export interface CommandInfo {
 export const COMMANDS = {
   up: {
     summary: 'start the local stack, ingest the sample if empty, recalculate, serve the API and report',
-    usage: `Usage: cvm up [--port N] [--inbox DIR] [--as-of YYYY-MM-DD]
+    usage: `Usage: cvm up [--port N] [--inbox DIR] [--as-of YYYY-MM-DD] [--no-sample]
 
 Starts the local pipeline: S3 and DynamoDB stand-ins with state in $CVM_HOME (default ./.cvm),
 ingests the bundled sample when nothing was ingested yet, recalculates customer value, serves the
 scores API and the run report on http://127.0.0.1:<port> (default 3000), and watches the inbox
 folder (default $CVM_HOME/inbox): drop an export there (or in inbox/<source>/) to ingest it; a
 recalculation follows.
-  --as-of     observation end of recalculations (default: the last transaction date in the data)
+  --as-of     observation end of recalculations (default: the last complete day with data,
+              at most yesterday — the same default as 'cvm recalc' and the weekly schedule)
   --debounce  milliseconds to wait after the last dropped file before recalculating (default 2000)
+  --no-sample start without the bundled sample: it is not ingested, its clean data is removed if it
+              was, and runs leave it out. Without this flag the sample (source "sample") is left
+              out of runs as soon as another source has data; the run output says so.
 Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`,
   },
   ingest: {
@@ -72,10 +76,13 @@ an id column (ID, customer_id or first column) is optional. recency and T share 
     usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--json]
 
 Recalculates customer value on the local stack: summarize → holdout check → model choice →
-fit → score → segment → publish, then prints the segments and the holdout accuracy.
-  --as-of DATE       last day of data to use (inclusive); default yesterday (UTC)
+fit → score → segment → publish, then prints what data it used and left out (and why), the
+segments and the holdout accuracy.
+  --as-of DATE       last day of data to use (inclusive); default the last complete day with data,
+                     at most yesterday (UTC) — the same default as 'cvm up' and the weekly schedule
   --model MODEL      bgnbd (default), mbgnbd, pareto or auto (best holdout error)
-  --currency XXX     run currency (ISO 4217); default config/recalc.json, else $CVM_DEFAULT_CURRENCY
+  --currency XXX     run currency (ISO 4217); default config/recalc.json, else the currency with the
+                     most rows (own data before the bundled sample)
   --json             print the run record as JSON instead of tables
 Settings: config/recalc.json in the bucket (see docs/recalc.md). State lives in $CVM_HOME (default ./.cvm).`,
   },

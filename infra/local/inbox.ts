@@ -7,12 +7,19 @@ import { basename, join, relative, sep } from 'node:path';
  * `<inbox>/.done/` (or `<inbox>/.failed/`) so a restart does not ingest it again.
  *
  * A file directly in the inbox belongs to source `inbox`; a file in `<inbox>/<source>/` to `<source>`.
+ * A file named `mapping.json` is not data: it is the source's mapping config (columns, currency, …),
+ * taken before the source's exports of the same scan.
  */
 export interface InboxFile {
   path: string;
   source: string;
   fileName: string;
+  /** `mapping`: the source's mapping config (`mapping.json`), to store rather than ingest. */
+  kind: 'export' | 'mapping';
 }
+
+/** The name of a source's mapping config in the inbox. */
+export const INBOX_MAPPING_FILE = 'mapping.json';
 
 /** Where a handled file goes: `.done/`, or `.failed/` when its content was refused. */
 export type InboxOutcome = 'done' | 'failed';
@@ -70,7 +77,13 @@ export function watchInbox(options: InboxWatcherOptions): InboxWatcher {
       pending.delete(path);
       busy.add(path);
       const rel = relative(dir, path).split(sep);
-      const file: InboxFile = { path, fileName: basename(path), source: rel.length > 1 ? rel[0]! : 'inbox' };
+      const fileName = basename(path);
+      const file: InboxFile = {
+        path,
+        fileName,
+        source: rel.length > 1 ? rel[0]! : 'inbox',
+        kind: fileName.toLowerCase() === INBOX_MAPPING_FILE ? 'mapping' : 'export',
+      };
       // One file at a time: ingests share the local DuckDB temp space and the recalculation debounce.
       queue = queue
         .then(async () => {
@@ -118,7 +131,9 @@ function listFiles(dir: string): string[] {
       }
     }
   }
-  return files;
+  // Mappings first: a source's exports dropped together with its mapping must be read with it.
+  const isMapping = (path: string) => basename(path).toLowerCase() === INBOX_MAPPING_FILE;
+  return [...files.filter(isMapping), ...files.filter((path) => !isMapping(path))];
 }
 
 function moveTo(dir: string, folder: string, path: string) {

@@ -48,6 +48,8 @@ export function parseIncomingKey(key: string): { source: string; fileName: strin
 /** Clean transactions: Hive-style partitions the warehouse projects as columns. */
 export const CLEAN_TRANSACTIONS_PREFIX = `${BUCKET_PREFIXES.clean}transactions/`;
 
+/** `clean/transactions/source=<source>/` — every clean file of one source. */
+export const cleanSourcePrefix = (source: string) => `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/`;
 export const cleanTransactionKey = (source: string, ingestDate: string, contentSha256: string) =>
   `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
 

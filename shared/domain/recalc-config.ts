@@ -149,6 +149,36 @@ export const recalcConfigSchema = z.object({
     .string()
     .regex(/^[A-Z]{3}$/, 'currency must be a three-letter ISO 4217 code such as EUR')
     .optional(),
+  /**
+   * Currency the run reports in (same meaning as `currency`, which it overrides). Rows in other
+   * currencies are converted with `fxRates` when a rate is given, else left out (and reported).
+   */
+  reportingCurrency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'reportingCurrency must be a three-letter ISO 4217 code such as EUR')
+    .optional(),
+  /**
+   * Fixed conversion rates into the run currency: `{ "USD": 0.92 }` = 1 USD counts as 0.92 of the
+   * run currency. Applied in the warehouse SQL to every row in that currency.
+   */
+  fxRates: z
+    .record(
+      z.string().regex(/^[A-Z]{3}$/, 'fxRates keys are three-letter ISO 4217 codes'),
+      z.number().min(0.000001).max(1_000_000),
+    )
+    .optional(),
+  /**
+   * Identical (customer, order time, amount, currency) rows in two sources (the same export dropped
+   * under two names): `keep` uses both and reports them, `collapse` uses the first source's copy only.
+   */
+  crossSourceDuplicates: z.enum(['keep', 'collapse']).default('keep'),
+  /** A run whose as-of date is more than this many days after the last transaction warns. */
+  staleAsOfDays: z.number().int().min(1).max(3650).default(90),
+  /**
+   * The bundled demo data (source `sample`): `auto` leaves it out as soon as another source has
+   * clean data, `never` always leaves it out, `always` keeps it.
+   */
+  includeSample: z.enum(['auto', 'always', 'never']).default('auto'),
   clv: z
     .object({
       horizonMonths: z.number().int().min(1).max(120).default(12),

@@ -57,6 +57,57 @@ export const holdoutAccuracySchema = z.object({
 });
 
 /**
+ * What a run left out of its input and why (data selection, `shared/domain/recalc/data-selection.ts`):
+ * one entry per source and currency, so nothing is dropped without the run saying so.
+ */
+export const exclusionReasonSchema = z.enum(['sample', 'currency', 'after_as_of', 'superseded']);
+export type ExclusionReason = z.infer<typeof exclusionReasonSchema>;
+
+export const excludedRowsSchema = z.object({
+  reason: exclusionReasonSchema,
+  source: z.string(),
+  /** Currency of the rows as exported; `amount` is in it (not converted). */
+  currency: z.string(),
+  rows: z.number().int().nonnegative(),
+  amount: z.number(),
+});
+export type ExcludedRows = z.infer<typeof excludedRowsSchema>;
+
+export const runExclusionsSchema = z.object({
+  rows: z.array(excludedRowsSchema),
+  /** Customer ids on the suppression list when the run started (erased customers are never scored). */
+  suppressedIds: z.number().int().nonnegative(),
+  /** Identical (customer, order time, amount, currency) rows in two sources, among the rows used. */
+  crossSourceDuplicates: z.object({
+    rows: z.number().int().nonnegative(),
+    /** In the run currency. */
+    amount: z.number(),
+    /** `collapse`: only the copy of the first source (by name) was used; `keep`: all were used. */
+    handling: z.enum(['keep', 'collapse']),
+  }),
+});
+export type RunExclusions = z.infer<typeof runExclusionsSchema>;
+
+/** The data a run used: its date range and size, and the currencies it read (with their rates). */
+export const runDataRangeSchema = z.object({
+  firstDate: z.string().nullable(),
+  lastDate: z.string().nullable(),
+  sources: z.array(z.string()),
+  rows: z.number().int().nonnegative(),
+  orders: z.number().int().nonnegative(),
+  customers: z.number().int().nonnegative(),
+  /** Summarized customers with no repeat purchase day. */
+  oneTimeBuyers: z.number().int().nonnegative(),
+  /** Currencies read: the run currency (rate 1) and any converted with a fixed `fxRates` rate. */
+  currencies: z.array(
+    z.object({ currency: z.string(), rate: z.number(), rows: z.number().int().nonnegative() }),
+  ),
+  /** How the run currency was chosen. */
+  currencyChoice: z.enum(['configured', 'most rows', 'default']),
+});
+export type RunDataRange = z.infer<typeof runDataRangeSchema>;
+
+/**
  * A recalculation run: stored in DynamoDB next to its scores and served by `GET /runs/{runId}`.
  * The migration matrix maps previous segment → current segment → customers.
  */
@@ -82,5 +133,13 @@ export const runRecordSchema = z.object({
   previousRunId: z.string().nullable(),
   migration: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).nullable(),
   message: z.string().optional(),
+  /** The data the run used (absent on runs recorded before data selection was reported). */
+  dataRange: runDataRangeSchema.optional(),
+  /** Everything the run left out, and why. */
+  exclusions: runExclusionsSchema.optional(),
+  /** Data problems a reader must see before trusting the run (e.g. an as-of far past the data). */
+  dataWarnings: z.array(z.string()).optional(),
+  /** True when the bundled sample (source `sample`) was left out because other data exists. */
+  sampleExcluded: z.boolean().optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;

@@ -121,8 +121,10 @@ describe('cvm up (npm start)', () => {
     );
 
     // A second export, dropped into inbox/<source>/: one new order of that customer, two of a new one.
+    // Its source is the sample's own (`sample`): a drop under any other source is the user's own data,
+    // and runs then leave the sample out (test/e2e/own-data.test.ts).
     dropIntoInbox(
-      join(home, 'inbox', 'e2e'),
+      join(home, 'inbox', 'sample'),
       'orders-extra.csv',
       [
         'order_id,customer_id,order_date,amount,currency,quantity',
@@ -146,7 +148,7 @@ describe('cvm up (npm start)', () => {
       },
     );
     expect(cvm.stderr()).toContain(
-      'ingest orders-extra.csv (source e2e) — incoming/e2e/orders-extra.csv: 3 rows, 3 accepted, 0 rejected',
+      'ingest orders-extra.csv (source sample) — incoming/sample/orders-extra.csv: 3 rows, 3 accepted, 0 rejected',
     );
     expect(secondRun).toMatchObject({
       status: 'published',
@@ -154,8 +156,8 @@ describe('cvm up (npm start)', () => {
       previousRunId: firstRun.runId,
     });
     expect(secondRun.migration, 'a second run compares segments with the first').not.toBeNull();
-    expect(existsSync(join(home, 'inbox', '.done', 'e2e', 'orders-extra.csv'))).toBe(true);
-    expect(existsSync(join(home, 'inbox', 'e2e', 'orders-extra.csv'))).toBe(false);
+    expect(existsSync(join(home, 'inbox', '.done', 'sample', 'orders-extra.csv'))).toBe(true);
+    expect(existsSync(join(home, 'inbox', 'sample', 'orders-extra.csv'))).toBe(false);
 
     const updated: CustomerScore = await getParsed(
       `${url}/customers/${encodeURIComponent(customer.customerId)}`,

@@ -630,3 +630,85 @@ export function decimalToCents(text: string): bigint {
   const cents = BigInt(match[2]!) * 100n + BigInt((match[3] ?? '0').padEnd(2, '0'));
   return match[1] === '-' ? -cents : cents;
 }
+
+/** A retailer's own export as people download it from a shop system or an R session. */
+export interface RetailerExport {
+  /** `"",Id,Date,Price` (row index, customer, order date, amount), one row per order. */
+  csv: string;
+  /** The source mapping the export needs (`config/sources/<source>.json`). */
+  mapping: Record<string, unknown>;
+  customers: number;
+  orders: number;
+  currency: string;
+  firstDate: string;
+  lastDate: string;
+  /** Sum of the amounts, in cents. */
+  amountCents: bigint;
+}
+
+export interface RetailerExportOptions {
+  customers?: number;
+  orders?: number;
+  /** Inclusive date range of the orders (YYYY-MM-DD); the last day always has an order. */
+  from?: string;
+  to?: string;
+  currency?: string;
+  /** Prefix of the customer ids, so two exports can have distinct customers. @default '' */
+  idPrefix?: string;
+  seed?: number;
+}
+
+/**
+ * A deterministic export shaped like a public retailer data set: `"",Id,Date,Price` (an R
+ * `write.csv` row index, numeric customer ids, ISO dates, amounts with a decimal point), every
+ * customer with at least one order, no currency column (the mapping says which).
+ */
+export function retailerExport(options: RetailerExportOptions = {}): RetailerExport {
+  const customers = options.customers ?? 600;
+  const orders = options.orders ?? 3187;
+  const currency = options.currency ?? 'EUR';
+  const from = Date.parse(`${options.from ?? '2005-01-01'}T00:00:00Z`);
+  const to = Date.parse(`${options.to ?? '2010-12-09'}T00:00:00Z`);
+  const day = 86_400_000;
+  const days = Math.round((to - from) / day);
+  let state = (options.seed ?? 20_101_209) >>> 0;
+  const random = () => {
+    // mulberry32: small, deterministic, good enough for test data.
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const firstDay = Array.from({ length: customers }, () => Math.floor(random() * (days - 30)));
+  const perCustomer = Array.from({ length: customers }, () => 1);
+  for (let i = customers; i < orders; i++) perCustomer[Math.floor(random() * customers)]!++;
+  const rows: { id: string; dayIndex: number; cents: number }[] = [];
+  perCustomer.forEach((n, c) => {
+    const id = `${options.idPrefix ?? ''}${10_000 + c * 7}`;
+    rows.push({ id, dayIndex: firstDay[c]!, cents: 500 + Math.floor(random() * 19_500) });
+    for (let k = 1; k < n; k++) {
+      const dayIndex = firstDay[c]! + 1 + Math.floor(random() * (days - firstDay[c]!));
+      rows.push({ id, dayIndex, cents: 500 + Math.floor(random() * 19_500) });
+    }
+  });
+  rows.sort((a, b) => a.dayIndex - b.dayIndex || (a.id < b.id ? -1 : 1));
+  rows[rows.length - 1]!.dayIndex = days;
+  const iso = (index: number) => new Date(from + index * day).toISOString().slice(0, 10);
+  const lines = ['"",Id,Date,Price'];
+  let amountCents = 0n;
+  rows.forEach((row, i) => {
+    amountCents += BigInt(row.cents);
+    lines.push(`"${i + 1}",${row.id},${iso(row.dayIndex)},${(row.cents / 100).toFixed(2)}`);
+  });
+  return {
+    csv: `${lines.join('\n')}\n`,
+    mapping: { columns: { customer_id: 'Id', order_ts: 'Date', amount: 'Price' }, currency },
+    customers,
+    orders,
+    currency,
+    firstDate: iso(rows[0]!.dayIndex),
+    lastDate: iso(days),
+    amountCents,
+  };
+}

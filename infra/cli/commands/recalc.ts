@@ -6,6 +6,7 @@
 
 import * as z from 'zod';
 import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
+import { describeDataSelection } from '../../../shared/domain/recalc/data-selection.ts';
 import { holdoutErrorText } from '../../../shared/domain/recalc/holdout-check.ts';
 import { modelChoiceSchema } from '../../../shared/domain/recalc-config.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
@@ -115,6 +116,8 @@ export async function run(argv: string[]): Promise<number> {
         `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), ${r.model?.period ? `family ${r.model.family}, one period = a ${r.model.period}` : `time unit ${r.timeUnit}`}`,
       );
       if (r.model?.warnings?.length) console.log(`\nFit warnings: ${r.model.warnings.join('; ')}`);
+      const data = describeDataSelection(r);
+      if (data.length > 0) console.log(`\n${data.join('\n')}`);
       console.log(`\n${formatSegmentTable(r)}\n\n${formatHoldout(r)}`);
       if (result.eventsFile && result.events > 0)
         console.log(`\n${result.events} change events: ${result.eventsFile}`);

@@ -5,7 +5,7 @@
  * ingested and a recalculation follows. Ctrl-C stops cleanly; the next start reuses the state.
  */
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +13,21 @@ import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
 import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
-import { createDuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import { deletePrefix, putTextObject } from '../../../shared/adapters/s3/objects.ts';
+import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
 import type { RunRepository } from '../../../shared/app/ports/run-repository.ts';
-import { BUCKET_PREFIXES, reportKey } from '../../../shared/domain/bucket-layout.ts';
+import {
+  BUCKET_PREFIXES,
+  cleanSourcePrefix,
+  reportKey,
+  sourceConfigKey,
+} from '../../../shared/domain/bucket-layout.ts';
+import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
 import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
+import { describeDataSelection, SAMPLE_SOURCE } from '../../../shared/domain/recalc/data-selection.ts';
 import { holdoutErrorText } from '../../../shared/domain/recalc/holdout-check.ts';
 import type { RunRecord } from '../../../shared/domain/run.ts';
 import type { ApiServer } from '../../local/api-server.ts';
-import { dataExtent } from '../../local/data-extent.ts';
 import { cvmHome } from '../../local/home.ts';
 import { type InboxWatcher, watchInbox } from '../../local/inbox.ts';
 import { ingestFile } from '../../local/ingest-file.ts';
@@ -35,7 +42,6 @@ const USAGE = usageOf('up');
 
 const DEFAULT_PORT = 3000;
 const SAMPLE_DIR = fileURLToPath(new URL('../../../data/sample', import.meta.url));
-const SAMPLE_SOURCE = 'sample';
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
   acquireLock: 'recalculation: take the run lock',
@@ -53,6 +59,8 @@ interface UpOptions {
   inbox: string;
   asOf?: string;
   debounceMs: number;
+  /** Never ingest the bundled sample, remove its clean data if it was ingested, and leave it out of runs. */
+  noSample: boolean;
 }
 
 /** Options of `cvm up`, validated; null when the command should end with `exitCode`. */
@@ -66,12 +74,14 @@ function parseOptions(argv: string[]): { ok: true; options: UpOptions } | { ok: 
       inbox: { type: 'string' },
       'as-of': { type: 'string' },
       debounce: { type: 'string' },
+      'no-sample': { type: 'boolean' },
     },
     schema: z.object({
       port: portOption(DEFAULT_PORT),
       inbox: z.string().optional(),
       'as-of': dateOption.optional(),
       debounce: z.coerce.number().min(0, 'expected milliseconds ≥ 0').default(2000),
+      'no-sample': z.boolean().default(false),
     }),
     positionals: { count: 0, what: 'no arguments' },
   });
@@ -85,6 +95,7 @@ function parseOptions(argv: string[]): { ok: true; options: UpOptions } | { ok: 
       home,
       inbox: resolve(values.inbox ?? join(home, 'inbox')),
       debounceMs: values.debounce,
+      noSample: values['no-sample'],
       ...(values['as-of'] ? { asOf: values['as-of'] } : {}),
     },
   };
@@ -128,6 +139,12 @@ function describeIngest(report: IngestReport, bucket: string): string {
     report.status === 'succeeded' ? '' : ` — ${report.status}${report.message ? `: ${report.message}` : ''}`;
   const rejects = report.rejectedKey ? ` (rejected rows: s3://${bucket}/${report.rejectedKey})` : '';
   return `${report.key}: ${report.rowsRead} rows, ${parts.join(', ')}${status}${report.rejected > 0 ? rejects : ''}`;
+}
+
+/** What the run read and left out, one line each (empty for runs recorded without it). */
+function dataLines(run: RunRecord): string {
+  const lines = describeDataSelection(run);
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
 function segmentTable(run: RunRecord): string {
@@ -195,16 +212,18 @@ export async function run(argv: string[]): Promise<number> {
   let recalcRunning: Promise<void> | null = null;
   let recalcAgain = false;
   const recalculate = async (): Promise<RunRecord | null> => {
-    const asOfAndCurrency = await runDefaults(stack, options.asOf);
-    if (!asOfAndCurrency) {
+    const sources = await listCleanSources(stack.clients.s3, stack.config.bucket);
+    if (sources.filter((source) => !options.noSample || source !== SAMPLE_SOURCE).length === 0) {
       progress.line('Nothing ingested yet: drop an export into the inbox to start.');
       return null;
     }
     let current: ProgressStep | undefined;
     try {
+      // Sources, currency and as-of date are the recalculation's own decision (its prepare step), the
+      // same as for `cvm recalc` and the weekly schedule; the run record says what it chose.
       const result: LocalRecalcResult = await runLocalRecalculation(stack, {
-        asOf: asOfAndCurrency.asOf,
-        config: { currency: asOfAndCurrency.currency },
+        ...(options.asOf ? { asOf: options.asOf } : {}),
+        ...(options.noSample ? { config: { includeSample: 'never' as const } } : {}),
         onProgress(p) {
           if (p.status === 'started') current = progress.step(STEP_LABELS[p.step]);
           else current?.done(p.detail);
@@ -228,7 +247,7 @@ export async function run(argv: string[]): Promise<number> {
           const record = await recalculate();
           if (record) {
             progress.line(
-              `\nNew run ${record.runId} published.\n${segmentTable(record)}\n${holdoutLine(record)}`,
+              `\nNew run ${record.runId} published.\n${dataLines(record)}${segmentTable(record)}\n${holdoutLine(record)}`,
             );
             if (server) progress.line(`Report: ${server.url}/report`);
           }
@@ -270,7 +289,14 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   try {
-    if (!(await bucketHasIngests(stack))) {
+    if (options.noSample) {
+      const removed = await deletePrefix(
+        stack.clients.s3,
+        stack.config.bucket,
+        cleanSourcePrefix(SAMPLE_SOURCE),
+      );
+      if (removed > 0) progress.line(`Removed the bundled sample's clean data (${removed} files).`);
+    } else if (!(await bucketHasIngests(stack))) {
       const samples = readdirSync(SAMPLE_DIR).filter((f) => /\.(csv|jsonl|ndjson|gz)$/i.test(f));
       for (const file of samples) {
         const step = progress.step(`ingest bundled sample ${file}`);
@@ -309,6 +335,15 @@ export async function run(argv: string[]): Promise<number> {
     inbox = watchInbox({
       dir: options.inbox,
       async onFile(file) {
+        if (file.kind === 'mapping') {
+          // A source's mapping config: validated (errors name the file and field), then stored where
+          // the ingest reads it, like `cvm ingest --config`.
+          const text = readFileSync(file.path, 'utf8');
+          parseSourceConfigText(text, file.path);
+          await putTextObject(stack.clients.s3, stack.config.bucket, sourceConfigKey(file.source), text);
+          progress.line(`✔ mapping for source ${file.source} stored (${sourceConfigKey(file.source)})`);
+          return 'done';
+        }
         const step = progress.step(`ingest ${file.fileName} (source ${file.source})`);
         const report = await ingestFile(stack, file.source, file.path);
         if (report.status === 'failed' || report.status === 'quarantined') {
@@ -335,7 +370,7 @@ export async function run(argv: string[]): Promise<number> {
       progress.line(
         `Run ${current.runId} as of ${current.asOf}: ${current.customers} customers, model ${current.model?.name ?? '–'}`,
       );
-      progress.line(segmentTable(current));
+      progress.line(dataLines(current) + segmentTable(current));
       progress.line(holdoutLine(current));
     }
     progress.line(
@@ -373,21 +408,6 @@ export async function run(argv: string[]): Promise<number> {
 async function currentRun(runStore: RunRepository): Promise<RunRecord | null> {
   const runId = await runStore.getCurrentRunId();
   return runId ? runStore.getRunRecord(runId) : null;
-}
-
-async function runDefaults(stack: LocalStack, asOf: string | undefined) {
-  const warehouse = await createDuckDbWarehouse({
-    s3: stack.clients.s3,
-    bucket: stack.config.bucket,
-    cacheDirectory: join(stack.config.home!, 'warehouse'),
-  });
-  try {
-    const extent = await dataExtent(warehouse);
-    if (!extent) return null;
-    return { currency: extent.currency, asOf: asOf ?? extent.lastDate };
-  } finally {
-    await warehouse.close();
-  }
 }
 
 async function currentReportHtml(stack: LocalStack, runStore: RunRepository) {

@@ -8,6 +8,7 @@ import {
   WEEKS_SINCE_LAST_BINS,
 } from '../../domain/report/aggregates.ts';
 import type { RunRecord } from '../../domain/run.ts';
+import { renderDataPanel } from './data-panel.ts';
 
 /**
  * Renders the run report: one self-contained HTML page with server-side SVG charts (Vega-Lite
@@ -355,6 +356,7 @@ td:not(:first-child) { font-variant-numeric: tabular-nums; }
 <body>
 <h1>Customer value — run ${escapeHtml(run.runId)}</h1>
 <p class="meta">As of ${escapeHtml(run.asOf)} · model ${escapeHtml(model?.name ?? 'none')}${model?.family ? ` · family ${escapeHtml(model.family)}${model.period ? ` (per ${escapeHtml(model.period)})` : ''}` : ''} · status ${escapeHtml(run.status)} · time unit ${escapeHtml(run.timeUnit)} · ${escapeHtml(run.finishedAt ?? run.startedAt)}</p>
+${renderDataPanel(run)}
 <div class="kpis">
 <div class="kpi">Customers<b>${run.customers.toLocaleString('en-US')}</b></div>
 <div class="kpi">Predicted value (${run.clvSettings.horizonMonths} months)<b>${escapeHtml(money(totalClv, currency))}</b></div>

@@ -22,6 +22,8 @@ import type {
   DataProfileRow,
   HistogramRow,
   HoldoutRow,
+  InputProfileRow,
+  SourceProfileRow,
   SpendRow,
   Statement,
   TrackingRow,
@@ -47,6 +49,17 @@ const isoDate = z.string().refine(
   { message: 'expected a calendar date YYYY-MM-DD' },
 );
 
+const sourcesSchema = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .refine((name) => !name.includes('/') && ![...name].some((ch) => ch.charCodeAt(0) < 0x20), {
+        message: 'a source name has no slash or control character',
+      }),
+  )
+  .min(1, 'no sources: nothing has been ingested yet');
+
 export const warehouseParamsSchema = z
   .object({
     /** Observation end, inclusive: rows dated later are ignored. */
@@ -64,16 +77,16 @@ export const warehouseParamsSchema = z
      * with the `injected` type, and Athena refuses a query without static values for it. Omitted =
      * every source (DuckDB only).
      */
-    sources: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .refine((name) => !name.includes('/') && ![...name].some((ch) => ch.charCodeAt(0) < 0x20), {
-            message: 'a source name has no slash or control character',
-          }),
+    sources: sourcesSchema.optional(),
+    /**
+     * Fixed rates into the run currency (`{ USD: 0.92 }`): rows in these currencies are used too, their
+     * amounts multiplied by the rate in exact DECIMAL arithmetic. Absent = the run currency only.
+     */
+    fxRates: z
+      .record(
+        z.string().regex(/^[A-Z]{3}$/, 'fxRates keys are ISO 4217 codes'),
+        z.number().positive().finite(),
       )
-      .min(1, 'no sources: nothing has been ingested yet')
       .optional(),
     /**
      * Model family: which summary the customer statements produce (see familyStatements). Omitted =
@@ -82,6 +95,11 @@ export const warehouseParamsSchema = z
     family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
     /** Period of the discrete and contractual families: calendar years or months (UTC). Omitted = year. */
     period: z.enum(['year', 'month']).optional(),
+    /**
+     * Identical (customer, order time, amount, currency) rows in two sources: `keep` uses them all,
+     * `collapse` only the copy of the first source by name.
+     */
+    crossSourceDuplicates: z.enum(['keep', 'collapse']).optional(),
   })
   .refine((p) => p.calibrationEnd === undefined || p.calibrationEnd <= p.asOf, {
     message: 'calibrationEnd must not be after asOf',
@@ -119,6 +137,87 @@ function inTimeUnit(daysExpression: string, unit: WarehouseTimeUnit): string {
   return unit === 'weeks' ? `${days} * (CAST(1 AS DOUBLE) / 7)` : days;
 }
 
+/** A rate as an exact DECIMAL literal (6 decimals), the same text in Trino and DuckDB. */
+const rateLiteral = (rate: number) => `CAST('${rate.toFixed(6)}' AS DECIMAL(18, 6))`;
+
+/** The currencies a run reads: its own plus those with a fixed rate, sorted. */
+export function runCurrencies(p: Pick<WarehouseParams, 'currency' | 'fxRates'>): string[] {
+  return [...new Set([p.currency, ...Object.keys(p.fxRates ?? {})])].sort();
+}
+
+/** Rows in the run's currencies: `currency = 'EUR'`, or `currency IN (...)` with fixed rates. */
+function currencyCondition(p: WarehouseParams): string {
+  const currencies = runCurrencies(p);
+  return currencies.length === 1
+    ? `currency = '${p.currency}'`
+    : `currency IN (${currencies.map(stringLiteral).join(', ')})`;
+}
+
+/** The amount in the run currency: unchanged, or multiplied by the currency's fixed rate. */
+function convertedAmount(p: WarehouseParams): string {
+  const converted = runCurrencies(p).filter((c) => c !== p.currency);
+  if (converted.length === 0) return 'amount';
+  const cases = converted
+    .map((c) => `WHEN ${stringLiteral(c)} THEN ${rateLiteral(p.fxRates![c]!)}`)
+    .join(' ');
+  return `amount * CASE currency ${cases} ELSE ${rateLiteral(1)} END`;
+}
+
+/** A row the run uses (before the cross-source duplicate rule): latest ingest, run currencies, up to as-of. */
+function usedRow(p: WarehouseParams): string {
+  return `ingest_rank = 1 AND ${currencyCondition(p)} AND order_day <= ${dateLiteral(p.asOf)}`;
+}
+
+/**
+ * The `ranked` CTE. With `sourceRank`, each latest-ingest row also gets its rank among identical
+ * (customer, order time, amount, currency) rows by source name: rank > 1 is a copy of a row of an
+ * earlier source. Computed only when needed (the profile counts them; `collapse` drops them), so the
+ * other statements keep their single window.
+ */
+function rankedCte(p: WarehouseParams, sourceRank: boolean): string {
+  const amount = convertedAmount(p);
+  const ingestRank =
+    'dense_rank() OVER (PARTITION BY source, order_id ORDER BY ingested_at DESC, ingest_id DESC) AS ingest_rank';
+  if (!sourceRank) {
+    return `ranked AS (
+  SELECT
+    source,
+    order_id,
+    customer_id,
+    ${amount === 'amount' ? 'amount' : `${amount} AS amount`},
+    currency,
+    CAST(order_ts AS DATE) AS order_day,
+    ${ingestRank}
+  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+)`;
+  }
+  return `ranked AS (
+  SELECT
+    source,
+    order_id,
+    customer_id,
+    amount,
+    currency,
+    order_day,
+    ingest_rank,
+    dense_rank() OVER (PARTITION BY customer_id, order_ts, raw_amount, currency,
+      CASE WHEN ingest_rank = 1 THEN 1 ELSE 0 END ORDER BY source) AS source_rank
+  FROM (
+    SELECT
+      source,
+      order_id,
+      customer_id,
+      amount AS raw_amount,
+      ${amount === 'amount' ? 'amount' : `${amount} AS amount`},
+      currency,
+      order_ts,
+      CAST(order_ts AS DATE) AS order_day,
+      ${ingestRank}
+    FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+  ) ingest_ranked
+)`;
+}
+
 /**
  * The CTEs every statement starts from. They are written so that Trino, which inlines CTEs, scans the
  * transactions once per statement: first purchase day and revenue are window aggregates rather
@@ -135,25 +234,15 @@ function inTimeUnit(daysExpression: string, unit: WarehouseTimeUnit): string {
  * - `summary`/`rfm`: the per-customer summary of customers whose first purchase is on or before the
  *   period end, with x, t_x, T, monetary value in the time unit, and holdout purchase days after it.
  */
-function baseCtes(p: WarehouseParams): string {
-  const asOf = dateLiteral(p.asOf);
+function baseCtes(p: WarehouseParams, options: { sourceRank?: boolean } = {}): string {
   const periodEnd = dateLiteral(p.calibrationEnd ?? p.asOf);
+  const collapse = p.crossSourceDuplicates === 'collapse';
   return `WITH
-ranked AS (
-  SELECT
-    source,
-    order_id,
-    customer_id,
-    amount,
-    currency,
-    CAST(order_ts AS DATE) AS order_day,
-    dense_rank() OVER (PARTITION BY source, order_id ORDER BY ingested_at DESC, ingest_id DESC) AS ingest_rank
-  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
-),
+${rankedCte(p, collapse || options.sourceRank === true)},
 used AS (
   SELECT source, order_id, customer_id, amount, order_day
   FROM ranked
-  WHERE ingest_rank = 1 AND currency = '${p.currency}' AND order_day <= ${asOf}
+  WHERE ${usedRow(p)}${collapse ? ' AND source_rank = 1' : ''}
 ),
 customer_days AS (
   SELECT
@@ -430,16 +519,17 @@ GROUP BY first_day`;
 /** Row and customer counts of the run's input (one row). */
 export function dataProfileStatement(input: WarehouseParamsInput): Statement<DataProfileRow> {
   const p = parseWarehouseParams(input);
-  const used = `ingest_rank = 1 AND currency = '${p.currency}' AND order_day <= ${dateLiteral(p.asOf)}`;
+  const used = `${usedRow(p)}${p.crossSourceDuplicates === 'collapse' ? ' AND source_rank = 1' : ''}`;
+  const runCurrency = currencyCondition(p);
   // COALESCE: SUM over no rows is NULL, and an empty warehouse must give zeros.
   const sql = `${baseCtes(p)},
 row_counts AS (
   SELECT
     COUNT(*) AS rows_total,
     COALESCE(SUM(CASE WHEN ingest_rank > 1 THEN 1 ELSE 0 END), 0) AS rows_superseded,
-    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND currency <> '${p.currency}' THEN 1 ELSE 0 END), 0)
+    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND NOT (${runCurrency}) THEN 1 ELSE 0 END), 0)
       AS rows_other_currency,
-    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND currency = '${p.currency}' AND order_day > ${dateLiteral(p.asOf)}
+    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND ${runCurrency} AND order_day > ${dateLiteral(p.asOf)}
       THEN 1 ELSE 0 END), 0) AS rows_after_as_of,
     COALESCE(SUM(CASE WHEN ${used} THEN 1 ELSE 0 END), 0) AS rows_used,
     COUNT(DISTINCT CASE WHEN ${used} THEN customer_id END) AS customers_seen,
@@ -476,6 +566,117 @@ CROSS JOIN summarized`;
       firstDate: c.nullableString('first_date'),
       lastDate: c.nullableString('last_date'),
     })),
+  };
+}
+
+/**
+ * What the run's data panel and exclusion report need beyond the profile (one row): the amount used,
+ * the orders, the one-time buyers, and the cross-source duplicates — candidate rows (latest ingest,
+ * run currencies, up to as-of) identical in customer, order time, amount and currency to a row of an
+ * earlier source by name. Amounts are in the run currency.
+ */
+export function inputProfileStatement(input: WarehouseParamsInput): Statement<InputProfileRow> {
+  const p = parseWarehouseParams(input);
+  const candidate = usedRow(p);
+  const used = `${candidate}${p.crossSourceDuplicates === 'collapse' ? ' AND source_rank = 1' : ''}`;
+  const sql = `${baseCtes(p, { sourceRank: true })},
+row_counts AS (
+  SELECT
+    COALESCE(SUM(CASE WHEN ${used} THEN amount END), 0) AS amount_used,
+    COUNT(DISTINCT CASE WHEN ${used} THEN CAST(source AS VARCHAR) || '/' || order_id END) AS orders_used,
+    COALESCE(SUM(CASE WHEN ${candidate} AND source_rank > 1 THEN 1 ELSE 0 END), 0) AS duplicate_rows,
+    COALESCE(SUM(CASE WHEN ${candidate} AND source_rank > 1 THEN amount END), 0) AS duplicate_amount
+  FROM ranked
+),
+summarized AS (
+  SELECT COALESCE(SUM(CASE WHEN x = 0 THEN 1 ELSE 0 END), 0) AS one_time_buyers
+  FROM summary
+)
+SELECT
+  CAST(amount_used AS DOUBLE) AS amount_used,
+  CAST(orders_used AS BIGINT) AS orders_used,
+  CAST(one_time_buyers AS BIGINT) AS one_time_buyers,
+  CAST(duplicate_rows AS BIGINT) AS cross_source_duplicate_rows,
+  CAST(duplicate_amount AS DOUBLE) AS cross_source_duplicate_amount
+FROM row_counts
+CROSS JOIN summarized`;
+  return {
+    name: 'input-profile',
+    sql: asSingleSelect(sql),
+    decode: decoder('input-profile', (c) => ({
+      amountUsed: c.number('amount_used'),
+      ordersUsed: c.integer('orders_used'),
+      oneTimeBuyers: c.integer('one_time_buyers'),
+      crossSourceDuplicateRows: c.integer('cross_source_duplicate_rows'),
+      crossSourceDuplicateAmount: c.number('cross_source_duplicate_amount'),
+    })),
+  };
+}
+
+export const sourceProfileParamsSchema = z.object({
+  /** Rows dated after this day are counted apart (the run's as-of date, or yesterday by default). */
+  asOf: isoDate,
+  sources: sourcesSchema.optional(),
+});
+export type SourceProfileParams = z.input<typeof sourceProfileParamsSchema>;
+
+/**
+ * What each source holds per currency, before a run decides what to read: rows of the latest
+ * ingest and their amount (as exported, not converted), superseded rows, rows after `asOf`, customers,
+ * first date and last date on or before `asOf`. The data selection (sample or own data, run currency,
+ * default as-of) is decided from these rows, and everything a run leaves out is reported from them.
+ */
+export function sourceProfileStatement(input: SourceProfileParams): Statement<SourceProfileRow> {
+  const parsed = sourceProfileParamsSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`);
+    throw new Error(`Invalid warehouse parameters: ${problems.join('; ')}`);
+  }
+  const p = parsed.data;
+  const asOf = dateLiteral(p.asOf);
+  const sql = `WITH
+ranked AS (
+  SELECT
+    source,
+    customer_id,
+    amount,
+    currency,
+    CAST(order_ts AS DATE) AS order_day,
+    dense_rank() OVER (PARTITION BY source, order_id ORDER BY ingested_at DESC, ingest_id DESC) AS ingest_rank
+  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+)
+SELECT
+  CAST(source AS VARCHAR) AS source,
+  CAST(currency AS VARCHAR) AS currency,
+  CAST(SUM(CASE WHEN ingest_rank = 1 THEN 1 ELSE 0 END) AS BIGINT) AS row_count,
+  CAST(COALESCE(SUM(CASE WHEN ingest_rank = 1 THEN amount END), 0) AS DOUBLE) AS amount,
+  CAST(SUM(CASE WHEN ingest_rank > 1 THEN 1 ELSE 0 END) AS BIGINT) AS rows_superseded,
+  CAST(COALESCE(SUM(CASE WHEN ingest_rank > 1 THEN amount END), 0) AS DOUBLE) AS amount_superseded,
+  CAST(SUM(CASE WHEN ingest_rank = 1 AND order_day > ${asOf} THEN 1 ELSE 0 END) AS BIGINT) AS rows_after_as_of,
+  CAST(COALESCE(SUM(CASE WHEN ingest_rank = 1 AND order_day > ${asOf} THEN amount END), 0) AS DOUBLE)
+    AS amount_after_as_of,
+  CAST(COUNT(DISTINCT CASE WHEN ingest_rank = 1 THEN customer_id END) AS BIGINT) AS customers,
+  CAST(MIN(CASE WHEN ingest_rank = 1 THEN order_day END) AS VARCHAR) AS first_date,
+  CAST(MAX(CASE WHEN ingest_rank = 1 AND order_day <= ${asOf} THEN order_day END) AS VARCHAR) AS last_date
+FROM ranked
+GROUP BY source, currency`;
+  return {
+    name: 'source-profile',
+    sql: asSingleSelect(sql),
+    decode: decoder('source-profile', (c) => ({
+      source: c.string('source'),
+      currency: c.string('currency'),
+      rows: c.integer('row_count'),
+      amount: c.number('amount'),
+      rowsSuperseded: c.integer('rows_superseded'),
+      amountSuperseded: c.number('amount_superseded'),
+      rowsAfterAsOf: c.integer('rows_after_as_of'),
+      amountAfterAsOf: c.number('amount_after_as_of'),
+      customers: c.integer('customers'),
+      firstDate: c.nullableString('first_date'),
+      lastDate: c.nullableString('last_date'),
+    })),
+    compare: (a, b) => compareStrings(a.source, b.source) || compareStrings(a.currency, b.currency),
   };
 }
 

@@ -8,6 +8,8 @@ import type {
   DataProfileRow,
   HistogramRow,
   HoldoutRow,
+  InputProfileRow,
+  SourceProfileRow,
   SpendRow,
   Statement,
   TrackingRow,
@@ -23,6 +25,10 @@ export interface RecalcQueryParams {
   /** Model family of the run (default noncontractual-continuous) and its period (default year). */
   family?: 'noncontractual-continuous' | 'noncontractual-discrete' | 'contractual';
   period?: 'year' | 'month';
+  /** Fixed rates into `currency` for the other currencies a run reads (data selection). */
+  fxRates?: Record<string, number>;
+  /** What to do with identical rows in two sources. @default 'keep' */
+  crossSourceDuplicates?: 'keep' | 'collapse';
 }
 
 export interface RecalcStatements {
@@ -45,6 +51,10 @@ export interface UnloadTask {
 
 export interface RecalcQueries {
   statements(params: RecalcQueryParams): RecalcStatements;
+  /** Per source and currency, what the clean data holds (the data selection's input). */
+  sourceProfile(params: { asOf: string; sources?: string[] }): Statement<SourceProfileRow>;
+  /** Amount, orders, one-time buyers and cross-source duplicates of the run's input (full period). */
+  inputProfile(params: RecalcQueryParams): Statement<InputProfileRow>;
   /** Every statement of the run as UNLOAD text, by statement key. */
   unloadTasks(params: RecalcQueryParams, runId: string): Record<string, UnloadTask>;
 }

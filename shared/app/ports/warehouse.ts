@@ -122,3 +122,39 @@ export interface DataProfileRow {
   firstDate: string | null;
   lastDate: string | null;
 }
+
+/** One source's clean data in one currency (latest ingest of each order), before a run selects it. */
+export interface SourceProfileRow {
+  source: string;
+  currency: string;
+  /** Rows of the latest ingest of their order, and their amount as exported (not converted). */
+  rows: number;
+  amount: number;
+  /** Rows replaced by a later ingest of the same (source, order_id), and their amount. */
+  rowsSuperseded: number;
+  amountSuperseded: number;
+  /** Rows dated after the statement's as-of date, and their amount. */
+  rowsAfterAsOf: number;
+  amountAfterAsOf: number;
+  customers: number;
+  /** First date of any row; last date on or before the as-of date (YYYY-MM-DD; null when none). */
+  firstDate: string | null;
+  lastDate: string | null;
+}
+
+/** The run's input beyond the profile: amount, orders, one-time buyers, cross-source duplicates. */
+export interface InputProfileRow {
+  /** Net amount of the rows used, in the run currency. */
+  amountUsed: number;
+  /** Distinct (source, order id) among the rows used. */
+  ordersUsed: number;
+  /** Summarized customers without a repeat purchase day. */
+  oneTimeBuyers: number;
+  /**
+   * Candidate rows (latest ingest, run currencies, up to as-of) identical in customer, order time,
+   * amount and currency to a row of an earlier source (by name), and their amount in the run
+   * currency; used or not depending on `crossSourceDuplicates`.
+   */
+  crossSourceDuplicateRows: number;
+  crossSourceDuplicateAmount: number;
+}

@@ -98,6 +98,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     previousRunId: run.previousRunId,
     migration: completeMatrix,
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
+    ...run.dataSelection,
   };
   // Checked before anything is written: a run that cannot be stored must fail with the field's name.
   assertStorableRecord(`Run ${run.runId}: run record`, record, customers);

@@ -21,6 +21,7 @@ import type { FamilyPeriod, ModelFamily } from '../../domain/recalc-config.ts';
 import { compressRfm } from '../../domain/rfm-summary.ts';
 import { valueTierThresholds } from '../../domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
+import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
 import { loadSuppressed } from './suppressed.ts';
 import type { FittedRun, PreparedRun, RecalcDeps } from './types.ts';
@@ -61,6 +62,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     sources: run.sources,
     family: config.family,
     period: config.period,
+    ...selectionQueryParams(run),
   });
   // Every fit of the run shares the configured budget, so a fit that cannot converge fails the run
   // in bounded time instead of running into the Lambda timeout.

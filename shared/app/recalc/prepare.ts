@@ -4,12 +4,21 @@
  * are unloaded by the next step (`unloadSummaries`).
  */
 import { CLEAN_TRANSACTIONS_PREFIX, runOutputPrefix, suppressedKey } from '../../domain/bucket-layout.ts';
+import {
+  type DataSelection,
+  daysPastLastTransaction,
+  runExclusionsOf,
+  selectRunData,
+} from '../../domain/recalc/data-selection.ts';
 import { clvSettingsOf, defaultAsOf, expiresAfterWeeks } from '../../domain/recalc/settings.ts';
+import type { RecalcConfig } from '../../domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
 import type { RunRecord } from '../../domain/run.ts';
-import { loadRunSettings, runRetentionWeeks } from './run-settings.ts';
+import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
+import { selectionQueryParams } from './query-params.ts';
+import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
-import type { LockedRun, PreparedRun, RecalcDeps } from './types.ts';
+import type { LockedRun, PreparedRun, RecalcDeps, RunDataSelection } from './types.ts';
 
 export function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun> {
   return loggedStep(
@@ -28,22 +37,56 @@ export function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<Prepar
 
 async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun> {
   const { runId, startedAt, request } = locked;
-  const config = await loadRunSettings(deps, request);
-  const asOf = request.asOf ?? defaultAsOf(new Date(startedAt));
-  const asOfDay = parseEpochDay(asOf, 'as-of date');
-  const calibrationEndDay = asOfDay - config.holdoutWeeks * 7;
+  const configured = await loadConfiguredSettings(deps, request);
 
   const previousRunId = await deps.runs.getCurrentRunId();
   const suppressed = await deps.suppression.listSuppressedHashes();
   const suppressedObject = suppressedKey(runId);
   await deps.files.putJson(suppressedObject, suppressed);
 
-  const sources = await deps.files.listCleanSources();
-  if (sources.length === 0) {
+  const allSources = await deps.files.listCleanSources();
+  if (allSources.length === 0) {
     throw new Error(
       `Nothing to score: ${deps.files.location(CLEAN_TRANSACTIONS_PREFIX)} holds no clean data yet. Ingest exports first.`,
     );
   }
+  // Data selection, decided once here for every caller (CLI, `cvm up`, the weekly schedule): which
+  // sources (own data before the bundled sample), which currency, which as-of date, and what is left out.
+  const warehouse = await deps.warehouse();
+  const yesterday = defaultAsOf(new Date(startedAt));
+  const sourceData = await warehouse.query(
+    deps.queries.sourceProfile({ asOf: request.asOf ?? yesterday, sources: allSources }),
+  );
+  const requestedCurrency = configured.reportingCurrency ?? configured.currency;
+  const selection = selectRunData({
+    data: sourceData,
+    settings: {
+      ...(requestedCurrency ? { currency: requestedCurrency } : {}),
+      ...(configured.fxRates ? { fxRates: configured.fxRates } : {}),
+      includeSample: configured.includeSample,
+    },
+    defaultCurrency: deps.settings.defaultCurrency,
+    ...(request.asOf ? { requestedAsOf: request.asOf } : {}),
+    yesterday,
+  });
+  if (!selection || selection.sources.length === 0) {
+    throw new Error(
+      `Nothing to score: the clean data of ${allSources.join(', ')} holds no rows` +
+        (configured.includeSample === 'never'
+          ? ` besides the bundled sample, which the settings leave out (includeSample: never).`
+          : '.') +
+        ' Ingest exports first.',
+    );
+  }
+  const config = {
+    ...configured,
+    currency: selection.currency,
+    ...(Object.keys(selection.fxRates).length > 0 ? { fxRates: selection.fxRates } : {}),
+  };
+  const asOf = selection.asOf;
+  const asOfDay = parseEpochDay(asOf, 'as-of date');
+  const calibrationEndDay = asOfDay - config.holdoutWeeks * 7;
+  const sources = selection.sources;
   const params = {
     asOf,
     calibrationEnd: formatEpochDay(calibrationEndDay),
@@ -52,9 +95,9 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     sources,
     family: config.family,
     period: config.period,
+    ...selectionQueryParams({ config }),
   };
   const statements = deps.queries.statements(params);
-  const warehouse = await deps.warehouse();
   const [profile] = await warehouse.query(statements.dataProfile);
   if (!profile || profile.customersSummarized === 0) {
     const p = profile;
@@ -66,6 +109,8 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
         'Ingest exports first, or set the run currency (config `currency`) and the as-of date to match the data.',
     );
   }
+  const [input] = await warehouse.query(deps.queries.inputProfile(params));
+  const dataSelection = dataSelectionOf(selection, profile, input, config, suppressed.length);
   // The holdout check needs calibration data: at least one purchase before the calibration end.
   const firstDay = profile.firstDate ? parseEpochDay(profile.firstDate) : asOfDay;
   const calibrationEnd = firstDay < calibrationEndDay ? formatEpochDay(calibrationEndDay) : null;
@@ -92,6 +137,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     segments: [],
     previousRunId,
     migration: null,
+    ...dataSelection,
   };
   await deps.runs.putRunRecord(
     running,
@@ -111,5 +157,72 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     summaryPartKeys: [],
     suppressedKey: suppressedObject,
     queries: Object.fromEntries(Object.entries(unloadTasks).map(([key, task]) => [key, task.queryString])),
+    dataSelection,
+  };
+}
+
+/** The run-record fields of the data selection: the data's range, what was left out, warnings. */
+function dataSelectionOf(
+  selection: DataSelection,
+  profile: DataProfileRow,
+  input: InputProfileRow | undefined,
+  config: RecalcConfig & { currency: string },
+  suppressedIds: number,
+): RunDataSelection {
+  const exclusions = runExclusionsOf(selection, suppressedIds, {
+    rows: input?.crossSourceDuplicateRows ?? 0,
+    amount: input?.crossSourceDuplicateAmount ?? 0,
+    handling: config.crossSourceDuplicates,
+  });
+  const readRows = new Map<string, number>();
+  for (const row of selection.read) {
+    if (row.currency === config.currency || row.currency in selection.fxRates) {
+      readRows.set(row.currency, (readRows.get(row.currency) ?? 0) + row.rows - row.rowsAfterAsOf);
+    }
+  }
+  const warnings: string[] = [];
+  const gap = daysPastLastTransaction(selection.asOf, profile.lastDate);
+  if (gap !== null && gap > config.staleAsOfDays) {
+    warnings.push(
+      `The as-of date ${selection.asOf} is ${gap} days after the last transaction (${profile.lastDate}): customers look inactive because the data ends, not because they left. Run as of the data's last day (omit --as-of) unless that gap is real (limit: staleAsOfDays = ${config.staleAsOfDays}).`,
+    );
+  }
+  const otherCurrencies = selection.excluded.filter((r) => r.reason === 'currency');
+  if (otherCurrencies.length > 0) {
+    const byCurrency = new Map<string, { rows: number; amount: number }>();
+    for (const r of otherCurrencies) {
+      const total = byCurrency.get(r.currency) ?? { rows: 0, amount: 0 };
+      byCurrency.set(r.currency, { rows: total.rows + r.rows, amount: total.amount + r.amount });
+    }
+    warnings.push(
+      `Left out ${[...byCurrency].map(([code, t]) => `${t.rows} rows in ${code} (${t.amount.toFixed(2)} ${code})`).join(', ')}: the run is in ${config.currency} and config/recalc.json has no fxRates for ${[...byCurrency.keys()].join(', ')}.`,
+    );
+  }
+  if (exclusions.crossSourceDuplicates.rows > 0 && config.crossSourceDuplicates === 'keep') {
+    warnings.push(
+      `${exclusions.crossSourceDuplicates.rows} rows (${exclusions.crossSourceDuplicates.amount.toFixed(2)} ${config.currency}) are identical (customer, order time, amount) to rows of another source and are counted twice; set crossSourceDuplicates to "collapse" if they are the same orders.`,
+    );
+  }
+  return {
+    dataRange: {
+      firstDate: profile.firstDate,
+      lastDate: profile.lastDate,
+      sources: selection.sources,
+      rows: profile.rowsUsed,
+      orders: input?.ordersUsed ?? 0,
+      customers: profile.customersSummarized,
+      oneTimeBuyers: input?.oneTimeBuyers ?? 0,
+      currencies: [...readRows]
+        .filter(([, rows]) => rows > 0)
+        .map(([currency, rows]) => ({
+          currency,
+          rate: currency === config.currency ? 1 : selection.fxRates[currency]!,
+          rows,
+        })),
+      currencyChoice: selection.currencyChoice,
+    },
+    exclusions,
+    dataWarnings: warnings,
+    sampleExcluded: selection.sampleExcluded,
   };
 }

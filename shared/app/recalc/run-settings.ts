@@ -8,6 +8,15 @@ export async function loadRunSettings(
   deps: Pick<RecalcDeps, 'files' | 'settings'>,
   request: RecalcRequest,
 ): Promise<RecalcConfig & { currency: string }> {
+  const config = await loadConfiguredSettings(deps, request);
+  return { ...config, currency: config.currency ?? deps.settings.defaultCurrency };
+}
+
+/** The settings as configured: `currency` stays undefined when nobody set it (the data decides). */
+export async function loadConfiguredSettings(
+  deps: Pick<RecalcDeps, 'files'>,
+  request: RecalcRequest,
+): Promise<RecalcConfig> {
   const stored = await deps.files.getJson(RECALC_CONFIG_KEY);
   const overrides: RecalcConfigInput = {
     ...request.config,
@@ -17,8 +26,7 @@ export async function loadRunSettings(
     stored === undefined
       ? 'run settings'
       : `${deps.files.location(RECALC_CONFIG_KEY)} with the run's overrides`;
-  const config = parseRecalcConfig(mergeSettings(stored ?? {}, overrides), source);
-  return { ...config, currency: config.currency ?? deps.settings.defaultCurrency };
+  return parseRecalcConfig(mergeSettings(stored ?? {}, overrides), source);
 }
 
 /** Retention of a run's items in weeks: the run's settings, else the deployment's. */

@@ -50,7 +50,10 @@ export interface RecalcDeps {
 
 /** Input of a run (Step Functions execution input, or CLI options). Every field is optional. */
 export interface RecalcRequest {
-  /** Observation end YYYY-MM-DD (inclusive). Default: yesterday (UTC). */
+  /**
+   * Observation end YYYY-MM-DD (inclusive). Default: the last complete day with data, capped at
+   * yesterday (UTC), decided in `prepare`.
+   */
   asOf?: string;
   model?: ModelChoice;
   /** Overrides of the stored `config/recalc.json`, merged field by field over it. */
@@ -94,7 +97,18 @@ export interface PreparedRun {
    * exactly what SQL the run used.
    */
   queries: Record<string, string>;
+  /**
+   * What the run read and left out (data selection): copied into the run record by `prepare` and
+   * `finalize`, printed by the CLI and shown in the report's data panel.
+   */
+  dataSelection?: RunDataSelection;
 }
+
+/** The run-record fields of the data selection. */
+export type RunDataSelection = Pick<
+  RunRecord,
+  'dataRange' | 'exclusions' | 'dataWarnings' | 'sampleExcluded'
+>;
 
 export interface FittedRun extends PreparedRun, ScoringRun {
   model: NonNullable<RunRecord['model']>;

@@ -5,6 +5,7 @@
  */
 import { runOutputPrefix } from '../../domain/bucket-layout.ts';
 import type { Statement } from '../ports/warehouse.ts';
+import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
 import type { PreparedRun, RecalcDeps } from './types.ts';
 
@@ -33,6 +34,7 @@ export function unloadStatementsStep(
         family: run.config.family,
         period: run.config.period,
         ...(run.calibrationEnd ? { calibrationEnd: run.calibrationEnd } : {}),
+        ...selectionQueryParams(run),
       }) as unknown as Record<string, Statement<unknown>>;
       const warehouse = await deps.warehouse();
       const results: Record<string, WarehouseTaskResult> = {};

@@ -25,6 +25,15 @@ export function defaultAsOf(now: Date): string {
   return formatEpochDay(Math.floor(now.getTime() / 86_400_000) - 1);
 }
 
+/**
+ * The one default as-of date of every run (`cvm up`, `cvm recalc`, the weekly schedule): the end of
+ * the last complete day with data, capped at yesterday (`defaultAsOf`); yesterday when there is no
+ * data. `lastDataDay` is the last day with data on or before yesterday (the source profile).
+ */
+export function asOfFromData(lastDataDay: string | null, yesterday: string): string {
+  return lastDataDay && lastDataDay < yesterday ? lastDataDay : yesterday;
+}
+
 /** CLV settings as the run record states them. */
 export function clvSettingsOf(config: RecalcConfig): RunRecord['clvSettings'] {
   return { ...config.clv, periodDays: DAYS_PER_MONTH };
