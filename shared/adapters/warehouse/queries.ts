@@ -330,38 +330,7 @@ order_counts AS (
   ) distinct_orders
   GROUP BY customer_id
 ),
-ranks AS (
-  SELECT
-    r.customer_id,
-    r.frequency,
-    r.recency,
-    r.t,
-    r.monetary_value,
-    r.first_day,
-    r.last_day,
-    r.revenue,
-    o.orders,
-    rank() OVER (ORDER BY r.last_day) AS r_rank,
-    rank() OVER (ORDER BY r.frequency) AS f_rank,
-    rank() OVER (ORDER BY r.revenue) AS m_rank,
-    COUNT(*) OVER () AS customers
-  FROM rfm r
-  JOIN order_counts o ON o.customer_id = r.customer_id
-)
-SELECT
-  CAST(customer_id AS VARCHAR) AS customer_id,
-  CAST(frequency AS BIGINT) AS frequency,
-  CAST(recency AS DOUBLE) AS recency,
-  CAST(t AS DOUBLE) AS t,
-  CAST(monetary_value AS DOUBLE) AS monetary_value,
-  CAST(first_day AS VARCHAR) AS first_purchase_date,
-  CAST(last_day AS VARCHAR) AS last_purchase_date,
-  CAST(revenue AS DOUBLE) AS historic_revenue,
-  CAST(orders AS BIGINT) AS historic_orders,
-  CAST(1 + floor(5 * CAST(r_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS recency_score,
-  CAST(1 + floor(5 * CAST(f_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS frequency_score,
-  CAST(1 + floor(5 * CAST(m_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS monetary_score
-FROM ranks`;
+${rankedSummary('rfm', 'r')}`;
   const name = p.calibrationEnd === undefined ? 'customer-summaries' : 'calibration-customer-summaries';
   return {
     name,
@@ -680,6 +649,46 @@ GROUP BY source, currency`;
   };
 }
 
+/**
+ * The end of every customer-summary statement: RFM ranks over all customers and the output columns,
+ * from a CTE `summaryCte` (customer_id, frequency, recency, t, monetary_value, first_day, last_day,
+ * revenue) and `order_counts`. One text for the continuous and the period families.
+ */
+function rankedSummary(summaryCte: string, alias: string): string {
+  return `ranks AS (
+  SELECT
+    ${alias}.customer_id,
+    ${alias}.frequency,
+    ${alias}.recency,
+    ${alias}.t,
+    ${alias}.monetary_value,
+    ${alias}.first_day,
+    ${alias}.last_day,
+    ${alias}.revenue,
+    o.orders,
+    rank() OVER (ORDER BY ${alias}.last_day) AS r_rank,
+    rank() OVER (ORDER BY ${alias}.frequency) AS f_rank,
+    rank() OVER (ORDER BY ${alias}.revenue) AS m_rank,
+    COUNT(*) OVER () AS customers
+  FROM ${summaryCte} ${alias}
+  JOIN order_counts o ON o.customer_id = ${alias}.customer_id
+)
+SELECT
+  CAST(customer_id AS VARCHAR) AS customer_id,
+  CAST(frequency AS BIGINT) AS frequency,
+  CAST(recency AS DOUBLE) AS recency,
+  CAST(t AS DOUBLE) AS t,
+  CAST(monetary_value AS DOUBLE) AS monetary_value,
+  CAST(first_day AS VARCHAR) AS first_purchase_date,
+  CAST(last_day AS VARCHAR) AS last_purchase_date,
+  CAST(revenue AS DOUBLE) AS historic_revenue,
+  CAST(orders AS BIGINT) AS historic_orders,
+  CAST(1 + floor(5 * CAST(r_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS recency_score,
+  CAST(1 + floor(5 * CAST(f_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS frequency_score,
+  CAST(1 + floor(5 * CAST(m_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS monetary_score
+FROM ranks`;
+}
+
 /** Every statement of a recalculation run, by name (the `prepare` step hands these to Athena tasks). */
 export function recalcStatements(input: WarehouseParamsInput) {
   const p = parseWarehouseParams(input);
@@ -845,38 +854,7 @@ order_counts AS (
   FROM (SELECT DISTINCT customer_id, source, order_id FROM used) distinct_orders
   GROUP BY customer_id
 ),
-ranks AS (
-  SELECT
-    s.customer_id,
-    s.frequency,
-    s.recency,
-    s.t,
-    s.monetary_value,
-    s.first_day,
-    s.last_day,
-    s.revenue,
-    o.orders,
-    rank() OVER (ORDER BY s.last_day) AS r_rank,
-    rank() OVER (ORDER BY s.frequency) AS f_rank,
-    rank() OVER (ORDER BY s.revenue) AS m_rank,
-    COUNT(*) OVER () AS customers
-  FROM family_summary s
-  JOIN order_counts o ON o.customer_id = s.customer_id
-)
-SELECT
-  CAST(customer_id AS VARCHAR) AS customer_id,
-  CAST(frequency AS BIGINT) AS frequency,
-  CAST(recency AS DOUBLE) AS recency,
-  CAST(t AS DOUBLE) AS t,
-  CAST(monetary_value AS DOUBLE) AS monetary_value,
-  CAST(first_day AS VARCHAR) AS first_purchase_date,
-  CAST(last_day AS VARCHAR) AS last_purchase_date,
-  CAST(revenue AS DOUBLE) AS historic_revenue,
-  CAST(orders AS BIGINT) AS historic_orders,
-  CAST(1 + floor(5 * CAST(r_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS recency_score,
-  CAST(1 + floor(5 * CAST(f_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS frequency_score,
-  CAST(1 + floor(5 * CAST(m_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS monetary_score
-FROM ranks`;
+${rankedSummary('family_summary', 's')}`;
   const continuous = { ...p, family: undefined };
   const summaries = customerSummariesStatement(continuous);
   const histogramName = `${tag}-histogram`;

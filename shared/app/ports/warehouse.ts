@@ -123,24 +123,11 @@ export interface DataProfileRow {
   lastDate: string | null;
 }
 
-/** One source's clean data in one currency (latest ingest of each order), before a run selects it. */
-export interface SourceProfileRow {
-  source: string;
-  currency: string;
-  /** Rows of the latest ingest of their order, and their amount as exported (not converted). */
-  rows: number;
-  amount: number;
-  /** Rows replaced by a later ingest of the same (source, order_id), and their amount. */
-  rowsSuperseded: number;
-  amountSuperseded: number;
-  /** Rows dated after the statement's as-of date, and their amount. */
-  rowsAfterAsOf: number;
-  amountAfterAsOf: number;
-  customers: number;
-  /** First date of any row; last date on or before the as-of date (YYYY-MM-DD; null when none). */
-  firstDate: string | null;
-  lastDate: string | null;
-}
+/**
+ * One source's clean data in one currency (latest ingest of each order), before a run selects it:
+ * defined with the data selection (pure domain) that consumes it.
+ */
+export type { SourceCurrencyData as SourceProfileRow } from '../../domain/recalc/data-selection.ts';
 
 /** The run's input beyond the profile: amount, orders, one-time buyers, cross-source duplicates. */
 export interface InputProfileRow {

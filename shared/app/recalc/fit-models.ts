@@ -23,6 +23,7 @@ import { valueTierThresholds } from '../../domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
+import { customerSummaryDecoder } from './summary-decoder.ts';
 import { loadSuppressed } from './suppressed.ts';
 import type { FittedRun, PreparedRun, RecalcDeps } from './types.ts';
 
@@ -300,13 +301,7 @@ async function summaryPartKeysOf(deps: RecalcDeps, run: PreparedRun): Promise<st
 async function tierThresholdsOf(deps: RecalcDeps, run: FittedRun): Promise<FittedRun['tierThresholds']> {
   const suppressed = await loadSuppressed(deps, run);
   const stride = Math.max(1, Math.ceil(run.profile.customersSummarized / run.config.statisticsSampleSize));
-  const decode = deps.queries.statements({
-    asOf: run.asOf,
-    timeUnit: run.config.timeUnit,
-    currency: run.config.currency,
-    family: run.config.family,
-    period: run.config.period,
-  }).customerSummaries.decode;
+  const decode = customerSummaryDecoder(deps, run);
   const clvs: number[] = [];
   let seen = 0;
   for await (const batch of deps.files.readParts(run.summaryPrefix, decode)) {

@@ -19,6 +19,7 @@ import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
+import { customerSummaryDecoder } from './summary-decoder.ts';
 import { loadSuppressed } from './suppressed.ts';
 import type { PartResult, RecalcDeps, ScorePartInput } from './types.ts';
 
@@ -49,13 +50,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
   const computedAt = deps.now().toISOString();
   const expiresAt = expiresAfterWeeks(new Date(run.startedAt), runRetentionWeeks(deps, run.config));
   const suppressedHashes = await loadSuppressed(deps, run);
-  const decode = deps.queries.statements({
-    asOf: run.asOf,
-    timeUnit: run.config.timeUnit,
-    currency: run.config.currency,
-    family: run.config.family,
-    period: run.config.period,
-  }).customerSummaries.decode;
+  const decode = customerSummaryDecoder(deps, run);
 
   const result: PartResult = {
     partKey,

@@ -9,19 +9,22 @@ import { asOfFromData } from './settings.ts';
 /** The source `cvm up` ingests the bundled demo data under. */
 export const SAMPLE_SOURCE = 'sample';
 
-/** One source's clean data in one currency (the warehouse's source profile). */
+/** One source's clean data in one currency (the warehouse's source profile; latest ingest of each order). */
 export interface SourceCurrencyData {
   source: string;
   currency: string;
+  /** Rows of the latest ingest of their order, and their amount as exported (not converted). */
   rows: number;
   amount: number;
+  /** Rows replaced by a later ingest of the same (source, order_id), and their amount. */
   rowsSuperseded: number;
   amountSuperseded: number;
+  /** Rows dated after the statement's as-of date, and their amount. */
   rowsAfterAsOf: number;
   amountAfterAsOf: number;
   customers: number;
+  /** First date of any row; last date on or before the as-of date (YYYY-MM-DD; null when none). */
   firstDate: string | null;
-  /** Last date on or before the profile's as-of date. */
   lastDate: string | null;
 }
 

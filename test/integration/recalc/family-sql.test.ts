@@ -4,22 +4,13 @@
  * (`summarizeDiscrete`) on data with the awkward cases: refunds, several orders in a period, a
  * period netting to zero, other currencies, rows after the as-of date, a lapsed and rejoined member.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  StartQueryExecutionCommand,
-  type StartQueryExecutionCommandInput,
-} from '@aws-sdk/client-athena';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import {
-  type AthenaWarehouse,
-  createAthenaWarehouse,
-} from '../../../shared/adapters/warehouse/athena-warehouse.ts';
+import type { AthenaWarehouse } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
 import {
   createDuckDbWarehouse,
   type DuckDbWarehouse,
@@ -27,11 +18,10 @@ import {
 import { recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
 import { summarizeDiscrete } from '../../../shared/domain/discrete-summary.ts';
 import type { TransactionRecord } from '../../../shared/domain/rfm-summary.ts';
+import { type AthenaOverDuckDb, athenaOverDuckDb } from '../warehouse/athena-over-duckdb.ts';
 import { type CleanRow, putCleanFile } from '../warehouse/clean-files.ts';
 
 const AS_OF = '2024-12-31';
-const UNLOAD =
-  /^UNLOAD \(([\s\S]*)\) TO '(s3:\/\/([^/']+)\/([^']*))' WITH \(format = 'PARQUET', compression = 'SNAPPY'\)$/;
 
 /** [customer, day, amount, currency?] */
 const ORDERS: [string, string, string, string?][] = [
@@ -92,9 +82,8 @@ describe('period-family summary statements', () => {
   let cacheDirectory: string;
   let duck: DuckDbWarehouse;
   let athenaWarehouse: AthenaWarehouse;
-  const athena = new AthenaClient({ region: 'eu-west-1' });
-  const athenaMock = mockClient(athena);
-  const submittedToAthena: string[] = [];
+  let submittedToAthena: string[] = [];
+  let athenaStandIn: AthenaOverDuckDb;
 
   beforeAll(async () => {
     stack = await startLocalStack();
@@ -105,30 +94,12 @@ describe('period-family summary statements', () => {
       rows: cleanRows,
     });
     duck = await createDuckDbWarehouse({ s3: stack.clients.s3, bucket: stack.config.bucket, cacheDirectory });
-    let executions = 0;
-    athenaMock.on(StartQueryExecutionCommand).callsFake(async (input: StartQueryExecutionCommandInput) => {
-      const match = UNLOAD.exec(input.QueryString ?? '');
-      if (!match) throw new Error(`Not an UNLOAD statement: ${input.QueryString?.slice(0, 80)}`);
-      const [, sql, , bucket, prefix] = match as unknown as [string, string, string, string, string];
-      submittedToAthena.push(sql);
-      await duck.unload({ name: 'athena-stand-in', sql, decode: (row) => row }, { bucket, prefix });
-      return { QueryExecutionId: `q-${++executions}` };
-    });
-    athenaMock.on(GetQueryExecutionCommand).callsFake(async (input: { QueryExecutionId: string }) => ({
-      QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
-    }));
-    athenaWarehouse = createAthenaWarehouse({
-      athena,
-      s3: stack.clients.s3,
-      bucket: stack.config.bucket,
-      workgroup: 'cvm',
-      database: 'cvm',
-      resultsPrefix: 'runs/test-run/results/',
-      sleep: async () => undefined,
-    });
+    athenaStandIn = athenaOverDuckDb(stack, duck);
+    submittedToAthena = athenaStandIn.submitted;
+    athenaWarehouse = athenaStandIn.warehouse;
   });
   afterAll(async () => {
-    athenaMock.restore();
+    athenaStandIn?.restore();
     await duck?.close();
     await stack?.stop();
     await rm(cacheDirectory, { recursive: true, force: true });

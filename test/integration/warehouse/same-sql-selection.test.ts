@@ -4,22 +4,13 @@
  * are submitted to Athena as exactly the text DuckDB runs, and give the same rows (same technique as
  * same-sql.test.ts: a mocked Athena client that performs the UNLOAD on DuckDB).
  */
+
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  StartQueryExecutionCommand,
-  type StartQueryExecutionCommandInput,
-} from '@aws-sdk/client-athena';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import {
-  type AthenaWarehouse,
-  createAthenaWarehouse,
-} from '../../../shared/adapters/warehouse/athena-warehouse.ts';
+import type { AthenaWarehouse } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
 import {
   createDuckDbWarehouse,
   type DuckDbWarehouse,
@@ -30,10 +21,9 @@ import {
   sourceProfileStatement,
 } from '../../../shared/adapters/warehouse/queries.ts';
 import type { Statement } from '../../../shared/app/ports/warehouse.ts';
+import { type AthenaOverDuckDb, athenaOverDuckDb } from './athena-over-duckdb.ts';
 import { type CleanRow, cdnowCleanRows, putCleanFile } from './clean-files.ts';
 
-const UNLOAD =
-  /^UNLOAD \(([\s\S]*)\) TO '(s3:\/\/([^/']+)\/([^']*))' WITH \(format = 'PARQUET', compression = 'SNAPPY'\)$/;
 const SOURCES = ['cdnow', 'copy', 'eu'];
 const BASE = {
   asOf: '1998-06-30',
@@ -50,9 +40,8 @@ describe('data selection SQL: the same text and rows on Athena and DuckDB', () =
   let athenaWarehouse: AthenaWarehouse;
   let cdnow: CleanRow[];
   const copied = 300;
-  const athena = new AthenaClient({ region: 'eu-west-1' });
-  const athenaMock = mockClient(athena);
-  const submittedToAthena: string[] = [];
+  let submittedToAthena: string[] = [];
+  let athenaStandIn: AthenaOverDuckDb;
 
   beforeAll(async () => {
     stack = await startLocalStack();
@@ -79,30 +68,12 @@ describe('data selection SQL: the same text and rows on Athena and DuckDB', () =
       })),
     );
     duck = await createDuckDbWarehouse({ s3: stack.clients.s3, bucket: stack.config.bucket, cacheDirectory });
-    let executions = 0;
-    athenaMock.on(StartQueryExecutionCommand).callsFake(async (input: StartQueryExecutionCommandInput) => {
-      const match = UNLOAD.exec(input.QueryString ?? '');
-      if (!match) throw new Error(`Not an UNLOAD statement: ${input.QueryString?.slice(0, 80)}`);
-      const [, sql, , bucket, prefix] = match as unknown as [string, string, string, string, string];
-      submittedToAthena.push(sql);
-      await duck.unload({ name: 'athena-stand-in', sql, decode: (row) => row }, { bucket, prefix });
-      return { QueryExecutionId: `q-${++executions}` };
-    });
-    athenaMock.on(GetQueryExecutionCommand).callsFake(async (input: { QueryExecutionId: string }) => ({
-      QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
-    }));
-    athenaWarehouse = createAthenaWarehouse({
-      athena,
-      s3: stack.clients.s3,
-      bucket: stack.config.bucket,
-      workgroup: 'cvm',
-      database: 'cvm',
-      resultsPrefix: 'runs/test-run/results/',
-      sleep: async () => undefined,
-    });
+    athenaStandIn = athenaOverDuckDb(stack, duck);
+    submittedToAthena = athenaStandIn.submitted;
+    athenaWarehouse = athenaStandIn.warehouse;
   });
   afterAll(async () => {
-    athenaMock.restore();
+    athenaStandIn?.restore();
     await duck?.close();
     await stack?.stop();
     await rm(cacheDirectory, { recursive: true, force: true });

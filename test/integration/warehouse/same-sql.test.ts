@@ -7,22 +7,13 @@
  * captured inner text on DuckDB and writing the Parquet parts to the requested location in the local
  * S3 stand-in. Everything after that (polling, listing, hyparquet decoding) is the adapter's own code.
  */
+
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  StartQueryExecutionCommand,
-  type StartQueryExecutionCommandInput,
-} from '@aws-sdk/client-athena';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import {
-  type AthenaWarehouse,
-  createAthenaWarehouse,
-} from '../../../shared/adapters/warehouse/athena-warehouse.ts';
+import type { AthenaWarehouse } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
 import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
 import {
   createDuckDbWarehouse,
@@ -31,6 +22,7 @@ import {
 import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
 import { recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
 import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
+import { type AthenaOverDuckDb, athenaOverDuckDb } from './athena-over-duckdb.ts';
 import { cdnowCleanRows, putCleanFile } from './clean-files.ts';
 
 const PARAMS = {
@@ -41,19 +33,16 @@ const PARAMS = {
   // What the recalculation passes in AWS (listCleanSources): Athena needs static source values.
   sources: ['cdnow'] as string[],
 } as const;
-const UNLOAD =
-  /^UNLOAD \(([\s\S]*)\) TO '(s3:\/\/([^/']+)\/([^']*))' WITH \(format = 'PARQUET', compression = 'SNAPPY'\)$/;
 
 describe('Athena and DuckDB run the same SQL text', () => {
   let stack: LocalStack;
   let cacheDirectory: string;
   let duck: DuckDbWarehouse;
   let athenaWarehouse: AthenaWarehouse;
-  const athena = new AthenaClient({ region: 'eu-west-1' });
-  const athenaMock = mockClient(athena);
   /** Texts DuckDB executed (adapter hook) and texts Athena was asked to run inside UNLOAD. */
   const ranOnDuckDb: string[] = [];
-  const submittedToAthena: string[] = [];
+  let submittedToAthena: string[] = [];
+  let athenaStandIn: AthenaOverDuckDb;
 
   beforeAll(async () => {
     stack = await startLocalStack();
@@ -71,30 +60,12 @@ describe('Athena and DuckDB run the same SQL text', () => {
       onStatement: (_name, sql) => ranOnDuckDb.push(sql),
     });
 
-    let executions = 0;
-    athenaMock.on(StartQueryExecutionCommand).callsFake(async (input: StartQueryExecutionCommandInput) => {
-      const match = UNLOAD.exec(input.QueryString ?? '');
-      if (!match) throw new Error(`Not an UNLOAD statement: ${input.QueryString?.slice(0, 80)}`);
-      const [, sql, , bucket, prefix] = match as unknown as [string, string, string, string, string];
-      submittedToAthena.push(sql);
-      await duck.unload({ name: 'athena-stand-in', sql, decode: (row) => row }, { bucket, prefix });
-      return { QueryExecutionId: `q-${++executions}` };
-    });
-    athenaMock.on(GetQueryExecutionCommand).callsFake(async (input: { QueryExecutionId: string }) => ({
-      QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
-    }));
-    athenaWarehouse = createAthenaWarehouse({
-      athena,
-      s3: stack.clients.s3,
-      bucket: stack.config.bucket,
-      workgroup: 'cvm',
-      database: 'cvm',
-      resultsPrefix: 'runs/test-run/results/',
-      sleep: async () => undefined,
-    });
+    athenaStandIn = athenaOverDuckDb(stack, duck);
+    submittedToAthena = athenaStandIn.submitted;
+    athenaWarehouse = athenaStandIn.warehouse;
   });
   afterAll(async () => {
-    athenaMock.restore();
+    athenaStandIn?.restore();
     await duck?.close();
     await stack?.stop();
     await rm(cacheDirectory, { recursive: true, force: true });

@@ -1,0 +1,15 @@
+/**
+ * How fitModels and scorePart read the customer-summary parts of a run: the decoder of the run's
+ * summary statement (its columns depend on the model family, not on the data selection).
+ */
+import type { FittedRun, RecalcDeps } from './types.ts';
+
+export function customerSummaryDecoder(deps: RecalcDeps, run: FittedRun) {
+  return deps.queries.statements({
+    asOf: run.asOf,
+    timeUnit: run.config.timeUnit,
+    currency: run.config.currency,
+    family: run.config.family,
+    period: run.config.period,
+  }).customerSummaries.decode;
+}
