@@ -4,7 +4,14 @@
  * purchase models; P(alive), expected transactions and discounted residual value for BG/BB and sBG.
  */
 import { type CustomersToScore, scoreCustomers } from './clv.ts';
+import {
+  type BgBbParams,
+  bgbbConditionalExpected,
+  bgbbDiscountedResidualTransactions,
+  bgbbProbabilityAlive,
+} from './models/bgbb.ts';
 import { paretoNbdProbabilityOfPurchases } from './models/pareto-nbd.ts';
+import { type SbgParams, sbgDiscountedResidualLifetime, sbgProbabilityAlive } from './models/sbg.ts';
 import type { GammaGammaParams, PurchaseModelName } from './models/types.ts';
 import type { TimeUnit } from './rfm-summary.ts';
 
@@ -97,7 +104,7 @@ export function predictPurchases(
   model: PurchaseModelName,
   params: Readonly<Record<string, number>>,
   spend: GammaGammaParams | null,
-  customers: CustomersToScore & { length?: number },
+  customers: CustomersToScore,
   settings: PredictionSettings,
 ): PurchasePredictions {
   const n = customers.x.length;
@@ -138,4 +145,66 @@ export function predictPurchases(
     expectedSpend: withSpend ? scores.expectedSpend : null,
     clv: withSpend ? scores.clv : null,
   };
+}
+
+/** Predictions of BG/BB (donors) or sBG (subscribers) per summary row. */
+export interface DiscretePredictions {
+  length: number;
+  /** BG/BB: P(alive at the next opportunity); sBG: P(still subscribed at the next renewal). */
+  probabilityAlive: Float64Array;
+  /** BG/BB: expected transactions, sBG: expected renewals, in the next `horizon` opportunities. */
+  expected: Float64Array;
+  /**
+   * BG/BB: discounted expected residual transactions (DERT); sBG: discounted expected residual
+   * lifetime (DERL, 0 once cancelled); discount rate per opportunity.
+   */
+  discountedResidual: Float64Array;
+}
+
+/**
+ * BG/BB rows are (frequency x, recency t_x, periods n); sBG rows are (recency = renewals made,
+ * T = renewal opportunities), cancelled when recency < T.
+ */
+export function predictDiscrete(
+  model: 'bgbb' | 'sbg',
+  params: Readonly<Record<string, number>>,
+  rows: { x: ArrayLike<number>; tx: ArrayLike<number>; T: ArrayLike<number>; length: number },
+  horizon: number,
+  discountRatePerOpportunity: number,
+): DiscretePredictions {
+  const n = rows.length;
+  const out: DiscretePredictions = {
+    length: n,
+    probabilityAlive: new Float64Array(n),
+    expected: new Float64Array(n),
+    discountedResidual: new Float64Array(n),
+  };
+  const future = Math.floor(horizon);
+  if (model === 'bgbb') {
+    const p = params as unknown as BgBbParams;
+    for (let i = 0; i < n; i++) {
+      const [x, tx, periods] = [rows.x[i]!, rows.tx[i]!, rows.T[i]!];
+      out.probabilityAlive[i] = bgbbProbabilityAlive(p, x, tx, periods);
+      out.expected[i] = bgbbConditionalExpected(p, future, x, tx, periods);
+      out.discountedResidual[i] = bgbbDiscountedResidualTransactions(
+        p,
+        discountRatePerOpportunity,
+        x,
+        tx,
+        periods,
+      );
+    }
+    return out;
+  }
+  const p = params as unknown as SbgParams;
+  for (let i = 0; i < n; i++) {
+    const [recency, T] = [rows.tx[i]!, rows.T[i]!];
+    if (recency < T) continue; // cancelled: all zero
+    out.probabilityAlive[i] = sbgProbabilityAlive(p, recency, T, 1);
+    let renewals = 0;
+    for (let k = 1; k <= future; k++) renewals += sbgProbabilityAlive(p, recency, T, k);
+    out.expected[i] = renewals;
+    out.discountedResidual[i] = sbgDiscountedResidualLifetime(p, discountRatePerOpportunity, T);
+  }
+  return out;
 }

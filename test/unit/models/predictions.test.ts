@@ -29,8 +29,12 @@ const PARETO = { r: 0.5534, alpha: 10.5802, s: 0.6061, beta: 11.6562 };
 const SPEND = { p: 6.25, q: 3.74, v: 15.44 };
 
 const cdnow = readSummaryFile(
-  fileURLToPath(new URL('../../fixtures/cdnow/cdnow_customers_summary_with_transactions.csv', import.meta.url)),
+  fileURLToPath(
+    new URL('../../fixtures/cdnow/cdnow_customers_summary_with_transactions.csv', import.meta.url),
+  ),
 );
+
+const customers = { x: cdnow.x, tx: cdnow.tx, T: cdnow.T, monetaryValue: cdnow.monetaryValue! };
 
 const models: { model: PurchaseModelName; params: Record<string, number> }[] = [
   { model: 'bgnbd', params: BG },
@@ -44,7 +48,14 @@ function alive(model: PurchaseModelName, params: Record<string, number>, x: numb
   return paretoNbdProbabilityAlive(params as typeof PARETO, x, tx, T);
 }
 
-function expected(model: PurchaseModelName, params: Record<string, number>, t: number, x: number, tx: number, T: number) {
+function expected(
+  model: PurchaseModelName,
+  params: Record<string, number>,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+) {
   if (model === 'bgnbd') return bgnbdConditionalExpectedPurchases(params as typeof BG, t, x, tx, T);
   if (model === 'mbgnbd') return mbgnbdConditionalExpectedPurchases(params as typeof BG, t, x, tx, T);
   return paretoNbdConditionalExpected(params as typeof PARETO, t, x, tx, T);
@@ -83,7 +94,8 @@ describe('conditional P(X = n) over a horizon', () => {
     conditionalPurchaseProbabilities('bgnbd', BG, 39, 0, 0, 1, out);
     for (let n = 0; n <= 10; n++) expect(out[n]).toBeCloseTo(bgnbdProbabilityOfPurchases(BG, 39, n), 12);
     conditionalPurchaseProbabilities('pareto', PARETO, 39, 0, 0, 1, out);
-    for (let n = 0; n <= 10; n++) expect(out[n]).toBeCloseTo(paretoNbdProbabilityOfPurchases(PARETO, 39, n), 12);
+    for (let n = 0; n <= 10; n++)
+      expect(out[n]).toBeCloseTo(paretoNbdProbabilityOfPurchases(PARETO, 39, n), 12);
   });
 
   it('a customer who is certainly gone makes no purchase', () => {
@@ -106,12 +118,14 @@ describe('predictPurchases on CDNOW', () => {
   for (const { model, params } of models) {
     it(`${model}: equals the domain functions customer by customer`, () => {
       const rows = [0, 1, 2, 17, 100, 1000, 2356];
-      const predictions = predictPurchases(model, params, SPEND, cdnow, settings);
+      const predictions = predictPurchases(model, params, SPEND, customers, settings);
       expect(predictions.length).toBe(2357);
       for (const i of rows) {
         const [x, tx, T] = [cdnow.x[i]!, cdnow.tx[i]!, cdnow.T[i]!];
         expect(predictions.probabilityAlive[i]).toBeCloseTo(alive(model, params, x, tx, T), 12);
-        expect(Math.abs(predictions.expectedPurchases[i]! - expected(model, params, 39, x, tx, T))).toBeLessThan(1e-9);
+        expect(
+          Math.abs(predictions.expectedPurchases[i]! - expected(model, params, 39, x, tx, T)),
+        ).toBeLessThan(1e-9);
         expect(predictions.expectedSpend![i]).toBeCloseTo(
           conditionalExpectedAverageSpend(SPEND, x, cdnow.monetaryValue![i]!),
           10,
@@ -125,7 +139,7 @@ describe('predictPurchases on CDNOW', () => {
 
   it('CLV = margin × expected spend × discounted monthly expected purchases', () => {
     const i = 1; // x = 1 in the CDNOW sample
-    const predictions = predictPurchases('bgnbd', BG, SPEND, cdnow, { ...settings, margin: 0.5 });
+    const predictions = predictPurchases('bgnbd', BG, SPEND, customers, { ...settings, margin: 0.5 });
     const terms = clvTerms({ unit: 'weeks', horizonMonths: 12, annualDiscountRate: 0.1 });
     let discounted = 0;
     let previous = 0;
@@ -140,7 +154,7 @@ describe('predictPurchases on CDNOW', () => {
   });
 
   it('leaves spend and CLV out without a spend model', () => {
-    const predictions = predictPurchases('bgnbd', BG, null, cdnow, settings);
+    const predictions = predictPurchases('bgnbd', BG, null, customers, settings);
     expect(predictions.expectedSpend).toBeNull();
     expect(predictions.clv).toBeNull();
   });
