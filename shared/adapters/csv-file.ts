@@ -325,22 +325,40 @@ export function* readSummaryChunks(path: string, options: SummaryReadOptions = {
       }
       let lineStart = 0;
       for (;;) {
-        let lineEnd = buffer.indexOf(10, lineStart);
-        if (lineEnd < 0 || lineEnd >= filled) {
-          if (!atEnd || lineStart >= filled) break;
-          lineEnd = filled;
+        // One pass up to the newline: field boundaries (field k is buffer[bounds[2k], bounds[2k+1])),
+        // quotes, and whether the line is blank. No native call per line: this is the hot loop.
+        let quoted = false;
+        let blank = true;
+        fieldCount = 0;
+        let from = lineStart;
+        let lineEnd = lineStart;
+        while (lineEnd < filled) {
+          const byte = buffer[lineEnd]!;
+          if (byte === 10) break;
+          if (byte === 44) {
+            if (fieldCount < 32) {
+              bounds[2 * fieldCount] = from;
+              bounds[2 * fieldCount + 1] = lineEnd;
+            }
+            fieldCount++;
+            from = lineEnd + 1;
+            blank = false;
+          } else if (byte === 34) quoted = true;
+          else if (blank && byte !== 32 && byte !== 9 && byte !== 13) blank = false;
+          lineEnd++;
         }
+        // An unfinished line at the end of the buffer waits for the next read.
+        if (lineEnd === filled && !atEnd) break;
+        if (lineStart >= filled) break;
         const next = lineEnd + 1;
         let end = lineEnd;
         if (end > lineStart && buffer[end - 1] === 13) end--;
         lineNumber++;
-        let blank = true;
-        let quoted = false;
-        for (let i = lineStart; i < end; i++) {
-          const c = buffer[i]!;
-          if (c === 34) quoted = true;
-          if (c !== 32 && c !== 9 && c !== 13) blank = false;
+        if (fieldCount < 32) {
+          bounds[2 * fieldCount] = from;
+          bounds[2 * fieldCount + 1] = end;
         }
+        fieldCount++;
         if (blank) {
           lineStart = next;
           continue;
@@ -353,24 +371,10 @@ export function* readSummaryChunks(path: string, options: SummaryReadOptions = {
         }
         const h = header;
         const c = chunk!;
-        // Field boundaries: field k is text[bounds[2k], bounds[2k+1]).
-        fieldCount = 0;
         strings = null;
         if (quoted) {
           strings = splitCsvLine(buffer.toString('utf8', lineStart, end)).map((f) => f.trim());
           fieldCount = strings.length;
-        } else {
-          let from = lineStart;
-          for (let i = lineStart; i <= end; i++) {
-            if (i === end || buffer[i] === 44) {
-              if (fieldCount < 32) {
-                bounds[2 * fieldCount] = from;
-                bounds[2 * fieldCount + 1] = i;
-              }
-              fieldCount++;
-              from = i + 1;
-            }
-          }
         }
         if (!strings && h.lastUsed >= 32) {
           strings = splitCsvLine(buffer.toString('utf8', lineStart, end)).map((f) => f.trim());

@@ -225,23 +225,27 @@ function sameValue(a: number, b: number): boolean {
 
 /**
  * Groups identical rows of numeric columns with an open-addressing hash table over the values'
- * bits: no per-row strings or objects, so a million rows collapse in tens of milliseconds.
+ * bits: no per-row strings or objects. The table grows with the number of distinct rows (not the
+ * number of rows) and keeps the distinct rows' values and hashes beside it, so a million rows with
+ * a few hundred thousand distinct ones mostly hit memory that is already in the cache.
  */
 export function distinctRows(
   columns: readonly ArrayLike<number>[],
   length: number,
   weights?: ArrayLike<number>,
 ): DistinctRows {
-  let size = 16;
-  while (size < 2 * length) size *= 2;
-  const mask = size - 1;
-  const table = new Int32Array(size).fill(-1);
+  const width = columns.length;
+  let size = 1024;
+  let mask = size - 1;
+  let table = new Int32Array(size).fill(-1);
   const first = new Int32Array(length);
   const weight = new Float64Array(length);
+  const hashes = new Int32Array(length);
+  const keys = new Float64Array(length * width);
   let count = 0;
   for (let i = 0; i < length; i++) {
     let h = 0x811c9dc5;
-    for (let c = 0; c < columns.length; c++) {
+    for (let c = 0; c < width; c++) {
       // + 0 turns −0 into 0 so both hash alike.
       hashScratch[0] = columns[c]![i]! + 0;
       h = Math.imul(h ^ hashWords[0]!, 0x9e3779b1);
@@ -256,12 +260,24 @@ export function distinctRows(
         table[slot] = count;
         first[count] = i;
         weight[count] = w;
+        hashes[count] = h;
+        for (let c = 0; c < width; c++) keys[count * width + c] = columns[c]![i]!;
         count++;
+        if (2 * count > size) {
+          // Keep the load at most one half: double the table and re-insert the distinct rows.
+          size *= 2;
+          mask = size - 1;
+          table = new Int32Array(size).fill(-1);
+          for (let k = 0; k < count; k++) {
+            let s = hashes[k]! & mask;
+            while (table[s]! >= 0) s = (s + 1) & mask;
+            table[s] = k;
+          }
+        }
         break;
       }
-      const j = first[at]!;
-      let same = true;
-      for (let c = 0; c < columns.length && same; c++) same = sameValue(columns[c]![i]!, columns[c]![j]!);
+      let same = hashes[at] === h;
+      for (let c = 0; c < width && same; c++) same = sameValue(columns[c]![i]!, keys[at * width + c]!);
       if (same) {
         weight[at] = weight[at]! + w;
         break;
