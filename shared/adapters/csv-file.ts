@@ -180,16 +180,27 @@ export interface SummaryFile {
   naming: 'lifetimes' | 'btyd';
 }
 
+/** Customer ids as UTF-8 bytes: id k is bytes[k === 0 ? 0 : ends[k − 1], ends[k]). */
+export interface IdBytes {
+  bytes: Uint8Array;
+  ends: Int32Array;
+}
+
 /** A run of consecutive summary rows (`length` of them; the columns may be longer scratch arrays). */
 export interface SummaryChunk extends SummaryFile {
   length: number;
+  /** With `ids: 'bytes'`: the ids undecoded (and `ids` is null), for writers that copy them through. */
+  idBytes: IdBytes | null;
 }
 
 export interface SummaryReadOptions {
   /** Rows per chunk. Default 65,536. */
   chunkRows?: number;
-  /** Read the id column (as strings). Default true; fitting does not need it. */
-  ids?: boolean;
+  /**
+   * Read the id column: true as strings (default), 'bytes' as UTF-8 bytes (no string per row, for
+   * streaming them into an output file), false not at all (fitting does not need them).
+   */
+  ids?: boolean | 'bytes';
 }
 
 interface SummaryHeader {
@@ -304,7 +315,11 @@ export function* readSummaryChunks(path: string, options: SummaryReadOptions = {
       return value;
     };
     const newChunk = (h: SummaryHeader): SummaryChunk => ({
-      ids: h.id >= 0 && wantIds ? [] : null,
+      ids: h.id >= 0 && wantIds === true ? [] : null,
+      idBytes:
+        h.id >= 0 && wantIds === 'bytes'
+          ? { bytes: new Uint8Array(chunkRows * 16), ends: new Int32Array(chunkRows) }
+          : null,
       x: new Float64Array(chunkRows),
       tx: new Float64Array(chunkRows),
       T: new Float64Array(chunkRows),
@@ -413,6 +428,30 @@ export function* readSummaryChunks(path: string, options: SummaryReadOptions = {
                 : '',
           );
         }
+        if (c.idBytes) {
+          const store = c.idBytes;
+          let at = row === 0 ? 0 : store.ends[row - 1]!;
+          let from = 0;
+          let to = 0;
+          let source: Uint8Array = buffer;
+          if (strings) {
+            source = Buffer.from(strings[h.id] ?? '', 'utf8');
+            to = source.length;
+          } else if (h.id < fieldCount) {
+            from = bounds[2 * h.id]!;
+            to = bounds[2 * h.id + 1]!;
+            while (from < to && (buffer[from] === 32 || buffer[from] === 9)) from++;
+            while (to > from && (buffer[to - 1] === 32 || buffer[to - 1] === 9)) to--;
+          }
+          if (at + (to - from) > store.bytes.length) {
+            const bigger = new Uint8Array(2 * (at + (to - from)));
+            bigger.set(store.bytes.subarray(0, at));
+            store.bytes = bigger;
+          }
+          const bytes = store.bytes;
+          for (let k = from; k < to; k++) bytes[at++] = source[k]!;
+          store.ends[row] = at;
+        }
         c.length = row + 1;
         lineStart = next;
         if (c.length === chunkRows) {
@@ -455,7 +494,7 @@ export function readSummaryHeader(path: string): {
 export function readSummaryFile(path: string, options: { ids?: boolean } = {}): SummaryFile {
   const chunks: SummaryChunk[] = [];
   let rows = 0;
-  for (const chunk of readSummaryChunks(path, { chunkRows: 1 << 18, ids: options.ids ?? true })) {
+  for (const chunk of readSummaryChunks(path, { chunkRows: 1 << 18, ids: options.ids !== false })) {
     chunks.push(chunk);
     rows += chunk.length;
   }

@@ -3,7 +3,7 @@
  * straight into a byte buffer (no per-value strings), so a million rows stream out in well under a second.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { InputFileError } from './csv-file.ts';
+import { type IdBytes, InputFileError } from './csv-file.ts';
 
 export type PredictionFormat = 'csv' | 'jsonl';
 
@@ -17,6 +17,11 @@ export function predictionFormatOf(path: string | null): PredictionFormat {
 const BUFFER_BYTES = 1 << 22;
 const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 const DIGITS = new Uint8Array(20);
+/** "00", "01", …, "99" as ASCII byte pairs. */
+const DIGIT_PAIRS = Uint8Array.from(
+  { length: 200 },
+  (_, i) => 48 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10),
+);
 
 /**
  * Writes 1e-6 ≤ magnitude < 1e12 in fixed point (9 decimals below 1, 6 below 1000, else 3; trailing
@@ -50,11 +55,17 @@ function writeDecimal(buffer: Uint8Array, at: number, magnitude: number): number
     digits--;
   }
   buffer[position] = 46;
-  for (let k = digits; k >= 1; k--) {
-    rest = (fraction / 10) | 0;
-    buffer[position + k] = 48 + (fraction - rest * 10);
-    fraction = rest;
+  // Two digits per division, from the last one back.
+  let k = position + digits;
+  while (k > position + 1) {
+    const quotient = (fraction / 100) | 0;
+    const pair = 2 * (fraction - quotient * 100);
+    buffer[k] = DIGIT_PAIRS[pair + 1]!;
+    buffer[k - 1] = DIGIT_PAIRS[pair]!;
+    fraction = quotient;
+    k -= 2;
   }
+  if (k === position + 1) buffer[k] = 48 + fraction;
   return position + digits + 1;
 }
 
@@ -86,16 +97,15 @@ export class PredictionWriter {
   }
 
   /** Rows `0..length−1` of the columns; `ids` null numbers the rows from 1. */
-  writeRows(ids: readonly string[] | null, columns: readonly Float64Array[], length: number): void {
+  writeRows(ids: readonly string[] | IdBytes | null, columns: readonly Float64Array[], length: number): void {
     const jsonl = this.format === 'jsonl';
     const idPrefix = jsonl ? Buffer.from(`{"${this.idColumn}":`) : null;
     for (let i = 0; i < length; i++) {
       if (this.position > BUFFER_BYTES - 4096) this.flush();
       if (idPrefix) this.writeBytes(idPrefix);
-      const id = ids ? ids[i]! : null;
-      if (id === null) this.writeNumber(this.rowsWritten + i + 1, jsonl);
-      else if (jsonl) this.writeText(JSON.stringify(id));
-      else this.writeText(/[",\n\r]/.test(id) ? `"${id.replaceAll('"', '""')}"` : id);
+      if (ids === null) this.writeNumber(this.rowsWritten + i + 1, jsonl);
+      else if (Array.isArray(ids)) this.writeId(ids[i]!, jsonl);
+      else this.writeIdBytes(ids as IdBytes, i, jsonl);
       for (let c = 0; c < columns.length; c++) {
         if (jsonl) this.writeBytes(this.names[c]!);
         else this.writeByte(44);
@@ -105,6 +115,34 @@ export class PredictionWriter {
       this.writeByte(10);
     }
     this.rowsWritten += length;
+  }
+
+  private writeId(id: string, jsonl: boolean): void {
+    if (jsonl) this.writeText(JSON.stringify(id));
+    else this.writeText(/[",\n\r]/.test(id) ? `"${id.replaceAll('"', '""')}"` : id);
+  }
+
+  /** Copies an id's bytes when they need no quoting or escaping, else writes it as text. */
+  private writeIdBytes(ids: IdBytes, i: number, jsonl: boolean): void {
+    const from = i === 0 ? 0 : ids.ends[i - 1]!;
+    const to = ids.ends[i]!;
+    const bytes = ids.bytes;
+    let plain = true;
+    for (let k = from; k < to && plain; k++) {
+      const b = bytes[k]!;
+      // CSV: comma, quote, CR, LF need quoting; JSON: quote, backslash and control characters escaping.
+      plain = jsonl ? b !== 34 && b !== 92 && b >= 32 : b !== 44 && b !== 34 && b !== 10 && b !== 13;
+    }
+    if (!plain || to - from > 1024) {
+      this.writeId(Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('utf8'), jsonl);
+      return;
+    }
+    const buffer = this.buffer;
+    let at = this.position;
+    if (jsonl) buffer[at++] = 34;
+    for (let k = from; k < to; k++) buffer[at++] = bytes[k]!;
+    if (jsonl) buffer[at++] = 34;
+    this.position = at;
   }
 
   close(): void {

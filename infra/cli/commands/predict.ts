@@ -135,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     let customers = 0;
     try {
-      for (const chunk of readSummaryChunks(file, { chunkRows: CHUNK_ROWS })) {
+      for (const chunk of readSummaryChunks(file, { chunkRows: CHUNK_ROWS, ids: 'bytes' })) {
         const length = chunk.length;
         const rows = {
           x: chunk.x.subarray(0, length),
@@ -145,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
         };
         const p = predictPurchases(fit.model, fit.params, spend, rows, settings);
         writer.writeRows(
-          chunk.ids,
+          chunk.idBytes,
           [
             p.probabilityAlive,
             p.expectedPurchases,

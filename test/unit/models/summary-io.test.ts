@@ -122,4 +122,52 @@ describe('prediction writer', () => {
     json.close();
     expect(readFileSync(jsonl, 'utf8')).toBe('{"row":1,"a":0.25,"b":2}\n{"row":2,"a":null,"b":1e-9}\n');
   });
+
+  it('copies ids read as bytes through, quoting or escaping only the ids that need it', () => {
+    const file = join(work, 'ids.csv');
+    writeFileSync(
+      file,
+      'customer_id,frequency,recency,T\n"a,1",1,2,3\n  plain ,0,0,3\n"say ""hi""",0,0,1\nü\\x,0,0,2\n',
+    );
+    const [chunk] = [...readSummaryChunks(file, { ids: 'bytes' })];
+    expect(chunk!.ids).toBeNull();
+    const column = [Float64Array.of(1, 2, 3, 4)];
+    const csv = join(work, 'ids-out.csv');
+    const writer = new PredictionWriter(csv, 'csv', 'customer_id', ['v']);
+    writer.writeRows(chunk!.idBytes, column, chunk!.length);
+    writer.close();
+    expect(readFileSync(csv, 'utf8')).toBe('customer_id,v\n"a,1",1\nplain,2\n"say ""hi""",3\nü\\x,4\n');
+    const jsonl = join(work, 'ids-out.jsonl');
+    const json = new PredictionWriter(jsonl, 'jsonl', 'customer_id', ['v']);
+    json.writeRows(chunk!.idBytes, column, chunk!.length);
+    json.close();
+    const ids = readFileSync(jsonl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).customer_id);
+    expect(ids).toEqual(['a,1', 'plain', 'say "hi"', 'ü\\x']);
+  });
+
+  it('any value reads back within half a unit of its last decimal', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e13, max: 1e13, noNaN: true }), { minLength: 1, maxLength: 50 }),
+        (list) => {
+          const values = Float64Array.from(list);
+          const file = join(work, 'values.csv');
+          const writer = new PredictionWriter(file, 'csv', 'row', ['v']);
+          writer.writeRows(null, [values], values.length);
+          writer.close();
+          const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1);
+          lines.forEach((line, i) => {
+            const v = values[i]!;
+            const a = Math.abs(v);
+            const bound = a < 1e-6 || a >= 1e12 ? 0 : a < 1 ? 5e-10 : a < 1000 ? 5e-7 : 5e-4;
+            expect(Math.abs(Number(line.split(',')[1]) - v)).toBeLessThanOrEqual(bound * (1 + 1e-9));
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 });
