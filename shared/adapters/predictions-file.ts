@@ -106,10 +106,27 @@ export class PredictionWriter {
       if (ids === null) this.writeNumber(this.rowsWritten + i + 1, jsonl);
       else if (Array.isArray(ids)) this.writeId(ids[i]!, jsonl);
       else this.writeIdBytes(ids as IdBytes, i, jsonl);
-      for (let c = 0; c < columns.length; c++) {
-        if (jsonl) this.writeBytes(this.names[c]!);
-        else this.writeByte(44);
-        this.writeNumber(columns[c]![i]!, jsonl);
+      if (jsonl) {
+        for (let c = 0; c < columns.length; c++) {
+          this.writeBytes(this.names[c]!);
+          this.writeNumber(columns[c]![i]!, true);
+        }
+      } else {
+        // The common case inline: a comma and a fixed-point number per column.
+        const buffer = this.buffer;
+        for (let c = 0; c < columns.length; c++) {
+          const value = columns[c]![i]!;
+          const magnitude = value < 0 ? -value : value;
+          if (magnitude >= 1e-6 && magnitude < 1e12) {
+            let at = this.position;
+            buffer[at++] = 44;
+            if (value < 0) buffer[at++] = 45;
+            this.position = writeDecimal(buffer, at, magnitude);
+          } else {
+            this.writeByte(44);
+            this.writeNumber(value, false);
+          }
+        }
       }
       if (jsonl) this.writeByte(125);
       this.writeByte(10);
