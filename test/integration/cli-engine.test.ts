@@ -353,6 +353,44 @@ describe('cvm predict', () => {
     for (const row of rows) expect(Number(row['p_alive'])).toBeLessThanOrEqual(1);
   });
 
+  it('scores an sBG cohort per row: cancelled subscribers have P(alive) 0, active ones DERL > 0', async () => {
+    const cohort = join(root, 'test/fixtures/sbg/regular.csv');
+    const result = await cvm(
+      'predict',
+      '--model',
+      'sbg',
+      cohort,
+      '--horizon',
+      '3',
+      '--out',
+      join(work, 'sbg.jsonl'),
+    );
+    expect(result.code).toBe(0);
+    const rows = readFileSync(join(work, 'sbg.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, number>);
+    expect(Object.keys(rows[0]!)).toEqual([
+      'row',
+      'recency',
+      'T',
+      'weights',
+      'p_alive',
+      'expected_renewals',
+      'derl',
+    ]);
+    const cancelled = rows.filter((r) => r['recency']! < r['T']!);
+    const active = rows.filter((r) => r['recency'] === r['T']);
+    expect(cancelled.length).toBeGreaterThan(0);
+    expect(active.length).toBeGreaterThan(0);
+    for (const r of cancelled) expect([r['p_alive'], r['expected_renewals'], r['derl']]).toEqual([0, 0, 0]);
+    for (const r of active) {
+      expect(r['p_alive']).toBeGreaterThan(0);
+      expect(r['expected_renewals']).toBeLessThanOrEqual(3);
+      expect(r['derl']).toBeGreaterThan(0);
+    }
+  });
+
   it('a bad fit file: exit 1 naming the file and the field', async () => {
     const bad = join(work, 'bad-fit.json');
     writeFileSync(bad, JSON.stringify({ ...fitted, params: { r: 0.24, alpha: -1, a: 0.8 } }));
