@@ -57,6 +57,7 @@ later days with net value > 0.`,
   fit: {
     summary: 'fit BG/NBD, MBG/NBD, Pareto/NBD (+ Gamma-Gamma), BG/BB or sBG to a summary CSV',
     usage: `Usage: cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto|bgbb|sbg] [--penalizer X] [--json]
+               [--out fit.json] [--time-unit days|weeks]
 
 Fits a customer-base model by maximum likelihood to an RFM summary, and the Gamma-Gamma spend model
 when the summary has a spend column.
@@ -68,8 +69,32 @@ when the summary has a spend column.
   --json           print {"model","params","logLikelihood","converged","customers",
                    "standardErrors","spend"} as one JSON object, plus
                    "identified": false and "warnings" when the data do not identify the fit
+  --out FILE       also write the fit (model, parameters, time unit, penalizer, spend model,
+                   identified/warnings) as JSON for 'cvm predict --params FILE'
+  --time-unit U    unit of recency and T, stored in the fit file (default weeks)
 Columns: frequency, recency, T[, monetary_value] (lifetimes) or x, t_x, T[, zbar] (BTYD);
 an id column (ID, customer_id or first column) is optional. recency and T share one unit.`,
+  },
+  predict: {
+    summary: 'per-customer predictions (P(alive), purchases, P(X = n), spend, CLV) of a summary CSV',
+    usage: `Usage: cvm predict <summary.csv> [--model NAME] [--params fit.json] [--horizon N]
+                   [--out scores.csv|scores.jsonl] [--max-n K]
+
+Scores every customer of an RFM summary with a fitted model: the fit file of 'cvm fit --out', or
+a fit made here first exactly as 'cvm fit' makes it (--model, --penalizer, --time-limit).
+  --params FILE      fit file from 'cvm fit --out' (its model and time unit are used)
+  --model NAME       bgnbd (default), mbgnbd, pareto, bgbb or sbg
+  --horizon N        prediction horizon in the summary's unit (default: the CLV horizon,
+                     12 months = 52.18 weeks); bgbb/sbg: future opportunities (default 1)
+  --max-n K          columns p_0..p_K = P(n purchases in the horizon) (default 3)
+  --out FILE         .csv or .jsonl (JSON Lines); default CSV on standard output
+  --time-unit U      days or weeks: unit of recency and T when fitting here (default weeks)
+  --clv-months M     CLV horizon in months (default 12, as a recalculation)
+  --discount-rate R  yearly discount rate (default 0.1); bgbb/sbg: per opportunity
+  --margin X         profit margin applied to spend (default 1)
+Columns: customer_id (or row), p_alive, expected_purchases, p_no_purchase, p_0..p_K, and
+expected_spend, clv when the summary has spend and the fit a spend model. bgbb: p_alive (next
+opportunity), expected_transactions, dert; sbg: p_alive (next renewal), expected_renewals, derl.`,
   },
   recalc: {
     summary: 'run a value recalculation on the local stack: cvm recalc [--as-of DATE] [--model M]',

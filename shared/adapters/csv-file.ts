@@ -180,92 +180,353 @@ export interface SummaryFile {
   naming: 'lifetimes' | 'btyd';
 }
 
+/** Customer ids as UTF-8 bytes: id k is bytes[k === 0 ? 0 : ends[k − 1], ends[k]). */
+export interface IdBytes {
+  bytes: Uint8Array;
+  ends: Int32Array;
+}
+
+/** A run of consecutive summary rows (`length` of them; the columns may be longer scratch arrays). */
+export interface SummaryChunk extends SummaryFile {
+  length: number;
+  /** With `ids: 'bytes'`: the ids undecoded (and `ids` is null), for writers that copy them through. */
+  idBytes: IdBytes | null;
+}
+
+export interface SummaryReadOptions {
+  /** Rows per chunk. Default 65,536. */
+  chunkRows?: number;
+  /**
+   * Read the id column: true as strings (default), 'bytes' as UTF-8 bytes (no string per row, for
+   * streaming them into an output file), false not at all (fitting does not need them).
+   */
+  ids?: boolean | 'bytes';
+}
+
+interface SummaryHeader {
+  id: number;
+  x: number;
+  tx: number;
+  T: number;
+  m: number;
+  naming: SummaryFile['naming'];
+  names: { x: string; tx: string; m: string };
+  /** Number of header fields; a row needs at least the highest used index + 1. */
+  lastUsed: number;
+}
+
+function parseSummaryHeader(line: string, where: string): SummaryHeader {
+  const fields = splitCsvLine(line).map((f) => f.trim());
+  const find = (...names: string[]) => fields.findIndex((f) => names.includes(f));
+  const lifetimes = find('frequency') >= 0;
+  const xi = lifetimes ? find('frequency') : find('x');
+  const txi = lifetimes ? find('recency') : find('t_x');
+  const Ti = find('T');
+  if (xi < 0 || txi < 0 || Ti < 0) {
+    throw new InputFileError(
+      `${where}: the header must have columns frequency, recency, T (lifetimes) or x, t_x, T (BTYD); got: ${line}`,
+    );
+  }
+  const m = lifetimes ? find('monetary_value') : find('zbar');
+  let id = find('ID', 'id', 'customer_id');
+  if (id < 0 && ![xi, txi, Ti, m].includes(0)) id = 0;
+  return {
+    id,
+    x: xi,
+    tx: txi,
+    T: Ti,
+    m,
+    naming: lifetimes ? 'lifetimes' : 'btyd',
+    names: lifetimes
+      ? { x: 'frequency', tx: 'recency', m: 'monetary_value' }
+      : { x: 'x', tx: 't_x', m: 'zbar' },
+    lastUsed: Math.max(xi, txi, Ti, m, id),
+  };
+}
+
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
 /**
- * Reads an RFM summary: lifetimes names (`frequency, recency, T[, monetary_value]`) or BTYD names
- * (`x, t_x, T[, zbar]`); the id column (`ID`, `customer_id`, or a first column that is none of the
- * above) is optional. Checks x is a whole number ≥ 0 and 0 ≤ recency ≤ T.
+ * A plain decimal `[-]digits[.digits]` of at most 15 significant digits, parsed from bytes; NaN for
+ * anything else (the caller then parses the text). m / 10^k with both exact doubles is correctly
+ * rounded, so the result is exactly what Number(text) gives.
  */
-export function readSummaryFile(path: string): SummaryFile {
-  const ids: string[] = [];
-  const x: number[] = [];
-  const tx: number[] = [];
-  const T: number[] = [];
-  const monetary: number[] = [];
-  let header: {
-    id: number;
-    x: number;
-    tx: number;
-    T: number;
-    m: number;
-    naming: SummaryFile['naming'];
-  } | null = null;
+function parsePlainDecimal(bytes: Uint8Array, from: number, to: number): number {
+  let i = from;
+  let negative = false;
+  if (i < to && bytes[i] === 45) {
+    negative = true;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < to; i++) {
+    const c = bytes[i]!;
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      if (mantissa > 0 || decimals >= 0) digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) decimals = 0;
+    else return Number.NaN;
+  }
+  if (digits > 15 || decimals > 22 || i === from || (decimals <= 0 && decimals !== -1)) return Number.NaN;
+  if (to - from === (negative ? 1 : 0)) return Number.NaN;
+  const value = decimals > 0 ? mantissa / POWERS_OF_TEN[decimals]! : mantissa;
+  return negative ? -value : value;
+}
+
+/**
+ * Streams an RFM summary in chunks of columns: lifetimes names (`frequency, recency, T[,
+ * monetary_value]`) or BTYD names (`x, t_x, T[, zbar]`); the id column (`ID`, `customer_id`, or a
+ * first column that is none of the above) is optional. Checks x is a whole number ≥ 0 and
+ * 0 ≤ recency ≤ T. Works on bytes: only quoted lines are decoded to text and split.
+ */
+export function* readSummaryChunks(path: string, options: SummaryReadOptions = {}): Generator<SummaryChunk> {
+  const chunkRows = options.chunkRows ?? 65_536;
+  const wantIds = options.ids ?? true;
+  const fd = openSync(path, 'r');
+  try {
+    let buffer = Buffer.alloc(1 << 20);
+    let filled = 0;
+    let atEnd = false;
+    let header: SummaryHeader | null = null;
+    let lineNumber = 0;
+    const bounds = new Int32Array(64);
+    let chunk: SummaryChunk | null = null;
+    // Per-line state read by `number`, which is created once: a closure per line costs more than
+    // the parsing itself.
+    let strings: string[] | null = null;
+    let fieldCount = 0;
+    const where = () => `${path}:${lineNumber}`;
+    const number = (index: number, name: string): number => {
+      let raw: string;
+      if (strings) raw = strings[index] ?? '';
+      else {
+        if (index >= fieldCount) throw new InputFileError(`${where()}: field '${name}' is missing`);
+        const fast = parsePlainDecimal(buffer, bounds[2 * index]!, bounds[2 * index + 1]!);
+        if (!Number.isNaN(fast)) return fast;
+        raw = buffer.toString('utf8', bounds[2 * index]!, bounds[2 * index + 1]!).trim();
+      }
+      if (raw === '') throw new InputFileError(`${where()}: field '${name}' is missing`);
+      const value = Number(raw);
+      if (!Number.isFinite(value))
+        throw new InputFileError(`${where()}: field '${name}': expected a number, got '${raw}'`);
+      return value;
+    };
+    const newChunk = (h: SummaryHeader): SummaryChunk => ({
+      ids: h.id >= 0 && wantIds === true ? [] : null,
+      idBytes:
+        h.id >= 0 && wantIds === 'bytes'
+          ? { bytes: new Uint8Array(chunkRows * 16), ends: new Int32Array(chunkRows) }
+          : null,
+      x: new Float64Array(chunkRows),
+      tx: new Float64Array(chunkRows),
+      T: new Float64Array(chunkRows),
+      monetaryValue: h.m >= 0 ? new Float64Array(chunkRows) : null,
+      naming: h.naming,
+      length: 0,
+    });
+    for (;;) {
+      if (!atEnd) {
+        if (filled === buffer.length) {
+          const bigger = Buffer.alloc(buffer.length * 2);
+          buffer.copy(bigger, 0, 0, filled);
+          buffer = bigger;
+        }
+        const bytes = readSync(fd, buffer, filled, buffer.length - filled, null);
+        if (bytes === 0) atEnd = true;
+        filled += bytes;
+      }
+      let lineStart = 0;
+      for (;;) {
+        // One pass up to the newline: field boundaries (field k is buffer[bounds[2k], bounds[2k+1])),
+        // quotes, and whether the line is blank. No native call per line: this is the hot loop.
+        let quoted = false;
+        let blank = true;
+        fieldCount = 0;
+        let from = lineStart;
+        let lineEnd = lineStart;
+        while (lineEnd < filled) {
+          const byte = buffer[lineEnd]!;
+          if (byte === 10) break;
+          if (byte === 44) {
+            if (fieldCount < 32) {
+              bounds[2 * fieldCount] = from;
+              bounds[2 * fieldCount + 1] = lineEnd;
+            }
+            fieldCount++;
+            from = lineEnd + 1;
+            blank = false;
+          } else if (byte === 34) quoted = true;
+          else if (blank && byte !== 32 && byte !== 9 && byte !== 13) blank = false;
+          lineEnd++;
+        }
+        // An unfinished line at the end of the buffer waits for the next read.
+        if (lineEnd === filled && !atEnd) break;
+        if (lineStart >= filled) break;
+        const next = lineEnd + 1;
+        let end = lineEnd;
+        if (end > lineStart && buffer[end - 1] === 13) end--;
+        lineNumber++;
+        if (fieldCount < 32) {
+          bounds[2 * fieldCount] = from;
+          bounds[2 * fieldCount + 1] = end;
+        }
+        fieldCount++;
+        if (blank) {
+          lineStart = next;
+          continue;
+        }
+        if (header === null) {
+          header = parseSummaryHeader(buffer.toString('utf8', lineStart, end), where());
+          chunk = newChunk(header);
+          lineStart = next;
+          continue;
+        }
+        const h = header;
+        const c = chunk!;
+        strings = null;
+        if (quoted) {
+          strings = splitCsvLine(buffer.toString('utf8', lineStart, end)).map((f) => f.trim());
+          fieldCount = strings.length;
+        }
+        if (!strings && h.lastUsed >= 32) {
+          strings = splitCsvLine(buffer.toString('utf8', lineStart, end)).map((f) => f.trim());
+        }
+        const names = h.names;
+        const xv = number(h.x, names.x);
+        if (!Number.isInteger(xv) || xv < 0) {
+          throw new InputFileError(
+            `${where()}: field '${names.x}': expected a whole number ≥ 0 (repeat purchases), got ${xv}`,
+          );
+        }
+        const txv = number(h.tx, names.tx);
+        const Tv = number(h.T, 'T');
+        if (Tv < 0) throw new InputFileError(`${where()}: field 'T': must be ≥ 0, got ${Tv}`);
+        if (txv < 0 || txv > Tv) {
+          throw new InputFileError(
+            `${where()}: field '${names.tx}': must be between 0 and T (${Tv}), got ${txv}; are recency and T in the same unit?`,
+          );
+        }
+        if (xv === 0 && txv !== 0) {
+          throw new InputFileError(
+            `${where()}: field '${names.tx}': must be 0 when ${names.x} is 0, got ${txv}`,
+          );
+        }
+        const row = c.length;
+        c.x[row] = xv;
+        c.tx[row] = txv;
+        c.T[row] = Tv;
+        if (c.monetaryValue) c.monetaryValue[row] = number(h.m, names.m);
+        if (c.ids) {
+          c.ids.push(
+            strings
+              ? (strings[h.id] ?? '')
+              : h.id < fieldCount
+                ? buffer.toString('utf8', bounds[2 * h.id]!, bounds[2 * h.id + 1]!).trim()
+                : '',
+          );
+        }
+        if (c.idBytes) {
+          const store = c.idBytes;
+          let at = row === 0 ? 0 : store.ends[row - 1]!;
+          let from = 0;
+          let to = 0;
+          let source: Uint8Array = buffer;
+          if (strings) {
+            source = Buffer.from(strings[h.id] ?? '', 'utf8');
+            to = source.length;
+          } else if (h.id < fieldCount) {
+            from = bounds[2 * h.id]!;
+            to = bounds[2 * h.id + 1]!;
+            while (from < to && (buffer[from] === 32 || buffer[from] === 9)) from++;
+            while (to > from && (buffer[to - 1] === 32 || buffer[to - 1] === 9)) to--;
+          }
+          if (at + (to - from) > store.bytes.length) {
+            const bigger = new Uint8Array(2 * (at + (to - from)));
+            bigger.set(store.bytes.subarray(0, at));
+            store.bytes = bigger;
+          }
+          const bytes = store.bytes;
+          for (let k = from; k < to; k++) bytes[at++] = source[k]!;
+          store.ends[row] = at;
+        }
+        c.length = row + 1;
+        lineStart = next;
+        if (c.length === chunkRows) {
+          yield c;
+          chunk = newChunk(h);
+        }
+      }
+      if (atEnd && lineStart >= filled) break;
+      // Keep the unfinished line at the start of the buffer and read on.
+      buffer.copy(buffer, 0, lineStart, filled);
+      filled -= lineStart;
+    }
+    if (header === null) throw new InputFileError(`${path}: the file is empty (expected a header line)`);
+    if (chunk && chunk.length > 0) yield chunk;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The header of a summary file: which naming it uses and whether it has ids and spend. */
+export function readSummaryHeader(path: string): {
+  naming: SummaryFile['naming'];
+  hasIds: boolean;
+  hasSpend: boolean;
+} {
   let lineNumber = 0;
   for (const line of readLines(path)) {
     lineNumber++;
     if (line.trim() === '') continue;
-    const fields = splitCsvLine(line).map((f) => f.trim());
-    const where = `${path}:${lineNumber}`;
-    if (header === null) {
-      const find = (...names: string[]) => fields.findIndex((f) => names.includes(f));
-      const lifetimes = find('frequency') >= 0;
-      const xi = lifetimes ? find('frequency') : find('x');
-      const txi = lifetimes ? find('recency') : find('t_x');
-      const Ti = find('T');
-      if (xi < 0 || txi < 0 || Ti < 0) {
-        throw new InputFileError(
-          `${where}: the header must have columns frequency, recency, T (lifetimes) or x, t_x, T (BTYD); got: ${line}`,
-        );
-      }
-      const m = lifetimes ? find('monetary_value') : find('zbar');
-      let id = find('ID', 'id', 'customer_id');
-      if (id < 0 && ![xi, txi, Ti, m].includes(0)) id = 0;
-      header = { id, x: xi, tx: txi, T: Ti, m, naming: lifetimes ? 'lifetimes' : 'btyd' };
-      continue;
-    }
-    const h = header;
-    const names =
-      h.naming === 'lifetimes'
-        ? { x: 'frequency', tx: 'recency', m: 'monetary_value' }
-        : { x: 'x', tx: 't_x', m: 'zbar' };
-    const number = (index: number, name: string): number => {
-      const raw = fields[index];
-      if (raw === undefined || raw === '') throw new InputFileError(`${where}: field '${name}' is missing`);
-      const value = Number(raw);
-      if (!Number.isFinite(value))
-        throw new InputFileError(`${where}: field '${name}': expected a number, got '${raw}'`);
-      return value;
-    };
-    const xv = number(h.x, names.x);
-    if (!Number.isInteger(xv) || xv < 0) {
-      throw new InputFileError(
-        `${where}: field '${names.x}': expected a whole number ≥ 0 (repeat purchases), got ${xv}`,
-      );
-    }
-    const txv = number(h.tx, names.tx);
-    const Tv = number(h.T, 'T');
-    if (Tv < 0) throw new InputFileError(`${where}: field 'T': must be ≥ 0, got ${Tv}`);
-    if (txv < 0 || txv > Tv) {
-      throw new InputFileError(
-        `${where}: field '${names.tx}': must be between 0 and T (${Tv}), got ${txv}; are recency and T in the same unit?`,
-      );
-    }
-    if (xv === 0 && txv !== 0) {
-      throw new InputFileError(`${where}: field '${names.tx}': must be 0 when ${names.x} is 0, got ${txv}`);
-    }
-    x.push(xv);
-    tx.push(txv);
-    T.push(Tv);
-    if (h.m >= 0) monetary.push(number(h.m, names.m));
-    if (h.id >= 0) ids.push(fields[h.id] ?? '');
+    const h = parseSummaryHeader(line, `${path}:${lineNumber}`);
+    return { naming: h.naming, hasIds: h.id >= 0, hasSpend: h.m >= 0 };
   }
-  if (header === null) throw new InputFileError(`${path}: the file is empty (expected a header line)`);
+  throw new InputFileError(`${path}: the file is empty (expected a header line)`);
+}
+
+/**
+ * Reads a whole RFM summary into columns (see readSummaryChunks for the accepted columns and the
+ * checks). `ids: false` skips the id column, which fitting does not need.
+ */
+export function readSummaryFile(path: string, options: { ids?: boolean } = {}): SummaryFile {
+  const chunks: SummaryChunk[] = [];
+  let rows = 0;
+  for (const chunk of readSummaryChunks(path, { chunkRows: 1 << 18, ids: options.ids !== false })) {
+    chunks.push(chunk);
+    rows += chunk.length;
+  }
+  const first = chunks[0];
+  if (!first) {
+    // Header only: the reader saw the header (it throws on an empty file) but no rows.
+    const header = readSummaryHeader(path);
+    return {
+      ids: header.hasIds && (options.ids ?? true) ? [] : null,
+      x: new Float64Array(0),
+      tx: new Float64Array(0),
+      T: new Float64Array(0),
+      monetaryValue: header.hasSpend ? new Float64Array(0) : null,
+      naming: header.naming,
+    };
+  }
+  const join = (pick: (c: SummaryChunk) => Float64Array): Float64Array => {
+    const out = new Float64Array(rows);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(pick(c).subarray(0, c.length), at);
+      at += c.length;
+    }
+    return out;
+  };
   return {
-    ids: header.id >= 0 ? ids : null,
-    x: Float64Array.from(x),
-    tx: Float64Array.from(tx),
-    T: Float64Array.from(T),
-    monetaryValue: header.m >= 0 ? Float64Array.from(monetary) : null,
-    naming: header.naming,
+    ids: first.ids ? chunks.flatMap((c) => c.ids!) : null,
+    x: join((c) => c.x),
+    tx: join((c) => c.tx),
+    T: join((c) => c.T),
+    monetaryValue: first.monetaryValue ? join((c) => c.monetaryValue!) : null,
+    naming: first.naming,
   };
 }
 

@@ -207,6 +207,87 @@ export function rfmColumns(x: ArrayLike<number>, tx: ArrayLike<number>, T: Array
   };
 }
 
+/** Distinct rows of some columns: the first index of each, in first-appearance order, and their summed weights. */
+export interface DistinctRows {
+  /** Index (into the input) of the first row of each distinct row. */
+  first: Int32Array;
+  weight: Float64Array;
+  length: number;
+}
+
+const hashScratch = new Float64Array(1);
+const hashWords = new Uint32Array(hashScratch.buffer);
+
+/** Same value for the collapse: −0 equals 0 and NaN equals NaN (as the string keys it replaced did). */
+function sameValue(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/**
+ * Groups identical rows of numeric columns with an open-addressing hash table over the values'
+ * bits: no per-row strings or objects. The table grows with the number of distinct rows (not the
+ * number of rows) and keeps the distinct rows' values and hashes beside it, so a million rows with
+ * a few hundred thousand distinct ones mostly hit memory that is already in the cache.
+ */
+export function distinctRows(
+  columns: readonly ArrayLike<number>[],
+  length: number,
+  weights?: ArrayLike<number>,
+): DistinctRows {
+  const width = columns.length;
+  let size = 1024;
+  let mask = size - 1;
+  let table = new Int32Array(size).fill(-1);
+  const first = new Int32Array(length);
+  const weight = new Float64Array(length);
+  const hashes = new Int32Array(length);
+  const keys = new Float64Array(length * width);
+  let count = 0;
+  for (let i = 0; i < length; i++) {
+    let h = 0x811c9dc5;
+    for (let c = 0; c < width; c++) {
+      // + 0 turns −0 into 0 so both hash alike.
+      hashScratch[0] = columns[c]![i]! + 0;
+      h = Math.imul(h ^ hashWords[0]!, 0x9e3779b1);
+      h = Math.imul(h ^ hashWords[1]!, 0x85ebca6b);
+    }
+    h ^= h >>> 15;
+    let slot = h & mask;
+    const w = weights ? weights[i]! : 1;
+    for (;;) {
+      const at = table[slot]!;
+      if (at < 0) {
+        table[slot] = count;
+        first[count] = i;
+        weight[count] = w;
+        hashes[count] = h;
+        for (let c = 0; c < width; c++) keys[count * width + c] = columns[c]![i]!;
+        count++;
+        if (2 * count > size) {
+          // Keep the load at most one half: double the table and re-insert the distinct rows.
+          size *= 2;
+          mask = size - 1;
+          table = new Int32Array(size).fill(-1);
+          for (let k = 0; k < count; k++) {
+            let s = hashes[k]! & mask;
+            while (table[s]! >= 0) s = (s + 1) & mask;
+            table[s] = k;
+          }
+        }
+        break;
+      }
+      let same = hashes[at] === h;
+      for (let c = 0; c < width && same; c++) same = sameValue(columns[c]![i]!, keys[at * width + c]!);
+      if (same) {
+        weight[at] = weight[at]! + w;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return { first: first.subarray(0, count), weight: weight.subarray(0, count), length: count };
+}
+
 /**
  * Collapses identical (x, t_x, T) rows into one weighted row (first-appearance order). Optional
  * input weights are summed. The likelihood of the result equals that of the input exactly.
@@ -221,32 +302,18 @@ export function compressRfm(
   if (tx.length !== n || T.length !== n || (weights && weights.length !== n)) {
     throw new RangeError('x, t_x, T (and weights) must have the same length');
   }
-  const index = new Map<string, number>();
-  const cx: number[] = [];
-  const ctx: number[] = [];
-  const cT: number[] = [];
-  const cw: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const key = `${x[i]}|${tx[i]}|${T[i]}`;
-    const w = weights ? weights[i]! : 1;
-    const at = index.get(key);
-    if (at === undefined) {
-      index.set(key, cx.length);
-      cx.push(x[i]!);
-      ctx.push(tx[i]!);
-      cT.push(T[i]!);
-      cw.push(w);
-    } else {
-      cw[at] = cw[at]! + w;
-    }
+  const distinct = distinctRows([x, tx, T], n, weights);
+  const length = distinct.length;
+  const cx = new Float64Array(length);
+  const ctx = new Float64Array(length);
+  const cT = new Float64Array(length);
+  for (let k = 0; k < length; k++) {
+    const i = distinct.first[k]!;
+    cx[k] = x[i]!;
+    ctx[k] = tx[i]!;
+    cT[k] = T[i]!;
   }
-  return {
-    x: Float64Array.from(cx),
-    tx: Float64Array.from(ctx),
-    T: Float64Array.from(cT),
-    weight: Float64Array.from(cw),
-    length: cx.length,
-  };
+  return { x: cx, tx: ctx, T: cT, weight: distinct.weight.slice(), length };
 }
 
 /** Compressed calibration data of a summary. */

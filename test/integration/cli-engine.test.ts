@@ -249,3 +249,169 @@ describe('cvm fit: donors, subscribers, units and identification', () => {
     expect(result.stderr).toContain(`${file}:3: recency`);
   });
 });
+
+describe('cvm predict', () => {
+  const summary = fixture('cdnow_customers_summary_with_transactions.csv');
+  const fitFile = join(work, 'fit.json');
+  let fitted: { params: Record<string, number>; spend: { params: Record<string, number> } };
+
+  it('cvm fit --out writes the fit file: model, params, unit, penalizer, spend, identified', async () => {
+    const result = await cvm('fit', summary, '--out', fitFile, '--penalizer', '0');
+    expect(result.code).toBe(0);
+    fitted = JSON.parse(readFileSync(fitFile, 'utf8'));
+    expect(fitted).toMatchObject({
+      model: 'bgnbd',
+      timeUnit: 'weeks',
+      penalizer: 0,
+      customers: 2357,
+      identified: true,
+      warnings: [],
+      spend: { model: 'gamma-gamma' },
+    });
+    expect(Object.keys(fitted.params)).toEqual(['r', 'alpha', 'a', 'b']);
+    expect(fitted.params['r']).toBeCloseTo(0.2426, 4);
+    expect(Object.keys(fitted.spend.params)).toEqual(['p', 'q', 'v']);
+  });
+
+  it('scores every customer as CSV from the fit file (round trip), with P(X = n) columns', async () => {
+    const out = join(work, 'scores.csv');
+    const result = await cvm('predict', summary, '--params', fitFile, '--horizon', '39', '--out', out);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('2357 customers scored with bgnbd');
+    const rows = parseCsv(readFileSync(out, 'utf8'));
+    expect(rows).toHaveLength(2357);
+    expect(Object.keys(rows[0]!)).toEqual([
+      'customer_id',
+      'p_alive',
+      'expected_purchases',
+      'p_no_purchase',
+      'p_0',
+      'p_1',
+      'p_2',
+      'p_3',
+      'expected_spend',
+      'clv',
+    ]);
+    // Customer 1 of the BTYD paper: x = 2, t_x = 30.43, T = 38.86; 1.226 purchases expected in 39 weeks.
+    expect(rows[0]!['customer_id']).toBe('1');
+    expect(Math.abs(Number(rows[0]!['expected_purchases']) - 1.226)).toBeLessThan(0.001);
+    for (const row of rows.slice(0, 50)) {
+      const p = [0, 1, 2, 3].map((n) => Number(row[`p_${n}`]));
+      expect(p.reduce((s, v) => s + v, 0)).toBeLessThanOrEqual(1 + 1e-8);
+      expect(row['p_no_purchase']).toBe(row['p_0']);
+      expect(Number(row['clv'])).toBeGreaterThan(0);
+    }
+  });
+
+  it('writes JSON Lines by the .jsonl extension, fitting first without --params; --max-n sets the columns', async () => {
+    const out = join(work, 'scores.jsonl');
+    const result = await cvm('predict', summary, '--out', out, '--max-n', '1', '--horizon', '39');
+    expect(result.code).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2357);
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual([
+      'customer_id',
+      'p_alive',
+      'expected_purchases',
+      'p_no_purchase',
+      'p_0',
+      'p_1',
+      'expected_spend',
+      'clv',
+    ]);
+    expect(first['customer_id']).toBe('1');
+    expect(Math.abs((first['expected_purchases'] as number) - 1.226)).toBeLessThan(0.001);
+  });
+
+  it('writes CSV to standard output without --out; without spend there is no spend or CLV', async () => {
+    const result = await cvm('predict', fixture('cdnow_customers_summary.csv'), '--model', 'pareto');
+    expect(result.code).toBe(0);
+    const rows = parseCsv(result.stdout);
+    expect(rows).toHaveLength(2357);
+    expect(Object.keys(rows[0]!)).not.toContain('clv');
+    expect(result.stderr).toContain('no spend model');
+  });
+
+  it('scores BG/BB donors per row: P(alive), expected transactions, DERT', async () => {
+    const donors = join(root, 'test/fixtures/donations/donations.csv');
+    const bgbbFit = join(work, 'bgbb.json');
+    expect((await cvm('fit', '--model', 'bgbb', donors, '--out', bgbbFit)).code).toBe(0);
+    const result = await cvm('predict', donors, '--params', bgbbFit, '--horizon', '5');
+    expect(result.code).toBe(0);
+    const rows = parseCsv(result.stdout);
+    expect(Object.keys(rows[0]!)).toEqual([
+      'row',
+      'frequency',
+      'recency',
+      'periods',
+      'weights',
+      'p_alive',
+      'expected_transactions',
+      'dert',
+    ]);
+    for (const row of rows) expect(Number(row['p_alive'])).toBeLessThanOrEqual(1);
+  });
+
+  it('scores an sBG cohort per row: cancelled subscribers have P(alive) 0, active ones DERL > 0', async () => {
+    const cohort = join(root, 'test/fixtures/sbg/regular.csv');
+    const result = await cvm(
+      'predict',
+      '--model',
+      'sbg',
+      cohort,
+      '--horizon',
+      '3',
+      '--out',
+      join(work, 'sbg.jsonl'),
+    );
+    expect(result.code).toBe(0);
+    const rows = readFileSync(join(work, 'sbg.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, number>);
+    expect(Object.keys(rows[0]!)).toEqual([
+      'row',
+      'recency',
+      'T',
+      'weights',
+      'p_alive',
+      'expected_renewals',
+      'derl',
+    ]);
+    const cancelled = rows.filter((r) => r['recency']! < r['T']!);
+    const active = rows.filter((r) => r['recency'] === r['T']);
+    expect(cancelled.length).toBeGreaterThan(0);
+    expect(active.length).toBeGreaterThan(0);
+    for (const r of cancelled) expect([r['p_alive'], r['expected_renewals'], r['derl']]).toEqual([0, 0, 0]);
+    for (const r of active) {
+      expect(r['p_alive']).toBeGreaterThan(0);
+      expect(r['expected_renewals']).toBeLessThanOrEqual(3);
+      expect(r['derl']).toBeGreaterThan(0);
+    }
+  });
+
+  it('a bad fit file: exit 1 naming the file and the field', async () => {
+    const bad = join(work, 'bad-fit.json');
+    writeFileSync(bad, JSON.stringify({ ...fitted, params: { r: 0.24, alpha: -1, a: 0.8 } }));
+    const result = await cvm('predict', summary, '--params', bad);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${bad}: not a cvm fit file`);
+    expect(result.stderr).toContain('params.alpha');
+    expect(result.stderr).toContain('params.b: missing');
+    const notJson = join(work, 'not-json.json');
+    writeFileSync(notJson, '{"model":');
+    expect((await cvm('predict', summary, '--params', notJson)).stderr).toContain(
+      `${notJson}: not valid JSON`,
+    );
+    const other = await cvm('predict', summary, '--params', fitFile, '--model', 'pareto');
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('holds a bgnbd fit');
+  });
+
+  it('rejects an output file that is neither .csv nor .jsonl', async () => {
+    const result = await cvm('predict', summary, '--params', fitFile, '--out', join(work, 'scores.txt'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('.csv or .jsonl');
+  });
+});

@@ -1,11 +1,13 @@
 /**
- * `cvm fit <summary.csv> [--model bgnbd|mbgnbd|pareto] [--penalizer X] [--json]`: fits a purchase
- * model (and Gamma-Gamma when the summary has spend) and prints the parameters.
+ * `cvm fit <summary.csv> [--model …] [--penalizer X] [--json] [--out fit.json]`: fits a purchase
+ * model (and Gamma-Gamma when the summary has spend), prints the parameters and writes the fit file
+ * `cvm predict --params` reads.
  */
 
 import * as z from 'zod';
 import { InputFileError, readSummaryFile } from '../../../shared/adapters/csv-file.ts';
 import { readDiscreteSummary } from '../../../shared/adapters/discrete-summary-file.ts';
+import { type FitFile, writeFitFile } from '../../../shared/adapters/fit-file.ts';
 import { fitBgBb } from '../../../shared/domain/models/bgbb.ts';
 import { ModelFitError } from '../../../shared/domain/models/fit.ts';
 import { fitGammaGamma, type GammaGammaFit } from '../../../shared/domain/models/gamma-gamma.ts';
@@ -23,7 +25,72 @@ const optionsSchema = z.object({
   penalizer: z.coerce.number().min(0, 'must be ≥ 0').default(0),
   json: z.boolean().default(false),
   'time-limit': z.coerce.number().gt(0, 'must be > 0 seconds').default(30),
+  'time-unit': z.enum(['days', 'weeks']).default('weeks'),
+  out: z.string().optional(),
 });
+
+export type FitCommandOptions = z.output<typeof optionsSchema>;
+
+/** A fitted model as `cvm fit` prints it and as the fit file stores it. */
+export interface SummaryFit {
+  fit: FitResult<Record<string, number>>;
+  spend: GammaGammaFit | null;
+  /** Why the spend model was not fitted although the summary has spend. */
+  spendNote: string | null;
+  record: FitFile;
+}
+
+/**
+ * Fits the model of `options.model` to a summary file, exactly as `cvm fit` does (also used by
+ * `cvm predict` without --params). Throws InputFileError / ModelFitError.
+ */
+export function fitSummaryFile(
+  file: string,
+  options: Pick<FitCommandOptions, 'model' | 'penalizer' | 'time-limit' | 'time-unit'>,
+): SummaryFit {
+  const { model, penalizer } = options;
+  const timeLimitMs = options['time-limit'] * 1000;
+  let fit: FitResult<Record<string, number>>;
+  let spend: GammaGammaFit | null = null;
+  let spendNote: string | null = null;
+  if (model === 'bgbb' || model === 'sbg') {
+    const data = readDiscreteSummary(model, file);
+    const fitOptions = { penalizer, timeLimitMs };
+    // Both results are used by parameter name; their own parameter types are not needed here.
+    fit = (model === 'bgbb' ? fitBgBb(data, fitOptions) : fitSbg(data, fitOptions)) as unknown as FitResult<
+      Record<string, number>
+    >;
+  } else {
+    const summary = readSummaryFile(file, { ids: false });
+    fit = fitPurchaseModel(model, compressRfm(summary.x, summary.tx, summary.T), { penalizer, timeLimitMs });
+    if (summary.monetaryValue) {
+      try {
+        spend = fitGammaGamma(summary.x, summary.monetaryValue, { penalizer, timeLimitMs });
+      } catch (error) {
+        if (!(error instanceof ModelFitError)) throw error;
+        spendNote = error.message;
+      }
+    }
+  }
+  const record: FitFile = {
+    model,
+    params: fit.params,
+    timeUnit: options['time-unit'],
+    penalizer,
+    logLikelihood: fit.logLikelihood,
+    customers: fit.customers,
+    identified: fit.identified,
+    warnings: fit.warnings,
+    spend: spend
+      ? {
+          model: 'gamma-gamma',
+          params: { ...spend.params },
+          logLikelihood: spend.logLikelihood,
+        }
+      : null,
+  };
+  return { fit, spend, spendNote, record };
+}
 
 function formatTable(rows: (string | number)[][]): string {
   const cells = rows.map((row) => row.map((c) => (typeof c === 'number' ? formatValue(c) : c)));
@@ -48,22 +115,19 @@ export async function run(argv: string[]): Promise<number> {
       penalizer: { type: 'string' },
       json: { type: 'boolean' },
       'time-limit': { type: 'string' },
+      'time-unit': { type: 'string' },
+      out: { type: 'string' },
     },
     schema: optionsSchema,
     positionals: { count: 1, what: 'one summary file' },
   });
   if (!commandLine.ok) return commandLine.exitCode;
-  const { model, penalizer, json } = commandLine.options;
-  const timeLimitMs = commandLine.options['time-limit'] * 1000;
+  const { model, penalizer, json, out } = commandLine.options;
   const file = commandLine.positionals[0]!;
   try {
+    const { fit, spend, spendNote, record } = fitSummaryFile(file, commandLine.options);
+    if (out !== undefined) writeFitFile(out, record);
     if (model === 'bgbb' || model === 'sbg') {
-      const data = readDiscreteSummary(model, file);
-      const options = { penalizer, timeLimitMs };
-      // Both results are printed by parameter name; their own parameter types are not needed here.
-      const fit = (model === 'bgbb' ? fitBgBb(data, options) : fitSbg(data, options)) as unknown as FitResult<
-        Record<string, number>
-      >;
       if (json) {
         console.log(
           JSON.stringify({
@@ -88,22 +152,8 @@ export async function run(argv: string[]): Promise<number> {
         console.log(`log-likelihood ${formatValue(fit.logLikelihood)}; ${fit.iterations} iterations`);
       }
       for (const warning of fit.warnings) console.error(`cvm fit: warning: ${warning}`);
+      if (out !== undefined) console.error(`cvm fit: fit written to ${out}`);
       return 0;
-    }
-    const summary = readSummaryFile(file);
-    const fit = fitPurchaseModel(model, compressRfm(summary.x, summary.tx, summary.T), {
-      penalizer,
-      timeLimitMs,
-    });
-    let spend: GammaGammaFit | null = null;
-    let spendNote: string | null = null;
-    if (summary.monetaryValue) {
-      try {
-        spend = fitGammaGamma(summary.x, summary.monetaryValue, { penalizer, timeLimitMs });
-      } catch (error) {
-        if (!(error instanceof ModelFitError)) throw error;
-        spendNote = error.message;
-      }
     }
     if (json) {
       const output = {
@@ -149,6 +199,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     for (const warning of fit.warnings) console.error(`cvm fit: warning: ${warning}`);
     if (spendNote) console.error(`cvm fit: spend model not fitted: ${spendNote}`);
+    if (out !== undefined) console.error(`cvm fit: fit written to ${out}`);
     return 0;
   } catch (error) {
     if (error instanceof InputFileError || error instanceof ModelFitError) {

@@ -37,6 +37,54 @@ interface GroupedRfm {
   T: Float64Array;
   weight: Float64Array;
   totalWeight: number;
+  /**
+   * When T and t_x take few distinct values (summaries in whole days), each row's index into them:
+   * the logarithms in α are then computed once per distinct value per evaluation, not once per row.
+   */
+  distinctTimes: DistinctTimes | null;
+}
+
+interface DistinctTimes {
+  /** Distinct values of T and of t_x. */
+  T: Float64Array;
+  tx: Float64Array;
+  /** Per row (in group order): index into T and into tx. */
+  tIndex: Int32Array;
+  txIndex: Int32Array;
+}
+
+/** Use distinct-time lookups only when they save most of the per-row logarithms. */
+const MAX_DISTINCT_TIME_SHARE = 1 / 8;
+
+/** Indices of `values` into their distinct values, or null once there are more than `limit`. */
+function indexDistinct(
+  values: Float64Array,
+  limit: number,
+): { distinct: Float64Array; index: Int32Array } | null {
+  const positions = new Map<number, number>();
+  const distinct: number[] = [];
+  const index = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let k = positions.get(v);
+    if (k === undefined) {
+      if (distinct.length >= limit) return null;
+      k = distinct.length;
+      positions.set(v, k);
+      distinct.push(v);
+    }
+    index[i] = k;
+  }
+  return { distinct: Float64Array.from(distinct), index };
+}
+
+function distinctTimesOf(tx: Float64Array, T: Float64Array): DistinctTimes | null {
+  const limit = Math.floor(T.length * MAX_DISTINCT_TIME_SHARE);
+  const t = indexDistinct(T, limit);
+  if (!t) return null;
+  const r = indexDistinct(tx, limit);
+  if (!r) return null;
+  return { T: t.distinct, tx: r.distinct, tIndex: t.index, txIndex: r.index };
 }
 
 const groupedCache = new WeakMap<CompressedRfm, GroupedRfm>();
@@ -81,7 +129,16 @@ function groupByX(data: CompressedRfm): GroupedRfm {
     groupWeight[g] = groupWeight[g]! + w;
     totalWeight += w;
   }
-  const grouped = { x: Float64Array.from(values), start, groupWeight, tx, T, weight, totalWeight };
+  const grouped = {
+    x: Float64Array.from(values),
+    start,
+    groupWeight,
+    tx,
+    T,
+    weight,
+    totalWeight,
+    distinctTimes: distinctTimesOf(tx, T),
+  };
   groupedCache.set(data, grouped);
   return grouped;
 }
@@ -108,6 +165,12 @@ export function betaGeometricLogLikelihood(
   const psiAB = gradient ? digamma(a + b) : 0;
   const psiB = gradient ? digamma(b) : 0;
   const { tx: txs, T: Ts, weight: ws, start } = grouped;
+  // With few distinct times: ln((α+T)/α) and 1/(α+T) once per distinct T (and t_x).
+  const times = grouped.distinctTimes;
+  const logT = times ? times.T.map((T) => Math.log1p(T / alpha)) : null;
+  const inverseT = times ? times.T.map((T) => 1 / (alpha + T)) : null;
+  const logTx = times ? times.tx.map((tx) => Math.log1p(tx / alpha)) : null;
+  const inverseTx = times ? times.tx.map((tx) => 1 / (alpha + tx)) : null;
   let total = 0;
   let gradR = 0;
   let gradAlpha = (r / alpha) * grouped.totalWeight;
@@ -133,11 +196,21 @@ export function betaGeometricLogLikelihood(
       // BG/NBD, no repeat purchase: only the "still alive" term, L ∝ (α+T)^−r.
       let sumLog = 0;
       let sumInv = 0;
-      for (let i = from; i < to; i++) {
-        const w = ws[i]!;
-        const aT = alpha + Ts[i]!;
-        sumLog += w * Math.log1p(Ts[i]! / alpha);
-        if (gradient) sumInv += w / aT;
+      if (times && logT && inverseT) {
+        const tIndex = times.tIndex;
+        for (let i = from; i < to; i++) {
+          const w = ws[i]!;
+          const k = tIndex[i]!;
+          sumLog += w * logT[k]!;
+          sumInv += w * inverseT[k]!;
+        }
+      } else {
+        for (let i = from; i < to; i++) {
+          const w = ws[i]!;
+          const aT = alpha + Ts[i]!;
+          sumLog += w * Math.log1p(Ts[i]! / alpha);
+          if (gradient) sumInv += w / aT;
+        }
       }
       // x = 0 here, so r + x = r: −r·ln((α+T)/α).
       total -= rx * sumLog;
@@ -152,25 +225,46 @@ export function betaGeometricLogLikelihood(
     let sumW2Delta = 0;
     let sumW2 = 0;
     let sumInv = 0;
-    for (let i = from; i < to; i++) {
-      const w = ws[i]!;
-      const aT = alpha + Ts[i]!;
-      const atx = alpha + txs[i]!;
-      // ln((α+T)/α) and ln((α+t_x)/α): accurate when α dwarfs T.
-      const lTa = Math.log1p(Ts[i]! / alpha);
-      const lta = Math.log1p(txs[i]! / alpha);
-      const lT = lnAlpha + lTa;
-      const z = logRatio + rx * (lTa - lta);
-      const e = Math.exp(-Math.abs(z));
-      sumLL += w * (Math.max(z, 0) + Math.log1p(e) - r * lTa - x * lT);
-      if (gradient) {
-        // Posterior weight of the "dropped out after the last purchase" term.
-        const w2 = z > 0 ? 1 / (1 + e) : e / (1 + e);
-        const w1 = 1 - w2;
-        sumLogT += w * lTa;
-        sumW2Delta += w * w2 * (lTa - lta);
-        sumW2 += w * w2;
-        sumInv += w * (w1 / aT + w2 / atx);
+    if (times && logT && inverseT && logTx && inverseTx) {
+      const { tIndex, txIndex } = times;
+      for (let i = from; i < to; i++) {
+        const w = ws[i]!;
+        const kT = tIndex[i]!;
+        const kTx = txIndex[i]!;
+        const lTa = logT[kT]!;
+        const lta = logTx[kTx]!;
+        const z = logRatio + rx * (lTa - lta);
+        const e = Math.exp(-Math.abs(z));
+        sumLL += w * (Math.max(z, 0) + Math.log1p(e) - r * lTa - x * (lnAlpha + lTa));
+        if (gradient) {
+          const w2 = z > 0 ? 1 / (1 + e) : e / (1 + e);
+          sumLogT += w * lTa;
+          sumW2Delta += w * w2 * (lTa - lta);
+          sumW2 += w * w2;
+          sumInv += w * ((1 - w2) * inverseT[kT]! + w2 * inverseTx[kTx]!);
+        }
+      }
+    } else {
+      for (let i = from; i < to; i++) {
+        const w = ws[i]!;
+        const aT = alpha + Ts[i]!;
+        const atx = alpha + txs[i]!;
+        // ln((α+T)/α) and ln((α+t_x)/α): accurate when α dwarfs T.
+        const lTa = Math.log1p(Ts[i]! / alpha);
+        const lta = Math.log1p(txs[i]! / alpha);
+        const lT = lnAlpha + lTa;
+        const z = logRatio + rx * (lTa - lta);
+        const e = Math.exp(-Math.abs(z));
+        sumLL += w * (Math.max(z, 0) + Math.log1p(e) - r * lTa - x * lT);
+        if (gradient) {
+          // Posterior weight of the "dropped out after the last purchase" term.
+          const w2 = z > 0 ? 1 / (1 + e) : e / (1 + e);
+          const w1 = 1 - w2;
+          sumLogT += w * lTa;
+          sumW2Delta += w * w2 * (lTa - lta);
+          sumW2 += w * w2;
+          sumInv += w * (w1 / aT + w2 / atx);
+        }
       }
     }
     total += sumLL;

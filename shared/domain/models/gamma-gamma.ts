@@ -7,11 +7,15 @@
  * Only customers with x > 0 and zbar > 0 carry information on spend. The others are left out of the
  * fit and counted by reason in the result; they are scored with the population mean.
  */
+import { distinctRows } from '../rfm-summary.ts';
 import { digamma, gammaln } from '../special.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem, ModelFitError } from './fit.ts';
 import type { FitOptions, FitResult, GammaGammaParams, SpendData } from './types.ts';
 
 export const GAMMA_GAMMA_PARAM_NAMES = ['p', 'q', 'v'] as const;
+
+/** Above twice this many (x, zbar) rows the fit starts from a subsample's optimum. */
+const SPEND_WARM_START_ROWS = 50_000;
 
 /** Why customers were left out of the spend fit. */
 export interface SpendExclusions {
@@ -40,10 +44,8 @@ export function prepareSpendData(
     throw new RangeError('x, zbar (and weights) must have the same length');
   }
   const excluded: SpendExclusions = { noRepeatPurchases: 0, nonPositiveSpend: 0, invalid: 0 };
-  const positions = new Map<string, number>();
-  const cx: number[] = [];
-  const cz: number[] = [];
-  const cw: number[] = [];
+  const keep = new Int32Array(x.length);
+  let kept = 0;
   let included = 0;
   for (let i = 0; i < x.length; i++) {
     const xi = x[i]!;
@@ -54,26 +56,101 @@ export function prepareSpendData(
     else if (zi <= 0) excluded.nonPositiveSpend += w;
     else {
       included += w;
-      const key = `${xi}|${zi}`;
-      const at = positions.get(key);
-      if (at === undefined) {
-        positions.set(key, cx.length);
-        cx.push(xi);
-        cz.push(zi);
-        cw.push(w);
-      } else cw[at] = cw[at]! + w;
+      keep[kept++] = i;
     }
   }
+  const keptX = new Float64Array(kept);
+  const keptZ = new Float64Array(kept);
+  const keptW = new Float64Array(kept);
+  for (let k = 0; k < kept; k++) {
+    const i = keep[k]!;
+    keptX[k] = x[i]!;
+    keptZ[k] = zbar[i]!;
+    keptW[k] = weights ? weights[i]! : 1;
+  }
+  // Identical (x, zbar) pairs collapse into one weighted row (first-appearance order).
+  const distinct = distinctRows([keptX, keptZ], kept, keptW);
+  const cx = new Float64Array(distinct.length);
+  const cz = new Float64Array(distinct.length);
+  for (let k = 0; k < distinct.length; k++) {
+    cx[k] = keptX[distinct.first[k]!]!;
+    cz[k] = keptZ[distinct.first[k]!]!;
+  }
   return {
-    data: {
-      x: Float64Array.from(cx),
-      zbar: Float64Array.from(cz),
-      weight: Float64Array.from(cw),
-      length: cx.length,
-    },
+    data: { x: cx, zbar: cz, weight: distinct.weight.slice(), length: distinct.length },
     included,
     excluded,
   };
+}
+
+/**
+ * Spend rows regrouped by x (cached per data object, treated as immutable): everything that depends
+ * on x only (lnΓ, ψ, ln x) is computed once per distinct x and per evaluation, and ln zbar once
+ * per row for the whole fit, so a likelihood pass costs one logarithm per row.
+ */
+interface GroupedSpend {
+  x: Float64Array;
+  lnX: Float64Array;
+  start: Int32Array;
+  groupWeight: Float64Array;
+  /** Σ w·ln zbar per group. */
+  groupWeightedLnZ: Float64Array;
+  /** x·zbar per row, in group order. */
+  xz: Float64Array;
+  weight: Float64Array;
+}
+
+const groupedSpendCache = new WeakMap<SpendData, GroupedSpend>();
+
+function groupSpendByX(data: SpendData): GroupedSpend {
+  const cached = groupedSpendCache.get(data);
+  if (cached) return cached;
+  const positions = new Map<number, number>();
+  const values: number[] = [];
+  const counts: number[] = [];
+  const rowGroup = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const x = data.x[i]!;
+    let g = positions.get(x);
+    if (g === undefined) {
+      g = values.length;
+      positions.set(x, g);
+      values.push(x);
+      counts.push(0);
+    }
+    rowGroup[i] = g;
+    counts[g] = counts[g]! + 1;
+  }
+  const groups = values.length;
+  const start = new Int32Array(groups + 1);
+  for (let g = 0; g < groups; g++) start[g + 1] = start[g]! + counts[g]!;
+  const next = start.slice(0, groups);
+  const xz = new Float64Array(data.length);
+  const weight = new Float64Array(data.length);
+  const groupWeight = new Float64Array(groups);
+  const groupWeightedLnZ = new Float64Array(groups);
+  for (let i = 0; i < data.length; i++) {
+    const g = rowGroup[i]!;
+    const at = next[g]!;
+    next[g] = at + 1;
+    const w = data.weight[i]!;
+    xz[at] = data.x[i]! * data.zbar[i]!;
+    weight[at] = w;
+    groupWeight[g] = groupWeight[g]! + w;
+    groupWeightedLnZ[g] = groupWeightedLnZ[g]! + w * Math.log(data.zbar[i]!);
+  }
+  const x = Float64Array.from(values);
+  const grouped: GroupedSpend = {
+    x,
+    lnX: x.map(Math.log),
+    start,
+    groupWeight,
+    groupWeightedLnZ,
+    xz,
+    weight,
+  };
+  groupedSpendCache.set(data, grouped);
+  return grouped;
 }
 
 /** Total weighted log-likelihood at [p, q, v]; with `gradient`, writes ∂LL/∂[p, q, v]. */
@@ -89,26 +166,40 @@ export function gammaGammaLogLikelihood(
   const lnV = Math.log(v);
   const lnGammaQ = gammaln(q);
   const psiQ = gradient ? digamma(q) : 0;
+  const grouped = groupSpendByX(data);
+  const { xz, weight, start } = grouped;
   let total = 0;
   let gp = 0;
   let gq = 0;
   let gv = 0;
-  for (let i = 0; i < data.length; i++) {
-    const x = data.x[i]!;
-    const z = data.zbar[i]!;
-    const w = data.weight[i]!;
+  for (let g = 0; g < grouped.x.length; g++) {
+    const x = grouped.x[g]!;
+    const lnX = grouped.lnX[g]!;
+    const W = grouped.groupWeight[g]!;
+    const sumLnZ = grouped.groupWeightedLnZ[g]!;
     const px = p * x;
-    const lnTotal = Math.log(x * z + v);
-    const lnZ = Math.log(z);
-    const lnX = Math.log(x);
+    // Σ w·ln(x·zbar + v) and Σ w/(x·zbar + v) over the group's rows: the only per-row work.
+    let sumLnTotal = 0;
+    let sumInverse = 0;
+    const to = start[g + 1]!;
+    if (gradient) {
+      for (let i = start[g]!; i < to; i++) {
+        const t = xz[i]! + v;
+        sumLnTotal += weight[i]! * Math.log(t);
+        sumInverse += weight[i]! / t;
+      }
+    } else {
+      for (let i = start[g]!; i < to; i++) sumLnTotal += weight[i]! * Math.log(xz[i]! + v);
+    }
     total +=
-      w *
-      (gammaln(px + q) - gammaln(px) - lnGammaQ + q * lnV + (px - 1) * lnZ + px * lnX - (px + q) * lnTotal);
+      W * (gammaln(px + q) - gammaln(px) - lnGammaQ + q * lnV + px * lnX) +
+      (px - 1) * sumLnZ -
+      (px + q) * sumLnTotal;
     if (gradient) {
       const psiPxQ = digamma(px + q);
-      gp += w * x * (psiPxQ - digamma(px) + lnZ + lnX - lnTotal);
-      gq += w * (psiPxQ - psiQ + lnV - lnTotal);
-      gv += w * (q / v - (px + q) / (x * z + v));
+      gp += x * (W * (psiPxQ - digamma(px) + lnX) + sumLnZ - sumLnTotal);
+      gq += W * (psiPxQ - psiQ + lnV) - sumLnTotal;
+      gv += (W * q) / v - (px + q) * sumInverse;
     }
   }
   if (gradient) {
@@ -154,7 +245,43 @@ export function fitGammaGamma(
     hasGradient: true,
     logLikelihood: (params, gradient) => gammaGammaLogLikelihood(params, data, gradient),
   };
-  return { ...fitByMaximumLikelihood<GammaGammaParams>(problem, options), excluded: prepared.excluded };
+  const { weights: _weights, ...fitOptions } = options;
+  if (data.length > 2 * SPEND_WARM_START_ROWS && !fitOptions.starts) {
+    // As for the purchase models: fit an evenly spaced subsample first, then finish on all rows
+    // from its optimum and curvature (a few full passes instead of two cold starts).
+    const step = data.length / SPEND_WARM_START_ROWS;
+    const pick = (column: Float64Array) =>
+      Float64Array.from({ length: SPEND_WARM_START_ROWS }, (_, i) => column[Math.floor(i * step)]!);
+    const sample: SpendData = {
+      x: pick(data.x),
+      zbar: pick(data.zbar),
+      weight: pick(data.weight),
+      length: SPEND_WARM_START_ROWS,
+    };
+    let sampleWeight = 0;
+    for (let i = 0; i < sample.length; i++) sampleWeight += sample.weight[i]!;
+    try {
+      const warm = fitByMaximumLikelihood<GammaGammaParams>(
+        {
+          ...problem,
+          customers: sampleWeight,
+          rows: sample.length,
+          logLikelihood: (params, gradient) => gammaGammaLogLikelihood(params, sample, gradient),
+        },
+        { ...fitOptions, skipStandardErrors: true },
+      );
+      const full = fitByMaximumLikelihood<GammaGammaParams>(problem, {
+        ...fitOptions,
+        starts: [[warm.params.p, warm.params.q, warm.params.v]],
+        initialInverseHessian: warm.inverseHessian,
+      });
+      return { ...full, evaluations: full.evaluations + warm.evaluations, excluded: prepared.excluded };
+    } catch (error) {
+      // A misleading subsample: fall back to the cold starts below.
+      if (!(error instanceof ModelFitError)) throw error;
+    }
+  }
+  return { ...fitByMaximumLikelihood<GammaGammaParams>(problem, fitOptions), excluded: prepared.excluded };
 }
 
 /**

@@ -8,6 +8,9 @@ import { createMbgNbdPredictor, fitMbgNbd } from './mbgnbd.ts';
 import { createParetoNbdPredictor, fitParetoNbd } from './pareto-nbd.ts';
 import type { CompressedRfm, FitOptions, FitResult, PurchaseModelName, PurchasePredictor } from './types.ts';
 
+/** Default subsample size of the warm start of big fits (see PurchaseFitOptions.warmStartRows). */
+export const WARM_START_ROWS = 20_000;
+
 export const PURCHASE_MODEL_NAMES: readonly PurchaseModelName[] = ['bgnbd', 'mbgnbd', 'pareto'];
 
 /** Parameter names of each model, in the order fits and starts use. */
@@ -25,7 +28,8 @@ export interface PurchaseFitOptions extends FitOptions {
   /**
    * Above twice this many rows, fit first on an evenly spaced subsample of this many rows, then
    * finish on all rows from the subsample's optimum and curvature: same optimum, a fraction of the
-   * passes over the full data. `false` always fits cold. Default 50,000.
+   * passes over the full data. `false` always fits cold. Default 20,000 (measured on 1M customers: a
+   * quarter less CPU than 50,000, same optimum and as many full-data iterations ± 1).
    */
   warmStartRows?: number | false;
 }
@@ -64,7 +68,7 @@ export function fitPurchaseModel(
   data: CompressedRfm,
   options: PurchaseFitOptions = {},
 ): AnyFit {
-  const { warmStartRows = 50_000, ...fitOptions } = options;
+  const { warmStartRows = WARM_START_ROWS, ...fitOptions } = options;
   if (warmStartRows === false || data.length <= 2 * warmStartRows || options.starts) {
     return fitCold(model, data, fitOptions);
   }
