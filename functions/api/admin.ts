@@ -3,9 +3,9 @@
  * execution and the suppression repository.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { AwsClients } from '../../shared/adapters/aws-clients.ts';
-import type { RuntimeConfig } from '../../shared/adapters/config.ts';
-import { createSuppressionRepository } from '../../shared/adapters/dynamo/suppression-repository.ts';
+import type { AwsClients } from '#adapters/aws-clients.ts';
+import type { RuntimeConfig } from '#adapters/config.ts';
+import { createSuppressionRepository } from '#adapters/dynamo/suppression-repository.ts';
 import { ApiError } from './errors.ts';
 
 /**

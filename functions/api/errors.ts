@@ -3,7 +3,7 @@
  * that turn zod issues and user input into safe messages naming the field.
  */
 import * as z from 'zod';
-import { CvmError } from '../../shared/domain/errors.ts';
+import { CvmError } from '#domain/errors.ts';
 
 /** Machine-readable error codes the API returns; documented in the OpenAPI `Error` schema. */
 export const errorCodeSchema = z.enum([

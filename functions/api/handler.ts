@@ -4,9 +4,9 @@
  * recalculation). Both wrap the same request pipeline (app.ts); the route table decides which routes
  * each serves, and each refuses the other's. Configuration and clients are built once per container.
  */
-import { createDynamoClients, createSfnClient } from '../../shared/adapters/aws-clients.ts';
-import { configFromEnv } from '../../shared/adapters/config.ts';
-import { observability } from '../../shared/adapters/observability.ts';
+import { createDynamoClients, createSfnClient } from '#adapters/aws-clients.ts';
+import { configFromEnv } from '#adapters/config.ts';
+import { observability } from '#adapters/observability.ts';
 import { createAwsAdminOperations } from './admin.ts';
 import { type ApiHandler, createApiHandler } from './app.ts';
 

@@ -4,8 +4,8 @@
  * routes exist and who may call them comes from route-table.ts.
  */
 import type { z } from 'zod';
-import type { ScoreReadModel } from '../../shared/adapters/dynamo/read-model.ts';
-import type { CustomerScore } from '../../shared/domain/score.ts';
+import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from './admin.ts';
 import { decodeIngestCursor, decodeSegmentCursor, encodeCursor } from './cursor.ts';
 import { ApiError, quote } from './errors.ts';

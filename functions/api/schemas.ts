@@ -3,11 +3,11 @@
  * handler validates with them and the OpenAPI document is generated from them, so each shape is written once.
  */
 import * as z from 'zod';
-import { customerIdProblem } from '../../shared/domain/customer-id.ts';
-import { ingestReportSchema } from '../../shared/domain/ingest-report.ts';
-import { modelChoiceSchema } from '../../shared/domain/recalc-config.ts';
-import { runRecordSchema, segmentSummarySchema } from '../../shared/domain/run.ts';
-import { customerScoreSchema } from '../../shared/domain/score.ts';
+import { customerIdProblem } from '#domain/customer-id.ts';
+import { ingestReportSchema } from '#domain/ingest-report.ts';
+import { modelChoiceSchema } from '#domain/recalc-config.ts';
+import { runRecordSchema, segmentSummarySchema } from '#domain/run.ts';
+import { customerScoreSchema } from '#domain/score.ts';
 
 /** Largest number of ids `POST /customers/batch-get` takes (DynamoDB BatchGetItem's limit). */
 export const MAX_BATCH_IDS = 100;

@@ -6,16 +6,16 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createAwsClients } from '../../shared/adapters/aws-clients.ts';
-import { configFromEnv } from '../../shared/adapters/config.ts';
-import { type IngestDeps, ingestService } from '../../shared/adapters/ingest/ingest-object.ts';
-import { type IngestMetricsSink, recordIngestMetrics } from '../../shared/adapters/ingest-metrics.ts';
-import { observability } from '../../shared/adapters/observability.ts';
-import { ingestObject } from '../../shared/app/ingest/ingest-object.ts';
-import type { IngestObjectRef } from '../../shared/app/ports/ingest-objects.ts';
-import { parseIncomingKey } from '../../shared/domain/bucket-layout.ts';
-import { ingestReportCounts } from '../../shared/domain/ingest-report.ts';
-import { decodeS3EventKey } from '../../shared/domain/s3-key.ts';
+import { createAwsClients } from '#adapters/aws-clients.ts';
+import { configFromEnv } from '#adapters/config.ts';
+import { type IngestDeps, ingestService } from '#adapters/ingest/ingest-object.ts';
+import { type IngestMetricsSink, recordIngestMetrics } from '#adapters/ingest-metrics.ts';
+import { observability } from '#adapters/observability.ts';
+import { ingestObject } from '#app/ingest/ingest-object.ts';
+import type { IngestObjectRef } from '#app/ports/ingest-objects.ts';
+import { parseIncomingKey } from '#domain/bucket-layout.ts';
+import { ingestReportCounts } from '#domain/ingest-report.ts';
+import { decodeS3EventKey } from '#domain/s3-key.ts';
 
 export interface IngestHandlerDeps extends IngestDeps {
   /** Receives each report's counts (Powertools Metrics in AWS, flushed by its middleware). */

@@ -8,28 +8,25 @@
 
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.ts';
-import { configFromEnv, type RuntimeConfig } from '../../shared/adapters/config.ts';
-import {
-  createRecalcRepositories,
-  type RetryOptions,
-} from '../../shared/adapters/dynamo/recalc-repositories.ts';
-import { createEventBridgePublisher } from '../../shared/adapters/events/eventbridge-publisher.ts';
-import { observability } from '../../shared/adapters/observability.ts';
-import { renderRunReport } from '../../shared/adapters/report/render-report.ts';
-import { createS3RunFiles } from '../../shared/adapters/s3/run-files.ts';
-import { createAthenaWarehouse } from '../../shared/adapters/warehouse/athena-warehouse.ts';
-import { createRecalcQueries } from '../../shared/adapters/warehouse/recalc-queries.ts';
-import type { ChangeEventPublisher } from '../../shared/app/ports/change-events.ts';
-import type { AppLogger } from '../../shared/app/ports/logger.ts';
-import type { Warehouse } from '../../shared/app/ports/warehouse.ts';
-import { acquireLockStep } from '../../shared/app/recalc/acquire-lock.ts';
-import { finalizeStep } from '../../shared/app/recalc/finalize.ts';
-import { fitModelsStep } from '../../shared/app/recalc/fit-models.ts';
-import type { RecalcHandlerName } from '../../shared/app/recalc/pipeline.ts';
-import { prepareStep } from '../../shared/app/recalc/prepare.ts';
-import { releaseLockStep } from '../../shared/app/recalc/release-lock.ts';
-import { scorePartStep } from '../../shared/app/recalc/score-part.ts';
+import { type AwsClients, createAwsClients } from '#adapters/aws-clients.ts';
+import { configFromEnv, type RuntimeConfig } from '#adapters/config.ts';
+import { createRecalcRepositories, type RetryOptions } from '#adapters/dynamo/recalc-repositories.ts';
+import { createEventBridgePublisher } from '#adapters/events/eventbridge-publisher.ts';
+import { observability } from '#adapters/observability.ts';
+import { renderRunReport } from '#adapters/report/render-report.ts';
+import { createS3RunFiles } from '#adapters/s3/run-files.ts';
+import { createAthenaWarehouse } from '#adapters/warehouse/athena-warehouse.ts';
+import { createRecalcQueries } from '#adapters/warehouse/recalc-queries.ts';
+import type { ChangeEventPublisher } from '#app/ports/change-events.ts';
+import type { AppLogger } from '#app/ports/logger.ts';
+import type { Warehouse } from '#app/ports/warehouse.ts';
+import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
+import { finalizeStep } from '#app/recalc/finalize.ts';
+import { fitModelsStep } from '#app/recalc/fit-models.ts';
+import type { RecalcHandlerName } from '#app/recalc/pipeline.ts';
+import { prepareStep } from '#app/recalc/prepare.ts';
+import { releaseLockStep } from '#app/recalc/release-lock.ts';
+import { scorePartStep } from '#app/recalc/score-part.ts';
 import type {
   FittedRun,
   LockedRun,
@@ -37,7 +34,7 @@ import type {
   RecalcDeps,
   RecalcRequest,
   ReleaseLockInput,
-} from '../../shared/app/recalc/types.ts';
+} from '#app/recalc/types.ts';
 
 /**
  * A Distributed Map item: `{ run, partKey }`, or `{ run, Key }` when the state machine passes the

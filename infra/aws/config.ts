@@ -3,7 +3,7 @@
  * field, and parsing whose errors name the key.
  */
 import * as z from 'zod';
-import { modelChoiceSchema } from '../../shared/domain/recalc-config.ts';
+import { modelChoiceSchema } from '#domain/recalc-config.ts';
 
 /** The CDK context key (in `cdk.json` → `context`) that holds the deployment configuration. */
 export const CONTEXT_KEY = 'cvm';

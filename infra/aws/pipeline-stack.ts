@@ -5,7 +5,7 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV } from '../../shared/adapters/config.ts';
+import { ENV } from '#adapters/config.ts';
 import type { DeploymentConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
 import { Ingest } from './constructs/ingest.ts';

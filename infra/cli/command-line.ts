@@ -3,7 +3,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import * as z from 'zod';
-import { parseEpochDay } from '../../shared/domain/rfm-summary.ts';
+import { parseEpochDay } from '#domain/rfm-summary.ts';
 
 export interface CommandLineSpec<Schema extends z.ZodType> {
   /** `cvm <command>`, used as the prefix of every message. */

@@ -5,7 +5,7 @@
  * command registry without loading the command at all.
  */
 import { pathToFileURL } from 'node:url';
-import { CvmError } from '../../shared/domain/errors.ts';
+import { CvmError } from '#domain/errors.ts';
 import { COMMANDS, type CommandName } from './commands.ts';
 
 export interface CommandModule {

@@ -8,8 +8,8 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { matchRouteTemplate } from '../../functions/api/route-table.ts';
-import { CvmError } from '../../shared/domain/errors.ts';
+import { CvmError } from '#domain/errors.ts';
+import { matchRouteTemplate } from '#functions/api/route-table.ts';
 
 /** What the handler receives (any function with the Lambda handler's shape). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -6,7 +6,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CvmError } from '../../shared/domain/errors.ts';
+import { CvmError } from '#domain/errors.ts';
 
 /** This process as a lease holder: `local:<host>:<pid>`. */
 export function localProcessId(): string {

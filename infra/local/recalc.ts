@@ -7,23 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import {
-  createRecalcDeps,
-  createRecalcHandlers,
-  type RecalcHandlers,
-} from '../../functions/recalc/handler.ts';
-import type { AwsClients } from '../../shared/adapters/aws-clients.ts';
-import type { RuntimeConfig } from '../../shared/adapters/config.ts';
-import type { RetryOptions } from '../../shared/adapters/dynamo/recalc-repositories.ts';
-import { createJsonlPublisher, localEventFile } from '../../shared/adapters/events/jsonl-publisher.ts';
-import { listKeys } from '../../shared/adapters/s3/objects.ts';
-import {
-  createDuckDbWarehouse,
-  type DuckDbWarehouse,
-} from '../../shared/adapters/warehouse/duckdb-warehouse.ts';
-import type { ChangeEventPublisher } from '../../shared/app/ports/change-events.ts';
-import { type AppLogger, silentLogger } from '../../shared/app/ports/logger.ts';
-import { RecalcLockedError } from '../../shared/app/ports/recalc-lock.ts';
+import type { AwsClients } from '#adapters/aws-clients.ts';
+import type { RuntimeConfig } from '#adapters/config.ts';
+import type { RetryOptions } from '#adapters/dynamo/recalc-repositories.ts';
+import { createJsonlPublisher, localEventFile } from '#adapters/events/jsonl-publisher.ts';
+import { listKeys } from '#adapters/s3/objects.ts';
+import { createDuckDbWarehouse, type DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
+import type { ChangeEventPublisher } from '#app/ports/change-events.ts';
+import { type AppLogger, silentLogger } from '#app/ports/logger.ts';
+import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
 import {
   applyResultPath,
   type PipelineStep,
@@ -33,7 +25,7 @@ import {
   type RetryRule,
   retries,
   type WarehouseStep,
-} from '../../shared/app/recalc/pipeline.ts';
+} from '#app/recalc/pipeline.ts';
 import type {
   FinalizeResult,
   FittedRun,
@@ -41,9 +33,10 @@ import type {
   PreparedRun,
   RecalcDeps,
   RecalcRequest,
-} from '../../shared/app/recalc/types.ts';
-import { unloadStatementsStep } from '../../shared/app/recalc/unload-summaries.ts';
-import type { RunRecord } from '../../shared/domain/run.ts';
+} from '#app/recalc/types.ts';
+import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
+import type { RunRecord } from '#domain/run.ts';
+import { createRecalcDeps, createRecalcHandlers, type RecalcHandlers } from '#functions/recalc/handler.ts';
 
 /** Steps of the pipeline definition, by name (`pipelineStepNames()`). */
 export type RecalcStepName =

@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { type AwsClients, createAwsClients } from '../../shared/adapters/aws-clients.ts';
-import { configToEnv, type RuntimeConfig, runtimeConfigSchema } from '../../shared/adapters/config.ts';
-import { ensureTable } from '../../shared/adapters/dynamo/table.ts';
-import { encodeS3EventKey } from '../../shared/domain/s3-key.ts';
+import { type AwsClients, createAwsClients } from '#adapters/aws-clients.ts';
+import { configToEnv, type RuntimeConfig, runtimeConfigSchema } from '#adapters/config.ts';
+import { ensureTable } from '#adapters/dynamo/table.ts';
+import { encodeS3EventKey } from '#domain/s3-key.ts';
 import { lockStackHome } from './process-lock.ts';
 import { installS3rverContinuationTokenFix } from './s3rver-compat.ts';
 

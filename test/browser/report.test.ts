@@ -11,13 +11,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runRecordSchema } from '../../functions/api/schemas.ts';
-import {
-  HOLDOUT_SERIES,
-  migrationAxisOrder,
-  REPORT_CHARTS,
-} from '../../shared/adapters/report/render-report.ts';
-import type { RunRecord } from '../../shared/domain/run.ts';
+import { HOLDOUT_SERIES, migrationAxisOrder, REPORT_CHARTS } from '#adapters/report/render-report.ts';
+import type { RunRecord } from '#domain/run.ts';
+import { runRecordSchema } from '#functions/api/schemas.ts';
 import {
   type CvmUpProcess,
   dropIntoInbox,

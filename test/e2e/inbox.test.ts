@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type InboxFile, type InboxWatcher, watchInbox } from '../../infra/local/inbox.ts';
+import { type InboxFile, type InboxWatcher, watchInbox } from '#infra/local/inbox.ts';
 import { pollUntil } from '../support/cvm-up.ts';
 
 describe('inbox watcher', () => {

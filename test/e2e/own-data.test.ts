@@ -7,8 +7,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runRecordSchema } from '../../functions/api/schemas.ts';
-import type { RunRecord } from '../../shared/domain/run.ts';
+import type { RunRecord } from '#domain/run.ts';
+import { runRecordSchema } from '#functions/api/schemas.ts';
 import {
   type CvmUpProcess,
   dropIntoInbox,

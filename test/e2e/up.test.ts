@@ -8,13 +8,13 @@ import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomerScore } from '#domain/score.ts';
 import {
   customerScoreSchema,
   runRecordSchema,
   segmentCustomersPageSchema,
   segmentListSchema,
-} from '../../functions/api/schemas.ts';
-import type { CustomerScore } from '../../shared/domain/score.ts';
+} from '#functions/api/schemas.ts';
 import {
   type CvmUpProcess,
   dropIntoInbox,

@@ -4,10 +4,10 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../functions/api/routes.ts';
-import { serveLocalApi } from '../../infra/cli/commands/serve.ts';
-import type { ApiServer } from '../../infra/local/api-server.ts';
-import type { LocalStack } from '../../infra/local/stack.ts';
+import { ROUTES } from '#functions/api/routes.ts';
+import { serveLocalApi } from '#infra/cli/commands/serve.ts';
+import type { ApiServer } from '#infra/local/api-server.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
 import { ApiClient, type ApiResponse, assertNoInternals } from '../integration/api/http-client.ts';
 import { startStackWithRun } from '../support/seed-scores.ts';
 

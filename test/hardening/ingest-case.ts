@@ -2,9 +2,10 @@
  * Runs one generated export through the real ingest (upload to the local S3 stand-in, then
  * `ingestObject`) and lists every broken invariant. Shared by the fuzz test and the soak benchmark.
  */
-import type { LocalStack } from '../../infra/local/stack.ts';
-import { ingestObject } from '../../shared/adapters/ingest/ingest-object.ts';
-import type { IngestReport } from '../../shared/domain/ingest-report.ts';
+
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
 import { getObjectBytes, objectExists, putSourceConfig, upload } from '../integration/ingest/support.ts';
 import { decimalToCents, type GeneratedExport } from '../support/export-generator.ts';
 

@@ -4,12 +4,12 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngestHandler } from '../../functions/ingest/handler.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { ingestObject } from '../../shared/adapters/ingest/ingest-object.ts';
-import { IngestReportRepository } from '../../shared/adapters/ingest/report-repository.ts';
-import { ingestIdFor } from '../../shared/app/ingest/ingest-id.ts';
-import type { IngestReport } from '../../shared/domain/ingest-report.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { IngestReportRepository } from '#adapters/ingest/report-repository.ts';
+import { ingestIdFor } from '#app/ingest/ingest-id.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
+import { createIngestHandler } from '#functions/ingest/handler.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { readCleanParquet, readRejects, sqsEvent, upload } from '../integration/ingest/support.ts';
 import { type FaultRule, injectBodyReset, injectFaults } from '../support/faults.ts';
 

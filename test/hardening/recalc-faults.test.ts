@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveLocalApi } from '../../infra/cli/commands/serve.ts';
-import { runLocalRecalculation } from '../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { createRunRepository } from '../../shared/adapters/dynamo/run-repository.ts';
-import { RECALC_CONFIG_KEY } from '../../shared/domain/bucket-layout.ts';
+import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { RECALC_CONFIG_KEY } from '#domain/bucket-layout.ts';
+import { serveLocalApi } from '#infra/cli/commands/serve.ts';
+import { runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ApiClient } from '../integration/api/http-client.ts';
 import { scoresOfRun } from '../integration/recalc/sample.ts';
 import { injectFaults, injectUnprocessedItems } from '../support/faults.ts';

@@ -4,10 +4,10 @@
  * seconds on the stand-ins, large enough for the models to fit.
  */
 import { readFileSync } from 'node:fs';
-import type { LocalStack } from '../../infra/local/stack.ts';
-import { createScoreReadModel } from '../../shared/adapters/dynamo/read-model.ts';
-import { createRunRepository } from '../../shared/adapters/dynamo/run-repository.ts';
-import { ingestObject } from '../../shared/adapters/ingest/ingest-object.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
 import { upload } from '../integration/ingest/support.ts';
 
 export const SAMPLE_FILE = new URL('../../data/sample/orders.csv', import.meta.url);

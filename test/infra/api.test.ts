@@ -4,10 +4,10 @@
  */
 import type { Method } from 'aws-cdk-lib/aws-apigateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Access, functionServing, ROUTE_TABLE } from '../../functions/api/route-table.ts';
-import { MAX_BATCH_IDS } from '../../functions/api/schemas.ts';
-import { ENV } from '../../shared/adapters/config.ts';
-import { TABLE_KEYS } from '../../shared/adapters/dynamo/keys.ts';
+import { ENV } from '#adapters/config.ts';
+import { TABLE_KEYS } from '#adapters/dynamo/keys.ts';
+import { type Access, functionServing, ROUTE_TABLE } from '#functions/api/route-table.ts';
+import { MAX_BATCH_IDS } from '#functions/api/schemas.ts';
 import {
   type CfnJson,
   logicalIdOf,

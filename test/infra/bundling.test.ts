@@ -13,8 +13,8 @@ import {
   copyDuckDbIntoBundle,
   DUCKDB_LAMBDA_BINDING,
   lambdaDuckDbBinding,
-} from '../../infra/aws/lambda-native-binding.ts';
-import { addPipelineStack } from '../../infra/aws/pipeline-app.ts';
+} from '#infra/aws/lambda-native-binding.ts';
+import { addPipelineStack } from '#infra/aws/pipeline-app.ts';
 import type { CfnJson } from './synth-pipeline.ts';
 
 const PROJECT_DIR = process.cwd();

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEY, deploymentConfigSchema, parseDeploymentConfig } from '../../infra/aws/config.ts';
+import { CONTEXT_KEY, deploymentConfigSchema, parseDeploymentConfig } from '#infra/aws/config.ts';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;

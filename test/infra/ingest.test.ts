@@ -4,10 +4,10 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DUCKDB_EXTERNAL_MODULES } from '../../infra/aws/constructs/ingest.ts';
-import { DATA_PREFIXES } from '../../infra/aws/constructs/storage.ts';
-import { ENV } from '../../shared/adapters/config.ts';
-import { TABLE_KEYS } from '../../shared/adapters/dynamo/keys.ts';
+import { ENV } from '#adapters/config.ts';
+import { TABLE_KEYS } from '#adapters/dynamo/keys.ts';
+import { DUCKDB_EXTERNAL_MODULES } from '#infra/aws/constructs/ingest.ts';
+import { DATA_PREFIXES } from '#infra/aws/constructs/storage.ts';
 import {
   type CfnJson,
   logicalIdOf,

@@ -3,8 +3,8 @@
  * recalculations and ingests, the reject ratio and API 5xx, and a dashboard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INGEST_METRICS } from '../../infra/aws/constructs/monitoring.ts';
-import { METRICS_NAMESPACE } from '../../infra/aws/constructs/pipeline-function.ts';
+import { INGEST_METRICS } from '#infra/aws/constructs/monitoring.ts';
+import { METRICS_NAMESPACE } from '#infra/aws/constructs/pipeline-function.ts';
 import {
   type CfnJson,
   logicalIdOf,

@@ -4,16 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '../../infra/aws/constructs/recalculation.ts';
-import { ENV } from '../../shared/adapters/config.ts';
-import { TRANSACTIONS_RELATION } from '../../shared/adapters/warehouse/queries.ts';
-import {
-  LAMBDA_RETRY,
-  pipelineStateNames,
-  RECALC_PIPELINE,
-  WAREHOUSE_RETRY,
-} from '../../shared/app/recalc/pipeline.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '../../shared/domain/bucket-layout.ts';
+import { ENV } from '#adapters/config.ts';
+import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
+import { LAMBDA_RETRY, pipelineStateNames, RECALC_PIPELINE, WAREHOUSE_RETRY } from '#app/recalc/pipeline.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '#infra/aws/constructs/recalculation.ts';
 import {
   type CfnJson,
   logicalIdOf,

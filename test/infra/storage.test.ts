@@ -4,8 +4,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_PREFIXES } from '../../infra/aws/constructs/storage.ts';
-import { TABLE_KEYS } from '../../shared/adapters/dynamo/keys.ts';
+import { TABLE_KEYS } from '#adapters/dynamo/keys.ts';
+import { DATA_PREFIXES } from '#infra/aws/constructs/storage.ts';
 import {
   type CfnJson,
   logicalIdOf,

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { DeploymentConfigInput } from '../../infra/aws/config.ts';
-import { addPipelineStack } from '../../infra/aws/pipeline-app.ts';
-import type { PipelineStack } from '../../infra/aws/pipeline-stack.ts';
+import type { DeploymentConfigInput } from '#infra/aws/config.ts';
+import { addPipelineStack } from '#infra/aws/pipeline-app.ts';
+import type { PipelineStack } from '#infra/aws/pipeline-stack.ts';
 
 /** Synthesized CloudFormation is untyped JSON; tests index into it freely. */
 // biome-ignore lint/suspicious/noExplicitAny: template JSON has no useful static type

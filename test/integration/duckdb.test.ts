@@ -2,7 +2,7 @@
  * Embedded DuckDB opens in UTC with bounded memory, and SQL literals are quoted safely.
  */
 import { describe, expect, it } from 'vitest';
-import { openDuckDb, sqlLiteral } from '../../shared/adapters/duckdb.ts';
+import { openDuckDb, sqlLiteral } from '#adapters/duckdb.ts';
 
 describe('openDuckDb', () => {
   it('opens an in-memory database in UTC with bounded memory', async () => {

@@ -5,9 +5,9 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalObjectCreated, type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { configFromEnv } from '../../shared/adapters/config.ts';
-import { decodeS3EventKey } from '../../shared/domain/s3-key.ts';
+import { configFromEnv } from '#adapters/config.ts';
+import { decodeS3EventKey } from '#domain/s3-key.ts';
+import { type LocalObjectCreated, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 
 describe('local stack', () => {
   let stack: LocalStack;

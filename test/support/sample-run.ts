@@ -1,4 +1,4 @@
-import type { RunRecord } from '../../shared/domain/run.ts';
+import type { RunRecord } from '#domain/run.ts';
 
 /** A complete run record with every report input present, for report tests. */
 export function sampleRunRecord(overrides: Partial<RunRecord> = {}): RunRecord {

@@ -4,13 +4,13 @@
  * read items exactly as production writes them.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { expiresAfterWeeks } from '../../shared/adapters/dynamo/keys.ts';
-import { createRecalcRepositories } from '../../shared/adapters/dynamo/recalc-repositories.ts';
-import { IngestReportRepository } from '../../shared/adapters/ingest/report-repository.ts';
-import type { IngestReport } from '../../shared/domain/ingest-report.ts';
-import type { RunRecord, SegmentSummary } from '../../shared/domain/run.ts';
-import { type CustomerScore, DEFAULT_SEGMENT_NAMES } from '../../shared/domain/score.ts';
+import { expiresAfterWeeks } from '#adapters/dynamo/keys.ts';
+import { createRecalcRepositories } from '#adapters/dynamo/recalc-repositories.ts';
+import { IngestReportRepository } from '#adapters/ingest/report-repository.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
+import type { RunRecord, SegmentSummary } from '#domain/run.ts';
+import { type CustomerScore, DEFAULT_SEGMENT_NAMES } from '#domain/score.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { createRandom } from './simulate.ts';
 
 export interface SeedTarget {

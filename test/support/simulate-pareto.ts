@@ -3,7 +3,7 @@
  * tests: λ ~ Gamma(r, rate α), μ ~ Gamma(s, rate β), lifetime τ ~ Exponential(μ), purchases a
  * Poisson process with rate λ on (0, min(τ, T)].
  */
-import type { ParetoNbdParams } from '../../shared/domain/models/types.ts';
+import type { ParetoNbdParams } from '#domain/models/types.ts';
 import { createRandom, sampleGamma } from './simulate.ts';
 
 export interface SimulationOptions {

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hyp2f1, hyp2f1Series, logHyp2f1, signedLogHyp2f1 } from '../../shared/domain/hyp2f1.ts';
-import { gammaln } from '../../shared/domain/special.ts';
+import { hyp2f1, hyp2f1Series, logHyp2f1, signedLogHyp2f1 } from '#domain/hyp2f1.ts';
+import { gammaln } from '#domain/special.ts';
 
 /** |actual − expected| ≤ tolerance · max(1, |expected|) */
 function expectClose(actual: number, expected: number, tolerance: number): void {

@@ -3,8 +3,8 @@
  * customer.
  */
 import { describe, expect, it } from 'vitest';
-import { INGEST_METRICS, recordIngestMetrics } from '../../shared/adapters/ingest-metrics.ts';
-import type { IngestReport } from '../../shared/domain/ingest-report.ts';
+import { INGEST_METRICS, recordIngestMetrics } from '#adapters/ingest-metrics.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
 
 const report: IngestReport = {
   ingestId: 'abc',

@@ -17,7 +17,7 @@ import {
   NEW_CUSTOMERS_ROW,
   type SegmentTotals,
   summarizeSegments,
-} from '../../shared/domain/migration.ts';
+} from '#domain/migration.ts';
 
 const segments = ['Champions', 'Lost', 'At Risk', 'Promising'];
 const segment = fc.constantFrom(...segments);

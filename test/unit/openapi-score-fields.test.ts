@@ -1,7 +1,7 @@
 /** The OpenAPI contract states the unit of recency and T, and explains pAlive and churnRisk. */
 import { describe, expect, it } from 'vitest';
-import { buildOpenApiDocument } from '../../functions/api/openapi.ts';
-import { ROUTES } from '../../functions/api/routes.ts';
+import { buildOpenApiDocument } from '#functions/api/openapi.ts';
+import { ROUTES } from '#functions/api/routes.ts';
 
 type Schema = { properties: Record<string, { description?: string; enum?: string[] }> };
 

@@ -3,8 +3,8 @@
  * every bad field, and run expiry after the configured weeks.
  */
 import { describe, expect, it } from 'vitest';
-import { expiresAfterWeeks } from '../../shared/adapters/dynamo/keys.ts';
-import { parseRecalcConfig } from '../../shared/domain/recalc-config.ts';
+import { expiresAfterWeeks } from '#adapters/dynamo/keys.ts';
+import { parseRecalcConfig } from '#domain/recalc-config.ts';
 
 describe('recalculation settings', () => {
   it('has the documented defaults', () => {

@@ -5,8 +5,8 @@ import {
   MIN_CHART_FONT_PX,
   migrationAxisOrder,
   renderRunReport,
-} from '../../shared/adapters/report/render-report.ts';
-import { createReportAccumulator } from '../../shared/domain/report/aggregates.ts';
+} from '#adapters/report/render-report.ts';
+import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import { sampleRunRecord } from '../support/sample-run.ts';
 
 const section = (html: string, chart: string) => {

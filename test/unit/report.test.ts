@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REPORT_CHARTS, renderRunReport } from '../../shared/adapters/report/render-report.ts';
-import { createReportAccumulator } from '../../shared/domain/report/aggregates.ts';
+import { REPORT_CHARTS, renderRunReport } from '#adapters/report/render-report.ts';
+import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import { sampleRunRecord } from '../support/sample-run.ts';
 
 const customers = [

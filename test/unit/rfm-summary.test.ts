@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readSummaryFile, readTransactions } from '../../shared/adapters/csv-file.ts';
+import { readSummaryFile, readTransactions } from '#adapters/csv-file.ts';
 import {
   compressRfm,
   formatEpochDay,
@@ -13,7 +13,7 @@ import {
   summarizeTransactions,
   type TransactionRecord,
   totalWeight,
-} from '../../shared/domain/rfm-summary.ts';
+} from '#domain/rfm-summary.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/cdnow/${name}`, import.meta.url));
 

@@ -4,13 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SEGMENT_GRID,
-  parseRecalcConfig,
-  recalcConfigSchema,
-} from '../../shared/domain/recalc-config.ts';
-import { DEFAULT_SEGMENT_NAMES } from '../../shared/domain/score.ts';
-import { fmScore, rfmSegment, valueTier, valueTierThresholds } from '../../shared/domain/segments.ts';
+import { DEFAULT_SEGMENT_GRID, parseRecalcConfig, recalcConfigSchema } from '#domain/recalc-config.ts';
+import { DEFAULT_SEGMENT_NAMES } from '#domain/score.ts';
+import { fmScore, rfmSegment, valueTier, valueTierThresholds } from '#domain/segments.ts';
 
 const score = fc.integer({ min: 1, max: 5 });
 

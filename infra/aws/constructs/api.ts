@@ -8,15 +8,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '#adapters/config.ts';
 import {
   type Access,
   type ApiFunctionKind,
   functionServing,
   type OperationId,
   ROUTE_TABLE,
-} from '../../../functions/api/route-table.ts';
-import { MAX_BATCH_IDS } from '../../../functions/api/schemas.ts';
-import { ENV } from '../../../shared/adapters/config.ts';
+} from '#functions/api/route-table.ts';
+import { MAX_BATCH_IDS } from '#functions/api/schemas.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import type { Storage } from './storage.ts';
 

@@ -13,11 +13,11 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { INGEST_METRICS } from '../../../shared/adapters/ingest-metrics.ts';
+import { INGEST_METRICS } from '#adapters/ingest-metrics.ts';
 import { METRICS_NAMESPACE } from './pipeline-function.ts';
 
 /** EMF metrics the ingest publishes through Powertools (namespace {@link METRICS_NAMESPACE}). */
-export { INGEST_METRICS } from '../../../shared/adapters/ingest-metrics.ts';
+export { INGEST_METRICS } from '#adapters/ingest-metrics.ts';
 
 export interface MonitoringProps {
   /** Prefix of the dashboard name, e.g. `cvm-dev`. */

@@ -13,8 +13,8 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ENV } from '../../../shared/adapters/config.ts';
-import { TRANSACTIONS_RELATION } from '../../../shared/adapters/warehouse/queries.ts';
+import { ENV } from '#adapters/config.ts';
+import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
 import {
   type LambdaStep,
   type MapStep,
@@ -24,8 +24,8 @@ import {
   type RetryRule,
   type WarehouseStep,
   warehouseQueries,
-} from '../../../shared/app/recalc/pipeline.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '../../../shared/domain/bucket-layout.ts';
+} from '#app/recalc/pipeline.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { DATA_PREFIXES, type Storage } from './storage.ts';
 

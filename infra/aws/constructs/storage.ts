@@ -7,8 +7,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { TABLE_KEYS } from '../../../shared/adapters/dynamo/keys.ts';
-import { BUCKET_PREFIXES } from '../../../shared/domain/bucket-layout.ts';
+import { TABLE_KEYS } from '#adapters/dynamo/keys.ts';
+import { BUCKET_PREFIXES } from '#domain/bucket-layout.ts';
 import { acknowledgeWildcardResources, PREFIX_WILDCARD_REASON } from '../nag.ts';
 
 const S3_ACCESS_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';

@@ -5,16 +5,16 @@
  */
 
 import * as z from 'zod';
-import { InputFileError, readSummaryFile } from '../../../shared/adapters/csv-file.ts';
-import { readDiscreteSummary } from '../../../shared/adapters/discrete-summary-file.ts';
-import { type FitFile, writeFitFile } from '../../../shared/adapters/fit-file.ts';
-import { fitBgBb } from '../../../shared/domain/models/bgbb.ts';
-import { ModelFitError } from '../../../shared/domain/models/fit.ts';
-import { fitGammaGamma, type GammaGammaFit } from '../../../shared/domain/models/gamma-gamma.ts';
-import { fitPurchaseModel } from '../../../shared/domain/models/purchase-models.ts';
-import { fitSbg } from '../../../shared/domain/models/sbg.ts';
-import type { FitResult } from '../../../shared/domain/models/types.ts';
-import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
+import { InputFileError, readSummaryFile } from '#adapters/csv-file.ts';
+import { readDiscreteSummary } from '#adapters/discrete-summary-file.ts';
+import { type FitFile, writeFitFile } from '#adapters/fit-file.ts';
+import { fitBgBb } from '#domain/models/bgbb.ts';
+import { ModelFitError } from '#domain/models/fit.ts';
+import { fitGammaGamma, type GammaGammaFit } from '#domain/models/gamma-gamma.ts';
+import { fitPurchaseModel } from '#domain/models/purchase-models.ts';
+import { fitSbg } from '#domain/models/sbg.ts';
+import type { FitResult } from '#domain/models/types.ts';
+import { compressRfm } from '#domain/rfm-summary.ts';
 import { parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 

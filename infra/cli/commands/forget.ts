@@ -4,8 +4,8 @@
  */
 
 import * as z from 'zod';
-import { createSuppressionRepository } from '../../../shared/adapters/dynamo/suppression-repository.ts';
-import { customerIdProblem } from '../../../shared/domain/customer-id.ts';
+import { createSuppressionRepository } from '#adapters/dynamo/suppression-repository.ts';
+import { customerIdProblem } from '#domain/customer-id.ts';
 import { cvmHome } from '../../local/home.ts';
 import { useLocalStack } from '../../local/stack.ts';
 import { parseCommandLine } from '../command-line.ts';

@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import * as z from 'zod';
-import { putTextObject } from '../../../shared/adapters/s3/objects.ts';
-import { sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
-import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
-import { type IngestReport, ingestReportCounts } from '../../../shared/domain/ingest-report.ts';
+import { putTextObject } from '#adapters/s3/objects.ts';
+import { sourceConfigKey } from '#domain/bucket-layout.ts';
+import { parseSourceConfigText } from '#domain/ingest/source-config.ts';
+import { type IngestReport, ingestReportCounts } from '#domain/ingest-report.ts';
 import { cvmHome } from '../../local/home.ts';
 import { ingestFile } from '../../local/ingest-file.ts';
 import { useLocalStack } from '../../local/stack.ts';

@@ -3,14 +3,14 @@
  * per-customer predictions of a fitted model (fitted here first without --params), streamed in chunks.
  */
 import * as z from 'zod';
-import { InputFileError, readSummaryChunks, readSummaryHeader } from '../../../shared/adapters/csv-file.ts';
-import { readDiscreteSummary } from '../../../shared/adapters/discrete-summary-file.ts';
-import { type FitFile, readFitFile } from '../../../shared/adapters/fit-file.ts';
-import { PredictionWriter, predictionFormatOf } from '../../../shared/adapters/predictions-file.ts';
-import { DAYS_PER_MONTH } from '../../../shared/domain/clv.ts';
-import { ModelFitError } from '../../../shared/domain/models/fit.ts';
-import { predictDiscrete, predictPurchases } from '../../../shared/domain/predictions.ts';
-import { recalcConfigSchema } from '../../../shared/domain/recalc-config.ts';
+import { InputFileError, readSummaryChunks, readSummaryHeader } from '#adapters/csv-file.ts';
+import { readDiscreteSummary } from '#adapters/discrete-summary-file.ts';
+import { type FitFile, readFitFile } from '#adapters/fit-file.ts';
+import { PredictionWriter, predictionFormatOf } from '#adapters/predictions-file.ts';
+import { DAYS_PER_MONTH } from '#domain/clv.ts';
+import { ModelFitError } from '#domain/models/fit.ts';
+import { predictDiscrete, predictPurchases } from '#domain/predictions.ts';
+import { recalcConfigSchema } from '#domain/recalc-config.ts';
 import { parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 import { fitSummaryFile } from './fit.ts';

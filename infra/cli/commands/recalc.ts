@@ -5,11 +5,11 @@
  */
 
 import * as z from 'zod';
-import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
-import { describeDataSelection } from '../../../shared/domain/recalc/data-selection.ts';
-import { holdoutErrorText } from '../../../shared/domain/recalc/holdout-check.ts';
-import { modelChoiceSchema } from '../../../shared/domain/recalc-config.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
+import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
+import { describeDataSelection } from '#domain/recalc/data-selection.ts';
+import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
+import { modelChoiceSchema } from '#domain/recalc-config.ts';
+import type { RunRecord } from '#domain/run.ts';
 import { cvmHome } from '../../local/home.ts';
 import { createProgressReporter, type ProgressStep } from '../../local/progress.ts';
 import { type RecalcStepName, runLocalRecalculation } from '../../local/recalc.ts';

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
-import { type AdminOperations, createApiHandler } from '../../../functions/api/app.ts';
-import { ApiError } from '../../../functions/api/errors.ts';
-import { createSuppressionRepository } from '../../../shared/adapters/dynamo/suppression-repository.ts';
-import { newRunId } from '../../../shared/app/recalc/acquire-lock.ts';
-import type { ModelChoice } from '../../../shared/domain/recalc-config.ts';
+import { createSuppressionRepository } from '#adapters/dynamo/suppression-repository.ts';
+import { newRunId } from '#app/recalc/acquire-lock.ts';
+import type { ModelChoice } from '#domain/recalc-config.ts';
+import { type AdminOperations, createApiHandler } from '#functions/api/app.ts';
+import { ApiError } from '#functions/api/errors.ts';
 import { type ApiServer, type ExtraRoute, startApiServer } from '../../local/api-server.ts';
 import { cvmHome } from '../../local/home.ts';
 import { RecalcLockedError, runLocalRecalculation } from '../../local/recalc.ts';

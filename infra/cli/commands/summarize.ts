@@ -5,13 +5,8 @@
  */
 
 import * as z from 'zod';
-import {
-  InputFileError,
-  readTransactions,
-  summaryToCsv,
-  writeTextFile,
-} from '../../../shared/adapters/csv-file.ts';
-import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
+import { InputFileError, readTransactions, summaryToCsv, writeTextFile } from '#adapters/csv-file.ts';
+import { summarizeTransactions } from '#domain/rfm-summary.ts';
 import { parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 

@@ -11,22 +11,17 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
-import { deletePrefix, putTextObject } from '../../../shared/adapters/s3/objects.ts';
-import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
-import type { RunRepository } from '../../../shared/app/ports/run-repository.ts';
-import {
-  BUCKET_PREFIXES,
-  cleanSourcePrefix,
-  reportKey,
-  sourceConfigKey,
-} from '../../../shared/domain/bucket-layout.ts';
-import { parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
-import type { IngestReport } from '../../../shared/domain/ingest-report.ts';
-import { describeDataSelection, SAMPLE_SOURCE } from '../../../shared/domain/recalc/data-selection.ts';
-import { holdoutErrorText } from '../../../shared/domain/recalc/holdout-check.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { deletePrefix, putTextObject } from '#adapters/s3/objects.ts';
+import { listCleanSources } from '#adapters/warehouse/clean-sources.ts';
+import type { RunRepository } from '#app/ports/run-repository.ts';
+import { BUCKET_PREFIXES, cleanSourcePrefix, reportKey, sourceConfigKey } from '#domain/bucket-layout.ts';
+import { parseSourceConfigText } from '#domain/ingest/source-config.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
+import { describeDataSelection, SAMPLE_SOURCE } from '#domain/recalc/data-selection.ts';
+import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
+import type { RunRecord } from '#domain/run.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { cvmHome } from '../../local/home.ts';
 import { type InboxWatcher, watchInbox } from '../../local/inbox.ts';

@@ -9,7 +9,7 @@ import {
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { BatchWriteStats } from '../../app/ports/score-repository.ts';
+import type { BatchWriteStats } from '#app/ports/score-repository.ts';
 
 export interface RetryOptions {
   /** Attempts per batch before giving up. @default 12 */

@@ -68,7 +68,7 @@ export const suppressionKey = (customerIdHash: string) => ({
 });
 
 /** TTL value: epoch seconds `weeks` after `from` (a domain rule, re-exported for item writers). */
-export { expiresAfterWeeks } from '../../domain/recalc/settings.ts';
+export { expiresAfterWeeks } from '#domain/recalc/settings.ts';
 
 /**
  * Content marker: the first ingest of a given export content for a source. A second upload of the

@@ -5,9 +5,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type IngestReport, ingestReportSchema } from '../../domain/ingest-report.ts';
-import { type RunRecord, runRecordSchema } from '../../domain/run.ts';
-import { type CustomerScore, customerScoreSchema } from '../../domain/score.ts';
+import { type IngestReport, ingestReportSchema } from '#domain/ingest-report.ts';
+import { type RunRecord, runRecordSchema } from '#domain/run.ts';
+import { type CustomerScore, customerScoreSchema } from '#domain/score.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import {
   currentRunPointerKey,

@@ -1,6 +1,6 @@
 /** The recalculation lock on DynamoDB: one conditional item `LOCK / RECALC` with a lease. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type RecalcLock, RecalcLockedError } from '../../app/ports/recalc-lock.ts';
+import { type RecalcLock, RecalcLockedError } from '#app/ports/recalc-lock.ts';
 import { type DynamoTable, isConditionFailed } from './batch.ts';
 import { recalcLockKey, TABLE_KEYS } from './keys.ts';
 

@@ -4,8 +4,8 @@
  * only then flips the pointer with one conditional write, so readers see a whole run or none.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { PointerMovedError, type RunRepository } from '../../app/ports/run-repository.ts';
-import { runRecordSchema } from '../../domain/run.ts';
+import { PointerMovedError, type RunRepository } from '#app/ports/run-repository.ts';
+import { runRecordSchema } from '#domain/run.ts';
 import { type DynamoTable, isConditionFailed } from './batch.ts';
 import { currentRunPointerKey, runKey, runListKey, TABLE_KEYS } from './keys.ts';
 

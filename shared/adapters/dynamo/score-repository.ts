@@ -1,6 +1,6 @@
 /** Score items of the runs on DynamoDB: batch writes, previous scores for migration, deletes. */
-import type { PreviousScore, ScoreRepository } from '../../app/ports/score-repository.ts';
-import type { ChurnRisk } from '../../domain/score.ts';
+import type { PreviousScore, ScoreRepository } from '#app/ports/score-repository.ts';
+import type { ChurnRisk } from '#domain/score.ts';
 import { createBatchAccess, type DynamoTable } from './batch.ts';
 import { scoreKey, segmentMemberKey, TABLE_KEYS } from './keys.ts';
 

@@ -3,8 +3,8 @@
  * then delete the customer's score items in every run.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { hashCustomerId } from '../../app/customer-id-hash.ts';
-import type { SuppressionRepository } from '../../app/ports/suppression-repository.ts';
+import { hashCustomerId } from '#app/customer-id-hash.ts';
+import type { SuppressionRepository } from '#app/ports/suppression-repository.ts';
 import { createBatchAccess, type DynamoTable } from './batch.ts';
 import { customerPartition, suppressionKey, TABLE_KEYS } from './keys.ts';
 

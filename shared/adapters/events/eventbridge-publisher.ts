@@ -12,7 +12,7 @@ import {
   CHANGE_EVENT_SOURCE,
   type ChangeEventPublisher,
   type CustomerChangeEvent,
-} from '../../app/ports/change-events.ts';
+} from '#app/ports/change-events.ts';
 
 export interface EventBridgePublisherOptions {
   /** Attempts per batch for entries EventBridge reports as failed (throttling). @default 8 */

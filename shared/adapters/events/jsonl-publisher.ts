@@ -4,7 +4,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChangeEventPublisher, CustomerChangeEvent } from '../../app/ports/change-events.ts';
+import type { ChangeEventPublisher, CustomerChangeEvent } from '#app/ports/change-events.ts';
 
 /** Path of a run's event file under the local state directory. */
 export const localEventFile = (home: string, runId: string) => join(home, 'events', `${runId}.jsonl`);

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IngestPipeline, IngestWorkspace } from '../../app/ports/ingest-pipeline.ts';
+import type { IngestPipeline, IngestWorkspace } from '#app/ports/ingest-pipeline.ts';
 import { finishWithDuckDb } from './finish-with-duckdb.ts';
 import { stageExport } from './stage-export.ts';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FinishedUpload } from '../../app/ports/ingest-pipeline.ts';
+import type { FinishedUpload } from '#app/ports/ingest-pipeline.ts';
 import { openDuckDb, sqlLiteral } from '../duckdb.ts';
 import { duplicateCandidatesPath, rowHashesPath, STAGED_COLUMNS } from './staging.ts';
 

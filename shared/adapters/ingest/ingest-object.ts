@@ -3,10 +3,10 @@
  * DuckDB staging pipeline): what the Lambda handler builds once, and a one-call ingest for tests.
  */
 
-import { type IngestService, ingestObject as ingestWith } from '../../app/ingest/ingest-object.ts';
-import type { IngestObjectRef } from '../../app/ports/ingest-objects.ts';
-import type { AppLogger } from '../../app/ports/logger.ts';
-import type { IngestReport } from '../../domain/ingest-report.ts';
+import { type IngestService, ingestObject as ingestWith } from '#app/ingest/ingest-object.ts';
+import type { IngestObjectRef } from '#app/ports/ingest-objects.ts';
+import type { AppLogger } from '#app/ports/logger.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
 import { createSuppressionRepository } from '../dynamo/suppression-repository.ts';

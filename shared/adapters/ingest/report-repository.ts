@@ -16,8 +16,8 @@ import {
   type IngestReportStore,
   LeaseLostError,
   type StoredIngestReport,
-} from '../../app/ports/ingest-reports.ts';
-import { type IngestReport, ingestReportSchema } from '../../domain/ingest-report.ts';
+} from '#app/ports/ingest-reports.ts';
+import { type IngestReport, ingestReportSchema } from '#domain/ingest-report.ts';
 import { contentKey, ingestKey, ingestListKey } from '../dynamo/keys.ts';
 
 /** Attributes stored beside a report that are not part of the report itself. */

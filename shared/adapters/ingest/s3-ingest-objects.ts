@@ -3,9 +3,9 @@
  * clean and rejected objects streamed into it, and a quarantined file moved within it.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { IngestObjectRef, IngestObjectStore } from '../../app/ports/ingest-objects.ts';
-import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
-import type { SourceConfig } from '../../domain/ingest/source-config.ts';
+import type { IngestObjectRef, IngestObjectStore } from '#app/ports/ingest-objects.ts';
+import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 import { moveObject, uploadFiles } from '../s3/objects.ts';
 import { loadSourceConfig } from './source-config-store.ts';
 

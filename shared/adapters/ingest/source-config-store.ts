@@ -3,12 +3,12 @@
  * fails the ingest naming the file and the field.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { sourceConfigKey } from '../../domain/bucket-layout.ts';
+import { sourceConfigKey } from '#domain/bucket-layout.ts';
 import {
   parseSourceConfigText,
   type SourceConfig,
   sourceConfigSchema,
-} from '../../domain/ingest/source-config.ts';
+} from '#domain/ingest/source-config.ts';
 
 /**
  * Reads `config/sources/<source>.json`; a missing file means automatic column mapping (`{}`). A bad

@@ -2,9 +2,9 @@
  * First stage of an ingest: the stored bytes through gunzip and the export parser into local staged
  * files, in bounded memory whatever the file size.
  */
-import { createExportParser, type ExportParseSummary } from '../../domain/ingest/export-parser.ts';
-import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
-import type { SourceConfig } from '../../domain/ingest/source-config.ts';
+import { createExportParser, type ExportParseSummary } from '#domain/ingest/export-parser.ts';
+import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 import { decompressedFileName, openExportByteStream } from './export-stream.ts';
 import { type StagingCounts, StagingSink } from './staging.ts';
 

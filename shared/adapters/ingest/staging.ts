@@ -3,13 +3,8 @@
  * row hashes, duplicate candidates and the rejects file.
  */
 import { join } from 'node:path';
-import { DuplicateFilter } from '../../domain/ingest/duplicate-filter.ts';
-import type {
-  AsciiParsedRow,
-  ExportSink,
-  ParsedRow,
-  RejectedRow,
-} from '../../domain/ingest/export-parser.ts';
+import { DuplicateFilter } from '#domain/ingest/duplicate-filter.ts';
+import type { AsciiParsedRow, ExportSink, ParsedRow, RejectedRow } from '#domain/ingest/export-parser.ts';
 import { BufferedFileWriter } from './buffered-file-writer.ts';
 
 /**

@@ -2,8 +2,8 @@
  * The run report's data panel, shown first: what data the run used (date range, customers, orders,
  * one-time buyers), and everything it left out and why — for a data team checking a run before trusting it.
  */
-import { describeDataSelection } from '../../domain/recalc/data-selection.ts';
-import type { ExcludedRows, RunRecord } from '../../domain/run.ts';
+import { describeDataSelection } from '#domain/recalc/data-selection.ts';
+import type { ExcludedRows, RunRecord } from '#domain/run.ts';
 
 const escapeHtml = (value: unknown) =>
   String(value).replace(

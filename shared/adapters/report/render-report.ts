@@ -1,13 +1,9 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { GONE_COLUMN, NEW_CUSTOMERS_ROW } from '../../domain/migration.ts';
-import { holdoutErrorText } from '../../domain/recalc/holdout-check.ts';
-import {
-  FREQUENCY_BINS,
-  type ReportAggregates,
-  WEEKS_SINCE_LAST_BINS,
-} from '../../domain/report/aggregates.ts';
-import type { RunRecord } from '../../domain/run.ts';
+import { GONE_COLUMN, NEW_CUSTOMERS_ROW } from '#domain/migration.ts';
+import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
+import { FREQUENCY_BINS, type ReportAggregates, WEEKS_SINCE_LAST_BINS } from '#domain/report/aggregates.ts';
+import type { RunRecord } from '#domain/run.ts';
 import { renderDataPanel } from './data-panel.ts';
 
 /**

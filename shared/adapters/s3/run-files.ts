@@ -1,6 +1,6 @@
 /** The run-files port on S3: the data bucket through the shared object helpers and the Parquet reader. */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RunFiles } from '../../app/ports/run-files.ts';
+import type { RunFiles } from '#app/ports/run-files.ts';
 import { listCleanSources } from '../warehouse/clean-sources.ts';
 import { listParquetParts, readParquetParts } from '../warehouse/parquet-parts.ts';
 import { deletePrefix, getJsonObject, getTextObject, listKeys, putTextObject } from './objects.ts';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CLEAN_TRANSACTIONS_PREFIX } from '../../domain/bucket-layout.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { listCleanParquetObjects } from './clean-sources.ts';
 
 const MANIFEST = 'sync-manifest.json';

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CLEAN_TRANSACTIONS_PREFIX } from '../../domain/bucket-layout.ts';
+import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { listObjects } from '../s3/objects.ts';
 
 const SOURCE_FOLDER = /^source=([^/]+)\//;

@@ -3,7 +3,7 @@
  * database are configured (AWS), else DuckDB over a mirror under `CVM_HOME/warehouse` (local).
  */
 import { join } from 'node:path';
-import type { Warehouse } from '../../app/ports/warehouse.ts';
+import type { Warehouse } from '#app/ports/warehouse.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { RuntimeConfig } from '../config.ts';
 import { createAthenaWarehouse } from './athena-warehouse.ts';
@@ -34,4 +34,4 @@ export async function createWarehouse(
   return createDuckDbWarehouse({ ...local, s3: clients.s3, bucket: config.bucket, cacheDirectory });
 }
 
-export type { ParquetParts, Statement, UnloadTarget, Warehouse } from '../../app/ports/warehouse.ts';
+export type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';

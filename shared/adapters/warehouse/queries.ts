@@ -28,8 +28,8 @@ import type {
   Statement,
   TrackingRow,
   WarehouseTimeUnit,
-} from '../../app/ports/warehouse.ts';
-import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
+} from '#app/ports/warehouse.ts';
+import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 
 /** Period of the discrete and contractual families. */
 type FamilyPeriod = 'year' | 'month';

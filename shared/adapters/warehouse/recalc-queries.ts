@@ -1,5 +1,5 @@
 /** The recalculation-queries port over `queries.ts` (SQL) and the Athena UNLOAD rendering. */
-import type { RecalcQueries } from '../../app/ports/recalc-queries.ts';
+import type { RecalcQueries } from '#app/ports/recalc-queries.ts';
 import { athenaRecalcQueries } from './athena-warehouse.ts';
 import { inputProfileStatement, recalcStatements, sourceProfileStatement } from './queries.ts';
 

@@ -9,9 +9,9 @@ import {
   parseIncomingKey,
   quarantineKeyFor,
   rejectedKeyFor,
-} from '../../domain/bucket-layout.ts';
-import { CvmError } from '../../domain/errors.ts';
-import { IngestFileError } from '../../domain/ingest/ingest-file-error.ts';
+} from '#domain/bucket-layout.ts';
+import { CvmError } from '#domain/errors.ts';
+import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
 import {
   accountRows,
   contentHolderWins,
@@ -20,8 +20,8 @@ import {
   isValidSourceName,
   quarantineDecision,
   quarantineMessage,
-} from '../../domain/ingest/ingest-rules.ts';
-import { type IngestReport, inProgressIngestReport } from '../../domain/ingest-report.ts';
+} from '#domain/ingest/ingest-rules.ts';
+import { type IngestReport, inProgressIngestReport } from '#domain/ingest-report.ts';
 import type { IngestObjectRef, IngestObjectStore } from '../ports/ingest-objects.ts';
 import type { IngestPipeline } from '../ports/ingest-pipeline.ts';
 import { type IngestReportStore, LeaseLostError } from '../ports/ingest-reports.ts';

@@ -2,7 +2,7 @@
  * The change-event port: the event a CRM gets when a customer changes segment or churn-risk band in a
  * published run, and the publisher interface both adapters implement.
  */
-import type { CustomerChange } from '../../domain/migration.ts';
+import type { CustomerChange } from '#domain/migration.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 
 /**

@@ -2,7 +2,7 @@
  * The ingest's object storage port: reading an uploaded export and its source config, writing the
  * clean and rejected objects, and moving a file to quarantine. Keys come from the bucket layout.
  */
-import type { SourceConfig } from '../../domain/ingest/source-config.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 
 /** One uploaded object, as identified by its S3 event. */
 export interface IngestObjectRef {

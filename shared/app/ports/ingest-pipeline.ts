@@ -3,8 +3,8 @@
  * stored bytes into staged files and turns them into clean Parquet, with the counts the report needs.
  * The files it names are local working files, handed to the object store as they are.
  */
-import type { ExportParseSummary } from '../../domain/ingest/export-parser.ts';
-import type { SourceConfig } from '../../domain/ingest/source-config.ts';
+import type { ExportParseSummary } from '#domain/ingest/export-parser.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 
 export interface StageRequest {
   /** The stored bytes, possibly gzipped. */

@@ -2,8 +2,8 @@
  * The ingest report repository port: reports under a lease (so one delivery of an S3 event does the
  * work) and per-source content markers (so the same bytes are never ingested twice).
  */
-import { CvmError } from '../../domain/errors.ts';
-import type { IngestReport } from '../../domain/ingest-report.ts';
+import { CvmError } from '#domain/errors.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
 
 export type ClaimResult =
   | { claimed: true; leaseToken: string }

@@ -2,7 +2,7 @@
  * The recalculation lock port: one run at a time, with a lease so a run that dies without
  * releasing it blocks others only until the lease ends.
  */
-import { CvmError } from '../../domain/errors.ts';
+import { CvmError } from '#domain/errors.ts';
 
 /** A second run while one holds the lock. */
 export class RecalcLockedError extends CvmError {

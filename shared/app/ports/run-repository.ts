@@ -2,8 +2,8 @@
  * The run repository port: run records (running, published, failed) and the current-run pointer
  * readers follow. The pointer flip is one conditional write, so readers see a whole run or none.
  */
-import { CvmError } from '../../domain/errors.ts';
-import type { RunRecord } from '../../domain/run.ts';
+import { CvmError } from '#domain/errors.ts';
+import type { RunRecord } from '#domain/run.ts';
 
 /** The pointer moved since this run read it: another run published in between. */
 export class PointerMovedError extends CvmError {

@@ -2,7 +2,7 @@
  * The score repository port: a run's score items (batch writes with retries), the previous run's
  * segment and churn band of given customers (migration, change events), and deletes.
  */
-import type { ChurnRisk, CustomerScore } from '../../domain/score.ts';
+import type { ChurnRisk, CustomerScore } from '#domain/score.ts';
 
 export interface BatchWriteStats {
   items: number;

@@ -10,7 +10,7 @@
 /**
  * Rows of the holdout check's statements: defined with the check (pure domain) that consumes them.
  */
-export type { CohortRow, HoldoutRow, TrackingRow } from '../../domain/recalc/holdout-check.ts';
+export type { CohortRow, HoldoutRow, TrackingRow } from '#domain/recalc/holdout-check.ts';
 
 /** One SQL statement of the common Trino/DuckDB subset, and how to turn a result row into `Row`. */
 export interface Statement<Row> {
@@ -127,7 +127,7 @@ export interface DataProfileRow {
  * One source's clean data in one currency (latest ingest of each order), before a run selects it:
  * defined with the data selection (pure domain) that consumes it.
  */
-export type { SourceCurrencyData as SourceProfileRow } from '../../domain/recalc/data-selection.ts';
+export type { SourceCurrencyData as SourceProfileRow } from '#domain/recalc/data-selection.ts';
 
 /** The run's input beyond the profile: amount, orders, one-time buyers, cross-source duplicates. */
 export interface InputProfileRow {

@@ -2,7 +2,7 @@
  * Step 5 of the recalculation: merges the parts' results, stores the run record and report, flips
  * the current-run pointer, then sends the change events.
  */
-import { changesPrefix, partResultsPrefix, reportKey } from '../../domain/bucket-layout.ts';
+import { changesPrefix, partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
 import {
   type CustomerChange,
   completeMigration,
@@ -11,11 +11,11 @@ import {
   mergeSegmentTotals,
   type SegmentTotals,
   summarizeSegments,
-} from '../../domain/migration.ts';
-import { clvSettingsOf, expiresAfterWeeks } from '../../domain/recalc/settings.ts';
-import { createReportAccumulator } from '../../domain/report/aggregates.ts';
-import type { RunRecord } from '../../domain/run.ts';
-import { assertStorableRecord } from '../../domain/storable-numbers.ts';
+} from '#domain/migration.ts';
+import { clvSettingsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
+import { createReportAccumulator } from '#domain/report/aggregates.ts';
+import type { RunRecord } from '#domain/run.ts';
+import { assertStorableRecord } from '#domain/storable-numbers.ts';
 import { toChangeEvent } from '../ports/change-events.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';

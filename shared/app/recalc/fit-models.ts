@@ -3,23 +3,19 @@
  * of the value tiers.
  */
 
-import { fitBgBb } from '../../domain/models/bgbb.ts';
-import { FIT_ADVICE, ModelFitError } from '../../domain/models/fit.ts';
-import { fitGammaGamma } from '../../domain/models/gamma-gamma.ts';
-import {
-  fitPurchaseModel,
-  isIdentifiedFit,
-  type ModelCandidate,
-} from '../../domain/models/purchase-models.ts';
-import { fitSbg } from '../../domain/models/sbg.ts';
-import type { FitOptions, PurchaseModelName } from '../../domain/models/types.ts';
-import { familyModelOf } from '../../domain/recalc/family-scoring.ts';
-import { type HoldoutAccuracy, holdoutAccuracy } from '../../domain/recalc/holdout-check.ts';
-import { autoCandidates, chooseAutoModel, rankAutoModels } from '../../domain/recalc/model-choice.ts';
-import { type FittedModel, scoreSummaryRows, toFittedModel } from '../../domain/recalc/scoring.ts';
-import type { FamilyPeriod, ModelFamily } from '../../domain/recalc-config.ts';
-import { compressRfm } from '../../domain/rfm-summary.ts';
-import { valueTierThresholds } from '../../domain/segments.ts';
+import { fitBgBb } from '#domain/models/bgbb.ts';
+import { FIT_ADVICE, ModelFitError } from '#domain/models/fit.ts';
+import { fitGammaGamma } from '#domain/models/gamma-gamma.ts';
+import { fitPurchaseModel, isIdentifiedFit, type ModelCandidate } from '#domain/models/purchase-models.ts';
+import { fitSbg } from '#domain/models/sbg.ts';
+import type { FitOptions, PurchaseModelName } from '#domain/models/types.ts';
+import { familyModelOf } from '#domain/recalc/family-scoring.ts';
+import { type HoldoutAccuracy, holdoutAccuracy } from '#domain/recalc/holdout-check.ts';
+import { autoCandidates, chooseAutoModel, rankAutoModels } from '#domain/recalc/model-choice.ts';
+import { type FittedModel, scoreSummaryRows, toFittedModel } from '#domain/recalc/scoring.ts';
+import type { FamilyPeriod, ModelFamily } from '#domain/recalc-config.ts';
+import { compressRfm } from '#domain/rfm-summary.ts';
+import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';

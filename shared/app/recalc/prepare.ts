@@ -3,17 +3,17 @@
  * list, checks there is data, renders every statement and records the run as running. The summaries
  * are unloaded by the next step (`unloadSummaries`).
  */
-import { CLEAN_TRANSACTIONS_PREFIX, runOutputPrefix, suppressedKey } from '../../domain/bucket-layout.ts';
+import { CLEAN_TRANSACTIONS_PREFIX, runOutputPrefix, suppressedKey } from '#domain/bucket-layout.ts';
 import {
   type DataSelection,
   daysPastLastTransaction,
   runExclusionsOf,
   selectRunData,
-} from '../../domain/recalc/data-selection.ts';
-import { clvSettingsOf, defaultAsOf, expiresAfterWeeks } from '../../domain/recalc/settings.ts';
-import type { RecalcConfig } from '../../domain/recalc-config.ts';
-import { formatEpochDay, parseEpochDay } from '../../domain/rfm-summary.ts';
-import type { RunRecord } from '../../domain/run.ts';
+} from '#domain/recalc/data-selection.ts';
+import { clvSettingsOf, defaultAsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
+import type { RecalcConfig } from '#domain/recalc-config.ts';
+import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
+import type { RunRecord } from '#domain/run.ts';
 import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';

@@ -1,8 +1,8 @@
 /** Last step of the recalculation, on success and on failure: record a failed run, release the lock. */
 
-import { clvSettingsOf, expiresAfterWeeks, failureMessage } from '../../domain/recalc/settings.ts';
-import { recalcConfigSchema } from '../../domain/recalc-config.ts';
-import type { RunRecord } from '../../domain/run.ts';
+import { clvSettingsOf, expiresAfterWeeks, failureMessage } from '#domain/recalc/settings.ts';
+import { recalcConfigSchema } from '#domain/recalc-config.ts';
+import type { RunRecord } from '#domain/run.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import type { RecalcDeps, ReleaseLockInput, ReleaseLockResult } from './types.ts';

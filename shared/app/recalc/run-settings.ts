@@ -1,7 +1,7 @@
 /** The settings of a run: the stored `config/recalc.json` (if any) with the request's overrides merged over it. */
-import { RECALC_CONFIG_KEY } from '../../domain/bucket-layout.ts';
-import { mergeSettings, retentionWeeksOf } from '../../domain/recalc/settings.ts';
-import { parseRecalcConfig, type RecalcConfig, type RecalcConfigInput } from '../../domain/recalc-config.ts';
+import { RECALC_CONFIG_KEY } from '#domain/bucket-layout.ts';
+import { mergeSettings, retentionWeeksOf } from '#domain/recalc/settings.ts';
+import { parseRecalcConfig, type RecalcConfig, type RecalcConfigInput } from '#domain/recalc-config.ts';
 import type { RecalcDeps, RecalcRequest } from './types.ts';
 
 export async function loadRunSettings(

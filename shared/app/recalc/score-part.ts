@@ -3,18 +3,18 @@
  * tiers, migration counts and changes of the part's customers; writes their score items.
  */
 
-import { partChangesKey, partName, partResultKey } from '../../domain/bucket-layout.ts';
+import { partChangesKey, partName, partResultKey } from '#domain/bucket-layout.ts';
 import {
   addMigration,
   addToSegment,
   type CustomerChange,
   detectChange,
   NEW_CUSTOMERS_ROW,
-} from '../../domain/migration.ts';
-import { buildScores } from '../../domain/recalc/scoring.ts';
-import { expiresAfterWeeks } from '../../domain/recalc/settings.ts';
-import { createReportAccumulator } from '../../domain/report/aggregates.ts';
-import { assertStorableScores } from '../../domain/storable-numbers.ts';
+} from '#domain/migration.ts';
+import { buildScores } from '#domain/recalc/scoring.ts';
+import { expiresAfterWeeks } from '#domain/recalc/settings.ts';
+import { createReportAccumulator } from '#domain/report/aggregates.ts';
+import { assertStorableScores } from '#domain/storable-numbers.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
 import { runRetentionWeeks } from './run-settings.ts';

@@ -4,12 +4,12 @@
  * locally the runner passes them, JSON round-tripped, from one handler to the next.
  */
 
-import type { MigrationMatrix, SegmentTotals } from '../../domain/migration.ts';
-import type { ScoringRun } from '../../domain/recalc/scoring.ts';
-import type { RunFailure } from '../../domain/recalc/settings.ts';
-import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '../../domain/recalc-config.ts';
-import type { ReportAggregates } from '../../domain/report/aggregates.ts';
-import type { RunRecord } from '../../domain/run.ts';
+import type { MigrationMatrix, SegmentTotals } from '#domain/migration.ts';
+import type { ScoringRun } from '#domain/recalc/scoring.ts';
+import type { RunFailure } from '#domain/recalc/settings.ts';
+import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '#domain/recalc-config.ts';
+import type { ReportAggregates } from '#domain/report/aggregates.ts';
+import type { RunRecord } from '#domain/run.ts';
 import type { ChangeEventPublisher } from '../ports/change-events.ts';
 import type { AppLogger } from '../ports/logger.ts';
 import type { RecalcLock } from '../ports/recalc-lock.ts';

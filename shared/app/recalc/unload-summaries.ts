@@ -3,7 +3,7 @@
  * prefix. In AWS the state machine runs Prepare's rendered UNLOAD as an Athena task (no Lambda);
  * locally the runner calls this, which has the warehouse port (DuckDB) unload the same statement.
  */
-import { runOutputPrefix } from '../../domain/bucket-layout.ts';
+import { runOutputPrefix } from '#domain/bucket-layout.ts';
 import type { Statement } from '../ports/warehouse.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';

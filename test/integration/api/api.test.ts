@@ -3,13 +3,13 @@
  * and cursor paging without repeats or gaps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminOperations } from '../../../functions/api/admin.ts';
-import { createApiHandler } from '../../../functions/api/app.ts';
-import { ROUTES } from '../../../functions/api/routes.ts';
-import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import type { CustomerScore } from '../../../shared/domain/score.ts';
-import { seedIngest, seedRun, syntheticIngestReport, syntheticRun } from '../../support/seed-scores.ts';
+import type { CustomerScore } from '#domain/score.ts';
+import type { AdminOperations } from '#functions/api/admin.ts';
+import { createApiHandler } from '#functions/api/app.ts';
+import { ROUTES } from '#functions/api/routes.ts';
+import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { seedIngest, seedRun, syntheticIngestReport, syntheticRun } from '#test-support/seed-scores.ts';
 import { ApiClient, assertNoInternals } from './http-client.ts';
 
 const READ_KEY = 'read-key-for-tests';

@@ -4,14 +4,14 @@
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { AdminOperations } from '../../../functions/api/admin.ts';
-import { createApiHandler } from '../../../functions/api/app.ts';
-import { functionServing, matchRouteTemplate, ROUTE_TABLE } from '../../../functions/api/route-table.ts';
-import { ROUTES } from '../../../functions/api/routes.ts';
-import { createDynamoClients } from '../../../shared/adapters/aws-clients.ts';
-import { type RuntimeConfig, runtimeConfigSchema } from '../../../shared/adapters/config.ts';
-import type { ScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { silentLogger } from '../../../shared/app/ports/logger.ts';
+import { createDynamoClients } from '#adapters/aws-clients.ts';
+import { type RuntimeConfig, runtimeConfigSchema } from '#adapters/config.ts';
+import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { silentLogger } from '#app/ports/logger.ts';
+import type { AdminOperations } from '#functions/api/admin.ts';
+import { createApiHandler } from '#functions/api/app.ts';
+import { functionServing, matchRouteTemplate, ROUTE_TABLE } from '#functions/api/route-table.ts';
+import { ROUTES } from '#functions/api/routes.ts';
 
 const config: RuntimeConfig = runtimeConfigSchema.parse({
   bucket: 'split-bucket',

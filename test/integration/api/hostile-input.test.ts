@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../functions/api/app.ts';
-import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
-import type { LocalStack } from '../../../infra/local/stack.ts';
-import { silentLogger } from '../../../shared/app/ports/logger.ts';
-import { startStackWithRun } from '../../support/seed-scores.ts';
+import { silentLogger } from '#app/ports/logger.ts';
+import { createApiHandler } from '#functions/api/app.ts';
+import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
+import { startStackWithRun } from '#test-support/seed-scores.ts';
 import { ApiClient, type ApiResponse, assertNoInternals } from './http-client.ts';
 
 const KEY = 'hostile-input-key';

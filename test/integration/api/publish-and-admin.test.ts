@@ -5,15 +5,15 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsAdminOperations } from '../../../functions/api/admin.ts';
-import { createApiHandler } from '../../../functions/api/app.ts';
-import { serveLocalApi } from '../../../infra/cli/commands/serve.ts';
-import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createAwsClients } from '../../../shared/adapters/aws-clients.ts';
-import { runtimeConfigSchema } from '../../../shared/adapters/config.ts';
-import type { CustomerScore } from '../../../shared/domain/score.ts';
-import { seedRun, syntheticRun } from '../../support/seed-scores.ts';
+import { createAwsClients } from '#adapters/aws-clients.ts';
+import { runtimeConfigSchema } from '#adapters/config.ts';
+import type { CustomerScore } from '#domain/score.ts';
+import { createAwsAdminOperations } from '#functions/api/admin.ts';
+import { createApiHandler } from '#functions/api/app.ts';
+import { serveLocalApi } from '#infra/cli/commands/serve.ts';
+import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { seedRun, syntheticRun } from '#test-support/seed-scores.ts';
 import { ingestSample } from '../recalc/sample.ts';
 import { ApiClient } from './http-client.ts';
 

@@ -5,12 +5,12 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { currentRunPointerKey, runKey, scoreKey } from '../../../shared/adapters/dynamo/keys.ts';
-import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { runRecordSchema } from '../../../shared/domain/run.ts';
-import { customerScoreSchema } from '../../../shared/domain/score.ts';
-import { seedRun, syntheticRun } from '../../support/seed-scores.ts';
+import { currentRunPointerKey, runKey, scoreKey } from '#adapters/dynamo/keys.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { runRecordSchema } from '#domain/run.ts';
+import { customerScoreSchema } from '#domain/score.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { seedRun, syntheticRun } from '#test-support/seed-scores.ts';
 
 describe('score read model: single-item reads', () => {
   let stack: LocalStack;

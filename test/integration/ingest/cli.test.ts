@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../../infra/cli/commands/ingest.ts';
+import { run } from '#infra/cli/commands/ingest.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/exports');
 

@@ -3,8 +3,8 @@
  * JSON Lines, quoted multi-line fields) into typed clean Parquet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { fixture, putSourceConfig, readCleanParquet, upload } from './support.ts';
 
 const NOW = new Date('2025-10-01T12:00:00.000Z');

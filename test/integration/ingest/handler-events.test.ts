@@ -3,10 +3,10 @@
  * write, and only transient failures classed as transient.
  */
 import { describe, expect, it } from 'vitest';
-import { objectsInMessage } from '../../../functions/ingest/handler.ts';
-import { isTransientError } from '../../../shared/adapters/ingest/errors.ts';
-import { ingestIdFor } from '../../../shared/app/ingest/ingest-id.ts';
-import { parseIncomingKey } from '../../../shared/domain/bucket-layout.ts';
+import { isTransientError } from '#adapters/ingest/errors.ts';
+import { ingestIdFor } from '#app/ingest/ingest-id.ts';
+import { parseIncomingKey } from '#domain/bucket-layout.ts';
+import { objectsInMessage } from '#functions/ingest/handler.ts';
 
 // Pure parts of the ingest handler; they sit with the integration tests they serve.
 describe('ingest handler event parsing', () => {

@@ -5,14 +5,14 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngestHandler } from '../../../functions/ingest/handler.ts';
-import { type LocalObjectCreated, type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createAwsClients } from '../../../shared/adapters/aws-clients.ts';
-import { TABLE_KEYS } from '../../../shared/adapters/dynamo/keys.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
-import { IngestReportRepository } from '../../../shared/adapters/ingest/report-repository.ts';
-import { ingestIdFor } from '../../../shared/app/ingest/ingest-id.ts';
-import { type IngestReport, inProgressIngestReport } from '../../../shared/domain/ingest-report.ts';
+import { createAwsClients } from '#adapters/aws-clients.ts';
+import { TABLE_KEYS } from '#adapters/dynamo/keys.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { IngestReportRepository } from '#adapters/ingest/report-repository.ts';
+import { ingestIdFor } from '#app/ingest/ingest-id.ts';
+import { type IngestReport, inProgressIngestReport } from '#domain/ingest-report.ts';
+import { createIngestHandler } from '#functions/ingest/handler.ts';
+import { type LocalObjectCreated, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { fixture, putSourceConfig, readCleanParquet, sqsEvent, upload } from './support.ts';
 
 /** Records log calls so tests can count how many deliveries actually did the work. */

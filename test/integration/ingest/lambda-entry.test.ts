@@ -3,10 +3,10 @@
  * counts, never customer data.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { handler } from '../../../functions/ingest/handler.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { IngestReportRepository } from '../../../shared/adapters/ingest/report-repository.ts';
-import { ingestIdFor } from '../../../shared/app/ingest/ingest-id.ts';
+import { IngestReportRepository } from '#adapters/ingest/report-repository.ts';
+import { ingestIdFor } from '#app/ingest/ingest-id.ts';
+import { handler } from '#functions/ingest/handler.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { fixture, sqsEvent, upload } from './support.ts';
 
 describe('ingest Lambda entry point', () => {

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestFile } from '../../../infra/local/ingest-file.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { injectFaults } from '../../support/faults.ts';
+import { ingestFile } from '#infra/local/ingest-file.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { injectFaults } from '#test-support/faults.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/exports');
 

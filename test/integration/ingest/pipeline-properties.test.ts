@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
-import { finishWithDuckDb } from '../../../shared/adapters/ingest/finish-with-duckdb.ts';
-import { stageExport } from '../../../shared/adapters/ingest/stage-export.ts';
-import { duplicateCandidatesPath, rowHashesPath } from '../../../shared/adapters/ingest/staging.ts';
+import { openDuckDb, sqlLiteral } from '#adapters/duckdb.ts';
+import { finishWithDuckDb } from '#adapters/ingest/finish-with-duckdb.ts';
+import { stageExport } from '#adapters/ingest/stage-export.ts';
+import { duplicateCandidatesPath, rowHashesPath } from '#adapters/ingest/staging.ts';
 
 /** One generated export line: valid (possibly with an empty amount) or with an unreadable date. */
 const lineArbitrary: fc.Arbitrary<Line> = fc.record({

@@ -1,8 +1,8 @@
 // Row problems through the real ingest: currency marks on amounts, control characters and junk
 // amounts early and late in a file, and what reaches the clean Parquet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { fixture, readCleanParquet, readRejects, upload } from './support.ts';
 
 const NOW = new Date('2025-10-02T08:00:00.000Z');

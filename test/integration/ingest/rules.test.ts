@@ -4,8 +4,8 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { fixture, objectExists, putSourceConfig, readCleanParquet, readRejects, upload } from './support.ts';
 
 const NOW = new Date('2025-10-02T08:00:00.000Z');

@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
-import type { LocalStack } from '../../../infra/local/stack.ts';
-import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
-import { sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
-import { encodeS3EventKey } from '../../../shared/domain/s3-key.ts';
+import { openDuckDb, sqlLiteral } from '#adapters/duckdb.ts';
+import { sourceConfigKey } from '#domain/bucket-layout.ts';
+import { encodeS3EventKey } from '#domain/s3-key.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
 
 const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/exports');
 

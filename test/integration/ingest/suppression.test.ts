@@ -3,9 +3,9 @@
  * report counts them as `suppressed` (not silently dropped).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createSuppressionRepository } from '../../../shared/adapters/dynamo/suppression-repository.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { createSuppressionRepository } from '#adapters/dynamo/suppression-repository.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { readCleanParquet, upload } from './support.ts';
 
 describe('ingest of an erased customer', () => {

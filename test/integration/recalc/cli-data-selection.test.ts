@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run as recalc } from '../../../infra/cli/commands/recalc.ts';
-import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { retailerExport } from '../../support/export-generator.ts';
+import { run as recalc } from '#infra/cli/commands/recalc.ts';
+import { advertiseLocalStack, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { retailerExport } from '#test-support/export-generator.ts';
 import { ingestText } from './own-data.ts';
 import { ingestSample } from './sample.ts';
 

@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run as forget } from '../../../infra/cli/commands/forget.ts';
-import { run as recalc } from '../../../infra/cli/commands/recalc.ts';
-import { advertiseLocalStack, type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
-import { GONE_COLUMN } from '../../../shared/domain/migration.ts';
-import { type RunRecord, runRecordSchema } from '../../../shared/domain/run.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { GONE_COLUMN } from '#domain/migration.ts';
+import { type RunRecord, runRecordSchema } from '#domain/run.ts';
+import { run as forget } from '#infra/cli/commands/forget.ts';
+import { run as recalc } from '#infra/cli/commands/recalc.ts';
+import { advertiseLocalStack, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ingestSample } from './sample.ts';
 
 /** Runs a CLI command, returning its exit code and what it printed to stdout. */

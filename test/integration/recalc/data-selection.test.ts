@@ -5,11 +5,11 @@
  * (issue: revenue doubled silently).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { runRecordSchema } from '../../../shared/domain/run.ts';
-import { retailerExport } from '../../support/export-generator.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { runRecordSchema } from '#domain/run.ts';
+import { runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { retailerExport } from '#test-support/export-generator.ts';
 import { ingestText } from './own-data.ts';
 import { ingestSample } from './sample.ts';
 

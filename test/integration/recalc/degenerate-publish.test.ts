@@ -4,9 +4,9 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { scoresOfRun } from './sample.ts';
 
 const DAY_MS = 86_400_000;

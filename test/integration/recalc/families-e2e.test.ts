@@ -4,16 +4,16 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../functions/api/app.ts';
-import { type ApiServer, startApiServer } from '../../../infra/local/api-server.ts';
-import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
-import { reportKey } from '../../../shared/domain/bucket-layout.ts';
-import { type BgBbParams, bgbbProbabilityAlive, fitBgBb } from '../../../shared/domain/models/bgbb.ts';
-import { fitSbg, type SbgParams, sbgProbabilityAlive } from '../../../shared/domain/models/sbg.ts';
-import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { reportKey } from '#domain/bucket-layout.ts';
+import { type BgBbParams, bgbbProbabilityAlive, fitBgBb } from '#domain/models/bgbb.ts';
+import { fitSbg, type SbgParams, sbgProbabilityAlive } from '#domain/models/sbg.ts';
+import { compressRfm } from '#domain/rfm-summary.ts';
+import type { RunRecord } from '#domain/run.ts';
+import { createApiHandler } from '#functions/api/app.ts';
+import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
+import { runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ApiClient } from '../api/http-client.ts';
 import { donorExport, type FamilyExport, membershipExport, type PeriodHistory } from './family-exports.ts';
 

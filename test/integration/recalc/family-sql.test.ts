@@ -9,15 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import type { AthenaWarehouse } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
-import {
-  createDuckDbWarehouse,
-  type DuckDbWarehouse,
-} from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
-import { recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
-import { summarizeDiscrete } from '../../../shared/domain/discrete-summary.ts';
-import type { TransactionRecord } from '../../../shared/domain/rfm-summary.ts';
+import type { AthenaWarehouse } from '#adapters/warehouse/athena-warehouse.ts';
+import { createDuckDbWarehouse, type DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
+import { recalcStatements } from '#adapters/warehouse/queries.ts';
+import { summarizeDiscrete } from '#domain/discrete-summary.ts';
+import type { TransactionRecord } from '#domain/rfm-summary.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { type AthenaOverDuckDb, athenaOverDuckDb } from '../warehouse/athena-over-duckdb.ts';
 import { type CleanRow, putCleanFile } from '../warehouse/clean-files.ts';
 

@@ -4,17 +4,17 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localRecalcDeps, runLocalRecalculation } from '../../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
-import { acquireLockStep } from '../../../shared/app/recalc/acquire-lock.ts';
-import { fitModelsStep } from '../../../shared/app/recalc/fit-models.ts';
-import { prepareStep } from '../../../shared/app/recalc/prepare.ts';
-import { releaseLockStep } from '../../../shared/app/recalc/release-lock.ts';
-import { unloadStatementsStep } from '../../../shared/app/recalc/unload-summaries.ts';
-import { formatEpochDay, parseEpochDay } from '../../../shared/domain/rfm-summary.ts';
-import { createRandom, sampleGamma } from '../../support/simulate.ts';
+import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
+import { fitModelsStep } from '#app/recalc/fit-models.ts';
+import { prepareStep } from '#app/recalc/prepare.ts';
+import { releaseLockStep } from '#app/recalc/release-lock.ts';
+import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
+import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
+import { localRecalcDeps, runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { createRandom, sampleGamma } from '#test-support/simulate.ts';
 
 const AS_OF = '2024-06-30';
 const HEADER = 'order_id,customer_id,order_date,amount,currency';

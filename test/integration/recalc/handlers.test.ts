@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRecalcHandlers, type RecalcHandlers } from '../../../functions/recalc/handler.ts';
-import { localRecalcDeps } from '../../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { customerSummariesStatement } from '../../../shared/adapters/warehouse/queries.ts';
+import { customerSummariesStatement } from '#adapters/warehouse/queries.ts';
+import { createRecalcHandlers, type RecalcHandlers } from '#functions/recalc/handler.ts';
+import { localRecalcDeps } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ingestSample, sampleTransactions } from './sample.ts';
 
 describe('recalculation Lambda handlers, as Step Functions calls them', { timeout: 180_000 }, () => {

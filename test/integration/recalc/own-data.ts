@@ -1,9 +1,9 @@
 /** Test helper: ingests an export text under a source with its mapping, through the real ingest. */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
-import type { LocalStack } from '../../../infra/local/stack.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
-import { incomingKey, sourceConfigKey } from '../../../shared/domain/bucket-layout.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { incomingKey, sourceConfigKey } from '#domain/bucket-layout.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
 
 export async function ingestText(
   stack: LocalStack,

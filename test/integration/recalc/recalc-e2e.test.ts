@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocalRecalculation } from '../../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
-import { pipelineStepNames } from '../../../shared/app/recalc/pipeline.ts';
-import { GONE_COLUMN, migrationRowSums, NEW_CUSTOMERS_ROW } from '../../../shared/domain/migration.ts';
-import { fitBgNbd } from '../../../shared/domain/models/bgnbd.ts';
-import { compressSummary, summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
-import { runRecordSchema } from '../../../shared/domain/run.ts';
-import { customerScoreSchema } from '../../../shared/domain/score.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { pipelineStepNames } from '#app/recalc/pipeline.ts';
+import { GONE_COLUMN, migrationRowSums, NEW_CUSTOMERS_ROW } from '#domain/migration.ts';
+import { fitBgNbd } from '#domain/models/bgnbd.ts';
+import { compressSummary, summarizeTransactions } from '#domain/rfm-summary.ts';
+import { runRecordSchema } from '#domain/run.ts';
+import { customerScoreSchema } from '#domain/score.ts';
+import { runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ingestSample, sampleTransactions, scoresOfRun } from './sample.ts';
 
 const AS_OF = '1998-06-30';

@@ -1,16 +1,16 @@
 import type { BatchWriteItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localRecalcDeps, runLocalRecalculation } from '../../../infra/local/recalc.ts';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import { createRunRepository } from '../../../shared/adapters/dynamo/run-repository.ts';
-import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
-import { acquireLockStep } from '../../../shared/app/recalc/acquire-lock.ts';
-import { fitModelsStep } from '../../../shared/app/recalc/fit-models.ts';
-import { prepareStep } from '../../../shared/app/recalc/prepare.ts';
-import { scorePartStep } from '../../../shared/app/recalc/score-part.ts';
-import { unloadStatementsStep } from '../../../shared/app/recalc/unload-summaries.ts';
-import { migrationRowSums } from '../../../shared/domain/migration.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
+import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
+import { fitModelsStep } from '#app/recalc/fit-models.ts';
+import { prepareStep } from '#app/recalc/prepare.ts';
+import { scorePartStep } from '#app/recalc/score-part.ts';
+import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
+import { migrationRowSums } from '#domain/migration.ts';
+import { localRecalcDeps, runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ingestSample, scoresOfRun } from './sample.ts';
 
 const AS_OF = '1998-06-30';

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { createScoreReadModel } from '../../../shared/adapters/dynamo/read-model.ts';
-import {
-  createRecalcRepositories,
-  type RecalcRepositories,
-} from '../../../shared/adapters/dynamo/recalc-repositories.ts';
-import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
-import { RecalcLockedError } from '../../../shared/app/ports/recalc-lock.ts';
-import { PointerMovedError } from '../../../shared/app/ports/run-repository.ts';
-import type { CustomerScore } from '../../../shared/domain/score.ts';
+import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { createRecalcRepositories, type RecalcRepositories } from '#adapters/dynamo/recalc-repositories.ts';
+import { hashCustomerId } from '#app/customer-id-hash.ts';
+import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
+import { PointerMovedError } from '#app/ports/run-repository.ts';
+import type { CustomerScore } from '#domain/score.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 
 const score = (customerId: string, runId: string): CustomerScore => ({
   customerId,

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
-import type { LocalStack } from '../../../infra/local/stack.ts';
-import { segmentPartition } from '../../../shared/adapters/dynamo/keys.ts';
-import { ingestObject } from '../../../shared/adapters/ingest/ingest-object.ts';
-import type { TransactionRecord } from '../../../shared/domain/rfm-summary.ts';
+import { segmentPartition } from '#adapters/dynamo/keys.ts';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import type { TransactionRecord } from '#domain/rfm-summary.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
 
 export const SAMPLE_FILE = new URL('../../../data/sample/orders.csv', import.meta.url);
 

@@ -9,9 +9,9 @@ import {
   type StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { LocalStack } from '../../../infra/local/stack.ts';
-import { createAthenaWarehouse } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
-import type { DuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import { createAthenaWarehouse } from '#adapters/warehouse/athena-warehouse.ts';
+import type { DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
 
 const UNLOAD =
   /^UNLOAD \(([\s\S]*)\) TO '(s3:\/\/([^/']+)\/([^']*))' WITH \(format = 'PARQUET', compression = 'SNAPPY'\)$/;

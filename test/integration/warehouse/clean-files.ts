@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
-import { cleanTransactionKey } from '../../../shared/domain/bucket-layout.ts';
+import { openDuckDb, sqlLiteral } from '#adapters/duckdb.ts';
+import { cleanTransactionKey } from '#domain/bucket-layout.ts';
 
 export interface CleanRow {
   customerId: string;

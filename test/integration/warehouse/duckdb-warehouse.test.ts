@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
-import {
-  createDuckDbWarehouse,
-  type DuckDbWarehouse,
-} from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
-import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
+import { listCleanSources } from '#adapters/warehouse/clean-sources.ts';
+import { createDuckDbWarehouse, type DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
+import { readParquetParts } from '#adapters/warehouse/parquet-parts.ts';
 import {
   customerSummariesStatement,
   dataProfileStatement,
@@ -17,10 +13,11 @@ import {
   holdoutStatement,
   recalcStatements,
   trackingStatement,
-} from '../../../shared/adapters/warehouse/queries.ts';
-import type { Statement } from '../../../shared/app/ports/warehouse.ts';
-import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
-import { summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
+} from '#adapters/warehouse/queries.ts';
+import type { Statement } from '#app/ports/warehouse.ts';
+import { runOutputPrefix } from '#domain/bucket-layout.ts';
+import { summarizeTransactions } from '#domain/rfm-summary.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { type CleanRow, cdnowCleanRows, putCleanFile } from './clean-files.ts';
 
 const fixture = (name: string) => new URL(`../../fixtures/cdnow/${name}`, import.meta.url);

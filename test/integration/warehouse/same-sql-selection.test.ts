@@ -9,18 +9,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import type { AthenaWarehouse } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
-import {
-  createDuckDbWarehouse,
-  type DuckDbWarehouse,
-} from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
+import type { AthenaWarehouse } from '#adapters/warehouse/athena-warehouse.ts';
+import { createDuckDbWarehouse, type DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
 import {
   inputProfileStatement,
   recalcStatements,
   sourceProfileStatement,
-} from '../../../shared/adapters/warehouse/queries.ts';
-import type { Statement } from '../../../shared/app/ports/warehouse.ts';
+} from '#adapters/warehouse/queries.ts';
+import type { Statement } from '#app/ports/warehouse.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { type AthenaOverDuckDb, athenaOverDuckDb } from './athena-over-duckdb.ts';
 import { type CleanRow, cdnowCleanRows, putCleanFile } from './clean-files.ts';
 

@@ -12,16 +12,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/stack.ts';
-import type { AthenaWarehouse } from '../../../shared/adapters/warehouse/athena-warehouse.ts';
-import { listCleanSources } from '../../../shared/adapters/warehouse/clean-sources.ts';
-import {
-  createDuckDbWarehouse,
-  type DuckDbWarehouse,
-} from '../../../shared/adapters/warehouse/duckdb-warehouse.ts';
-import { readParquetParts } from '../../../shared/adapters/warehouse/parquet-parts.ts';
-import { recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
-import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
+import type { AthenaWarehouse } from '#adapters/warehouse/athena-warehouse.ts';
+import { listCleanSources } from '#adapters/warehouse/clean-sources.ts';
+import { createDuckDbWarehouse, type DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
+import { readParquetParts } from '#adapters/warehouse/parquet-parts.ts';
+import { recalcStatements } from '#adapters/warehouse/queries.ts';
+import { runOutputPrefix } from '#domain/bucket-layout.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { type AthenaOverDuckDb, athenaOverDuckDb } from './athena-over-duckdb.ts';
 import { cdnowCleanRows, putCleanFile } from './clean-files.ts';
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDb, sqlLiteral } from '../../../shared/adapters/duckdb.ts';
+import { openDuckDb, sqlLiteral } from '#adapters/duckdb.ts';
 import {
   cohortsStatement,
   customerSummariesStatement,
@@ -17,9 +17,9 @@ import {
   spendStatement,
   trackingStatement,
   type WarehouseParams,
-} from '../../../shared/adapters/warehouse/queries.ts';
-import type { Statement } from '../../../shared/app/ports/warehouse.ts';
-import { formatEpochDay, parseEpochDay, summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
+} from '#adapters/warehouse/queries.ts';
+import type { Statement } from '#app/ports/warehouse.ts';
+import { formatEpochDay, parseEpochDay, summarizeTransactions } from '#domain/rfm-summary.ts';
 
 const START_DAY = parseEpochDay('1997-01-01');
 

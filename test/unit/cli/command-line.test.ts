@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { dateOption, parseCommandLine, portOption } from '../../../infra/cli/command-line.ts';
+import { dateOption, parseCommandLine, portOption } from '#infra/cli/command-line.ts';
 
 const spec = (argv: string[]) => ({
   command: 'cvm demo',

@@ -3,8 +3,8 @@
  * the stack only for what looks like a bug.
  */
 import { describe, expect, it } from 'vitest';
-import { describeFailure } from '../../../infra/cli/main.ts';
-import { StackBusyError } from '../../../infra/local/process-lock.ts';
+import { describeFailure } from '#infra/cli/main.ts';
+import { StackBusyError } from '#infra/local/process-lock.ts';
 
 const systemError = (code: string, path?: string) =>
   Object.assign(new Error(`${code}: something low-level`), { code, ...(path ? { path } : {}) });

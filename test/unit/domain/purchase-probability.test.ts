@@ -1,9 +1,9 @@
 /** P(at least one purchase in the next t | history): closed form against Bayes and a simulation. */
 import { describe, expect, it } from 'vitest';
-import { bgnbdCustomerLogLikelihood, bgnbdProbabilityAlive } from '../../../shared/domain/models/bgnbd.ts';
-import { mbgnbdCustomerLogLikelihood, mbgnbdProbabilityAlive } from '../../../shared/domain/models/mbgnbd.ts';
-import { paretoNbdProbabilityAlive } from '../../../shared/domain/models/pareto-nbd.ts';
-import { probabilityOfPurchaseWithin } from '../../../shared/domain/purchase-probability.ts';
+import { bgnbdCustomerLogLikelihood, bgnbdProbabilityAlive } from '#domain/models/bgnbd.ts';
+import { mbgnbdCustomerLogLikelihood, mbgnbdProbabilityAlive } from '#domain/models/mbgnbd.ts';
+import { paretoNbdProbabilityAlive } from '#domain/models/pareto-nbd.ts';
+import { probabilityOfPurchaseWithin } from '#domain/purchase-probability.ts';
 
 // CDNOW BG/NBD estimates (weeks).
 const BG = { r: 0.242595, alpha: 4.4136, a: 0.792921, b: 2.42591 };

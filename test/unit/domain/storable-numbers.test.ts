@@ -5,8 +5,8 @@ import {
   assertStorableScores,
   UnstorableNumberError,
   unstorableNumbers,
-} from '../../../shared/domain/storable-numbers.ts';
-import { sampleRunRecord } from '../../support/sample-run.ts';
+} from '#domain/storable-numbers.ts';
+import { sampleRunRecord } from '#test-support/sample-run.ts';
 
 describe('storable numbers', () => {
   it('finds NaN, ∞ and magnitudes beyond 2^53 − 1 with their paths', () => {

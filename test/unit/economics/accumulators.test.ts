@@ -9,17 +9,14 @@ import {
   channelEconomics,
   emptyChannelEconomics,
   mergeChannelEconomics,
-} from '../../../shared/domain/economics/acquisition.ts';
-import type { SatisfactionScore } from '../../../shared/domain/economics/customer-attributes.ts';
-import {
-  DEFAULT_ECONOMICS_CONFIG,
-  parseEconomicsConfig,
-} from '../../../shared/domain/economics/economics-config.ts';
+} from '#domain/economics/acquisition.ts';
+import type { SatisfactionScore } from '#domain/economics/customer-attributes.ts';
+import { DEFAULT_ECONOMICS_CONFIG, parseEconomicsConfig } from '#domain/economics/economics-config.ts';
 import {
   addToNetRatioGroup,
   emptyNetRatioGroups,
   mergeNetRatioGroups,
-} from '../../../shared/domain/economics/net-contribution.ts';
+} from '#domain/economics/net-contribution.ts';
 import {
   addGroupSatisfaction,
   addSatisfactionCustomer,
@@ -34,8 +31,8 @@ import {
   satisfactionBandSummary,
   satisfactionPercent,
   selectHighValueDetractors,
-} from '../../../shared/domain/economics/satisfaction.ts';
-import type { ValueTier } from '../../../shared/domain/score.ts';
+} from '#domain/economics/satisfaction.ts';
+import type { ValueTier } from '#domain/score.ts';
 
 const nps = (score: number): SatisfactionScore => ({ scale: 'nps', score });
 const csat = (score: number): SatisfactionScore => ({ scale: 'csat', score });

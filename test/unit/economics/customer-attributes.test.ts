@@ -14,9 +14,9 @@ import {
   type MergedCustomerAttributes,
   mapAttributeColumns,
   mergeCustomerAttributes,
-} from '../../../shared/domain/economics/customer-attributes.ts';
-import { normalizeHeader } from '../../../shared/domain/ingest/column-mapping.ts';
-import { createOrderTimestampParser } from '../../../shared/domain/ingest/order-timestamps.ts';
+} from '#domain/economics/customer-attributes.ts';
+import { normalizeHeader } from '#domain/ingest/column-mapping.ts';
+import { createOrderTimestampParser } from '#domain/ingest/order-timestamps.ts';
 
 const timestamps = createOrderTimestampParser(null, 'UTC');
 const micros = (iso: string) => Date.parse(iso) * 1000;

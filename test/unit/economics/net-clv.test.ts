@@ -3,19 +3,19 @@
 // net CLV is today's CLV to the bit), CLV/CAC per channel, and the economics settings.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clvTerms, scoreCustomers } from '../../../shared/domain/clv.ts';
-import { acquisitionCost, clvToCac } from '../../../shared/domain/economics/acquisition.ts';
+import { clvTerms, scoreCustomers } from '#domain/clv.ts';
+import { acquisitionCost, clvToCac } from '#domain/economics/acquisition.ts';
 import {
   discountedMonths,
   expectedCostToServe,
   serviceCostPerMonth,
-} from '../../../shared/domain/economics/cost-to-serve.ts';
+} from '#domain/economics/cost-to-serve.ts';
 import {
   configuredMarginRate,
   DEFAULT_ECONOMICS_CONFIG,
   type EconomicsConfig,
   parseEconomicsConfig,
-} from '../../../shared/domain/economics/economics-config.ts';
+} from '#domain/economics/economics-config.ts';
 import {
   addObservedOrder,
   addToNetRatioGroup,
@@ -26,12 +26,12 @@ import {
   groupNetRatio,
   netClv,
   type ObservedEconomics,
-} from '../../../shared/domain/economics/net-contribution.ts';
+} from '#domain/economics/net-contribution.ts';
 import {
   NO_ORDER_ECONOMICS,
   orderNetContribution,
   validateOrderEconomics,
-} from '../../../shared/domain/economics/order-economics.ts';
+} from '#domain/economics/order-economics.ts';
 
 const bg = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
 const spend = { p: 6.25, q: 3.74, v: 15.44 };

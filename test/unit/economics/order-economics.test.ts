@@ -9,8 +9,8 @@ import {
   parseFlag,
   parseRate,
   validateOrderEconomics,
-} from '../../../shared/domain/economics/order-economics.ts';
-import { normalizeHeader } from '../../../shared/domain/ingest/column-mapping.ts';
+} from '#domain/economics/order-economics.ts';
+import { normalizeHeader } from '#domain/ingest/column-mapping.ts';
 
 const valid = (values: Parameters<typeof validateOrderEconomics>[0], amount: number | null = 10_000) => {
   const result = validateOrderEconomics(values, amount, '.');

@@ -11,7 +11,7 @@ import {
   parseAmountCents,
   parsePlainAmountCentsAscii,
   sniffDecimalSeparator,
-} from '../../../shared/domain/ingest/amounts.ts';
+} from '#domain/ingest/amounts.ts';
 
 describe('parseAmountCents', () => {
   it.each([

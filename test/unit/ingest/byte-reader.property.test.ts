@@ -7,9 +7,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';
-import { MAX_ROW_CHARS } from '../../../shared/domain/ingest/limits.ts';
-import type { SourceConfig } from '../../../shared/domain/ingest/source-config.ts';
+import { IngestFileError } from '#domain/ingest/export-parser.ts';
+import { MAX_ROW_CHARS } from '#domain/ingest/limits.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 import { latin1, type ParsedExport, parseExport, utf8 } from './parse-export.ts';
 
 // Values with control characters and junk amounts check that both readers reject the same rows.

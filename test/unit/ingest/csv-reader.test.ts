@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvReader, LineReader } from '../../../shared/domain/ingest/csv-reader.ts';
-import { sniffDelimiter } from '../../../shared/domain/ingest/delimiter-sniffing.ts';
+import { CsvReader, LineReader } from '#domain/ingest/csv-reader.ts';
+import { sniffDelimiter } from '#domain/ingest/delimiter-sniffing.ts';
 
 interface Read {
   rows: { line: number; fields: string[] }[];

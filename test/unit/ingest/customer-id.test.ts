@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { customerPathSchema } from '../../../functions/api/schemas.ts';
-import { run as forget } from '../../../infra/cli/commands/forget.ts';
-import { customerIdProblem, isValidAsciiCustomerId } from '../../../shared/domain/customer-id.ts';
+import { customerIdProblem, isValidAsciiCustomerId } from '#domain/customer-id.ts';
+import { customerPathSchema } from '#functions/api/schemas.ts';
+import { run as forget } from '#infra/cli/commands/forget.ts';
 
 const wide = 'é'.repeat(129); // 129 characters, 258 UTF-8 bytes
 

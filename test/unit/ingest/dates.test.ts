@@ -14,12 +14,9 @@ import {
   parseIsoDate,
   parsePlainIsoMillis,
   parsePlainIsoMillisAscii,
-} from '../../../shared/domain/ingest/date-format.ts';
-import {
-  createOrderTimestampParser,
-  sniffDateFormat,
-} from '../../../shared/domain/ingest/order-timestamps.ts';
-import { createLocalToUtc } from '../../../shared/domain/ingest/zone.ts';
+} from '#domain/ingest/date-format.ts';
+import { createOrderTimestampParser, sniffDateFormat } from '#domain/ingest/order-timestamps.ts';
+import { createLocalToUtc } from '#domain/ingest/zone.ts';
 
 const ms = (iso: string) => Date.parse(iso);
 

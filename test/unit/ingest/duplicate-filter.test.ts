@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DuplicateFilter } from '../../../shared/domain/ingest/duplicate-filter.ts';
+import { DuplicateFilter } from '#domain/ingest/duplicate-filter.ts';
 
 describe('duplicate filter', () => {
   it('never answers "not seen" for a value added before, whatever the filter size', () => {

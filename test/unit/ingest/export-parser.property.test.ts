@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';
-import type { SourceConfig } from '../../../shared/domain/ingest/source-config.ts';
+import { IngestFileError } from '#domain/ingest/export-parser.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 import { type ParsedExport, parseExport } from './parse-export.ts';
 
 /** Encodes text as Windows-1252 (only characters the generators below produce). */

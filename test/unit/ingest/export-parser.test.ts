@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';
+import { IngestFileError } from '#domain/ingest/export-parser.ts';
 import { latin1, micros, parseExport, utf8 } from './parse-export.ts';
 
 const fixture = (name: string) =>

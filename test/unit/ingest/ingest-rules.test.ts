@@ -12,7 +12,7 @@ import {
   mayTakeOverIngest,
   quarantineDecision,
   quarantineMessage,
-} from '../../../shared/domain/ingest/ingest-rules.ts';
+} from '#domain/ingest/ingest-rules.ts';
 
 describe('ingest rules', () => {
   it('adds the late line-item rejects to the parser rejects as amount_missing', () => {

@@ -7,8 +7,8 @@ import {
   type ExportParseSummary,
   type ParsedRow,
   type RejectedRow,
-} from '../../../shared/domain/ingest/export-parser.ts';
-import type { SourceConfig } from '../../../shared/domain/ingest/source-config.ts';
+} from '#domain/ingest/export-parser.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 
 export interface ParsedExport {
   accepted: ParsedRow[];

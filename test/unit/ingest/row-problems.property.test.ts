@@ -2,7 +2,7 @@
 // exactly that row, inside the sniffing window or beyond it, on the byte path and the text path.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SNIFF_WINDOW_BYTES } from '../../../shared/domain/ingest/limits.ts';
+import { SNIFF_WINDOW_BYTES } from '#domain/ingest/limits.ts';
 import { type ParsedExport, parseExport, utf8 } from './parse-export.ts';
 
 /** Not an amount in either decimal style. */

@@ -1,9 +1,9 @@
 // Problems inside one row stay problems of that row: junk amounts, control characters, currency
 // marks on amounts and customer ids that break the id rule, wherever in the file they sit.
 import { describe, expect, it } from 'vitest';
-import { IngestFileError } from '../../../shared/domain/ingest/export-parser.ts';
-import { SNIFF_WINDOW_BYTES } from '../../../shared/domain/ingest/limits.ts';
-import type { SourceConfig } from '../../../shared/domain/ingest/source-config.ts';
+import { IngestFileError } from '#domain/ingest/export-parser.ts';
+import { SNIFF_WINDOW_BYTES } from '#domain/ingest/limits.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
 import { type ParsedExport, parseExport, utf8 } from './parse-export.ts';
 
 const HEADER = 'customer_id,order_id,order_date,amount,channel';

@@ -3,9 +3,9 @@
  * headers map loosely, configured columns win, e-mails never become ids.
  */
 import { describe, expect, it } from 'vitest';
-import { mapColumns, normalizeHeader } from '../../../shared/domain/ingest/column-mapping.ts';
-import { IngestFileError } from '../../../shared/domain/ingest/ingest-file-error.ts';
-import { parseSourceConfig, parseSourceConfigText } from '../../../shared/domain/ingest/source-config.ts';
+import { mapColumns, normalizeHeader } from '#domain/ingest/column-mapping.ts';
+import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
+import { parseSourceConfig, parseSourceConfigText } from '#domain/ingest/source-config.ts';
 
 const ORIGIN = 'config/sources/shop.json';
 const problem = (value: unknown) => {

@@ -12,8 +12,8 @@ import {
   rowHashesPath,
   STAGED_COLUMNS,
   StagingSink,
-} from '../../../shared/adapters/ingest/staging.ts';
-import type { AsciiParsedRow, ParsedRow } from '../../../shared/domain/ingest/export-parser.ts';
+} from '#adapters/ingest/staging.ts';
+import type { AsciiParsedRow, ParsedRow } from '#domain/ingest/export-parser.ts';
 
 const workDirs: string[] = [];
 afterAll(() => {

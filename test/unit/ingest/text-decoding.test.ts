@@ -4,12 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IngestFileError } from '../../../shared/domain/ingest/ingest-file-error.ts';
-import {
-  detectByteOrderMark,
-  detectUtf16,
-  StreamingTextDecoder,
-} from '../../../shared/domain/ingest/text-decoding.ts';
+import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
+import { detectByteOrderMark, detectUtf16, StreamingTextDecoder } from '#domain/ingest/text-decoding.ts';
 
 function decodeAll(
   bytes: Uint8Array,

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { summarizeDiscrete } from '../../../shared/domain/discrete-summary.ts';
+import { summarizeDiscrete } from '#domain/discrete-summary.ts';
 import {
   bgbbConditionalExpected,
   bgbbCustomerLogLikelihood,
@@ -10,7 +10,7 @@ import {
   bgbbProbabilityAlive,
   bgbbProbabilityOfTransactions,
   fitBgBb,
-} from '../../../shared/domain/models/bgbb.ts';
+} from '#domain/models/bgbb.ts';
 
 const rows = readFileSync(
   fileURLToPath(new URL('../../fixtures/donations/donations.csv', import.meta.url)),

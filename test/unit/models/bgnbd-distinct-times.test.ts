@@ -4,11 +4,8 @@
  * central differences, as the per-row path does.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  betaGeometricCustomerLogLikelihood,
-  betaGeometricLogLikelihood,
-} from '../../../shared/domain/models/bgnbd.ts';
-import type { CompressedRfm } from '../../../shared/domain/models/types.ts';
+import { betaGeometricCustomerLogLikelihood, betaGeometricLogLikelihood } from '#domain/models/bgnbd.ts';
+import type { CompressedRfm } from '#domain/models/types.ts';
 
 function fewDistinctTimes(rows: number): CompressedRfm {
   const x = new Float64Array(rows);

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readSummaryFile } from '../../../shared/adapters/csv-file.ts';
-import { hyp2f1 } from '../../../shared/domain/hyp2f1.ts';
+import { readSummaryFile } from '#adapters/csv-file.ts';
+import { hyp2f1 } from '#domain/hyp2f1.ts';
 import {
   betaGeometricLogLikelihood,
   bgnbdConditionalExpectedPurchases,
@@ -16,12 +16,12 @@ import {
   createBetaGeometricPredictor,
   createBgNbdPredictor,
   fitBgNbd,
-} from '../../../shared/domain/models/bgnbd.ts';
-import { ModelFitError } from '../../../shared/domain/models/fit.ts';
-import { fitPurchaseModel } from '../../../shared/domain/models/purchase-models.ts';
-import type { BgNbdParams } from '../../../shared/domain/models/types.ts';
-import { compressRfm, rfmColumns } from '../../../shared/domain/rfm-summary.ts';
-import { simulateBetaGeometric } from '../../support/simulate.ts';
+} from '#domain/models/bgnbd.ts';
+import { ModelFitError } from '#domain/models/fit.ts';
+import { fitPurchaseModel } from '#domain/models/purchase-models.ts';
+import type { BgNbdParams } from '#domain/models/types.ts';
+import { compressRfm, rfmColumns } from '#domain/rfm-summary.ts';
+import { simulateBetaGeometric } from '#test-support/simulate.ts';
 
 const summaryPath = fileURLToPath(
   new URL('../../fixtures/cdnow/cdnow_customers_summary.csv', import.meta.url),

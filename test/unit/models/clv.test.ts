@@ -7,14 +7,11 @@ import {
   customerScoreAt,
   DAYS_PER_MONTH,
   scoreCustomers,
-} from '../../../shared/domain/clv.ts';
-import {
-  bgnbdConditionalExpectedPurchases,
-  bgnbdProbabilityAlive,
-} from '../../../shared/domain/models/bgnbd.ts';
-import { conditionalExpectedAverageSpend } from '../../../shared/domain/models/gamma-gamma.ts';
-import { parseEpochDay } from '../../../shared/domain/rfm-summary.ts';
-import { simulateBetaGeometric } from '../../support/simulate.ts';
+} from '#domain/clv.ts';
+import { bgnbdConditionalExpectedPurchases, bgnbdProbabilityAlive } from '#domain/models/bgnbd.ts';
+import { conditionalExpectedAverageSpend } from '#domain/models/gamma-gamma.ts';
+import { parseEpochDay } from '#domain/rfm-summary.ts';
+import { simulateBetaGeometric } from '#test-support/simulate.ts';
 
 const bg = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
 const spend = { p: 6.25, q: 3.74, v: 15.44 };

@@ -2,13 +2,13 @@
 // either finite standard errors (identified), a flagged unidentified result, or a typed error.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fitBgBb } from '../../../shared/domain/models/bgbb.ts';
-import { ModelFitError } from '../../../shared/domain/models/fit.ts';
-import { fitGammaGamma } from '../../../shared/domain/models/gamma-gamma.ts';
-import { fitPurchaseModel } from '../../../shared/domain/models/purchase-models.ts';
-import { fitSbg } from '../../../shared/domain/models/sbg.ts';
-import type { FitResult } from '../../../shared/domain/models/types.ts';
-import { compressRfm } from '../../../shared/domain/rfm-summary.ts';
+import { fitBgBb } from '#domain/models/bgbb.ts';
+import { ModelFitError } from '#domain/models/fit.ts';
+import { fitGammaGamma } from '#domain/models/gamma-gamma.ts';
+import { fitPurchaseModel } from '#domain/models/purchase-models.ts';
+import { fitSbg } from '#domain/models/sbg.ts';
+import type { FitResult } from '#domain/models/types.ts';
+import { compressRfm } from '#domain/rfm-summary.ts';
 
 const row = fc
   .record({

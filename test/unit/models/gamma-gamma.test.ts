@@ -1,16 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readSummaryFile } from '../../../shared/adapters/csv-file.ts';
-import { ModelFitError } from '../../../shared/domain/models/fit.ts';
+import { readSummaryFile } from '#adapters/csv-file.ts';
+import { ModelFitError } from '#domain/models/fit.ts';
 import {
   conditionalExpectedAverageSpend,
   fitGammaGamma,
   gammaGammaLogLikelihood,
   populationMeanSpend,
   prepareSpendData,
-} from '../../../shared/domain/models/gamma-gamma.ts';
-import { simulateBetaGeometric, simulateGammaGammaSpend } from '../../support/simulate.ts';
+} from '#domain/models/gamma-gamma.ts';
+import { simulateBetaGeometric, simulateGammaGammaSpend } from '#test-support/simulate.ts';
 
 const cdnow = readSummaryFile(
   fileURLToPath(

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readSummaryFile } from '../../../shared/adapters/csv-file.ts';
-import { hyp2f1 } from '../../../shared/domain/hyp2f1.ts';
+import { readSummaryFile } from '#adapters/csv-file.ts';
+import { hyp2f1 } from '#domain/hyp2f1.ts';
 import {
   fitMbgNbd,
   mbgnbdConditionalExpectedPurchases,
@@ -11,10 +11,10 @@ import {
   mbgnbdLogLikelihood,
   mbgnbdProbabilityAlive,
   mbgnbdProbabilityOfPurchases,
-} from '../../../shared/domain/models/mbgnbd.ts';
-import type { MbgNbdParams } from '../../../shared/domain/models/types.ts';
-import { compressRfm, rfmColumns } from '../../../shared/domain/rfm-summary.ts';
-import { simulateBetaGeometric } from '../../support/simulate.ts';
+} from '#domain/models/mbgnbd.ts';
+import type { MbgNbdParams } from '#domain/models/types.ts';
+import { compressRfm, rfmColumns } from '#domain/rfm-summary.ts';
+import { simulateBetaGeometric } from '#test-support/simulate.ts';
 
 const cdnow = readSummaryFile(
   fileURLToPath(new URL('../../fixtures/cdnow/cdnow_customers_summary.csv', import.meta.url)),

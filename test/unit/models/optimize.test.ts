@@ -5,7 +5,7 @@ import {
   minimize,
   numericGradient,
   numericHessian,
-} from '../../../shared/domain/optimize.ts';
+} from '#domain/optimize.ts';
 
 function rosenbrock(x: Float64Array, gradient?: Float64Array): number {
   const [a, b] = [x[0]!, x[1]!];

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { logHyp2f1 } from '../../../shared/domain/hyp2f1.ts';
-import { ModelFitError } from '../../../shared/domain/models/fit.ts';
+import { logHyp2f1 } from '#domain/hyp2f1.ts';
+import { ModelFitError } from '#domain/models/fit.ts';
 import {
   createParetoNbdPredictor,
   fitParetoNbd,
@@ -13,11 +13,11 @@ import {
   paretoNbdLogLikelihoodAt,
   paretoNbdProbabilityAlive,
   paretoNbdProbabilityOfPurchases,
-} from '../../../shared/domain/models/pareto-nbd.ts';
-import type { ParetoNbdParams } from '../../../shared/domain/models/types.ts';
-import { compressRfm, rfmColumns } from '../../../shared/domain/rfm-summary.ts';
-import { gammaln, logAddExp } from '../../../shared/domain/special.ts';
-import { simulateParetoNbd } from '../../support/simulate-pareto.ts';
+} from '#domain/models/pareto-nbd.ts';
+import type { ParetoNbdParams } from '#domain/models/types.ts';
+import { compressRfm, rfmColumns } from '#domain/rfm-summary.ts';
+import { gammaln, logAddExp } from '#domain/special.ts';
+import { simulateParetoNbd } from '#test-support/simulate-pareto.ts';
 
 /** CDNOW calibration summary (weeks): columns ID, frequency (x), recency (t_x), T. */
 function readCdnowSummary(): { x: number[]; tx: number[]; T: number[] } {

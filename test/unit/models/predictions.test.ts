@@ -4,25 +4,22 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readSummaryFile } from '../../../shared/adapters/csv-file.ts';
-import { clvTerms } from '../../../shared/domain/clv.ts';
+import { readSummaryFile } from '#adapters/csv-file.ts';
+import { clvTerms } from '#domain/clv.ts';
 import {
   bgnbdConditionalExpectedPurchases,
   bgnbdProbabilityAlive,
   bgnbdProbabilityOfPurchases,
-} from '../../../shared/domain/models/bgnbd.ts';
-import { conditionalExpectedAverageSpend } from '../../../shared/domain/models/gamma-gamma.ts';
-import {
-  mbgnbdConditionalExpectedPurchases,
-  mbgnbdProbabilityAlive,
-} from '../../../shared/domain/models/mbgnbd.ts';
+} from '#domain/models/bgnbd.ts';
+import { conditionalExpectedAverageSpend } from '#domain/models/gamma-gamma.ts';
+import { mbgnbdConditionalExpectedPurchases, mbgnbdProbabilityAlive } from '#domain/models/mbgnbd.ts';
 import {
   paretoNbdConditionalExpected,
   paretoNbdProbabilityAlive,
   paretoNbdProbabilityOfPurchases,
-} from '../../../shared/domain/models/pareto-nbd.ts';
-import type { PurchaseModelName } from '../../../shared/domain/models/types.ts';
-import { conditionalPurchaseProbabilities, predictPurchases } from '../../../shared/domain/predictions.ts';
+} from '#domain/models/pareto-nbd.ts';
+import type { PurchaseModelName } from '#domain/models/types.ts';
+import { conditionalPurchaseProbabilities, predictPurchases } from '#domain/predictions.ts';
 
 const BG = { r: 0.242594, alpha: 4.413643, a: 0.792919, b: 2.425943 };
 const PARETO = { r: 0.5534, alpha: 10.5802, s: 0.6061, beta: 11.6562 };

@@ -2,13 +2,13 @@
 // with typed errors, identification is checked, and the penalizer is lifetimes' (unit-independent).
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readSummaryFile, readTransactions } from '../../../shared/adapters/csv-file.ts';
-import { betaGeometricCustomerLogLikelihood, fitBgNbd } from '../../../shared/domain/models/bgnbd.ts';
-import { LOG_PARAM_LIMIT, logSpaceObjective, ModelFitError } from '../../../shared/domain/models/fit.ts';
-import { gammaGammaLogLikelihood } from '../../../shared/domain/models/gamma-gamma.ts';
-import { fitParetoNbd, paretoNbdProblem } from '../../../shared/domain/models/pareto-nbd.ts';
-import { fitPurchaseModel } from '../../../shared/domain/models/purchase-models.ts';
-import { compressRfm, rfmColumns, summarizeTransactions } from '../../../shared/domain/rfm-summary.ts';
+import { readSummaryFile, readTransactions } from '#adapters/csv-file.ts';
+import { betaGeometricCustomerLogLikelihood, fitBgNbd } from '#domain/models/bgnbd.ts';
+import { LOG_PARAM_LIMIT, logSpaceObjective, ModelFitError } from '#domain/models/fit.ts';
+import { gammaGammaLogLikelihood } from '#domain/models/gamma-gamma.ts';
+import { fitParetoNbd, paretoNbdProblem } from '#domain/models/pareto-nbd.ts';
+import { fitPurchaseModel } from '#domain/models/purchase-models.ts';
+import { compressRfm, rfmColumns, summarizeTransactions } from '#domain/rfm-summary.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/cdnow/${name}`, import.meta.url));
 const weeks = readSummaryFile(fixture('cdnow_customers_summary.csv'));
@@ -212,7 +212,7 @@ describe('penalizer exactly as lifetimes 0.11.3', () => {
 
 describe('automatic model choice skips unidentified candidates', () => {
   it('picks the lowest holdout error among identified fits', async () => {
-    const { chooseIdentifiedModel } = await import('../../../shared/domain/models/purchase-models.ts');
+    const { chooseIdentifiedModel } = await import('#domain/models/purchase-models.ts');
     const ok = { converged: true, identified: true };
     const flat = { converged: true, identified: false };
     expect(

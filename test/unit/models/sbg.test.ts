@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readDiscreteSummary } from '../../../shared/adapters/discrete-summary-file.ts';
-import { ModelFitError } from '../../../shared/domain/models/fit.ts';
+import { readDiscreteSummary } from '#adapters/discrete-summary-file.ts';
+import { ModelFitError } from '#domain/models/fit.ts';
 import {
   fitSbg,
   sbgCustomerLogLikelihood,
@@ -11,8 +11,8 @@ import {
   sbgRetention,
   sbgSurvival,
   sbgSurvivalCurve,
-} from '../../../shared/domain/models/sbg.ts';
-import { rfmColumns } from '../../../shared/domain/rfm-summary.ts';
+} from '#domain/models/sbg.ts';
+import { rfmColumns } from '#domain/rfm-summary.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/sbg/${name}`, import.meta.url));
 const scipy = JSON.parse(readFileSync(fixture('scipy-fits.json'), 'utf8')) as Record<

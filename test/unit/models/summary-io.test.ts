@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSummaryChunks, readSummaryFile } from '../../../shared/adapters/csv-file.ts';
-import { PredictionWriter } from '../../../shared/adapters/predictions-file.ts';
+import { readSummaryChunks, readSummaryFile } from '#adapters/csv-file.ts';
+import { PredictionWriter } from '#adapters/predictions-file.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'cvm-summary-io-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

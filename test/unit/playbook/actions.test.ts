@@ -1,21 +1,21 @@
 // Action economics: rung CLV statistics, value at stake, and the entry rule value × success rate > cost.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assignAction, evaluateCustomer } from '../../../shared/domain/playbook/actions.ts';
+import { assignAction, evaluateCustomer } from '#domain/playbook/actions.ts';
 import {
   addRungClv,
   mergeRungClv,
   type RungClvAccumulator,
   rungClvStatistics,
   rungReferenceClv,
-} from '../../../shared/domain/playbook/economics.ts';
-import { placeOnLadder, probabilityNoPurchase90d } from '../../../shared/domain/playbook/ladder.ts';
+} from '#domain/playbook/economics.ts';
+import { placeOnLadder, probabilityNoPurchase90d } from '#domain/playbook/ladder.ts';
 import {
   LADDER_STATES,
   LET_GO_ACTION,
   PLAYBOOK_PRESETS,
   parsePlaybookConfig,
-} from '../../../shared/domain/playbook/playbook-config.ts';
+} from '#domain/playbook/playbook-config.ts';
 import { customer } from './fixtures.ts';
 
 const playbook = PLAYBOOK_PRESETS['web-shop'];

@@ -1,19 +1,10 @@
 // Audiences: ranking by value at stake independent of parts, and the CSV columns.
 import { describe, expect, it } from 'vitest';
-import { audienceKey } from '../../../shared/domain/bucket-layout.ts';
-import { evaluateCustomer } from '../../../shared/domain/playbook/actions.ts';
-import {
-  AUDIENCE_CSV_COLUMNS,
-  audienceCsv,
-  audienceRow,
-  rankAudiences,
-} from '../../../shared/domain/playbook/audiences.ts';
-import {
-  addRungClv,
-  type RungClvAccumulator,
-  rungClvStatistics,
-} from '../../../shared/domain/playbook/economics.ts';
-import { PLAYBOOK_PRESETS } from '../../../shared/domain/playbook/playbook-config.ts';
+import { audienceKey } from '#domain/bucket-layout.ts';
+import { evaluateCustomer } from '#domain/playbook/actions.ts';
+import { AUDIENCE_CSV_COLUMNS, audienceCsv, audienceRow, rankAudiences } from '#domain/playbook/audiences.ts';
+import { addRungClv, type RungClvAccumulator, rungClvStatistics } from '#domain/playbook/economics.ts';
+import { PLAYBOOK_PRESETS } from '#domain/playbook/playbook-config.ts';
 import { customer } from './fixtures.ts';
 
 const playbook = PLAYBOOK_PRESETS['web-shop'];

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scoreCustomers } from '../../../shared/domain/clv.ts';
-import { fitGammaGamma } from '../../../shared/domain/models/gamma-gamma.ts';
-import { fitPurchaseModel } from '../../../shared/domain/models/purchase-models.ts';
-import { type ActionAssignment, evaluateCustomer } from '../../../shared/domain/playbook/actions.ts';
+import { scoreCustomers } from '#domain/clv.ts';
+import { fitGammaGamma } from '#domain/models/gamma-gamma.ts';
+import { fitPurchaseModel } from '#domain/models/purchase-models.ts';
+import { type ActionAssignment, evaluateCustomer } from '#domain/playbook/actions.ts';
 import {
   addBacktestCustomer,
   type BacktestAccumulator,
@@ -14,20 +14,12 @@ import {
   type HoldoutOutcome,
   mergeBacktest,
   summarizeBacktest,
-} from '../../../shared/domain/playbook/backtest.ts';
-import {
-  addRungClv,
-  type RungClvAccumulator,
-  rungClvStatistics,
-} from '../../../shared/domain/playbook/economics.ts';
-import { type LadderCustomer, meetsRung, placeOnLadder } from '../../../shared/domain/playbook/ladder.ts';
-import { PLAYBOOK_PRESETS, type PlaybookConfig } from '../../../shared/domain/playbook/playbook-config.ts';
-import {
-  compressRfm,
-  summarizeTransactions,
-  type TransactionRecord,
-} from '../../../shared/domain/rfm-summary.ts';
-import { valueTier, valueTierThresholds } from '../../../shared/domain/segments.ts';
+} from '#domain/playbook/backtest.ts';
+import { addRungClv, type RungClvAccumulator, rungClvStatistics } from '#domain/playbook/economics.ts';
+import { type LadderCustomer, meetsRung, placeOnLadder } from '#domain/playbook/ladder.ts';
+import { PLAYBOOK_PRESETS, type PlaybookConfig } from '#domain/playbook/playbook-config.ts';
+import { compressRfm, summarizeTransactions, type TransactionRecord } from '#domain/rfm-summary.ts';
+import { valueTier, valueTierThresholds } from '#domain/segments.ts';
 import { customer } from './fixtures.ts';
 
 interface Rates {

@@ -1,7 +1,7 @@
 // Playbook settings: presets, validation messages that name the field, and the documented example.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PLAYBOOK_PRESETS, parsePlaybookConfig } from '../../../shared/domain/playbook/playbook-config.ts';
+import { PLAYBOOK_PRESETS, parsePlaybookConfig } from '#domain/playbook/playbook-config.ts';
 
 describe('playbook settings', () => {
   it('defaults to the web-shop preset and offers a non-profit one', () => {

@@ -1,5 +1,5 @@
 // Shared builders for the playbook tests: a customer with sensible defaults, overridable per test.
-import type { LadderCustomer } from '../../../shared/domain/playbook/ladder.ts';
+import type { LadderCustomer } from '#domain/playbook/ladder.ts';
 
 export const customer = (overrides: Partial<LadderCustomer> = {}): LadderCustomer => ({
   customerId: 'c1',

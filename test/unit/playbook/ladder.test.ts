@@ -1,12 +1,7 @@
 // Value ladder: rung rules, off-ladder states, and the numbers and words of toNextRung.
 import { describe, expect, it } from 'vitest';
-import {
-  ladderState,
-  meetsRung,
-  placeOnLadder,
-  probabilityNoPurchase90d,
-} from '../../../shared/domain/playbook/ladder.ts';
-import { PLAYBOOK_PRESETS, parsePlaybookConfig } from '../../../shared/domain/playbook/playbook-config.ts';
+import { ladderState, meetsRung, placeOnLadder, probabilityNoPurchase90d } from '#domain/playbook/ladder.ts';
+import { PLAYBOOK_PRESETS, parsePlaybookConfig } from '#domain/playbook/playbook-config.ts';
 import { customer } from './fixtures.ts';
 
 const shop = PLAYBOOK_PRESETS['web-shop'].ladder;

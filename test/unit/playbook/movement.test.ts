@@ -16,8 +16,8 @@ import {
   positionLevel,
   reportActionOutcomes,
   summarizeLadderMovement,
-} from '../../../shared/domain/playbook/movement.ts';
-import { PLAYBOOK_PRESETS } from '../../../shared/domain/playbook/playbook-config.ts';
+} from '#domain/playbook/movement.ts';
+import { PLAYBOOK_PRESETS } from '#domain/playbook/playbook-config.ts';
 
 const ladder = PLAYBOOK_PRESETS['web-shop'].ladder;
 const positions = ['lapsed', 'slipping', ...ladder.rungs.map((rung) => rung.id)];

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEventBridgePublisher } from '../../../shared/adapters/events/eventbridge-publisher.ts';
-import { createJsonlPublisher, localEventFile } from '../../../shared/adapters/events/jsonl-publisher.ts';
-import { hashCustomerId } from '../../../shared/app/customer-id-hash.ts';
+import { createEventBridgePublisher } from '#adapters/events/eventbridge-publisher.ts';
+import { createJsonlPublisher, localEventFile } from '#adapters/events/jsonl-publisher.ts';
+import { hashCustomerId } from '#app/customer-id-hash.ts';
 import {
   CHANGE_EVENT_DETAIL_TYPE,
   CHANGE_EVENT_SOURCE,
   type CustomerChangeEvent,
   toChangeEvent,
-} from '../../../shared/app/ports/change-events.ts';
+} from '#app/ports/change-events.ts';
 
 const run = { runId: 'r2', previousRunId: 'r1', asOf: '2026-01-04', hashIds: false };
 const change = (i: number) => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import * as handler from '../../../functions/recalc/handler.ts';
-import { RECALC_HANDLERS, RECALC_PIPELINE } from '../../../shared/app/recalc/pipeline.ts';
+import { RECALC_HANDLERS, RECALC_PIPELINE } from '#app/recalc/pipeline.ts';
+import * as handler from '#functions/recalc/handler.ts';
 
 describe('recalculation Lambda entry points', () => {
   it('export one middy handler per handler the pipeline names', () => {

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { RECALC_HANDLERS, RECALC_PIPELINE, type RecalcHandlerName } from '#app/recalc/pipeline.ts';
 import {
   catchOutput,
   executePipeline,
   type InvokableHandler,
   type PipelineExecutor,
-} from '../../../infra/local/recalc.ts';
-import {
-  RECALC_HANDLERS,
-  RECALC_PIPELINE,
-  type RecalcHandlerName,
-} from '../../../shared/app/recalc/pipeline.ts';
+} from '#infra/local/recalc.ts';
 
 type Call = { handler: RecalcHandlerName | 'warehouse'; payload: Record<string, unknown> };
 

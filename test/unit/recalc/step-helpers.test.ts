@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { newRunId } from '../../../shared/app/recalc/acquire-lock.ts';
-import { partName } from '../../../shared/domain/bucket-layout.ts';
-import { defaultAsOf, failureMessage, mergeSettings } from '../../../shared/domain/recalc/settings.ts';
+import { newRunId } from '#app/recalc/acquire-lock.ts';
+import { partName } from '#domain/bucket-layout.ts';
+import { defaultAsOf, failureMessage, mergeSettings } from '#domain/recalc/settings.ts';
 
 describe('recalculation step helpers', () => {
   it('merge run overrides over stored settings field by field; arrays replace', () => {

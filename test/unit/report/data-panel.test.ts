@@ -1,10 +1,10 @@
 /** The report's data panel: first in the report, the data's range and everything left out and why. */
 import { describe, expect, it } from 'vitest';
-import { renderDataPanel } from '../../../shared/adapters/report/data-panel.ts';
-import { renderRunReport } from '../../../shared/adapters/report/render-report.ts';
-import { createReportAccumulator } from '../../../shared/domain/report/aggregates.ts';
-import type { RunRecord } from '../../../shared/domain/run.ts';
-import { sampleRunRecord } from '../../support/sample-run.ts';
+import { renderDataPanel } from '#adapters/report/data-panel.ts';
+import { renderRunReport } from '#adapters/report/render-report.ts';
+import { createReportAccumulator } from '#domain/report/aggregates.ts';
+import type { RunRecord } from '#domain/run.ts';
+import { sampleRunRecord } from '#test-support/sample-run.ts';
 
 const withData = (): RunRecord => ({
   ...sampleRunRecord(),

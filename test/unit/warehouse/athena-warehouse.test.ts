@@ -17,8 +17,8 @@ import {
   athenaRecalcQueries,
   athenaUnloadSql,
   createAthenaWarehouse,
-} from '../../../shared/adapters/warehouse/athena-warehouse.ts';
-import { histogramStatement, recalcStatements } from '../../../shared/adapters/warehouse/queries.ts';
+} from '#adapters/warehouse/athena-warehouse.ts';
+import { histogramStatement, recalcStatements } from '#adapters/warehouse/queries.ts';
 
 const athena = new AthenaClient({ region: 'eu-west-1' });
 const s3 = new S3Client({ region: 'eu-west-1' });

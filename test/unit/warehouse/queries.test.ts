@@ -11,8 +11,8 @@ import {
   parseWarehouseParams,
   recalcStatements,
   trackingStatement,
-} from '../../../shared/adapters/warehouse/queries.ts';
-import { runOutputPrefix } from '../../../shared/domain/bucket-layout.ts';
+} from '#adapters/warehouse/queries.ts';
+import { runOutputPrefix } from '#domain/bucket-layout.ts';
 
 const PARAMS = {
   asOf: '1998-06-30',

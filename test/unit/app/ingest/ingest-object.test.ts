@@ -1,25 +1,17 @@
 // The ingest service's orchestration over in-memory ports: no S3, DynamoDB or DuckDB involved.
 import { describe, expect, it } from 'vitest';
-import {
-  IngestRetryableFailure,
-  type IngestService,
-  ingestObject,
-} from '../../../../shared/app/ingest/ingest-object.ts';
-import type { IngestObjectRef, IngestObjectStore } from '../../../../shared/app/ports/ingest-objects.ts';
-import type {
-  FinishedUpload,
-  IngestPipeline,
-  StagedUpload,
-} from '../../../../shared/app/ports/ingest-pipeline.ts';
+import { IngestRetryableFailure, type IngestService, ingestObject } from '#app/ingest/ingest-object.ts';
+import type { IngestObjectRef, IngestObjectStore } from '#app/ports/ingest-objects.ts';
+import type { FinishedUpload, IngestPipeline, StagedUpload } from '#app/ports/ingest-pipeline.ts';
 import {
   type ClaimResult,
   type IngestReportStore,
   LeaseLostError,
   type StoredIngestReport,
-} from '../../../../shared/app/ports/ingest-reports.ts';
-import { IngestFileError } from '../../../../shared/domain/ingest/ingest-file-error.ts';
-import type { SourceConfig } from '../../../../shared/domain/ingest/source-config.ts';
-import type { IngestReport } from '../../../../shared/domain/ingest-report.ts';
+} from '#app/ports/ingest-reports.ts';
+import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
+import type { SourceConfig } from '#domain/ingest/source-config.ts';
+import type { IngestReport } from '#domain/ingest-report.ts';
 
 class MemoryReports implements IngestReportStore {
   readonly items = new Map<

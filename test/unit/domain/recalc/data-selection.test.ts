@@ -4,8 +4,8 @@ import {
   describeDataSelection,
   type SourceCurrencyData,
   selectRunData,
-} from '../../../../shared/domain/recalc/data-selection.ts';
-import { asOfFromData } from '../../../../shared/domain/recalc/settings.ts';
+} from '#domain/recalc/data-selection.ts';
+import { asOfFromData } from '#domain/recalc/settings.ts';
 
 const data = (over: Partial<SourceCurrencyData> & Pick<SourceCurrencyData, 'source' | 'currency'>) => ({
   rows: 100,

@@ -5,13 +5,9 @@ import {
   bgbbConditionalExpected,
   bgbbDiscountedResidualTransactions,
   bgbbProbabilityAlive,
-} from '../../../../shared/domain/models/bgbb.ts';
-import {
-  type SbgParams,
-  sbgDiscountedResidualLifetime,
-  sbgProbabilityAlive,
-} from '../../../../shared/domain/models/sbg.ts';
-import { familyHorizon, scoreBgBb, scoreSbg } from '../../../../shared/domain/recalc/family-scoring.ts';
+} from '#domain/models/bgbb.ts';
+import { type SbgParams, sbgDiscountedResidualLifetime, sbgProbabilityAlive } from '#domain/models/sbg.ts';
+import { familyHorizon, scoreBgBb, scoreSbg } from '#domain/recalc/family-scoring.ts';
 
 // Fader, Hardie & Shang (2010) donor estimates; Fader & Hardie (2007) regular cohort.
 const BGBB: BgBbParams = { alpha: 1.204, beta: 0.75, gamma: 0.657, delta: 2.783 };

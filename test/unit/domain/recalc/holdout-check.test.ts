@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HoldoutRow } from '../../../../shared/app/ports/warehouse.ts';
-import { bgnbdExpectedPurchases } from '../../../../shared/domain/models/bgnbd.ts';
-import { createPurchasePredictor } from '../../../../shared/domain/models/purchase-models.ts';
-import { holdoutAccuracy, weightedCorrelation } from '../../../../shared/domain/recalc/holdout-check.ts';
-import { summarizeTransactions } from '../../../../shared/domain/rfm-summary.ts';
+import type { HoldoutRow } from '#app/ports/warehouse.ts';
+import { bgnbdExpectedPurchases } from '#domain/models/bgnbd.ts';
+import { createPurchasePredictor } from '#domain/models/purchase-models.ts';
+import { holdoutAccuracy, weightedCorrelation } from '#domain/recalc/holdout-check.ts';
+import { summarizeTransactions } from '#domain/rfm-summary.ts';
 
 /** Published BG/NBD estimates on the CDNOW calibration period (weeks). */
 const CDNOW_PARAMS = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };

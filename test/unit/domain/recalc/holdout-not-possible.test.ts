@@ -1,11 +1,11 @@
 /** A holdout window without purchases is "not possible", never a +100 % error: run record, CLI, report. */
 import { describe, expect, it } from 'vitest';
-import { formatHoldout } from '../../../../infra/cli/commands/recalc.ts';
-import { renderRunReport } from '../../../../shared/adapters/report/render-report.ts';
-import { holdoutAccuracy, holdoutErrorText } from '../../../../shared/domain/recalc/holdout-check.ts';
-import { createReportAccumulator } from '../../../../shared/domain/report/aggregates.ts';
-import { runRecordSchema } from '../../../../shared/domain/run.ts';
-import { sampleRunRecord } from '../../../support/sample-run.ts';
+import { renderRunReport } from '#adapters/report/render-report.ts';
+import { holdoutAccuracy, holdoutErrorText } from '#domain/recalc/holdout-check.ts';
+import { createReportAccumulator } from '#domain/report/aggregates.ts';
+import { runRecordSchema } from '#domain/run.ts';
+import { formatHoldout } from '#infra/cli/commands/recalc.ts';
+import { sampleRunRecord } from '#test-support/sample-run.ts';
 
 const PARAMS = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
 

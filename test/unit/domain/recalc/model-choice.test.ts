@@ -1,13 +1,13 @@
 /** The automatic model choice: candidates, and only identified fits may win the holdout check. */
 import { describe, expect, it } from 'vitest';
-import type { ModelCandidate } from '../../../../shared/domain/models/purchase-models.ts';
+import type { ModelCandidate } from '#domain/models/purchase-models.ts';
 import {
   autoCandidates,
   chooseAutoModel,
   ONE_TIME_BUYER_SHARE,
   oneTimeBuyerShare,
   rankAutoModels,
-} from '../../../../shared/domain/recalc/model-choice.ts';
+} from '#domain/recalc/model-choice.ts';
 
 const good = { converged: true, identified: true };
 const unidentified = { converged: true, identified: false };

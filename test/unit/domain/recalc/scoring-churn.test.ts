@@ -1,8 +1,8 @@
 /** Published scores: churn risk agrees with the data for one-time buyers, and times carry their unit. */
 import { describe, expect, it } from 'vitest';
-import { buildScores, type ScoringRun, type SummaryRow } from '../../../../shared/domain/recalc/scoring.ts';
-import { parseRecalcConfig } from '../../../../shared/domain/recalc-config.ts';
-import { customerScoreSchema } from '../../../../shared/domain/score.ts';
+import { buildScores, type ScoringRun, type SummaryRow } from '#domain/recalc/scoring.ts';
+import { parseRecalcConfig } from '#domain/recalc-config.ts';
+import { customerScoreSchema } from '#domain/score.ts';
 
 /** BG/NBD fitted to a retailer export (weeks), CDNOW-like. */
 const PARAMS = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
