@@ -155,7 +155,9 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     for (const candidate of ranked) {
       try {
         fitted = toFittedModel(
-          fitOrExplain(run.runId, candidate, () => fitPurchaseModel(candidate, full, fitOptions)),
+          fitOrExplain(run.runId, candidate, () =>
+            fitWithShortageFallback(candidate, full, fitOptions, messages),
+          ),
         );
         break;
       } catch (error) {
@@ -215,6 +217,38 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   };
   fitted.tierThresholds = await tierThresholdsOf(deps, fitted);
   return fitted;
+}
+
+/**
+ * The penalizer a run falls back to when the data are too short for an unpenalized fit but a
+ * penalized one is meaningful (a single repeat buyer, say): lifetimes' usual range is 0.001–0.1,
+ * and this little information needs the strong end of it.
+ */
+export const SHORT_DATA_PENALIZER = 0.1;
+
+/**
+ * A full-period purchase-model fit; when the data are too short for it without a penalizer, the fit
+ * is made again with {@link SHORT_DATA_PENALIZER} (the engine itself refuses data a penalizer cannot
+ * help, e.g. no repeat buyer at all) and the run says so, rather than publishing nothing.
+ */
+function fitWithShortageFallback(
+  model: PurchaseModelName,
+  data: Parameters<typeof fitPurchaseModel>[1],
+  options: { penalizer: number; timeLimitMs: number },
+  messages: string[],
+) {
+  try {
+    return fitPurchaseModel(model, data, options);
+  } catch (error) {
+    if (!(error instanceof ModelFitError) || error.code !== 'insufficient-data' || options.penalizer > 0) {
+      throw error;
+    }
+    const fit = fitPurchaseModel(model, data, { ...options, penalizer: SHORT_DATA_PENALIZER });
+    messages.push(
+      `${error.message.replace(/^[^:]+: /, '')} The ${model} fit was made with penalizer ${SHORT_DATA_PENALIZER} instead: treat these scores as a rough prior until more repeat purchases come in.`,
+    );
+    return fit;
+  }
 }
 
 /**

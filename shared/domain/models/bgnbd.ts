@@ -15,7 +15,7 @@
  * digammas) are computed once per distinct x and per evaluation, not once per customer.
  */
 import { betaln, digamma, gammaln, inverseOnePlusExp, log1pExp, logRising } from '../special.ts';
-import { columnMax, purchaseDataShortage } from './data-rules.ts';
+import { columnMax, penalizerCuresPurchaseShortage, purchaseDataShortage } from './data-rules.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem } from './fit.ts';
 import type { BgNbdParams, CompressedRfm, FitOptions, FitResult, PurchasePredictor } from './types.ts';
 
@@ -335,6 +335,7 @@ export function betaGeometricProblem(
     timeParams: [1],
     maxT: columnMax(data.T),
     insufficientData: () => purchaseDataShortage(data),
+    penalizerCuresShortage: () => penalizerCuresPurchaseShortage(data),
   };
 }
 

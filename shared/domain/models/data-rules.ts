@@ -42,3 +42,18 @@ export function purchaseDataShortage(data: CompressedRfm): string | null {
   }
   return null;
 }
+
+/**
+ * Whether a penalizer gives short purchase data a usable fit: at least one repeat buyer and two
+ * different rows (with no repeat buyer at all there is nothing on the purchase rate to shrink).
+ */
+export function penalizerCuresPurchaseShortage(data: CompressedRfm): boolean {
+  let repeatBuyers = 0;
+  const distinct = new Set<string>();
+  for (let i = 0; i < data.length; i++) {
+    if (!(data.weight[i]! > 0)) continue;
+    if (data.x[i]! > 0) repeatBuyers += data.weight[i]!;
+    if (distinct.size < MINIMUM_DISTINCT_ROWS) distinct.add(`${data.x[i]}|${data.tx[i]}|${data.T[i]}`);
+  }
+  return repeatBuyers > 0 && distinct.size >= MINIMUM_DISTINCT_ROWS;
+}

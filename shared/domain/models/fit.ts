@@ -50,6 +50,11 @@ export interface LikelihoodProblem {
    * buyer); null when the data are sufficient.
    */
   readonly insufficientData?: () => string | null;
+  /**
+   * Whether a penalizer makes a fit of these short data meaningful (e.g. a single repeat buyer): the
+   * fit then runs, and its result says the estimates lean on the penalty. Absent: never.
+   */
+  readonly penalizerCuresShortage?: () => boolean;
 }
 
 /** A fit that did not converge (or could not be evaluated); the message says what to try. */
@@ -157,7 +162,9 @@ export function fitByMaximumLikelihood<P extends object>(
     );
   }
   const shortage = problem.insufficientData?.() ?? null;
-  if (shortage !== null) {
+  const penalizedShortage =
+    shortage !== null && penalizer > 0 && (problem.penalizerCuresShortage?.() ?? false);
+  if (shortage !== null && !penalizedShortage) {
     throw new ModelFitError(
       `${problem.model}: not enough data to fit: ${shortage}`,
       {
@@ -236,6 +243,11 @@ export function fitByMaximumLikelihood<P extends object>(
   ) as unknown as FitResult<P>['standardErrors'];
   let inverseHessian = Array.from(best.inverseHessian);
   const warnings: string[] = [];
+  if (penalizedShortage) {
+    warnings.push(
+      `${shortage} Fitted with penalizer ${penalizer} all the same: the estimates lean on the penalty more than on the data.`,
+    );
+  }
   let identified = true;
   for (let i = 0; i < names.length; i++) {
     const t = best.x[i]!;

@@ -24,7 +24,7 @@
  */
 import { hyp2f1, signedLogHyp2f1 } from '../hyp2f1.ts';
 import { betaln, digamma, gammaln, logAddExp, logSumExp } from '../special.ts';
-import { columnMax, purchaseDataShortage } from './data-rules.ts';
+import { columnMax, penalizerCuresPurchaseShortage, purchaseDataShortage } from './data-rules.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem } from './fit.ts';
 import type { CompressedRfm, FitOptions, FitResult, ParetoNbdParams, PurchasePredictor } from './types.ts';
 
@@ -346,6 +346,7 @@ export function paretoNbdProblem(data: CompressedRfm): LikelihoodProblem {
     penalizeTotal: true,
     maxT: columnMax(data.T),
     insufficientData: () => purchaseDataShortage(data),
+    penalizerCuresShortage: () => penalizerCuresPurchaseShortage(data),
   };
 }
 

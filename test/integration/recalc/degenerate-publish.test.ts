@@ -93,9 +93,20 @@ describe('300 one-time buyers through 2024 + one two-order customer', { timeout:
     await stack?.stop();
   });
 
-  it('does not crash on a number: the run fails naming the data rule the fit needs', async () => {
-    await expect(
-      runLocalRecalculation(stack, { asOf: '2024-12-31', config: { currency: 'USD' } }),
-    ).rejects.toThrow(/only 1 of 301 customers made a repeat purchase/);
+  it('publishes with a penalized fit, says so, and every stored number is in range', async () => {
+    const result = await runLocalRecalculation(stack, { asOf: '2024-12-31', config: { currency: 'USD' } });
+    expect(result.record.status).toBe('published');
+    expect(result.record.customers).toBe(301);
+    expect(allNumbers(result.record).every(storable)).toBe(true);
+    expect(result.fitted.messages.join('\n')).toMatch(
+      /only 1 of 301 customers made a repeat purchase.*penalizer 0\.1 instead/s,
+    );
+    const items = await scoresOfRun(
+      stack,
+      result.record.runId,
+      result.record.segments.map((s) => s.segment),
+    );
+    expect(items).toHaveLength(301);
+    for (const item of items) expect(allNumbers(item).every(storable)).toBe(true);
   });
 });
