@@ -46,9 +46,15 @@ Per-customer RFM summary (frequency, recency, T, monetary_value) of a transactio
   --observation-end DATE   last day observed, inclusive (required)
   --unit days|weeks        time unit of recency and T (default days; weeks = days / 7)
   --calibration-end DATE   split: summary up to DATE, plus holdout columns after it
-  --format csv|cdnow       input format (default: sniffed). csv needs a header with
-                           customer_id,date,amount; cdnow is whitespace separated without
-                           header: master_id customer_id yyyymmdd quantity amount
+  --format csv|cdnow       input format (default: sniffed). csv: a header naming the customer,
+                           date and amount columns with the ingest's aliases (customer_id,
+                           klantnummer, date, besteldatum, amount, bedrag, …); delimiter , ; tab |
+                           and decimal separator sniffed. cdnow: whitespace separated, no header,
+                           master_id customer_id yyyymmdd quantity amount (CDNOW_sample.txt) or
+                           customer_id yyyymmdd quantity amount (CDNOW_master.txt)
+  --config FILE            the source mapping of 'cvm ingest --config' (columns, delimiter,
+                           decimal, dateFormat, timezone), e.g. {"columns":{"customer_id":"Id",
+                           "order_ts":"Date","amount":"Price"}}
   --out FILE               write the CSV to FILE instead of standard output
 Rules (see docs/engine.md): a day is the UTC calendar date; same-day rows are summed; the first
 purchase is the first day with net value ≥ 0 and is not counted in frequency; repeat purchases are

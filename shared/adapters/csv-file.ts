@@ -1,13 +1,25 @@
 /**
- * File I/O for the analyst CLI: reads transaction logs (CSV `customer_id,date,amount` or the CDNOW
- * whitespace format) as a stream of records, reads RFM summary CSVs in the column names of the
- * lifetimes or BTYD libraries, and writes summaries. Every input error names file, line and field.
+ * File I/O for the analyst CLI: reads transaction logs (CSV exports with the ingest's header aliases
+ * and source config, or the CDNOW whitespace layouts) as a stream of records, reads RFM summary CSVs
+ * in the column names of the lifetimes or BTYD libraries, and writes summaries. Every input error
+ * names file, line and field.
  */
 
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { CvmError } from '../domain/errors.ts';
+import { parseAmountCents, sniffDecimalSeparator } from '../domain/ingest/amounts.ts';
+import { HEADER_ALIASES, mapColumns, normalizeHeader } from '../domain/ingest/column-mapping.ts';
+import { compileDateFormat } from '../domain/ingest/date-format.ts';
+import { sniffDelimiter } from '../domain/ingest/delimiter-sniffing.ts';
+import { createOrderTimestampParser, sniffDateFormat } from '../domain/ingest/order-timestamps.ts';
+import type { SourceConfig } from '../domain/ingest/source-config.ts';
 import type { RfmSummary, TransactionRecord } from '../domain/rfm-summary.ts';
 
+/**
+ * `cdnow`: whitespace separated without header, either the 5-column sample layout (master_id
+ * customer_id yyyymmdd quantity amount) or the 4-column layout of the full CDNOW_master.txt
+ * (customer_id yyyymmdd quantity amount); the first line decides which.
+ */
 export type TransactionFormat = 'csv' | 'cdnow';
 
 /** A user-caused input error; the message starts with `file:line`. */
@@ -39,8 +51,8 @@ export function* readLines(path: string): Generator<string> {
 }
 
 /** Splits one CSV line; supports double-quoted fields with "" escapes. */
-export function splitCsvLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
+export function splitCsvLine(line: string, delimiter = ','): string[] {
+  if (!line.includes('"')) return line.split(delimiter);
   const fields: string[] = [];
   let field = '';
   let quoted = false;
@@ -53,7 +65,7 @@ export function splitCsvLine(line: string): string[] {
       } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') {
+    else if (c === delimiter) {
       fields.push(field);
       field = '';
     } else field += c;
@@ -62,13 +74,19 @@ export function splitCsvLine(line: string): string[] {
   return fields;
 }
 
-/** The first non-empty line decides: 5 whitespace-separated numeric tokens is CDNOW, else CSV. */
+const NUMERIC_TOKEN = /^-?\d+(\.\d+)?$/;
+
+/** The first non-empty line decides: 4 or 5 whitespace-separated numeric tokens is CDNOW, else CSV. */
 export function sniffTransactionFormat(path: string): TransactionFormat {
   for (const line of readLines(path)) {
     const trimmed = line.trim();
     if (trimmed === '') continue;
     const tokens = trimmed.split(/\s+/);
-    if (!trimmed.includes(',') && tokens.length === 5 && tokens.every((t) => /^-?\d+(\.\d+)?$/.test(t))) {
+    if (
+      !trimmed.includes(',') &&
+      (tokens.length === 4 || tokens.length === 5) &&
+      tokens.every((t) => NUMERIC_TOKEN.test(t))
+    ) {
       return 'cdnow';
     }
     return 'csv';
@@ -101,14 +119,118 @@ function parseAmount(value: string): number | null {
   return Number(v);
 }
 
-/** Streams the transactions of a file; throws InputFileError at the first malformed line. */
+/** Rows read ahead to sniff the delimiter, the decimal separator and the date format, as the ingest does. */
+const SNIFF_ROWS = 200;
+
+/** How a CSV export is read: column indexes, delimiter and the parsers of dates and amounts. */
+interface CsvLayout {
+  delimiter: string;
+  id: number;
+  date: number;
+  amount: number;
+  parseDate(value: string): string | null;
+  describeDates: string;
+  parseAmount(value: string): number | null;
+}
+
+/** The first lines of a file: the header and up to SNIFF_ROWS non-empty rows after it. */
+function sampleLines(path: string): { header: string; headerLine: number; rows: string[] } | null {
+  let lineNumber = 0;
+  let header: string | null = null;
+  let headerLine = 0;
+  const rows: string[] = [];
+  for (const line of readLines(path)) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    if (header === null) {
+      header = line;
+      headerLine = lineNumber;
+    } else rows.push(line);
+    if (rows.length >= SNIFF_ROWS) break;
+  }
+  return header === null ? null : { header, headerLine, rows };
+}
+
+/**
+ * Reads the header with the ingest's column mapping (configured names, then aliases) and decides
+ * delimiter, decimal separator and date format: configured, else sniffed from the first rows.
+ * A header `id` still names the customer, as before the aliases (the ingest does not take it
+ * because an order export's `id` is usually the order).
+ */
+function csvLayout(path: string, config: SourceConfig): CsvLayout {
+  const sample = sampleLines(path);
+  if (sample === null) throw new InputFileError(`${path}: the file is empty (expected a header line)`);
+  // The header line of a UTF-8 export may start with a byte order mark.
+  const headerText = sample.header.replace(/^\uFEFF/, '');
+  const delimiter = config.delimiter ?? sniffDelimiter([headerText, ...sample.rows].join('\n'));
+  const headers = splitCsvLine(headerText, delimiter).map((h) => h.trim());
+  let configured = config.columns;
+  if (configured?.customer_id === undefined) {
+    const aliases = new Set(HEADER_ALIASES.customer_id);
+    const normalized = headers.map(normalizeHeader);
+    const plainId = normalized.indexOf('id');
+    if (plainId >= 0 && !normalized.some((h) => aliases.has(h))) {
+      configured = { ...configured, customer_id: headers[plainId]! };
+    }
+  }
+  const { index } = mapColumns(headers, configured, path);
+  const values = (column: number) =>
+    sample.rows.map((row) => splitCsvLine(row, delimiter)[column]?.trim() ?? '').filter((v) => v !== '');
+
+  const sniffedDecimal = sniffDecimalSeparator(values(index.amount), config.decimal);
+  const decimal = sniffedDecimal.decimal ?? '.';
+  const format = config.dateFormat
+    ? compileDateFormat(config.dateFormat)
+    : (() => {
+        const sniffed = sniffDateFormat(values(index.order_ts));
+        return 'format' in sniffed ? sniffed.format : null;
+      })();
+  const timestamps = createOrderTimestampParser(format, config.timezone ?? 'UTC');
+  const viaParser = (value: string): string | null => {
+    const micros = timestamps.parse(value.trim());
+    return typeof micros === 'number' ? new Date(Math.floor(micros / 1000)).toISOString().slice(0, 10) : null;
+  };
+  return {
+    delimiter,
+    id: index.customer_id,
+    date: index.order_ts,
+    amount: index.amount,
+    // A configured time zone applies to every date; otherwise plain dates are taken as written.
+    parseDate: config.timezone ? viaParser : (value) => normalizeDateField(value) ?? viaParser(value),
+    describeDates: timestamps.describe(),
+    parseAmount: (value) => {
+      if (decimal === '.') {
+        const plain = parseAmount(value);
+        if (plain !== null) return plain;
+      } else if (/^\s*[-+]?\d+(,\d+)?\s*$/.test(value)) {
+        return Number(value.trim().replace(',', '.'));
+      }
+      const cents = parseAmountCents(value, decimal);
+      return Number.isNaN(cents) ? null : cents / 100;
+    },
+  };
+}
+
+/** Options of {@link readTransactions}. */
+export interface TransactionReadOptions {
+  /** The ingest's source config (`cvm ingest --config`): columns, delimiter, decimal, dateFormat, timezone. */
+  config?: SourceConfig;
+}
+
+/**
+ * Streams the transactions of a file; throws InputFileError at the first malformed line, and the
+ * ingest's IngestFileError (`columns_missing`) when the header has no column for a required field.
+ */
 export function* readTransactions(
   path: string,
   format: TransactionFormat | 'auto' = 'auto',
+  options: TransactionReadOptions = {},
 ): Generator<TransactionRecord> {
   const resolved = format === 'auto' ? sniffTransactionFormat(path) : format;
+  const layout = resolved === 'csv' ? csvLayout(path, options.config ?? {}) : null;
   let lineNumber = 0;
-  let columns: { id: number; date: number; amount: number } | null = null;
+  let headerSeen = false;
+  let cdnowWidth = 0;
   for (const line of readLines(path)) {
     lineNumber++;
     if (line.trim() === '') continue;
@@ -116,52 +238,51 @@ export function* readTransactions(
     let customerId: string;
     let rawDate: string;
     let rawAmount: string;
-    if (resolved === 'cdnow') {
+    let date: string | null;
+    let amount: number | null;
+    if (layout === null) {
       const tokens = line.trim().split(/\s+/);
-      if (tokens.length !== 5) {
+      cdnowWidth ||= tokens.length === 4 ? 4 : 5;
+      if (tokens.length !== cdnowWidth) {
+        const columns =
+          cdnowWidth === 4
+            ? 'customer_id yyyymmdd quantity amount'
+            : 'master_id customer_id yyyymmdd quantity amount';
         throw new InputFileError(
-          `${where}: expected 5 whitespace-separated columns (master_id customer_id yyyymmdd quantity amount), got ${tokens.length}`,
+          `${where}: expected ${cdnowWidth} whitespace-separated columns (${columns}), got ${tokens.length}`,
         );
       }
-      [, customerId, rawDate, , rawAmount] = tokens as [string, string, string, string, string];
+      [customerId, rawDate, , rawAmount] = (cdnowWidth === 4 ? tokens : tokens.slice(1)) as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      date = normalizeDateField(rawDate);
+      amount = parseAmount(rawAmount);
     } else {
-      const fields = splitCsvLine(line);
-      if (columns === null) {
-        const names = fields.map((f) => f.trim().toLowerCase());
-        const find = (...candidates: string[]) => names.findIndex((n) => candidates.includes(n));
-        columns = {
-          id: find('customer_id', 'customerid', 'id'),
-          date: find('date', 'order_date'),
-          amount: find('amount'),
-        };
-        const missing = Object.entries(columns)
-          .filter(([, i]) => i < 0)
-          .map(([name]) => (name === 'id' ? 'customer_id' : name));
-        if (missing.length > 0) {
-          throw new InputFileError(
-            `${where}: the header must name the columns customer_id, date, amount; missing ${missing.join(', ')} (header: ${line})`,
-          );
-        }
+      if (!headerSeen) {
+        headerSeen = true;
         continue;
       }
+      const fields = splitCsvLine(line, layout.delimiter);
       const get = (index: number, name: string): string => {
         const value = fields[index];
         if (value === undefined)
           throw new InputFileError(`${where}: field '${name}' is missing (line has ${fields.length} fields)`);
         return value;
       };
-      customerId = get(columns.id, 'customer_id').trim();
-      rawDate = get(columns.date, 'date');
-      rawAmount = get(columns.amount, 'amount');
+      customerId = get(layout.id, 'customer_id').trim();
+      rawDate = get(layout.date, 'date');
+      rawAmount = get(layout.amount, 'amount');
+      date = rawDate.trim() === '' ? null : layout.parseDate(rawDate);
+      amount = layout.parseAmount(rawAmount);
     }
     if (customerId === '') throw new InputFileError(`${where}: field 'customer_id' is empty`);
-    const date = normalizeDateField(rawDate);
     if (date === null) {
-      throw new InputFileError(
-        `${where}: field 'date': expected YYYY-MM-DD, YYYYMMDD or an ISO timestamp, got '${rawDate}'`,
-      );
+      const accepted = layout ? layout.describeDates : 'YYYY-MM-DD, YYYYMMDD or an ISO timestamp';
+      throw new InputFileError(`${where}: field 'date': expected ${accepted}, got '${rawDate}'`);
     }
-    const amount = parseAmount(rawAmount);
     if (amount === null)
       throw new InputFileError(`${where}: field 'amount': expected a number, got '${rawAmount}'`);
     yield { customerId, date, amount };

@@ -1,11 +1,14 @@
 /**
  * `cvm summarize <transactions> --observation-end YYYY-MM-DD [--unit days|weeks]
- *   [--calibration-end YYYY-MM-DD] [--format csv|cdnow] [--out summary.csv]`:
+ *   [--calibration-end YYYY-MM-DD] [--format csv|cdnow] [--config mapping.json] [--out summary.csv]`:
  * per-customer RFM summary of a transaction log, as CSV (lifetimes column names).
  */
 
+import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { InputFileError, readTransactions, summaryToCsv, writeTextFile } from '#adapters/csv-file.ts';
+import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
+import { parseSourceConfigText, type SourceConfig } from '#domain/ingest/source-config.ts';
 import { summarizeTransactions } from '#domain/rfm-summary.ts';
 import { parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
@@ -18,6 +21,7 @@ const optionsSchema = z.object({
   unit: z.enum(['days', 'weeks']).default('days'),
   'calibration-end': isoDate.optional(),
   format: z.enum(['csv', 'cdnow', 'auto']).default('auto'),
+  config: z.string().min(1).optional(),
   out: z.string().min(1).optional(),
 });
 
@@ -31,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       unit: { type: 'string' },
       'calibration-end': { type: 'string' },
       format: { type: 'string' },
+      config: { type: 'string' },
       out: { type: 'string' },
     },
     schema: optionsSchema,
@@ -39,8 +44,20 @@ export async function run(argv: string[]): Promise<number> {
   if (!commandLine.ok) return commandLine.exitCode;
   const options = commandLine.options;
   const file = commandLine.positionals[0]!;
+  const configFile = options.config;
   try {
-    const summary = summarizeTransactions(readTransactions(file, options.format), {
+    let config: SourceConfig = {};
+    if (configFile !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(configFile, 'utf8');
+      } catch (error) {
+        console.error(`cvm summarize: cannot read the mapping ${configFile}: ${(error as Error).message}`);
+        return 1;
+      }
+      config = parseSourceConfigText(text, configFile);
+    }
+    const summary = summarizeTransactions(readTransactions(file, options.format, { config }), {
       observationEnd: options['observation-end'],
       unit: options.unit,
       ...(options['calibration-end'] ? { calibrationEnd: options['calibration-end'] } : {}),
@@ -60,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`cvm summarize: ${notes.join('; ')}${options.out ? ` → ${options.out}` : ''}`);
     return 0;
   } catch (error) {
-    if (error instanceof InputFileError || error instanceof RangeError) {
+    if (error instanceof InputFileError || error instanceof IngestFileError || error instanceof RangeError) {
       console.error(`cvm summarize: ${error.message}`);
       return 1;
     }
