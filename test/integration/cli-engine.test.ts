@@ -2,38 +2,17 @@
  * The analyst CLI end to end: `cvm summarize` and `cvm fit` run as child processes on real files,
  * the way an analyst runs them.
  */
-import { execFile } from 'node:child_process';
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cdnowFixture, cvm, PROJECT_ROOT, parseCsv } from '#test-support/analyst-cli.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = (name: string) => join(root, 'test/fixtures/cdnow', name);
+const root = PROJECT_ROOT;
+const fixture = cdnowFixture;
 const work = mkdtempSync(join(tmpdir(), 'cvm-cli-engine-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function cvm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'infra/cli/main.ts'), ...args],
-      { cwd: root, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...lines] = text.trim().split(/\r?\n/);
-  const names = header!.split(',');
-  return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i]!, v])));
-}
 
 describe('cvm summarize', () => {
   it('reproduces the published CDNOW summary from the raw transaction log (weeks, end 1997-09-30)', async () => {

@@ -2,38 +2,17 @@
  * `cvm summarize` on the exports the ingest reads: header aliases, delimiters, decimal commas, a
  * `--config` column mapping, and the four-column layout of the full CDNOW master file.
  */
-import { execFile } from 'node:child_process';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cdnowFixture, cvm, PROJECT_ROOT, parseCsv } from '#test-support/analyst-cli.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = (name: string) => join(root, 'test/fixtures/cdnow', name);
+const _root = PROJECT_ROOT;
+const fixture = cdnowFixture;
 const work = mkdtempSync(join(tmpdir(), 'cvm-cli-summarize-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function cvm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'infra/cli/main.ts'), ...args],
-      { cwd: root, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...lines] = text.trim().split(/\r?\n/);
-  const names = header!.split(',');
-  return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i]!, v])));
-}
 
 function write(name: string, text: string): string {
   const path = join(work, name);

@@ -14,9 +14,11 @@
  * million neither overflow nor lose the smaller term. Terms that depend on x only (lnΓ(r+x), ln B,
  * digammas) are computed once per distinct x and per evaluation, not once per customer.
  */
+
 import { betaln, digamma, gammaln, inverseOnePlusExp, log1pExp, logRising } from '../special.ts';
 import { columnMax, penalizerCuresPurchaseShortage, purchaseDataShortage } from './data-rules.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem } from './fit.ts';
+import { groupRowsByValue } from './grouping.ts';
 import type { BgNbdParams, CompressedRfm, FitOptions, FitResult, PurchasePredictor } from './types.ts';
 
 /** 0 for BG/NBD, 1 for MBG/NBD: how many extra drop-out chances a customer had (at the first purchase). */
@@ -93,25 +95,8 @@ const groupedCache = new WeakMap<CompressedRfm, GroupedRfm>();
 function groupByX(data: CompressedRfm): GroupedRfm {
   const cached = groupedCache.get(data);
   if (cached) return cached;
-  const positions = new Map<number, number>();
-  const values: number[] = [];
-  const counts: number[] = [];
-  const rowGroup = new Int32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const x = data.x[i]!;
-    let g = positions.get(x);
-    if (g === undefined) {
-      g = values.length;
-      positions.set(x, g);
-      values.push(x);
-      counts.push(0);
-    }
-    rowGroup[i] = g;
-    counts[g] = counts[g]! + 1;
-  }
+  const { values, rowGroup, start } = groupRowsByValue(data.x, data.length);
   const groups = values.length;
-  const start = new Int32Array(groups + 1);
-  for (let g = 0; g < groups; g++) start[g + 1] = start[g]! + counts[g]!;
   const next = start.slice(0, groups);
   const tx = new Float64Array(data.length);
   const T = new Float64Array(data.length);

@@ -7,9 +7,11 @@
  * Only customers with x > 0 and zbar > 0 carry information on spend. The others are left out of the
  * fit and counted by reason in the result; they are scored with the population mean.
  */
+
 import { distinctRows } from '../rfm-summary.ts';
 import { digamma, gammaln } from '../special.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem, ModelFitError } from './fit.ts';
+import { groupRowsByValue } from './grouping.ts';
 import type { FitOptions, FitResult, GammaGammaParams, SpendData } from './types.ts';
 
 export const GAMMA_GAMMA_PARAM_NAMES = ['p', 'q', 'v'] as const;
@@ -105,25 +107,8 @@ const groupedSpendCache = new WeakMap<SpendData, GroupedSpend>();
 function groupSpendByX(data: SpendData): GroupedSpend {
   const cached = groupedSpendCache.get(data);
   if (cached) return cached;
-  const positions = new Map<number, number>();
-  const values: number[] = [];
-  const counts: number[] = [];
-  const rowGroup = new Int32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const x = data.x[i]!;
-    let g = positions.get(x);
-    if (g === undefined) {
-      g = values.length;
-      positions.set(x, g);
-      values.push(x);
-      counts.push(0);
-    }
-    rowGroup[i] = g;
-    counts[g] = counts[g]! + 1;
-  }
+  const { values, rowGroup, start } = groupRowsByValue(data.x, data.length);
   const groups = values.length;
-  const start = new Int32Array(groups + 1);
-  for (let g = 0; g < groups; g++) start[g + 1] = start[g]! + counts[g]!;
   const next = start.slice(0, groups);
   const xz = new Float64Array(data.length);
   const weight = new Float64Array(data.length);
