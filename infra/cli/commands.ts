@@ -130,10 +130,12 @@ State lives in $CVM_HOME (default ./.cvm). Stop with Ctrl+C.`,
   },
   forget: {
     summary: 'erase a customer: cvm forget <customerId>',
-    usage: `Usage: cvm forget <customerId> [--json]
+    usage: `Usage: cvm forget <customerId> [--force] [--json]
 
 Deletes every score of the customer (all runs) and adds sha256(customerId) to the suppression
-list: later recalculations leave the customer out. State lives in $CVM_HOME (default ./.cvm).`,
+list: later ingests drop the customer's rows and later recalculations leave the customer out.
+An id with no score in any run changes nothing (a typo?) unless --force is given.
+State lives in $CVM_HOME (default ./.cvm).`,
   },
 } satisfies Record<string, CommandInfo>;
 

@@ -79,6 +79,9 @@ describe('cvm recalc and cvm forget', { timeout: 180_000 }, () => {
       getScore: createScoreReadModel(stack.clients, stack.config.table).getScore,
     };
     const erasedSegment = (await store.getScore('0001', record.runId))!.segment;
+    const typo = await capture(forget, ['0001x']);
+    expect(typo.code).toBe(1);
+    expect(typo.output).toMatch(/no customer "0001x" in any run: nothing was erased.*--force/s);
     const erased = await capture(forget, ['0001']);
     expect(erased.code).toBe(0);
     expect(erased.output).toMatch(/1 score item\(s\) deleted/);
