@@ -2,10 +2,12 @@
  * Synthesized recalculation: the Glue table and workgroup, a state machine that matches the shared step
  * list with its retries and catch, and the schedule, bus and grants.
  */
+
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#adapters/config.ts';
 import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
+import { DEFAULT_LEASE_MINUTES } from '#app/recalc/lease.ts';
 import { LAMBDA_RETRY, pipelineStateNames, RECALC_PIPELINE, WAREHOUSE_RETRY } from '#app/recalc/pipeline.ts';
 import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '#infra/aws/constructs/recalculation.ts';
@@ -136,6 +138,14 @@ describe('recalculation: Glue table and Athena workgroup', () => {
 });
 
 describe('recalculation: state machine', () => {
+  it('gives the run lock a lease shorter than the execution limit (each step renews it)', () => {
+    const machine = onlyResource(synth.template, 'AWS::StepFunctions::StateMachine').properties;
+    const timeoutSeconds =
+      (definition as { TimeoutSeconds?: number }).TimeoutSeconds ?? machine.TimeoutSeconds;
+    expect(timeoutSeconds).toBeGreaterThan(0);
+    expect(DEFAULT_LEASE_MINUTES * 60).toBeLessThan(timeoutSeconds);
+  });
+
   it('runs AcquireLock → Recalculate → ReleaseLock → Published', () => {
     expect(path(definition)).toEqual(['AcquireLock', 'Recalculate', 'ReleaseLock', 'Published']);
     expect(definition.States.Published!.Type).toBe('Succeed');

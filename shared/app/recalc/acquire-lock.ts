@@ -1,5 +1,6 @@
 /** Step 1 of the recalculation: the run id and the run lock. */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_LEASE_MINUTES } from './lease.ts';
 import { loggedStep } from './step-log.ts';
 import type { LockedRun, RecalcDeps, RecalcRequest } from './types.ts';
 
@@ -29,9 +30,10 @@ export async function acquireLockStep(deps: RecalcDeps, request: RecalcRequest =
       if (!RUN_ID.test(runId)) {
         throw new Error(`runId '${runId}' is invalid: use 1–64 letters, digits, '.', '_' or '-'`);
       }
-      await deps.lock.acquire(runId, startedAt, request.leaseMinutes ?? 360);
-      return { runId, startedAt: startedAt.toISOString(), request };
+      const leaseMinutes = request.leaseMinutes ?? DEFAULT_LEASE_MINUTES;
+      await deps.lock.acquire(runId, startedAt, leaseMinutes);
+      return { runId, startedAt: startedAt.toISOString(), request, leaseMinutes };
     },
-    () => ({ leaseMinutes: request.leaseMinutes ?? 360 }),
+    (locked) => ({ leaseMinutes: locked.leaseMinutes ?? DEFAULT_LEASE_MINUTES }),
   );
 }

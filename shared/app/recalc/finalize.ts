@@ -2,6 +2,7 @@
  * Step 5 of the recalculation: merges the parts' results, stores the run record and report, flips
  * the current-run pointer, then sends the change events.
  */
+
 import { changesPrefix, partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
 import {
   type CustomerChange,
@@ -17,6 +18,7 @@ import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { assertStorableRecord } from '#domain/storable-numbers.ts';
 import { toChangeEvent } from '../ports/change-events.ts';
+import { renewLease } from './lease.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import type { FinalizeResult, FittedRun, PartResult, RecalcDeps } from './types.ts';
@@ -32,7 +34,10 @@ export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Finalize
     deps.logger,
     'finalize',
     run.runId,
-    () => finalize(deps, run),
+    async () => {
+      await renewLease(deps, run);
+      return finalize(deps, run);
+    },
     (f) => ({
       customers: f.record.customers,
       segments: f.record.segments.length,

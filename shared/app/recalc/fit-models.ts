@@ -17,6 +17,7 @@ import type { FamilyPeriod, ModelFamily } from '#domain/recalc-config.ts';
 import { compressRfm } from '#domain/rfm-summary.ts';
 import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
+import { renewLease } from './lease.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
@@ -34,7 +35,10 @@ export function fitModelsStep(deps: RecalcDeps, prepared: PreparedRun): Promise<
     deps.logger,
     'fitModels',
     prepared.runId,
-    () => fitModels(deps, prepared),
+    async () => {
+      await renewLease(deps, prepared);
+      return fitModels(deps, prepared);
+    },
     (f) => ({
       model: f.model.name,
       converged: f.model.converged,

@@ -3,6 +3,7 @@
  * list, checks there is data, renders every statement and records the run as running. The summaries
  * are unloaded by the next step (`unloadSummaries`).
  */
+
 import { CLEAN_TRANSACTIONS_PREFIX, runOutputPrefix, suppressedKey } from '#domain/bucket-layout.ts';
 import {
   type DataSelection,
@@ -15,6 +16,7 @@ import type { RecalcConfig } from '#domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
+import { renewLease } from './lease.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
@@ -25,7 +27,10 @@ export function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<Prepar
     deps.logger,
     'prepare',
     locked.runId,
-    () => prepare(deps, locked),
+    async () => {
+      await renewLease(deps, locked);
+      return prepare(deps, locked);
+    },
     (p) => ({
       customers: p.profile.customersSummarized,
       transactions: p.profile.rowsUsed,
@@ -147,6 +152,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   return {
     runId,
     startedAt,
+    ...(locked.leaseMinutes !== undefined ? { leaseMinutes: locked.leaseMinutes } : {}),
     asOf,
     calibrationEnd,
     config,

@@ -17,6 +17,7 @@ import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import { assertStorableScores } from '#domain/storable-numbers.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
+import { renewLease } from './lease.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
@@ -33,7 +34,10 @@ export function scorePartStep(deps: RecalcDeps, input: ScorePartInput): Promise<
     deps.logger,
     'scorePart',
     input.run.runId,
-    () => scorePart(deps, input),
+    async () => {
+      await renewLease(deps, input.run);
+      return scorePart(deps, input);
+    },
     (r) => ({
       part: partName(r.partKey),
       customers: r.customers,

@@ -60,7 +60,7 @@ export interface RecalcRequest {
   config?: RecalcConfigInput;
   /** Given by tests and retries; generated otherwise. */
   runId?: string;
-  /** How long the lock protects a run that dies without releasing it. @default 360 */
+  /** How long the lock protects a run that dies without releasing it (renewed by each step). @default 90 */
   leaseMinutes?: number;
 }
 
@@ -68,11 +68,15 @@ export interface LockedRun {
   runId: string;
   startedAt: string;
   request: RecalcRequest;
+  /** Lease of the run lock, renewed by every later step. */
+  leaseMinutes?: number;
 }
 
 export interface PreparedRun {
   runId: string;
   startedAt: string;
+  /** Lease of the run lock, renewed by every step (see lease.ts). */
+  leaseMinutes?: number;
   asOf: string;
   /** End of the calibration period of the holdout check; null when the history is too short. */
   calibrationEnd: string | null;

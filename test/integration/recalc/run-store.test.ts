@@ -4,6 +4,7 @@ import { createRecalcRepositories, type RecalcRepositories } from '#adapters/dyn
 import { hashCustomerId } from '#app/customer-id-hash.ts';
 import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
 import { PointerMovedError } from '#app/ports/run-repository.ts';
+import { DEFAULT_LEASE_MINUTES, renewLease } from '#app/recalc/lease.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 
@@ -41,6 +42,28 @@ describe('recalculation repositories on DynamoDB (dynalite)', () => {
   });
   afterAll(async () => {
     await stack?.stop();
+  });
+
+  it("renews a live run's lease at each step; a run whose lease ran out and was taken over must stop", async () => {
+    const t0 = new Date('2026-02-01T06:00:00Z');
+    const minutes = (m: number) => new Date(t0.getTime() + m * 60_000);
+    await repos.lock.acquire('long-run', t0, DEFAULT_LEASE_MINUTES);
+    // Steps of a long run renew the lease, so another run is refused long after the first lease.
+    await renewLease({ lock: repos.lock, now: () => minutes(80) }, { runId: 'long-run' });
+    await expect(repos.lock.acquire('other', minutes(DEFAULT_LEASE_MINUTES + 10), 10)).rejects.toBeInstanceOf(
+      RecalcLockedError,
+    );
+    // A run that stops renewing frees the lock one lease after its last step...
+    const afterLease = minutes(80 + DEFAULT_LEASE_MINUTES + 1);
+    await repos.lock.acquire('other', afterLease, DEFAULT_LEASE_MINUTES);
+    // ...and if it wakes up, its next step is refused instead of publishing over the new run.
+    await expect(
+      renewLease(
+        { lock: repos.lock, now: () => minutes(80 + DEFAULT_LEASE_MINUTES + 2) },
+        { runId: 'long-run' },
+      ),
+    ).rejects.toBeInstanceOf(RecalcLockedError);
+    await repos.lock.release('other');
   });
 
   it('lets one run hold the lock, refuses others until it is released or its lease ends', async () => {
