@@ -10,6 +10,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from '#adapters/aws-clients.ts';
 import { configFromEnv, type RuntimeConfig } from '#adapters/config.ts';
+import type { RecalcLockOptions } from '#adapters/dynamo/recalc-lock.ts';
 import { createRecalcRepositories, type RetryOptions } from '#adapters/dynamo/recalc-repositories.ts';
 import { createEventBridgePublisher } from '#adapters/events/eventbridge-publisher.ts';
 import { observability } from '#adapters/observability.ts';
@@ -51,6 +52,8 @@ export function createRecalcDeps(parts: {
   logger: AppLogger;
   now?: () => Date;
   retry?: RetryOptions;
+  /** Who holds the run lock and how to tell it is gone (the local stack's processes). */
+  lock?: RecalcLockOptions;
 }): RecalcDeps {
   const { config, clients } = parts;
   return {
@@ -60,11 +63,14 @@ export function createRecalcDeps(parts: {
       retentionWeeks: config.retentionWeeks,
     },
     files: createS3RunFiles(clients.s3, config.bucket),
-    ...createRecalcRepositories({
-      dynamo: clients.dynamo,
-      table: config.table,
-      ...(parts.retry ? { retry: parts.retry } : {}),
-    }),
+    ...createRecalcRepositories(
+      {
+        dynamo: clients.dynamo,
+        table: config.table,
+        ...(parts.retry ? { retry: parts.retry } : {}),
+      },
+      parts.lock,
+    ),
     queries: createRecalcQueries(config.bucket),
     warehouse: parts.warehouse,
     publisher: parts.publisher,

@@ -4,6 +4,7 @@
  * the same JSON payloads (state JSON round-tripped between steps), the warehouse task on DuckDB, the
  * Map over the S3 listing of summary parts, retries and the catch → release-lock-as-failed path.
  */
+
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
@@ -37,6 +38,7 @@ import type {
 import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { createRecalcDeps, createRecalcHandlers, type RecalcHandlers } from '#functions/recalc/handler.ts';
+import { isDeadLocalProcess, localProcessId } from './process-lock.ts';
 
 /** Steps of the pipeline definition, by name (`pipelineStepNames()`). */
 export type RecalcStepName =
@@ -98,6 +100,8 @@ export function localRecalcDeps(
   const deps = createRecalcDeps({
     config: stack.config,
     clients: stack.clients,
+    // The lock names this process, so a later run can tell when a killed process still holds it.
+    lock: { holder: localProcessId(), isHolderGone: isDeadLocalProcess },
     warehouse() {
       warehouse ??= createDuckDbWarehouse({
         s3: stack.clients.s3,

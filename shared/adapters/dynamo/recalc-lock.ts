@@ -4,7 +4,17 @@ import { type RecalcLock, RecalcLockedError } from '#app/ports/recalc-lock.ts';
 import { type DynamoTable, isConditionFailed } from './batch.ts';
 import { recalcLockKey, TABLE_KEYS } from './keys.ts';
 
-export function createRecalcLock({ dynamo, table }: DynamoTable): RecalcLock {
+export interface RecalcLockOptions {
+  /** Recorded with the lock, e.g. `local:<host>:<pid>`. */
+  holder?: string;
+  /** Whether a recorded holder is known to be gone (a killed local process): its lock is taken over. */
+  isHolderGone?: (holder: string) => boolean;
+}
+
+export function createRecalcLock(
+  { dynamo, table }: DynamoTable,
+  options: RecalcLockOptions = {},
+): RecalcLock {
   return {
     async acquire(runId, now, leaseMinutes) {
       const leaseUntil = new Date(now.getTime() + leaseMinutes * 60_000);
@@ -19,15 +29,46 @@ export function createRecalcLock({ dynamo, table }: DynamoTable): RecalcLock {
               leaseUntil: leaseUntil.toISOString(),
               leaseUntilEpoch: Math.floor(leaseUntil.getTime() / 1000),
               [TABLE_KEYS.ttlAttribute]: Math.floor(leaseUntil.getTime() / 1000) + 86_400,
+              ...(options.holder ? { holder: options.holder } : {}),
             },
             ConditionExpression: 'attribute_not_exists(pk) OR leaseUntilEpoch < :now OR runId = :runId',
             ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000), ':runId': runId },
           }),
         );
+        return {};
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
-        const held = await dynamo.send(new GetCommand({ TableName: table, Key: recalcLockKey() }));
-        const item = held.Item as { runId: string; acquiredAt: string; leaseUntil: string } | undefined;
+        const held = await dynamo.send(
+          new GetCommand({ TableName: table, Key: recalcLockKey(), ConsistentRead: true }),
+        );
+        const item = held.Item as
+          | { runId: string; acquiredAt: string; leaseUntil: string; holder?: string }
+          | undefined;
+        if (item?.holder && options.isHolderGone?.(item.holder)) {
+          // The process that holds the lock was killed: take it over now, conditional on that same
+          // holder still holding it, instead of waiting out its lease.
+          try {
+            await dynamo.send(
+              new PutCommand({
+                TableName: table,
+                Item: {
+                  ...recalcLockKey(),
+                  runId,
+                  acquiredAt: now.toISOString(),
+                  leaseUntil: leaseUntil.toISOString(),
+                  leaseUntilEpoch: Math.floor(leaseUntil.getTime() / 1000),
+                  [TABLE_KEYS.ttlAttribute]: Math.floor(leaseUntil.getTime() / 1000) + 86_400,
+                  ...(options.holder ? { holder: options.holder } : {}),
+                },
+                ConditionExpression: 'runId = :held AND holder = :holder',
+                ExpressionAttributeValues: { ':held': item.runId, ':holder': item.holder },
+              }),
+            );
+            return { tookOverFrom: item.runId };
+          } catch (takeoverError) {
+            if (!isConditionFailed(takeoverError)) throw takeoverError;
+          }
+        }
         throw new RecalcLockedError(
           item ? { runId: item.runId, acquiredAt: item.acquiredAt, leaseUntil: item.leaseUntil } : null,
           runId,

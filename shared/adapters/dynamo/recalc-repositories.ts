@@ -1,13 +1,13 @@
 /** The DynamoDB repositories of the recalculation, built together over one table. */
 import type { DynamoTable } from './batch.ts';
-import { createRecalcLock } from './recalc-lock.ts';
+import { createRecalcLock, type RecalcLockOptions } from './recalc-lock.ts';
 import { createRunRepository } from './run-repository.ts';
 import { createScoreRepository } from './score-repository.ts';
 import { createSuppressionRepository } from './suppression-repository.ts';
 
-export function createRecalcRepositories(table: DynamoTable) {
+export function createRecalcRepositories(table: DynamoTable, lockOptions: RecalcLockOptions = {}) {
   return {
-    lock: createRecalcLock(table),
+    lock: createRecalcLock(table, lockOptions),
     runs: createRunRepository(table),
     scores: createScoreRepository(table),
     suppression: createSuppressionRepository(table),

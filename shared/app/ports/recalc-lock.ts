@@ -22,8 +22,11 @@ export class RecalcLockedError extends CvmError {
 }
 
 export interface RecalcLock {
-  /** Takes the lock for `runId`; throws {@link RecalcLockedError} when another run holds it. */
-  acquire(runId: string, now: Date, leaseMinutes: number): Promise<void>;
+  /**
+   * Takes (or renews) the lock for `runId`; throws {@link RecalcLockedError} when another run holds
+   * it. `tookOverFrom` names a run whose holder was known to be gone (a killed local process).
+   */
+  acquire(runId: string, now: Date, leaseMinutes: number): Promise<{ tookOverFrom?: string }>;
   /** Releases the lock if `runId` holds it; returns whether it did. */
   release(runId: string): Promise<boolean>;
 }

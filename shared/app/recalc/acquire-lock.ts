@@ -1,5 +1,7 @@
 /** Step 1 of the recalculation: the run id and the run lock. */
 import { randomBytes } from 'node:crypto';
+import { expiresAfterWeeks } from '#domain/recalc/settings.ts';
+import type { RunRecord } from '#domain/run.ts';
 import { DEFAULT_LEASE_MINUTES } from './lease.ts';
 import { loggedStep } from './step-log.ts';
 import type { LockedRun, RecalcDeps, RecalcRequest } from './types.ts';
@@ -31,9 +33,29 @@ export async function acquireLockStep(deps: RecalcDeps, request: RecalcRequest =
         throw new Error(`runId '${runId}' is invalid: use 1–64 letters, digits, '.', '_' or '-'`);
       }
       const leaseMinutes = request.leaseMinutes ?? DEFAULT_LEASE_MINUTES;
-      await deps.lock.acquire(runId, startedAt, leaseMinutes);
+      const { tookOverFrom } = await deps.lock.acquire(runId, startedAt, leaseMinutes);
+      if (tookOverFrom) await recordAbandonedRun(deps, tookOverFrom, runId);
       return { runId, startedAt: startedAt.toISOString(), request, leaseMinutes };
     },
     (locked) => ({ leaseMinutes: locked.leaseMinutes ?? DEFAULT_LEASE_MINUTES }),
+  );
+}
+
+/**
+ * A run whose process was killed holds no lock any more once another run took it over: its record
+ * would say "running" forever. It is recorded as failed, saying what happened.
+ */
+async function recordAbandonedRun(deps: RecalcDeps, abandonedRunId: string, byRunId: string): Promise<void> {
+  const existing = await deps.runs.getRunRecord(abandonedRunId);
+  if (existing?.status !== 'running') return;
+  const failed: RunRecord = {
+    ...existing,
+    status: 'failed',
+    finishedAt: deps.now().toISOString(),
+    message: `aborted: the process running it ended without finishing (killed or crashed); run ${byRunId} took the lock over`,
+  };
+  await deps.runs.putRunRecord(
+    failed,
+    expiresAfterWeeks(new Date(existing.startedAt), deps.settings.retentionWeeks),
   );
 }
