@@ -18,19 +18,21 @@ export function createRecalcLock(
   return {
     async acquire(runId, now, leaseMinutes) {
       const leaseUntil = new Date(now.getTime() + leaseMinutes * 60_000);
+      // The lock item as this run holds it: the same whether taken, renewed or taken over.
+      const held = {
+        ...recalcLockKey(),
+        runId,
+        acquiredAt: now.toISOString(),
+        leaseUntil: leaseUntil.toISOString(),
+        leaseUntilEpoch: Math.floor(leaseUntil.getTime() / 1000),
+        [TABLE_KEYS.ttlAttribute]: Math.floor(leaseUntil.getTime() / 1000) + 86_400,
+        ...(options.holder ? { holder: options.holder } : {}),
+      };
       try {
         await dynamo.send(
           new PutCommand({
             TableName: table,
-            Item: {
-              ...recalcLockKey(),
-              runId,
-              acquiredAt: now.toISOString(),
-              leaseUntil: leaseUntil.toISOString(),
-              leaseUntilEpoch: Math.floor(leaseUntil.getTime() / 1000),
-              [TABLE_KEYS.ttlAttribute]: Math.floor(leaseUntil.getTime() / 1000) + 86_400,
-              ...(options.holder ? { holder: options.holder } : {}),
-            },
+            Item: held,
             ConditionExpression: 'attribute_not_exists(pk) OR leaseUntilEpoch < :now OR runId = :runId',
             ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000), ':runId': runId },
           }),
@@ -38,10 +40,10 @@ export function createRecalcLock(
         return {};
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
-        const held = await dynamo.send(
+        const current = await dynamo.send(
           new GetCommand({ TableName: table, Key: recalcLockKey(), ConsistentRead: true }),
         );
-        const item = held.Item as
+        const item = current.Item as
           | { runId: string; acquiredAt: string; leaseUntil: string; holder?: string }
           | undefined;
         if (item?.holder && options.isHolderGone?.(item.holder)) {
@@ -51,15 +53,7 @@ export function createRecalcLock(
             await dynamo.send(
               new PutCommand({
                 TableName: table,
-                Item: {
-                  ...recalcLockKey(),
-                  runId,
-                  acquiredAt: now.toISOString(),
-                  leaseUntil: leaseUntil.toISOString(),
-                  leaseUntilEpoch: Math.floor(leaseUntil.getTime() / 1000),
-                  [TABLE_KEYS.ttlAttribute]: Math.floor(leaseUntil.getTime() / 1000) + 86_400,
-                  ...(options.holder ? { holder: options.holder } : {}),
-                },
+                Item: held,
                 ConditionExpression: 'runId = :held AND holder = :holder',
                 ExpressionAttributeValues: { ':held': item.runId, ':holder': item.holder },
               }),
