@@ -12,8 +12,10 @@
  * and configured day/month dates; `.`/`,` decimals with grouping, trailing signs, parentheses and
  * currency symbols; blank and all-empty lines; a truncated last line; fields near and over 64 KiB.
  */
+
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { createRandom } from './simulate.ts';
 
 export type RejectReason =
   | 'row_malformed'
@@ -671,15 +673,7 @@ export function retailerExport(options: RetailerExportOptions = {}): RetailerExp
   const to = Date.parse(`${options.to ?? '2010-12-09'}T00:00:00Z`);
   const day = 86_400_000;
   const days = Math.round((to - from) / day);
-  let state = (options.seed ?? 20_101_209) >>> 0;
-  const random = () => {
-    // mulberry32: small, deterministic, good enough for test data.
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = createRandom(options.seed ?? 20_101_209);
   const firstDay = Array.from({ length: customers }, () => Math.floor(random() * (days - 30)));
   const perCustomer = Array.from({ length: customers }, () => 1);
   for (let i = customers; i < orders; i++) perCustomer[Math.floor(random() * customers)]!++;
