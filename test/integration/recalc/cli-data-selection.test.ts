@@ -2,36 +2,21 @@
  * `cvm recalc` on the sample plus one's own export: without --as-of it runs as of the export's last
  * day (not yesterday) and prints that the sample was left out; a stale --as-of prints a warning.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as recalc } from '#infra/cli/commands/recalc.ts';
 import { advertiseLocalStack, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { captureCommand } from '#test-support/capture-command.ts';
 import { retailerExport } from '#test-support/export-generator.ts';
 import { ingestText } from './own-data.ts';
 import { ingestSample } from './sample.ts';
 
 const RETAILER = retailerExport();
 
-async function capture(argv: string[]) {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-    lines.push(args.join(' '));
-  });
-  const error = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    lines.push(args.join(' '));
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await recalc(argv);
-    return { code, output: lines.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-}
+const capture = (argv: string[]) => captureCommand(recalc, argv);
 
 describe('cvm recalc data selection', { timeout: 180_000 }, () => {
   let home: string;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
 import { GONE_COLUMN } from '#domain/migration.ts';
@@ -9,27 +9,11 @@ import { type RunRecord, runRecordSchema } from '#domain/run.ts';
 import { run as forget } from '#infra/cli/commands/forget.ts';
 import { run as recalc } from '#infra/cli/commands/recalc.ts';
 import { advertiseLocalStack, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { captureCommand } from '#test-support/capture-command.ts';
 import { ingestSample } from './sample.ts';
 
-/** Runs a CLI command, returning its exit code and what it printed to stdout. */
-async function capture(command: (argv: string[]) => Promise<number>, argv: string[]) {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-    lines.push(args.join(' '));
-  });
-  const error = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    lines.push(args.join(' '));
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await command(argv);
-    return { code, output: lines.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-}
+/** Runs a CLI command, returning its exit code and what it printed. */
+const capture = captureCommand;
 
 describe('cvm recalc and cvm forget', { timeout: 180_000 }, () => {
   let home: string;
