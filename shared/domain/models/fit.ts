@@ -108,7 +108,7 @@ export function logSpaceObjective(
   const k = penaltyScales(problem);
   const lambda = problem.penalizeTotal ? penalizer * scale : penalizer;
   return (theta: Float64Array, gradient?: Float64Array): number => {
-    if (Date.now() > deadline) throw new FitDeadline();
+    if (performance.now() > deadline) throw new FitDeadline();
     for (let i = 0; i < n; i++) {
       const t = theta[i]!;
       if (!(Math.abs(t) <= LOG_PARAM_LIMIT)) return Number.POSITIVE_INFINITY;
@@ -183,7 +183,9 @@ export function fitByMaximumLikelihood<P extends object>(
     }
   }
   const timeLimitMs = options.timeLimitMs ?? 30_000;
-  const began = Date.now();
+  // performance.now(), not Date.now(): a budget of a few milliseconds must not depend on where
+  // the fit falls between two whole-millisecond ticks.
+  const began = performance.now();
   const deadline = began + timeLimitMs;
   const objective = logSpaceObjective(problem, penalizer, deadline);
   const minimizeOptions = {
@@ -259,7 +261,7 @@ export function fitByMaximumLikelihood<P extends object>(
     }
   }
   if (!options.skipStandardErrors) {
-    if (Date.now() > deadline) throw timeLimitError('before the standard errors');
+    if (performance.now() > deadline) throw timeLimitError('before the standard errors');
     const curvature = curvatureAt<P>(problem, best.x);
     standardErrors = curvature.standardErrors;
     if (curvature.covariance === null) {

@@ -112,7 +112,7 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
       runLocalRecalculation(stack, {
         asOf: AS_OF,
         runId: 'run-out-of-time',
-        config: { currency: 'USD', fitTimeLimitSeconds: 0.001 },
+        config: { currency: 'USD', fitTimeLimitSeconds: 0.000_001 },
       }),
     ).rejects.toThrow(/time-limit/);
     const runs = createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
@@ -123,12 +123,15 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
 
   it('in the state machine shape: the Catch output of a failed fit step is recorded and the lock freed', async () => {
     const deps = localRecalcDeps(stack, {});
+    // Released in `finally` too, so a failed expectation here does not leave the lock to the next test.
+    let held: string | undefined;
     try {
       const locked = await acquireLockStep(deps, {
         asOf: AS_OF,
-        config: { currency: 'USD', fitTimeLimitSeconds: 0.001 },
+        config: { currency: 'USD', fitTimeLimitSeconds: 0.000_001 },
         leaseMinutes: 360,
       });
+      held = locked.runId;
       const prepared = await prepareStep(deps, locked);
       await unloadStatementsStep(deps, prepared, ['customerSummaries']);
       const error = (await fitModelsStep(deps, prepared).catch((e: Error) => e)) as Error;
@@ -144,6 +147,7 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
         run: prepared,
       });
       expect(released).toEqual({ runId: locked.runId, released: true, recordedFailure: true });
+      held = undefined;
       const record = await deps.runs.getRunRecord(locked.runId);
       expect(record?.status).toBe('failed');
       expect(record?.message).toMatch(/^ModelFitError: Run .* fit on the full period failed \(time-limit\)/);
@@ -151,6 +155,7 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
       const next = await acquireLockStep(deps, { asOf: AS_OF });
       await releaseLockStep(deps, { runId: next.runId });
     } finally {
+      if (held) await releaseLockStep(deps, { runId: held });
       await deps.close();
     }
   });
