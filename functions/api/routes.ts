@@ -177,7 +177,7 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
   }),
 
   getCustomerHistory: implement({
-    summary: "A customer's scores over past runs and their segment path",
+    summary: "A customer's scores over past published runs and their segment path",
     params: customerPathSchema,
     query: noParams,
     body: undefined,

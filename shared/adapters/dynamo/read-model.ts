@@ -29,7 +29,10 @@ export interface ScoreReadModel {
   getScore(customerId: string, runId: string): Promise<CustomerScore | null>;
   /** Scores of up to 100 customers in one run; ids without a score are absent from the map. */
   getScores(customerIds: readonly string[], runId: string): Promise<Map<string, CustomerScore>>;
-  /** Every stored score of a customer, oldest run first. */
+  /**
+   * The customer's scores of published runs, oldest run first. Scores a run wrote before it failed
+   * or was aborted (or while it is still running) are left out: readers never saw that run.
+   */
   getCustomerHistory(customerId: string): Promise<CustomerScore[]>;
   getRun(runId: string): Promise<RunRecord | null>;
   getIngest(ingestId: string): Promise<IngestReport | null>;
@@ -129,6 +132,33 @@ export function createScoreReadModel(
   const lastPosition = (items: Record<string, unknown>[], more: boolean) =>
     more ? String(items[items.length - 1]?.[TABLE_KEYS.gsi1SortKey]) : null;
 
+  /** Which of these runs are published (their run record says so), read in batches of 100. */
+  async function publishedRuns(runIds: ReadonlySet<string>): Promise<Set<string>> {
+    const published = new Set<string>();
+    const ids = [...runIds];
+    for (let start = 0; start < ids.length; start += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] = ids.slice(start, start + BATCH_GET_LIMIT).map((id) => runKey(id));
+      while (keys.length > 0) {
+        const got = await dynamo.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: keys,
+                ProjectionExpression: 'runId, #status',
+                ExpressionAttributeNames: { '#status': 'status' },
+              },
+            },
+          }),
+        );
+        for (const item of got.Responses?.[table] ?? []) {
+          if (item.status === 'published' && typeof item.runId === 'string') published.add(item.runId);
+        }
+        keys = got.UnprocessedKeys?.[table]?.Keys ?? [];
+      }
+    }
+    return published;
+  }
+
   return {
     currentRunId: () => pointer.get(),
 
@@ -173,8 +203,11 @@ export function createScoreReadModel(
         for (const item of page.Items ?? []) scores.push(customerScoreSchema.parse(item));
         exclusiveStartKey = page.LastEvaluatedKey;
       } while (exclusiveStartKey);
+      const published = await publishedRuns(new Set(scores.map((s) => s.runId)));
       // Run ids need not sort by time; the as-of date and scoring time do.
-      return scores.sort((a, b) => a.asOf.localeCompare(b.asOf) || a.computedAt.localeCompare(b.computedAt));
+      return scores
+        .filter((s) => published.has(s.runId))
+        .sort((a, b) => a.asOf.localeCompare(b.asOf) || a.computedAt.localeCompare(b.computedAt));
     },
 
     async getRun(runId) {
