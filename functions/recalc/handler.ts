@@ -8,6 +8,7 @@
 
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { type AwsClients, createAwsClients } from '#adapters/aws-clients.ts';
 import { configFromEnv, type RuntimeConfig } from '#adapters/config.ts';
 import type { RecalcLockOptions } from '#adapters/dynamo/recalc-lock.ts';
@@ -22,9 +23,10 @@ import type { ChangeEventPublisher } from '#app/ports/change-events.ts';
 import type { AppLogger } from '#app/ports/logger.ts';
 import type { Warehouse } from '#app/ports/warehouse.ts';
 import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
+import { executionEndedStep } from '#app/recalc/execution-ended.ts';
 import { finalizeStep } from '#app/recalc/finalize.ts';
 import { fitModelsStep } from '#app/recalc/fit-models.ts';
-import type { RecalcHandlerName } from '#app/recalc/pipeline.ts';
+import { type RecalcHandlerName, UNFINISHED_EXECUTION_STATUSES } from '#app/recalc/pipeline.ts';
 import { prepareStep } from '#app/recalc/prepare.ts';
 import { releaseLockStep } from '#app/recalc/release-lock.ts';
 import { scorePartStep } from '#app/recalc/score-part.ts';
@@ -42,6 +44,19 @@ import type {
  * S3 listing entry's key through unchanged.
  */
 export type ScorePartEvent = { run: FittedRun } & ({ partKey: string } | { Key: string });
+
+/**
+ * The EventBridge event Step Functions sends when an execution's status changes (only the fields
+ * used). The rule delivers only the unfinished statuses; anything else is a wiring mistake.
+ */
+const executionStatusChangeSchema = z.object({
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    status: z.enum(UNFINISHED_EXECUTION_STATUSES),
+  }),
+});
+export type ExecutionStatusChangeEvent = z.input<typeof executionStatusChangeSchema>;
 
 /** The adapters behind the ports, given the runtime configuration and clients. */
 export function createRecalcDeps(parts: {
@@ -144,6 +159,10 @@ export function createRecalcHandlers(
     ),
     finalize: wrap((event: FittedRun) => finalizeStep(get(), event), middlewares),
     releaseLock: wrap((event: ReleaseLockInput) => releaseLockStep(get(), event), middlewares),
+    executionEnded: wrap((event: ExecutionStatusChangeEvent) => {
+      const { detail } = executionStatusChangeSchema.parse(event);
+      return executionEndedStep(get(), { executionArn: detail.executionArn, status: detail.status });
+    }, middlewares),
   } satisfies Record<RecalcHandlerName, RecalcHandler<never, unknown>>;
 }
 
@@ -159,4 +178,4 @@ const handlers = createRecalcHandlers(() => {
   return awsDeps;
 });
 
-export const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock } = handlers;
+export const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock, executionEnded } = handlers;

@@ -97,6 +97,7 @@ export class PipelineStack extends Stack {
         ScorePart: steps.scorePart.function,
         Finalize: steps.finalize.function,
         ReleaseLock: steps.releaseLock.function,
+        ExecutionEnded: steps.executionEnded.function,
       },
       stateMachine: this.recalculation.stateMachine,
       restApi: this.api.restApi,

@@ -159,7 +159,6 @@ describe('recalculation: state machine', () => {
   it('invokes each step function by its exported handler name', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
     const resourceOf = (state: AslState | undefined) => state?.Resource;
-    expect(resourceOf(definition.States.AcquireLock)).toBe(`<${functionId('acquireLock')}.Arn>`);
     expect(resourceOf(branch.States.Prepare)).toBe(`<${functionId('prepare')}.Arn>`);
     expect(resourceOf(branch.States.FitModels)).toBe(`<${functionId('fitModels')}.Arn>`);
     expect(resourceOf(branch.States.Finalize)).toBe(`<${functionId('finalize')}.Arn>`);
@@ -246,6 +245,34 @@ describe('recalculation: state machine', () => {
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'LockNotAcquired' },
     ]);
     expect(definition.States.LockNotAcquired!.Type).toBe('Fail');
+  });
+
+  it('records the execution as the lock holder: the acquire payload is the input plus lockHolder', () => {
+    const acquire = definition.States.AcquireLock!;
+    expect(acquire.Resource).toBe('arn:<AWS::Partition>:states:::lambda:invoke');
+    expect(acquire.Parameters!.FunctionName).toBe(`<${functionId('acquireLock')}.Arn>`);
+    expect((acquire as { OutputPath?: string }).OutputPath).toBe('$.Payload');
+    expect(acquire.Parameters!['Payload.$']).toBe(
+      `States.JsonMerge($, States.StringToJson(States.Format('\\{"lockHolder":"{}"\\}', $$.Execution.Id)), false)`,
+    );
+  });
+
+  it('releases the lock of an execution that timed out, was stopped or failed uncaught', () => {
+    const stateMachineRef = { Ref: logicalIdOf(synth.stack, synth.stack.recalculation.stateMachine) };
+    const rule = logicalIdOf(synth.stack, synth.stack.recalculation.executionEndedRule);
+    const properties = resources[rule]!.Properties;
+    expect(properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [stateMachineRef], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    expect(properties.Targets).toHaveLength(1);
+    expect(properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [functionId('executionEnded'), 'Arn'] });
+    expect(properties.Targets[0].RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: 7200,
+      MaximumRetryAttempts: 8,
+    });
+    expect(resources[functionId('executionEnded')]!.Properties.Handler).toBe('index.executionEnded');
   });
 
   it('logs every execution event and traces with X-Ray', () => {

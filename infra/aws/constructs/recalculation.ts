@@ -5,6 +5,7 @@
 import { Aws, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -103,6 +104,8 @@ export class Recalculation extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly stateMachineLogGroup: logs.LogGroup;
   readonly schedule: scheduler.Schedule;
+  /** Routes unfinished execution ends (timed out, stopped, uncaught failure) to the lock release. */
+  readonly executionEndedRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: RecalculationProps) {
     super(scope, id);
@@ -221,6 +224,11 @@ export class Recalculation extends Construct {
       }),
       finalize: step('finalize', 'publishes the run', { memorySize: 1024, timeout: Duration.minutes(15) }),
       releaseLock: step('releaseLock', 'releases the run lock', short),
+      executionEnded: step(
+        'executionEnded',
+        'releases the lock of an execution that ended unfinished',
+        short,
+      ),
     };
     this.grantStepPermissions(storage);
 
@@ -312,7 +320,27 @@ export class Recalculation extends Construct {
       return map;
     };
 
-    const acquireLock = invoke(pipeline.acquire);
+    // The acquire step records the execution as the lock holder (payload: the execution input plus
+    // `lockHolder`), so the end of an execution that never reached its release can be matched to
+    // the lock it still holds.
+    const acquireLock = new tasks.LambdaInvoke(this, pipeline.acquire.stateName, {
+      comment: pipeline.acquire.comment,
+      lambdaFunction: this.steps[pipeline.acquire.handler].function,
+      payload: sfn.TaskInput.fromJsonPathAt(
+        sfn.JsonPath.jsonMerge(
+          sfn.JsonPath.objectAt('$'),
+          sfn.JsonPath.stringToJson(
+            sfn.JsonPath.format('\\{"lockHolder":"{}"\\}', sfn.JsonPath.stringAt(pipeline.lockHolderPath)),
+          ),
+        ),
+      ),
+      // A computed payload needs the lambda:invoke integration (its Parameters); the handler's
+      // result is then the response's Payload.
+      payloadResponseOnly: false,
+      resultPath: resultPath(pipeline.acquire.resultPath),
+      outputPath: '$.Payload',
+      retryOnServiceExceptions: false,
+    }).addRetry(retry(pipeline.acquire.retry));
     // Everything after the lock runs inside one Parallel so a single Catch covers the whole chain:
     // on any error the lock is released (the payload carries the error) and the execution fails.
     // Its input is the LockedRun, so the handler knows which run to release and record as failed.
@@ -371,6 +399,26 @@ export class Recalculation extends Construct {
     });
     this.grantAthenaQueries(this.stateMachine.role, storage);
 
+    // Timeouts, StopExecution and errors the Catch cannot handle (States.Runtime,
+    // States.DataLimitExceeded) skip the release path: their status-change events release the lock.
+    this.executionEndedRule = new events.Rule(this, 'ExecutionEndedUnfinished', {
+      description: pipeline.onExecutionEnded.comment,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: [...pipeline.onExecutionEnded.statuses],
+        },
+      },
+      targets: [
+        new eventsTargets.LambdaFunction(this.steps[pipeline.onExecutionEnded.handler].function, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+
     // --- Schedule ---------------------------------------------------------------------------------
     this.schedule = new scheduler.Schedule(this, 'WeeklySchedule', {
       description: 'Starts the weekly recalculation',
@@ -390,7 +438,7 @@ export class Recalculation extends Construct {
   private grantStepPermissions(storage: Storage) {
     const tableArns = [storage.table.tableArn, storage.gsi1Arn];
     const { runs } = DATA_PREFIXES;
-    const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock } = this.steps;
+    const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock, executionEnded } = this.steps;
     const allowTable = (fn: PipelineFunction, sid: string, actions: string[], resources = tableArns) =>
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid, actions: actions.map((a) => `dynamodb:${a}`), resources }),
@@ -398,12 +446,14 @@ export class Recalculation extends Construct {
 
     // Lock and run record (conditional puts on single items).
     allowTable(acquireLock, 'TakeLock', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
-    allowTable(
-      releaseLock,
-      'ReleaseLockAndRecordRun',
-      ['GetItem', 'PutItem', 'UpdateItem'],
-      [storage.table.tableArn],
-    );
+    for (const fn of [releaseLock, executionEnded]) {
+      allowTable(
+        fn,
+        'ReleaseLockAndRecordRun',
+        ['GetItem', 'PutItem', 'UpdateItem'],
+        [storage.table.tableArn],
+      );
+    }
 
     // Prepare and FitModels run warehouse SQL on Athena themselves (profile, histograms, UNLOADs).
     for (const fn of [prepare, fitModels]) this.grantAthenaQueries(fn.role, storage);

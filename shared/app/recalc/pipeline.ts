@@ -4,7 +4,6 @@
  * the summary parts, retries and the failure path. The CDK construct builds its state machine from
  * it and the local runner executes it with the same handlers and JSON payloads.
  */
-
 /** Lambda handlers, exported under these names by `functions/recalc/handler.ts`. */
 export const RECALC_HANDLERS = [
   'acquireLock',
@@ -13,8 +12,13 @@ export const RECALC_HANDLERS = [
   'scorePart',
   'finalize',
   'releaseLock',
+  'executionEnded',
 ] as const;
 export type RecalcHandlerName = (typeof RECALC_HANDLERS)[number];
+
+/** Execution statuses that end a run without its release step having run for sure. */
+export const UNFINISHED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type UnfinishedExecutionStatus = (typeof UNFINISHED_EXECUTION_STATUSES)[number];
 
 /** A Step Functions retry rule (the local runner applies the same rules to the same error names). */
 export interface RetryRule {
@@ -112,6 +116,18 @@ export interface RecalcPipeline {
   /** After the body succeeded (the body's output is the state). */
   release: LambdaStep;
   succeedStateName: string;
+  /**
+   * Outside the state machine: run when an execution ends in one of `statuses` (Step Functions
+   * reports it as an event), for the ends the Catch cannot see — timeout, stop, uncatchable errors.
+   * The execution ARN is the lock holder (`lockHolderPath` in the acquire payload).
+   */
+  onExecutionEnded: {
+    handler: RecalcHandlerName;
+    statuses: readonly UnfinishedExecutionStatus[];
+    comment: string;
+  };
+  /** Context path whose value the acquire step records as the lock holder. */
+  lockHolderPath: string;
 }
 
 const lambda = (
@@ -174,6 +190,12 @@ export const RECALC_PIPELINE: RecalcPipeline = {
   },
   release: lambda('releaseLock', 'ReleaseLock', 'releaseLock', null, 'Releases the lock'),
   succeedStateName: 'Published',
+  onExecutionEnded: {
+    handler: 'executionEnded',
+    statuses: UNFINISHED_EXECUTION_STATUSES,
+    comment: 'Releases the lock of an execution that timed out, was stopped or failed uncaught',
+  },
+  lockHolderPath: '$$.Execution.Id',
 };
 
 /** Step names in the order a successful run executes them. */

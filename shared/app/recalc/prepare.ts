@@ -153,6 +153,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     runId,
     startedAt,
     ...(locked.leaseMinutes !== undefined ? { leaseMinutes: locked.leaseMinutes } : {}),
+    ...(locked.lockHolder !== undefined ? { lockHolder: locked.lockHolder } : {}),
     asOf,
     calibrationEnd,
     config,

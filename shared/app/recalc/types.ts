@@ -62,6 +62,11 @@ export interface RecalcRequest {
   runId?: string;
   /** How long the lock protects a run that dies without releasing it (renewed by each step). @default 90 */
   leaseMinutes?: number;
+  /**
+   * Who runs this request, recorded with the lock: the state machine sets its execution ARN, so the
+   * end of an execution that never reached its own release (timed out, stopped) can release it.
+   */
+  lockHolder?: string;
 }
 
 export interface LockedRun {
@@ -70,6 +75,8 @@ export interface LockedRun {
   request: RecalcRequest;
   /** Lease of the run lock, renewed by every later step. */
   leaseMinutes?: number;
+  /** Who holds the lock (see {@link RecalcRequest.lockHolder}); kept when the lease is renewed. */
+  lockHolder?: string;
 }
 
 export interface PreparedRun {
@@ -77,6 +84,7 @@ export interface PreparedRun {
   startedAt: string;
   /** Lease of the run lock, renewed by every step (see lease.ts). */
   leaseMinutes?: number;
+  lockHolder?: string;
   asOf: string;
   /** End of the calibration period of the holdout check; null when the history is too short. */
   calibrationEnd: string | null;

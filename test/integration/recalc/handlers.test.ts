@@ -32,6 +32,7 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
       scorePart: (event) => raw.scorePart(event, context),
       finalize: (event) => raw.finalize(event, context),
       releaseLock: (event) => raw.releaseLock(event, context),
+      executionEnded: (event) => raw.executionEnded(event, context),
     };
     await ingestSample(stack);
   }, 120_000);
