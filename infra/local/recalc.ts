@@ -226,7 +226,7 @@ export async function executePipeline(
       if (typeof prefix !== 'string') throw new Error(`${step.stateName}: no $.${step.itemsPrefixField}`);
       const items: unknown[] = [];
       for (const key of await executor.listItems(prefix)) {
-        items.push(await invoke(step, { run: state, partKey: key }));
+        items.push(await withRetry(step.itemRetry, () => invoke(step, { run: state, partKey: key })));
       }
       result = items;
     }

@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#adapters/config.ts';
 import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
 import { DEFAULT_LEASE_MINUTES } from '#app/recalc/lease.ts';
-import { LAMBDA_RETRY, pipelineStateNames, RECALC_PIPELINE, WAREHOUSE_RETRY } from '#app/recalc/pipeline.ts';
+import {
+  LAMBDA_RETRY,
+  PART_RETRY,
+  pipelineStateNames,
+  RECALC_PIPELINE,
+  WAREHOUSE_RETRY,
+} from '#app/recalc/pipeline.ts';
 import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '#infra/aws/constructs/recalculation.ts';
 import {
@@ -208,6 +214,10 @@ describe('recalculation: state machine', () => {
     expect(map.ResultPath).toBeNull();
     const scorePart = map.ItemProcessor!.States[map.ItemProcessor!.StartAt]!;
     expect(scorePart.Resource).toBe(`<${functionId('scorePart')}.Arn>`);
+    // A part that timed out or stayed throttled is retried on its own (ScorePart is repeatable).
+    const partRetry = scorePart.Retry!.find((r) => r.ErrorEquals.includes('Sandbox.Timedout'));
+    expect(partRetry?.ErrorEquals).toEqual([...PART_RETRY.errors]);
+    expect(partRetry?.MaxAttempts).toBe(PART_RETRY.maxAttempts);
   });
 
   it('retries Lambda service errors with exponential backoff on every step', () => {

@@ -315,7 +315,7 @@ export class Recalculation extends Construct {
           },
           step.itemStateName,
           step.itemComment,
-        ),
+        ).addRetry(retry(step.itemRetry)),
       );
       return map;
     };

@@ -53,6 +53,26 @@ export const WAREHOUSE_RETRY: RetryRule = {
 };
 
 /**
+ * A score part that timed out or stayed throttled by DynamoDB: ScorePart rewrites the same items and
+ * the same part result when run again, so the part is retried on its own (later, when the table has
+ * caught up) instead of failing the run after millions of writes.
+ */
+export const PART_RETRY: RetryRule = {
+  errors: [
+    'Sandbox.Timedout',
+    'States.Timeout',
+    'DynamoThrottledError',
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+  ],
+  intervalSeconds: 30,
+  maxAttempts: 3,
+  backoffRate: 2,
+  jitter: 'FULL',
+};
+
+/**
  * Where a step's result goes: `'$'` replaces the state, `'$.<field>'` adds it under a field, `null`
  * discards it (the state passes on unchanged) — Step Functions' ResultPath.
  */
@@ -102,6 +122,8 @@ export interface MapStep {
   comment: string;
   itemComment: string;
   retry: RetryRule;
+  /** Applied to each item after `retry` (timeouts, throttling: see {@link PART_RETRY}). */
+  itemRetry: RetryRule;
 }
 
 export type PipelineStep = LambdaStep | WarehouseStep | MapStep;
@@ -172,6 +194,7 @@ export const RECALC_PIPELINE: RecalcPipeline = {
         comment: 'Scores each customer-summary Parquet part; part results go to S3 for Finalize',
         itemComment: 'Scores one part; output: PartResult',
         retry: LAMBDA_RETRY,
+        itemRetry: PART_RETRY,
       },
       lambda('finalize', 'Finalize', 'finalize', '$.finalized', 'Publishes the run and change events'),
     ],

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RECALC_HANDLERS, RECALC_PIPELINE, type RecalcHandlerName } from '#app/recalc/pipeline.ts';
+import {
+  PART_RETRY,
+  RECALC_HANDLERS,
+  RECALC_PIPELINE,
+  type RecalcHandlerName,
+} from '#app/recalc/pipeline.ts';
 import {
   catchOutput,
   executePipeline,
@@ -127,5 +132,29 @@ describe('local runner: executes the pipeline definition', () => {
     const { executor, calls } = fakeExecutor({ flaky: 'prepare' });
     await executePipeline(executor, {});
     expect(calls.filter((c) => c.handler === 'prepare')).toHaveLength(2);
+  });
+
+  it('retries a score part that stayed throttled, up to the part retry limit, then fails the run', async () => {
+    const throttled = (times: number) => {
+      const { executor, calls } = fakeExecutor();
+      let failures = 0;
+      const scorePart = executor.handlers.scorePart;
+      executor.handlers.scorePart = async (event, context) => {
+        if (failures++ < times) {
+          throw Object.assign(new Error('still unprocessed (throttled)'), { name: 'DynamoThrottledError' });
+        }
+        return scorePart(event, context);
+      };
+      return { executor, calls, attempts: () => failures };
+    };
+    const recovers = throttled(PART_RETRY.maxAttempts - 1);
+    await executePipeline(recovers.executor, {});
+    expect(recovers.attempts()).toBe(PART_RETRY.maxAttempts);
+    expect(recovers.calls.at(-1)!.payload.error).toBeUndefined();
+
+    const stays = throttled(PART_RETRY.maxAttempts);
+    await expect(executePipeline(stays.executor, {})).rejects.toThrow(/throttled/);
+    expect(stays.attempts()).toBe(PART_RETRY.maxAttempts);
+    expect(stays.calls.at(-1)!.handler).toBe('releaseLock');
   });
 });
