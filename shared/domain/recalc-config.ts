@@ -172,6 +172,11 @@ export const recalcConfigSchema = z.object({
    * under two names): `keep` uses both and reports them, `collapse` uses the first source's copy only.
    */
   crossSourceDuplicates: z.enum(['keep', 'collapse']).default('keep'),
+  /**
+   * A clean object an ingest wrote is gone from the bucket: `fail` stops the run naming it and its
+   * ingest; `exclude` runs without it and says so in the run's data warnings.
+   */
+  missingCleanObjects: z.enum(['fail', 'exclude']).default('fail'),
   /** A run whose as-of date is more than this many days after the last transaction warns. */
   staleAsOfDays: z.number().int().min(1).max(3650).default(90),
   /**

@@ -26,8 +26,8 @@ export async function listCleanSources(s3: S3Client, bucket: string): Promise<st
 export async function* listCleanParquetObjects(
   s3: S3Client,
   bucket: string,
-): AsyncGenerator<{ key: string; eTag: string | undefined }> {
-  for await (const { key, eTag } of listObjects(s3, bucket, CLEAN_TRANSACTIONS_PREFIX)) {
-    if (key.endsWith('.parquet')) yield { key, eTag };
+): AsyncGenerator<{ key: string; eTag: string | undefined; size: number | undefined }> {
+  for await (const { key, eTag, size } of listObjects(s3, bucket, CLEAN_TRANSACTIONS_PREFIX)) {
+    if (key.endsWith('.parquet')) yield { key, eTag, size };
   }
 }

@@ -11,6 +11,7 @@ import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '#domain/recal
 import type { ReportAggregates } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { ChangeEventPublisher } from '../ports/change-events.ts';
+import type { IngestCatalog } from '../ports/ingest-catalog.ts';
 import type { AppLogger } from '../ports/logger.ts';
 import type { RecalcLock } from '../ports/recalc-lock.ts';
 import type { RecalcQueries } from '../ports/recalc-queries.ts';
@@ -38,6 +39,8 @@ export interface RecalcDeps {
   runs: RunRepository;
   scores: ScoreRepository;
   suppression: SuppressionRepository;
+  /** Which clean objects past ingests wrote (to notice one that went missing). */
+  ingests: IngestCatalog;
   queries: RecalcQueries;
   /** Opened on first use: only the warehouse steps, prepare and fitModels run SQL. */
   warehouse(): Promise<Warehouse>;
