@@ -30,6 +30,7 @@ import { type RecalcHandlerName, UNFINISHED_EXECUTION_STATUSES } from '#app/reca
 import { prepareStep } from '#app/recalc/prepare.ts';
 import { releaseLockStep } from '#app/recalc/release-lock.ts';
 import { scorePartStep } from '#app/recalc/score-part.ts';
+import { sendChangeEventsStep } from '#app/recalc/send-change-events.ts';
 import type {
   FittedRun,
   LockedRun,
@@ -117,9 +118,13 @@ export function awsRecalcDeps(config: RuntimeConfig, clients: AwsClients): Recal
       return warehouse;
     },
     publisher: {
-      publishRun(runId, events) {
+      publishBatch(runId, batchId, events) {
         if (!config.eventBusName) throw new Error('CVM_EVENT_BUS must be set to publish change events');
-        return createEventBridgePublisher(clients.eventBridge, config.eventBusName).publishRun(runId, events);
+        return createEventBridgePublisher(clients.eventBridge, config.eventBusName).publishBatch(
+          runId,
+          batchId,
+          events,
+        );
       },
     },
     logger: observability('cvm-recalc').appLogger,
@@ -137,6 +142,15 @@ function wrap<Event, Result>(
     Event,
     Result
   >;
+}
+
+function wrapWithContext<Event, Result>(
+  run: (event: Event, context: Context) => Promise<Result>,
+  middlewares: MiddlewareObj[],
+): RecalcHandler<Event, Result> {
+  return middy<Event, Result>(async (event: Event, context: Context) => run(event, context)).use(
+    middlewares,
+  ) as RecalcHandler<Event, Result>;
 }
 
 /**
@@ -158,6 +172,16 @@ export function createRecalcHandlers(
       middlewares,
     ),
     finalize: wrap((event: FittedRun) => finalizeStep(get(), event), middlewares),
+    // The Lambda's remaining time tells the step when to stop and let the state machine resume it.
+    sendChangeEvents: wrapWithContext(
+      (event: FittedRun, context: Context) =>
+        sendChangeEventsStep(
+          get(),
+          event,
+          () => context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
+        ),
+      middlewares,
+    ),
     releaseLock: wrap((event: ReleaseLockInput) => releaseLockStep(get(), event), middlewares),
     executionEnded: wrap((event: ExecutionStatusChangeEvent) => {
       const { detail } = executionStatusChangeSchema.parse(event);
@@ -178,4 +202,13 @@ const handlers = createRecalcHandlers(() => {
   return awsDeps;
 });
 
-export const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock, executionEnded } = handlers;
+export const {
+  acquireLock,
+  prepare,
+  fitModels,
+  scorePart,
+  finalize,
+  sendChangeEvents,
+  releaseLock,
+  executionEnded,
+} = handlers;

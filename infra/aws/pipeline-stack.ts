@@ -96,6 +96,7 @@ export class PipelineStack extends Stack {
         FitModels: steps.fitModels.function,
         ScorePart: steps.scorePart.function,
         Finalize: steps.finalize.function,
+        SendChangeEvents: steps.sendChangeEvents.function,
         ReleaseLock: steps.releaseLock.function,
         ExecutionEnded: steps.executionEnded.function,
       },

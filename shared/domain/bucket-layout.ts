@@ -96,6 +96,8 @@ export const reportKey = (runId: string) => `${runPrefix(runId)}report.html`;
 export const suppressedKey = (runId: string) => `${runPrefix(runId)}suppressed.json`;
 export const partResultsPrefix = (runId: string) => `${runPrefix(runId)}parts/`;
 export const changesPrefix = (runId: string) => `${runPrefix(runId)}changes/`;
+/** Which change files were sent as events already: the checkpoint of the sending step. */
+export const changesSentKey = (runId: string) => `${runPrefix(runId)}changes-sent.json`;
 
 /** File name of a summary part, used to name its result and change files. */
 export const partName = (partKey: string) =>

@@ -157,9 +157,29 @@ describe('recalculation: state machine', () => {
     expect(definition.States.Published!.Type).toBe('Succeed');
   });
 
-  it('runs Prepare → summary queries → FitModels → ScoreParts → Finalize inside Recalculate', () => {
+  it('runs Prepare → summary queries → FitModels → ScoreParts → Finalize → SendChangeEvents inside Recalculate', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
-    expect(path(branch)).toEqual(['Prepare', 'RunSummaryQueries', 'FitModels', 'ScoreParts', 'Finalize']);
+    expect(path(branch)).toEqual([
+      'Prepare',
+      'RunSummaryQueries',
+      'FitModels',
+      'ScoreParts',
+      'Finalize',
+      'SendChangeEvents',
+      'AllChangeEventsSent',
+    ]);
+    // Sending resumes from its checkpoint: the Choice loops back while the step is not done.
+    const choice = branch.States.AllChangeEventsSent as AslState & {
+      Choices: Array<{ Variable: string; BooleanEquals: boolean; Next: string }>;
+      Default: string;
+    };
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Default).toBe('ChangeEventsSent');
+    expect(branch.States.ChangeEventsSent!.Type).toBe('Pass');
+    expect(branch.States.ChangeEventsSent!.End).toBe(true);
+    expect(choice.Choices).toEqual([
+      { Variable: '$.changeEvents.done', BooleanEquals: false, Next: 'SendChangeEvents' },
+    ]);
   });
 
   it('invokes each step function by its exported handler name', () => {
@@ -349,14 +369,14 @@ describe('recalculation: schedule, events, configuration', () => {
     expect(JSON.parse(properties.Target.Input)).toEqual({ model: 'auto', requestedBy: 'schedule' });
   });
 
-  it('lets only Finalize put events on the change-event bus', () => {
+  it('lets only SendChangeEvents put events on the change-event bus', () => {
     const busArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.recalculation.eventBus), 'Arn'] };
     const putEvents = Object.values(synth.template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'),
     );
     expect(putEvents).toHaveLength(1);
     expect(JSON.stringify(putEvents[0]!.Properties.Roles)).toContain(
-      logicalIdOf(synth.stack, synth.stack.recalculation.steps.finalize.role),
+      logicalIdOf(synth.stack, synth.stack.recalculation.steps.sendChangeEvents.role),
     );
     expect(putEvents[0]!.Properties.PolicyDocument.Statement).toContainEqual(
       expect.objectContaining({ Action: 'events:PutEvents', Resource: busArn }),

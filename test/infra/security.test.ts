@@ -129,7 +129,7 @@ describe('security review', () => {
   it('runs every function on nodejs22.x, ARM64 except the DuckDB ingest', () => {
     const ingestId = logicalIdOf(synth.stack, synth.stack.ingest.handler.function);
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.length).toBe(10 + 1); // 10 pipeline functions + CDK's bucket-notification handler
+    expect(functions.length).toBe(11 + 1); // 11 pipeline functions + CDK's bucket-notification handler
     for (const [id, fn] of functions) {
       if (id.startsWith('BucketNotificationsHandler')) continue;
       expect(fn.Properties.Runtime, id).toBe('nodejs22.x');

@@ -223,6 +223,11 @@ export class Recalculation extends Construct {
         timeout: Duration.minutes(10),
       }),
       finalize: step('finalize', 'publishes the run', { memorySize: 1024, timeout: Duration.minutes(15) }),
+      // Stops a minute before its timeout and is invoked again from its checkpoint until done.
+      sendChangeEvents: step('sendChangeEvents', 'sends the change events of the run', {
+        memorySize: 512,
+        timeout: Duration.minutes(15),
+      }),
       releaseLock: step('releaseLock', 'releases the run lock', short),
       executionEnded: step(
         'executionEnded',
@@ -358,6 +363,15 @@ export class Recalculation extends Construct {
             ? warehouseStep(step)
             : mapStep(step);
       chain = chain ? chain.next(state) : sfn.Chain.start(state);
+      if (step.kind === 'lambda' && step.repeatUntilDone) {
+        // Loop back while the step reports `done: false` (it stopped before its timeout).
+        const choice = new sfn.Choice(this, step.repeatUntilDone.choiceStateName, {
+          comment: `Runs ${step.stateName} again until it reports done`,
+        })
+          .when(sfn.Condition.booleanEquals(`${step.resultPath}.done`, false), state)
+          .otherwise(new sfn.Pass(this, step.repeatUntilDone.doneStateName));
+        chain = chain.next(choice.afterwards());
+      }
     }
     recalculate.branch(chain!);
     const failed = new sfn.Fail(this, pipeline.onFailure.failStateName, {
@@ -438,7 +452,16 @@ export class Recalculation extends Construct {
   private grantStepPermissions(storage: Storage) {
     const tableArns = [storage.table.tableArn, storage.gsi1Arn];
     const { runs } = DATA_PREFIXES;
-    const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock, executionEnded } = this.steps;
+    const {
+      acquireLock,
+      prepare,
+      fitModels,
+      scorePart,
+      finalize,
+      sendChangeEvents,
+      releaseLock,
+      executionEnded,
+    } = this.steps;
     const allowTable = (fn: PipelineFunction, sid: string, actions: string[], resources = tableArns) =>
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid, actions: actions.map((a) => `dynamodb:${a}`), resources }),
@@ -477,7 +500,21 @@ export class Recalculation extends Construct {
       'BatchGetItem',
       'BatchWriteItem',
     ]);
-    this.eventBus.grantPutEventsTo(finalize.role);
+    // Sending reads the run's change files and writes its checkpoint beside them.
+    storage.grantObjects(
+      sendChangeEvents.role,
+      'ReadChangesWriteCheckpoint',
+      ['s3:GetObject', 's3:PutObject'],
+      [runs],
+    );
+    storage.grantList(sendChangeEvents.role, 'ListChangeFiles', [runs]);
+    allowTable(
+      sendChangeEvents,
+      'RenewLease',
+      ['GetItem', 'PutItem', 'UpdateItem'],
+      [storage.table.tableArn],
+    );
+    this.eventBus.grantPutEventsTo(sendChangeEvents.role);
   }
 
   /**

@@ -25,8 +25,8 @@ import type { FinalizeResult, FittedRun, PartResult, RecalcDeps } from './types.
 
 /**
  * Step 5: merges the parts' results into segment summaries and the migration matrix, stores the run
- * record, flips the current-run pointer (only now do readers see the new scores), then sends the
- * change events. Refuses to publish when a summary part has no result (its customers would be
+ * record, flips the current-run pointer (only now do readers see the new scores). The change events
+ * (already in the run's change files) are sent by the next step. Refuses to publish when a summary part has no result (its customers would be
  * missing from the snapshot).
  */
 export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
@@ -42,7 +42,6 @@ export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Finalize
       customers: f.record.customers,
       segments: f.record.segments.length,
       parts: run.summaryPartKeys.length,
-      events: f.events,
     }),
   );
 }
@@ -119,26 +118,5 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
   );
   await deps.runs.flipCurrentRun(run.runId, run.previousRunId, now);
 
-  let events = 0;
-  if (run.previousRunId) {
-    const changes: CustomerChange[] = [];
-    for (const key of await deps.files.listKeys(changesPrefix(run.runId))) {
-      for (const line of (await deps.files.getText(key)).split('\n')) {
-        if (line.trim() !== '') changes.push(JSON.parse(line) as CustomerChange);
-      }
-    }
-    const previousRunId = run.previousRunId;
-    events = await deps.publisher.publishRun(
-      run.runId,
-      changes.map((change) =>
-        toChangeEvent(change, {
-          runId: run.runId,
-          previousRunId,
-          asOf: run.asOf,
-          hashIds: run.config.hashIdsInEvents,
-        }),
-      ),
-    );
-  }
-  return { record, events };
+  return { record };
 }

@@ -11,6 +11,7 @@ export const RECALC_HANDLERS = [
   'fitModels',
   'scorePart',
   'finalize',
+  'sendChangeEvents',
   'releaseLock',
   'executionEnded',
 ] as const;
@@ -81,6 +82,11 @@ export type ResultPath = '$' | `$.${string}` | null;
 /** A Lambda task: the whole state is the payload, the handler's result goes to `resultPath`. */
 export interface LambdaStep {
   kind: 'lambda';
+  /**
+   * Invoke again while the result's `done` is false (a step that stops before its time runs out
+   * and resumes from its own checkpoint); `choiceStateName` names the state that decides.
+   */
+  repeatUntilDone?: { choiceStateName: string; doneStateName: string };
   name: string;
   stateName: string;
   handler: RecalcHandlerName;
@@ -160,7 +166,7 @@ const lambda = (
   comment: string,
 ): LambdaStep => ({ kind: 'lambda', name, stateName, handler, resultPath, comment, retry: LAMBDA_RETRY });
 
-/** State flow: request → LockedRun → PreparedRun (+ athena) → FittedRun → (+ finalized) → released. */
+/** State flow: request → LockedRun → PreparedRun (+ athena) → FittedRun → (+ finalized, + changeEvents) → released. */
 export const RECALC_PIPELINE: RecalcPipeline = {
   acquire: {
     ...lambda('acquireLock', 'AcquireLock', 'acquireLock', '$', 'Takes the run lock; output: LockedRun'),
@@ -168,7 +174,8 @@ export const RECALC_PIPELINE: RecalcPipeline = {
   },
   body: {
     stateName: 'Recalculate',
-    comment: 'Prepare → summary queries → fit → score → finalize, with one error handler',
+    comment:
+      'Prepare → summary queries → fit → score → finalize → send change events, with one error handler',
     steps: [
       lambda('prepare', 'Prepare', 'prepare', '$', 'Renders the SQL, snapshots inputs; output: PreparedRun'),
       {
@@ -196,7 +203,17 @@ export const RECALC_PIPELINE: RecalcPipeline = {
         retry: LAMBDA_RETRY,
         itemRetry: PART_RETRY,
       },
-      lambda('finalize', 'Finalize', 'finalize', '$.finalized', 'Publishes the run and change events'),
+      lambda('finalize', 'Finalize', 'finalize', '$.finalized', 'Publishes the run (flips the pointer)'),
+      {
+        ...lambda(
+          'sendChangeEvents',
+          'SendChangeEvents',
+          'sendChangeEvents',
+          '$.changeEvents',
+          'Sends the change events from the run’s change files, resuming from its checkpoint',
+        ),
+        repeatUntilDone: { choiceStateName: 'AllChangeEventsSent', doneStateName: 'ChangeEventsSent' },
+      },
     ],
   },
   onFailure: {
@@ -235,7 +252,11 @@ export function pipelineStateNames(pipeline: RecalcPipeline = RECALC_PIPELINE) {
       pipeline.release.stateName,
       pipeline.succeedStateName,
     ],
-    body: pipeline.body.steps.map((step) => step.stateName),
+    body: pipeline.body.steps.flatMap((step) =>
+      step.kind === 'lambda' && step.repeatUntilDone
+        ? [step.stateName, step.repeatUntilDone.choiceStateName]
+        : [step.stateName],
+    ),
   };
 }
 

@@ -156,7 +156,6 @@ export interface PartResult {
 
 export interface FinalizeResult {
   record: RunRecord;
-  events: number;
 }
 
 export interface ReleaseLockInput {

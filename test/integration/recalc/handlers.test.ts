@@ -31,6 +31,7 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
       fitModels: (event) => raw.fitModels(event, context),
       scorePart: (event) => raw.scorePart(event, context),
       finalize: (event) => raw.finalize(event, context),
+      sendChangeEvents: (event) => raw.sendChangeEvents(event, context),
       releaseLock: (event) => raw.releaseLock(event, context),
       executionEnded: (event) => raw.executionEnded(event, context),
     };

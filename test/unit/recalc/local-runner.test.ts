@@ -40,7 +40,9 @@ function fakeExecutor(
         case 'scorePart':
           return { partKey: payload.partKey, customers: 1 };
         case 'finalize':
-          return { record: { runId: 'r1' }, events: 0 };
+          return { record: { runId: 'r1' } };
+        case 'sendChangeEvents':
+          return { done: true, events: 0, filesSent: 0, files: 0 };
         case 'releaseLock':
           return { runId: 'r1', released: true, recordedFailure: payload.error !== undefined };
       }
@@ -102,7 +104,7 @@ describe('local runner: executes the pipeline definition', () => {
     // Finalize's result goes to $.finalized; the Map's results are discarded.
     const release = calls.at(-1)!;
     expect(release.handler).toBe('releaseLock');
-    expect(release.payload.finalized).toEqual({ record: { runId: 'r1' }, events: 0 });
+    expect(release.payload.finalized).toEqual({ record: { runId: 'r1' } });
     expect(release.payload.model).toBe('bgnbd');
   });
 
