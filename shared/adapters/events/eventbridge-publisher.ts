@@ -11,7 +11,6 @@ import {
   CHANGE_EVENT_DETAIL_TYPE,
   CHANGE_EVENT_SOURCE,
   type ChangeEventPublisher,
-  type CustomerChangeEvent,
 } from '#app/ports/change-events.ts';
 
 export interface EventBridgePublisherOptions {

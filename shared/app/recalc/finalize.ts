@@ -3,9 +3,8 @@
  * the current-run pointer, then sends the change events.
  */
 
-import { changesPrefix, partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
+import { partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
 import {
-  type CustomerChange,
   completeMigration,
   type MigrationMatrix,
   mergeMigrations,
@@ -17,7 +16,6 @@ import { clvSettingsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
 import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { assertStorableRecord } from '#domain/storable-numbers.ts';
-import { toChangeEvent } from '../ports/change-events.ts';
 import { renewLease } from './lease.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
