@@ -1,8 +1,3 @@
-/**
- * Privacy: ingest, recalculation and API log no customer ids, e-mail addresses or amounts at info level,
- * and change events hash ids exactly when configured.
- */
-import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readLocalEvents } from '#adapters/events/jsonl-publisher.ts';

@@ -1,8 +1,3 @@
-/**
- * Recalculation and publish under injected SDK faults and crashes: no score lost or doubled, readers
- * never see a partial run, and a second run is refused while one is running.
- */
-import { readFileSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
