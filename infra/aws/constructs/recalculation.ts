@@ -55,6 +55,14 @@ export const TRANSACTION_COLUMNS: glue.CfnTable.ColumnProperty[] = [
   { name: 'ingest_id', type: 'string' },
   { name: 'ingested_at', type: 'timestamp' },
   { name: 'line_number', type: 'bigint' },
+  // Order economics, nullable. Athena reads Parquet columns by name, so files written before these
+  // columns existed read them as NULL.
+  { name: 'cost', type: 'decimal(18,2)' },
+  { name: 'margin_amount', type: 'decimal(18,2)' },
+  { name: 'discount', type: 'decimal(18,2)' },
+  { name: 'shipping_cost', type: 'decimal(18,2)' },
+  { name: 'returned_amount', type: 'decimal(18,2)' },
+  { name: 'returned', type: 'boolean' },
 ];
 
 export interface RecalculationProps {

@@ -59,6 +59,14 @@ export const sourceConfigSchema = z.strictObject({
       currency: headerName.optional(),
       channel: headerName.optional(),
       quantity: headerName.optional(),
+      // Optional order economics (see docs/economics.md): found by alias when not configured.
+      cost: headerName.optional(),
+      margin_amount: headerName.optional(),
+      margin_rate: headerName.optional(),
+      discount: headerName.optional(),
+      shipping_cost: headerName.optional(),
+      returned_amount: headerName.optional(),
+      returned: headerName.optional(),
     })
     .optional()
     .describe('Canonical field → header name in the export; unmapped fields are found by header aliases'),
