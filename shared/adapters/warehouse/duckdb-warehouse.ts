@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX } from '#domain/bucket-layout.ts';
 import { type DuckDbOptions, openDuckDb, sqlLiteral } from '../duckdb.ts';
+import { CLEAN_ATTRIBUTE_COLUMNS } from '../ingest/attributes-ingest.ts';
 import { deletePrefix } from '../s3/objects.ts';
 import { type CleanCacheSyncReport, createCleanCache } from './clean-cache.ts';
-import { TRANSACTIONS_RELATION } from './queries.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from './queries.ts';
 
 /** The clean transaction columns (shared/domain/transaction.ts) plus the partition columns. */
 const EMPTY_TRANSACTIONS = `SELECT
@@ -46,6 +48,11 @@ const ECONOMICS_COLUMN_TYPES = {
   returned: 'BOOLEAN',
 } as const;
 
+/** The customer attributes view before any attributes export was ingested. */
+const EMPTY_ATTRIBUTES = `SELECT ${Object.entries(CLEAN_ATTRIBUTE_COLUMNS)
+  .map(([name, type]) => `CAST(NULL AS ${type}) AS ${name}`)
+  .join(', ')}, CAST(NULL AS VARCHAR) AS source, CAST(NULL AS DATE) AS ingest_date WHERE false`;
+
 export interface DuckDbWarehouseOptions {
   s3: S3Client;
   bucket: string;
@@ -70,6 +77,12 @@ export interface DuckDbWarehouse extends Warehouse {
 
 export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<DuckDbWarehouse> {
   const cache = createCleanCache(options.s3, options.bucket, options.cacheDirectory);
+  const attributesCache = createCleanCache(
+    options.s3,
+    options.bucket,
+    options.cacheDirectory,
+    CLEAN_CUSTOMER_ATTRIBUTES_PREFIX,
+  );
   const db = await openDuckDb(options.duckDb);
   const rowGroupSize = options.rowGroupSize ?? 100_000;
   const rowGroupsPerPart = options.rowGroupsPerPart ?? 10;
@@ -87,6 +100,14 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
           )
         : EMPTY_TRANSACTIONS;
     await db.connection.run(`CREATE OR REPLACE VIEW ${TRANSACTIONS_RELATION} AS ${source}`);
+    const attributes = await attributesCache.sync();
+    await db.connection.run(
+      `CREATE OR REPLACE VIEW ${CUSTOMER_ATTRIBUTES_RELATION} AS ${
+        attributes.objects > 0
+          ? `SELECT * FROM read_parquet(${sqlLiteral(attributesCache.parquetGlob)}, hive_partitioning = true, union_by_name = true)`
+          : EMPTY_ATTRIBUTES
+      }`,
+    );
     return report;
   }
 

@@ -37,6 +37,12 @@ type FamilyPeriod = 'year' | 'month';
 /** The relation both engines expose: the clean transactions plus partition columns `source`, `ingest_date`. */
 export const TRANSACTIONS_RELATION = 'transactions';
 
+/**
+ * The clean customer attributes (docs/economics.md; Glue table in AWS, a view in DuckDB), one row per
+ * accepted attributes row, plus partition columns `source`, `ingest_date`.
+ */
+export const CUSTOMER_ATTRIBUTES_RELATION = 'customer_attributes';
+
 const isoDate = z.string().refine(
   (value) => {
     try {
