@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#adapters/config.ts';
-import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
+import { CLEAN_ATTRIBUTE_COLUMNS } from '#adapters/ingest/attributes-ingest.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
 import { DEFAULT_LEASE_MINUTES } from '#app/recalc/lease.ts';
 import {
   LAMBDA_RETRY,
@@ -15,12 +16,17 @@ import {
   RECALC_PIPELINE,
   WAREHOUSE_RETRY,
 } from '#app/recalc/pipeline.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
-import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '#infra/aws/constructs/recalculation.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import {
+  CUSTOMER_ATTRIBUTE_COLUMNS,
+  SUMMARY_QUERIES,
+  TRANSACTION_COLUMNS,
+} from '#infra/aws/constructs/recalculation.ts';
 import {
   type CfnJson,
   logicalIdOf,
   onlyResource,
+  resourcesOfType,
   type SynthesizedPipeline,
   synthPipeline,
 } from './synth-pipeline.ts';
@@ -87,14 +93,49 @@ function path(machine: AslStateMachine): string[] {
 const functionId = (step: keyof typeof synth.stack.recalculation.steps) =>
   logicalIdOf(synth.stack, synth.stack.recalculation.steps[step].function);
 
+/** The Glue table named `name` (the stack has one per clean data set). */
+function glueTable(name: string): { properties: Record<string, CfnJson> } {
+  const found = Object.values(resourcesOfType(synth.template, 'AWS::Glue::Table')).filter(
+    (resource) =>
+      (resource.Properties as { TableInput?: { Name?: string } } | undefined)?.TableInput?.Name === name,
+  );
+  if (found.length !== 1) throw new Error(`expected one Glue table ${name}, found ${found.length}`);
+  return { properties: found[0]!.Properties ?? {} };
+}
+
 describe('recalculation: Glue table and Athena workgroup', () => {
+  it('declares the customer attributes table over its own clean prefix, with the columns the ingest writes', () => {
+    const table = glueTable(CUSTOMER_ATTRIBUTES_RELATION).properties.TableInput;
+    const columns = table.StorageDescriptor.Columns as Array<{ Name: string; Type: string }>;
+    expect(columns).toEqual(
+      CUSTOMER_ATTRIBUTE_COLUMNS.map((column) => ({ Name: column.name, Type: column.type })),
+    );
+    const hive: Record<string, string> = {
+      VARCHAR: 'string',
+      TIMESTAMPTZ: 'timestamp',
+      'DECIMAL(18,2)': 'decimal(18,2)',
+      BIGINT: 'bigint',
+      BOOLEAN: 'boolean',
+    };
+    expect(columns).toEqual(
+      Object.entries(CLEAN_ATTRIBUTE_COLUMNS).map(([name, type]) => ({ Name: name, Type: hive[type] })),
+    );
+    expect(table.PartitionKeys).toEqual([
+      { Name: 'source', Type: 'string' },
+      { Name: 'ingest_date', Type: 'date' },
+    ]);
+    expect(JSON.stringify(table.Parameters['storage.location.template'])).toContain(
+      `/${CLEAN_CUSTOMER_ATTRIBUTES_PREFIX}source=\${source}/ingest_date=\${ingest_date}/`,
+    );
+  });
+
   it('declares exactly the columns documented in shared/domain/transaction.ts', () => {
     const source = readFileSync(new URL('../../shared/domain/transaction.ts', import.meta.url), 'utf8');
     // Rows of the column table in the doc comment (the header row is "| column | …").
     const documented = [...source.matchAll(/^ \* \| ([a-z_]+)\s+\|/gm)]
       .map((match) => match[1])
       .filter((name) => name !== 'column');
-    const { properties } = onlyResource(synth.template, 'AWS::Glue::Table');
+    const { properties } = glueTable(TRANSACTIONS_RELATION);
     const columns = properties.TableInput.StorageDescriptor.Columns as Array<{ Name: string; Type: string }>;
     expect(columns.map((column) => column.Name)).toEqual(documented);
     expect(columns).toEqual(TRANSACTION_COLUMNS.map((column) => ({ Name: column.name, Type: column.type })));
@@ -102,7 +143,7 @@ describe('recalculation: Glue table and Athena workgroup', () => {
   });
 
   it('projects partitions source (injected) and ingest_date (date, 2000-01-01..NOW) without a crawler', () => {
-    const { properties } = onlyResource(synth.template, 'AWS::Glue::Table');
+    const { properties } = glueTable(TRANSACTIONS_RELATION);
     const table = properties.TableInput;
     expect(table.Name).toBe(TRANSACTIONS_RELATION);
     expect(table.PartitionKeys).toEqual([

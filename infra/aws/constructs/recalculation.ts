@@ -15,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '#adapters/config.ts';
-import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
 import {
   type LambdaStep,
   type MapStep,
@@ -26,7 +26,7 @@ import {
   type WarehouseStep,
   warehouseQueries,
 } from '#app/recalc/pipeline.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { DATA_PREFIXES, type Storage } from './storage.ts';
 
@@ -56,7 +56,77 @@ export const TRANSACTION_COLUMNS: glue.CfnTable.ColumnProperty[] = [
   { name: 'ingest_id', type: 'string' },
   { name: 'ingested_at', type: 'timestamp' },
   { name: 'line_number', type: 'bigint' },
+  // Order economics, nullable. Athena reads Parquet columns by name, so files written before these
+  // columns existed read them as NULL.
+  { name: 'cost', type: 'decimal(18,2)' },
+  { name: 'margin_amount', type: 'decimal(18,2)' },
+  { name: 'discount', type: 'decimal(18,2)' },
+  { name: 'shipping_cost', type: 'decimal(18,2)' },
+  { name: 'returned_amount', type: 'decimal(18,2)' },
+  { name: 'returned', type: 'boolean' },
 ];
+
+/**
+ * Columns of `clean/customer_attributes/` Parquet files, as the ingest writes them
+ * (`CLEAN_ATTRIBUTE_COLUMNS` in shared/adapters/ingest/attributes-ingest.ts; Hive/Glue type names).
+ */
+export const CUSTOMER_ATTRIBUTE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
+  { name: 'customer_id', type: 'string' },
+  { name: 'updated_at', type: 'timestamp' },
+  { name: 'acquired_at', type: 'timestamp' },
+  { name: 'acquisition_channel', type: 'string' },
+  { name: 'acquisition_cost', type: 'decimal(18,2)' },
+  { name: 'service_contacts', type: 'bigint' },
+  { name: 'service_cost', type: 'decimal(18,2)' },
+  { name: 'satisfaction_scale', type: 'string' },
+  { name: 'satisfaction_score', type: 'bigint' },
+  { name: 'marketing_consent', type: 'boolean' },
+  { name: 'ingest_id', type: 'string' },
+  { name: 'ingested_at', type: 'timestamp' },
+  { name: 'line_number', type: 'bigint' },
+];
+
+/**
+ * A Glue table over one clean data set: Parquet, Hive partitions `source` and `ingest_date` by
+ * partition projection (Athena computes partition locations from the query instead of reading them
+ * from the catalog, so new uploads are queryable without a crawler or MSCK REPAIR; `injected` means a
+ * query must name the source(s) it reads).
+ */
+function cleanTableInput(
+  name: string,
+  description: string,
+  location: string,
+  columns: glue.CfnTable.ColumnProperty[],
+): glue.CfnTable.TableInputProperty {
+  return {
+    name,
+    description,
+    tableType: 'EXTERNAL_TABLE',
+    partitionKeys: [
+      { name: 'source', type: 'string' },
+      { name: 'ingest_date', type: 'date' },
+    ],
+    parameters: {
+      classification: 'parquet',
+      EXTERNAL: 'TRUE',
+      'projection.enabled': 'true',
+      'projection.source.type': 'injected',
+      'projection.ingest_date.type': 'date',
+      'projection.ingest_date.format': 'yyyy-MM-dd',
+      'projection.ingest_date.range': '2000-01-01,NOW',
+      'projection.ingest_date.interval': '1',
+      'projection.ingest_date.interval.unit': 'DAYS',
+      'storage.location.template': `${location}source=\${source}/ingest_date=\${ingest_date}/`,
+    },
+    storageDescriptor: {
+      columns,
+      location,
+      inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    },
+  };
+}
 
 export interface RecalculationProps {
   readonly storage: Storage;
@@ -98,6 +168,7 @@ export class Recalculation extends Construct {
   readonly database: glue.CfnDatabase;
   readonly databaseName: string;
   readonly transactionsTable: glue.CfnTable;
+  readonly customerAttributesTable: glue.CfnTable;
   readonly workgroup: athena.CfnWorkGroup;
   readonly eventBus: events.EventBus;
   readonly steps: Record<StepName, PipelineFunction>;
@@ -121,43 +192,28 @@ export class Recalculation extends Construct {
         description: 'Customer Value Management: clean transactions',
       },
     });
-    const location = `s3://${bucketName}/${CLEAN_TRANSACTIONS_PREFIX}`;
     this.transactionsTable = new glue.CfnTable(this, 'TransactionsTable', {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: this.databaseName,
-      tableInput: {
-        name: TRANSACTIONS_RELATION,
-        description: 'Clean transactions written by the ingest (one Parquet file per accepted export)',
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [
-          { name: 'source', type: 'string' },
-          { name: 'ingest_date', type: 'date' },
-        ],
-        parameters: {
-          classification: 'parquet',
-          EXTERNAL: 'TRUE',
-          // Partition projection: Athena computes partition locations from the query instead of
-          // reading them from the catalog, so new uploads are queryable without a crawler or
-          // MSCK REPAIR. `injected` means a query must name the source(s) it reads.
-          'projection.enabled': 'true',
-          'projection.source.type': 'injected',
-          'projection.ingest_date.type': 'date',
-          'projection.ingest_date.format': 'yyyy-MM-dd',
-          'projection.ingest_date.range': '2000-01-01,NOW',
-          'projection.ingest_date.interval': '1',
-          'projection.ingest_date.interval.unit': 'DAYS',
-          'storage.location.template': `${location}source=\${source}/ingest_date=\${ingest_date}/`,
-        },
-        storageDescriptor: {
-          columns: TRANSACTION_COLUMNS,
-          location,
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-        },
-      },
+      tableInput: cleanTableInput(
+        TRANSACTIONS_RELATION,
+        'Clean transactions written by the ingest (one Parquet file per accepted export)',
+        `s3://${bucketName}/${CLEAN_TRANSACTIONS_PREFIX}`,
+        TRANSACTION_COLUMNS,
+      ),
     });
     this.transactionsTable.node.addDependency(this.database);
+    this.customerAttributesTable = new glue.CfnTable(this, 'CustomerAttributesTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: cleanTableInput(
+        CUSTOMER_ATTRIBUTES_RELATION,
+        'Clean customer attributes written by the ingest (incoming/<source>/customers/ exports); latest value wins when read',
+        `s3://${bucketName}/${CLEAN_CUSTOMER_ATTRIBUTES_PREFIX}`,
+        CUSTOMER_ATTRIBUTE_COLUMNS,
+      ),
+    });
+    this.customerAttributesTable.node.addDependency(this.database);
 
     this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: props.namePrefix,
@@ -543,6 +599,7 @@ export class Recalculation extends Construct {
           glueArn('catalog'),
           glueArn('database', this.databaseName),
           glueArn('table', `${this.databaseName}/${TRANSACTIONS_RELATION}`),
+          glueArn('table', `${this.databaseName}/${CUSTOMER_ATTRIBUTES_RELATION}`),
         ],
       }),
     );

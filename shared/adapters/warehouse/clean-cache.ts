@@ -81,10 +81,21 @@ function assertSafeKey(key: string): void {
 
 /**
  * @param directory cache root (e.g. `CVM_HOME/warehouse`, or a temp dir in tests); created if missing.
+ * @param prefix the clean data set to mirror; each has its own manifest beside the shared data folder.
  */
-export function createCleanCache(s3: S3Client, bucket: string, directory: string): CleanCache {
+export function createCleanCache(
+  s3: S3Client,
+  bucket: string,
+  directory: string,
+  prefix: string = CLEAN_TRANSACTIONS_PREFIX,
+): CleanCache {
   const dataDir = join(directory, DATA_DIR);
-  const manifestPath = join(directory, MANIFEST);
+  const manifestPath = join(
+    directory,
+    prefix === CLEAN_TRANSACTIONS_PREFIX
+      ? MANIFEST
+      : MANIFEST.replace('.json', `-${prefix.split('/').filter(Boolean).join('-')}.json`),
+  );
   const localPath = (key: string) => join(dataDir, ...key.split('/'));
 
   async function readManifest(): Promise<Manifest> {
@@ -112,13 +123,13 @@ export function createCleanCache(s3: S3Client, bucket: string, directory: string
 
   return {
     dataDir,
-    parquetGlob: `${join(dataDir, ...CLEAN_TRANSACTIONS_PREFIX.split('/').filter(Boolean))}${sep}**${sep}*.parquet`,
+    parquetGlob: `${join(dataDir, ...prefix.split('/').filter(Boolean))}${sep}**${sep}*.parquet`,
     async sync() {
       await mkdir(dataDir, { recursive: true });
       const previous = await readManifest();
       const current: Manifest = {};
       const sizes = new Map<string, number | undefined>();
-      for await (const object of listCleanParquetObjects(s3, bucket)) {
+      for await (const object of listCleanParquetObjects(s3, bucket, prefix)) {
         assertSafeKey(object.key);
         current[object.key] = object.eTag ?? '';
         sizes.set(object.key, object.size);

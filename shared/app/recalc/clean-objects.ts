@@ -3,6 +3,7 @@
  * longer in the bucket (deleted by hand, a lifecycle rule, a failed restore). Without this check the
  * run would read fewer transactions and say nothing.
  */
+import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { CvmError } from '#domain/errors.ts';
 import type { IngestedCleanObject } from '../ports/ingest-catalog.ts';
 import type { RecalcDeps } from './types.ts';
@@ -22,8 +23,10 @@ export async function findMissingCleanObjects(
     deps.files.listCleanObjects(),
   ]);
   const held = new Set(present);
+  // The run reads the transactions; other clean data sets (customer attributes) are checked where
+  // they are read.
   return expected
-    .filter((object) => !held.has(object.cleanKey))
+    .filter((object) => object.cleanKey.startsWith(CLEAN_TRANSACTIONS_PREFIX) && !held.has(object.cleanKey))
     .sort((a, b) => (a.cleanKey < b.cleanKey ? -1 : a.cleanKey > b.cleanKey ? 1 : 0));
 }
 
