@@ -5,6 +5,7 @@
  */
 import { audienceKey, partAudienceRowsKey } from '#domain/bucket-layout.ts';
 import { type AudienceRow, audienceCsv, rankAudiences } from '#domain/playbook/audiences.ts';
+import { describeRungRule, explainAction, explainPosition } from '#domain/playbook/explain.ts';
 import {
   type ActionOutcomes,
   completeLadderMovement,
@@ -43,7 +44,11 @@ export async function finalizePlaybook(
   const summary: PlaybookSummary = {
     ladder: {
       name: playbook.ladder.name,
-      rungs: playbook.ladder.rungs.map(({ id, label }) => ({ id, label })),
+      rungs: playbook.ladder.rungs.map(({ id, label, rule }) => ({
+        id,
+        label,
+        rule: describeRungRule(rule, playbook.ladder),
+      })),
       orderNoun: playbook.ladder.orderNoun,
     },
     positions: positionsOf(playbook, merged),
@@ -111,7 +116,11 @@ function positionsOf(playbook: PlaybookConfig, merged: PlaybookPartResult): Play
     })),
   ];
   const allClv = rows.reduce((sum, row) => sum + row.clv, 0);
-  return rows.map((row) => ({ ...row, valueShare: allClv > 0 ? row.clv / allClv : 0 }));
+  return rows.map((row) => ({
+    ...row,
+    valueShare: allClv > 0 ? row.clv / allClv : 0,
+    explanation: explainPosition(playbook, row.position),
+  }));
 }
 
 function actionsOf(
@@ -133,6 +142,7 @@ function actionsOf(
       totalCost: tally.customers * action.maxCostPerCustomer,
       expectedNetGain: tally.expectedNetGain,
       backtest: backtest?.results.find((result) => result.action === action.name) ?? null,
+      explanation: explainAction(action),
     };
   });
   const letGo = merged.audiences[LET_GO_ACTION] ?? { customers: 0, valueAtStake: 0, expectedNetGain: 0 };
@@ -151,6 +161,7 @@ function actionsOf(
       totalCost: 0,
       expectedNetGain: 0,
       backtest: null,
+      explanation: explainAction({ name: LET_GO_ACTION, goal: 'let-go', channel: 'none' }),
     },
   ];
 }

@@ -48,6 +48,8 @@ export const ladderPositionSummarySchema = z.object({
   clv: z.number(),
   /** Share of the run's summed CLV (0 when the run's CLV sums to 0). */
   valueShare: z.number(),
+  /** What the position means and what to do, in one line. */
+  explanation: z.string(),
 });
 
 export const playbookActionSummarySchema = z.object({
@@ -65,6 +67,8 @@ export const playbookActionSummarySchema = z.object({
   expectedNetGain: z.number(),
   /** The action's backtest (null for let-go, and when the run has no holdout split). */
   backtest: backtestResultSchema.nullable(),
+  /** What the audience is and what to do with it, in one line. */
+  explanation: z.string(),
 });
 export type PlaybookActionSummary = z.infer<typeof playbookActionSummarySchema>;
 
@@ -104,7 +108,7 @@ export const previousActionsSchema = z.object({
 export const playbookSummarySchema = z.object({
   ladder: z.object({
     name: z.string(),
-    rungs: z.array(z.object({ id: z.string(), label: z.string() })),
+    rungs: z.array(z.object({ id: z.string(), label: z.string(), rule: z.string() })),
     orderNoun: z.object({ singular: z.string(), plural: z.string() }),
   }),
   /** Lowest first: lapsed, slipping, then the rungs bottom to top. */
