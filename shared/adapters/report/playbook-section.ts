@@ -23,7 +23,7 @@ const lift = (n: number | null) => (n === null ? '–' : `× ${n.toFixed(2)}`);
 /** Styles of the section (added to the report's stylesheet). */
 export const PLAYBOOK_STYLES = `
 section.playbook { border: 1px solid #d7e3ef; border-radius: 6px; padding: 0.5rem 1rem 1rem; margin: 1.5rem 0; }
-.ladder { display: grid; grid-template-columns: minmax(11rem, max-content) 1fr max-content max-content max-content; gap: 0.35rem 0.8rem; align-items: center; margin: 0.8rem 0; }
+.ladder { display: grid; grid-template-columns: minmax(11rem, max-content) minmax(14rem, 1fr) max-content max-content max-content; gap: 0.35rem 0.8rem; align-items: center; margin: 0.8rem 0; }
 .ladder .rung-label { font-weight: bold; font-size: 0.95rem; }
 .ladder .rung-label small { display: block; font-weight: normal; color: #555; font-size: 0.8rem; }
 .ladder .bar { background: #eef3f8; height: 1.4rem; border-radius: 3px; }
@@ -33,7 +33,9 @@ section.playbook { border: 1px solid #d7e3ef; border-radius: 6px; padding: 0.5re
 .ladder .move { font-size: 0.9rem; white-space: nowrap; }
 .ladder .up { color: #2e7d32; } .ladder .down { color: #b3261e; }
 .ladder .explain { grid-column: 1 / -1; color: #555; font-size: 0.85rem; margin: -0.2rem 0 0.4rem; }
-table.actions td:last-child { color: #444; max-width: 26rem; }
+table.actions td.money { white-space: nowrap; }
+table.actions tr.explain td { color: #555; font-size: 0.85rem; padding-top: 0; }
+table.actions tr[data-action] td { border-bottom: none; }
 `;
 
 interface PositionMovement {
@@ -92,22 +94,25 @@ function actionTable(playbook: PlaybookSummary, currency: string): string {
     'Total cost',
     'Backtest purchase lift',
     'Backtest next-rung lift',
-    'What it means · what to do',
   ];
   const body = playbook.actions.map((action) => {
-    const cells = [
-      action.action,
-      action.goal,
-      action.channel ?? '–',
-      count(action.customers),
-      money(action.valueAtStake, currency),
-      money(action.maxCostPerCustomer, currency),
-      money(action.totalCost, currency),
-      lift(action.backtest?.purchaseLift ?? null),
-      lift(action.backtest?.nextRungLift ?? null),
-      action.explanation,
+    const cells: [string, string?][] = [
+      [action.action],
+      [action.goal],
+      [action.channel ?? '–'],
+      [count(action.customers)],
+      [money(action.valueAtStake, currency), 'money'],
+      [money(action.maxCostPerCustomer, currency), 'money'],
+      [money(action.totalCost, currency), 'money'],
+      [lift(action.backtest?.purchaseLift ?? null)],
+      [lift(action.backtest?.nextRungLift ?? null)],
     ];
-    return `<tr data-action="${escapeHtml(action.action)}">${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+    const row = cells
+      .map(([text, className]) => `<td${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</td>`)
+      .join('');
+    // What it means and what to do: a full-width line under the figures.
+    return `<tr data-action="${escapeHtml(action.action)}">${row}</tr>
+<tr class="explain" data-explains="${escapeHtml(action.action)}"><td colspan="${cells.length}">${escapeHtml(action.explanation)}</td></tr>`;
   });
   return `<table class="actions"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('\n')}</tbody></table>`;
 }
