@@ -71,7 +71,7 @@ export async function playbookReferenceOf(
 function addRungs(accumulator: RungClvAccumulator, run: FittedRun, scores: readonly CustomerScore[]) {
   const context = playbookContextOf(run, {});
   for (const score of scores) {
-    const position = placeOnLadder(run.config.playbook.ladder, ladderCustomerOf(score), context);
+    const position = placeOnLadder(run.config.playbook.ladder, ladderCustomerOf(score, run.config), context);
     addRungClv(accumulator, position.rung, position.state, score.clv);
   }
 }
@@ -122,7 +122,11 @@ async function backtestOf(
   const assigned = new Map<string, { assignment: ActionAssignment; frequency: number }>();
   const lines = [BACKTEST_ASSIGNMENT_COLUMNS.join(',')];
   for (const score of calibrationScores) {
-    const { assignment } = evaluateCustomer(run.config.playbook, ladderCustomerOf(score), context);
+    const { assignment } = evaluateCustomer(
+      run.config.playbook,
+      ladderCustomerOf(score, run.config),
+      context,
+    );
     assigned.set(score.customerId, { assignment, frequency: score.frequency });
     lines.push(
       [
@@ -146,7 +150,8 @@ async function backtestOf(
       const { assignment, frequency } = assigned.get(score.customerId)!;
       const purchases = Math.max(0, score.frequency - frequency);
       const reachedNextRung =
-        assignment.nextRung !== null && meetsRung(ladder, assignment.nextRung, ladderCustomerOf(score));
+        assignment.nextRung !== null &&
+        meetsRung(ladder, assignment.nextRung, ladderCustomerOf(score, run.config));
       addBacktestCustomer(accumulator, assignment, { purchases, reachedNextRung });
     }
   }

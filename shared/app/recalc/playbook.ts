@@ -54,15 +54,23 @@ export interface PlaybookPartResult {
   previousActions: ActionOutcomes;
 }
 
-/** The figures the ladder reads, from a score as the run builds it. */
-export function ladderCustomerOf(score: CustomerScore): LadderCustomer {
+/**
+ * The figures the ladder reads, from a score as the run builds it. The period families count recency
+ * and T in periods (years or months), which the ladder's day-based rules read as days.
+ */
+export function ladderCustomerOf(
+  score: CustomerScore,
+  config: Pick<FittedRun['config'], 'family' | 'period'>,
+): LadderCustomer {
+  const periodDays =
+    config.family === 'noncontractual-continuous' ? null : config.period === 'year' ? 365.25 : 365.25 / 12;
   return {
     customerId: score.customerId,
     historicOrders: score.historicOrders,
     frequency: score.frequency,
-    recency: score.recency,
-    T: score.T,
-    timeUnit: score.timeUnit ?? 'weeks',
+    recency: periodDays === null ? score.recency : score.recency * periodDays,
+    T: periodDays === null ? score.T : score.T * periodDays,
+    timeUnit: periodDays === null ? (score.timeUnit ?? 'weeks') : 'days',
     asOf: score.asOf,
     clv: score.clv,
     expectedPurchases90d: score.expectedPurchases90d,
@@ -115,7 +123,8 @@ export function createPlaybookPart(run: FittedRun) {
 
   return {
     evaluate(score: CustomerScore, previous: PreviousScore | undefined) {
-      const { position, assignment } = evaluateCustomer(playbook, ladderCustomerOf(score), context);
+      const customer = ladderCustomerOf(score, run.config);
+      const { position, assignment } = evaluateCustomer(playbook, customer, context);
       const scored: CustomerScore = {
         ...score,
         ...playbookFields(assignment, position.toNextRung?.text ?? ''),
@@ -143,7 +152,7 @@ export function createPlaybookPart(run: FittedRun) {
       if (before && previous?.action) {
         addActionOutcome(result.previousActions, playbook.ladder, previous.action, before, to);
       }
-      const row: AudienceRow = audienceRow(ladderCustomerOf(score), position, assignment);
+      const row: AudienceRow = audienceRow(customer, position, assignment);
       return { score: scored, row };
     },
     result: () => result,
