@@ -48,9 +48,10 @@ export const segmentNameSchema = z
   .refine((value) => !/[\p{Cc}\p{Cs}]/u.test(value), 'segment must not contain control characters');
 
 /** Playbook action names are slugs (they name the audience files). */
-export const actionNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'action must be an action name of the playbook, e.g. second-order');
+export const actionNameSchema = idSchema('action').regex(
+  /^[a-z0-9][a-z0-9-]{0,62}$/,
+  'action must be an action name of the playbook: lower-case letters, digits and dashes, e.g. second-order',
+);
 
 const cursorSchema = z
   .string()
