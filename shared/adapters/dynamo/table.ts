@@ -7,7 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS } from './keys.ts';
 
 /**
- * Creates the single table (on-demand, with GSI1) when it does not exist. Used by the local stack and
+ * Creates the single table (on-demand, with GSI1 and GSI2) when it does not exist. Used by the local stack and
  * integration tests; in AWS the CDK app creates the same table from {@link TABLE_KEYS}.
  */
 export async function ensureTable(documentClient: DynamoDBDocumentClient, tableName: string) {
@@ -28,6 +28,8 @@ export async function ensureTable(documentClient: DynamoDBDocumentClient, tableN
         { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
         { AttributeName: TABLE_KEYS.gsi1PartitionKey, AttributeType: 'S' },
         { AttributeName: TABLE_KEYS.gsi1SortKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi2PartitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi2SortKey, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -39,6 +41,14 @@ export async function ensureTable(documentClient: DynamoDBDocumentClient, tableN
           KeySchema: [
             { AttributeName: TABLE_KEYS.gsi1PartitionKey, KeyType: 'HASH' },
             { AttributeName: TABLE_KEYS.gsi1SortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: TABLE_KEYS.gsi2Name,
+          KeySchema: [
+            { AttributeName: TABLE_KEYS.gsi2PartitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_KEYS.gsi2SortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },

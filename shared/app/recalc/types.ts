@@ -20,6 +20,7 @@ import type { RunRepository } from '../ports/run-repository.ts';
 import type { ScoreRepository } from '../ports/score-repository.ts';
 import type { SuppressionRepository } from '../ports/suppression-repository.ts';
 import type { DataProfileRow, Warehouse } from '../ports/warehouse.ts';
+import type { PlaybookPartResult, PlaybookReference } from './playbook.ts';
 
 /** Deployment settings the steps need (no I/O). */
 export interface RecalcSettings {
@@ -132,6 +133,8 @@ export interface FittedRun extends PreparedRun, ScoringRun {
   /** Other models tried when `model` is `auto`: name → holdout MAE (null when the fit failed). */
   candidates: Record<string, number | null>;
   messages: string[];
+  /** Rung CLV references and the backtest of the value playbook (see playbook-reference.ts). */
+  playbook?: PlaybookReference;
 }
 
 /** Input of one Distributed Map item: the run and one summary part's object key. */
@@ -152,6 +155,8 @@ export interface PartResult {
   writes: { calls: number; retries: number };
   /** Distributions for the run report (mergeable across parts). */
   report: ReportAggregates;
+  /** The value playbook's tallies (absent on part results written before it existed). */
+  playbook?: PlaybookPartResult;
 }
 
 export interface FinalizeResult {
