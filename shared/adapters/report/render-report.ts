@@ -4,6 +4,7 @@ import { GONE_COLUMN, NEW_CUSTOMERS_ROW } from '#domain/migration.ts';
 import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
 import { FREQUENCY_BINS, type ReportAggregates, WEEKS_SINCE_LAST_BINS } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
+import { segmentGuide } from '#domain/segment-guide.ts';
 import { renderDataPanel } from './data-panel.ts';
 import { PLAYBOOK_STYLES, renderPlaybookSection } from './playbook-section.ts';
 
@@ -372,13 +373,21 @@ ${chartSection('migration', 'Segment migration', migrationChart, run.previousRun
 </div>
 <h2>Segments</h2>
 ${table(
-  ['Segment', 'Customers', `Total CLV (${currency})`, `Mean CLV (${currency})`, 'Share of value'],
+  [
+    'Segment',
+    'Customers',
+    `Total CLV (${currency})`,
+    `Mean CLV (${currency})`,
+    'Share of value',
+    'What it means · what to do',
+  ],
   segments.map((s) => [
     s.segment,
     s.customers,
     s.totalClv.toFixed(2),
     s.meanClv.toFixed(2),
     pct(s.shareOfValue),
+    segmentGuide(s.segment),
   ]),
   'segments',
 )}
