@@ -34,7 +34,10 @@ export class PipelineStack extends Stack {
     Tags.of(this).add('project', 'cvm-pipeline');
     Tags.of(this).add('environment', config.environmentName);
 
-    this.storage = new Storage(this, 'Storage', { retainData: config.retainData });
+    this.storage = new Storage(this, 'Storage', {
+      retainData: config.retainData,
+      incomingRetentionDays: config.incomingRetentionDays,
+    });
 
     // Every function reads the same configuration (see shared/adapters/config.ts).
     const environment = {

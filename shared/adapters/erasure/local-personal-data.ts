@@ -48,11 +48,11 @@ export function createLocalPersonalData(options: LocalPersonalDataOptions): Loca
   const { home } = options;
   const inbox = options.inboxDirectory ?? join(home, 'inbox');
   return {
-    async erase(customerId) {
+    async erase(target) {
       let files = 0;
       let rows = 0;
       const rewrite = async (path: string, format: PersonalDataFormat) => {
-        const erased = eraseFromStoredText(await readFile(path), path, format, { customerId });
+        const erased = eraseFromStoredText(await readFile(path), path, format, target);
         if (erased.removed === 0 || !erased.bytes) return;
         // Beside the file, then renamed: a reader never sees half a file.
         const partial = `${path}.${process.pid}.erasing`;

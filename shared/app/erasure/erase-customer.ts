@@ -13,7 +13,12 @@
  */
 import { PERSONAL_DATA_PREFIXES, parseIncomingKey, personalDataFormatOf } from '#domain/bucket-layout.ts';
 import { CvmError } from '#domain/errors.ts';
-import type { ErasureObjectStore, LocalPersonalData, ObjectRewrite } from '../ports/erasure.ts';
+import type {
+  ErasureObjectStore,
+  ErasureTarget,
+  LocalPersonalData,
+  ObjectRewrite,
+} from '../ports/erasure.ts';
 import type { IngestReportStore } from '../ports/ingest-reports.ts';
 import type { AppLogger } from '../ports/logger.ts';
 import type { SuppressionRepository } from '../ports/suppression-repository.ts';
@@ -96,10 +101,13 @@ export async function eraseCustomerRecords(
   return deps.suppression.eraseCustomer(customerId, now());
 }
 
-/** Removes the customer's rows from every stored object and every version that holds them. */
+/**
+ * Removes the customer's rows (or, given hashes, every suppressed customer's rows) from every stored
+ * object and every version that holds them.
+ */
 export async function eraseCustomerObjects(
   deps: ErasureObjectDeps,
-  customerId: string,
+  target: ErasureTarget,
 ): Promise<ObjectErasure> {
   const now = deps.now ?? (() => new Date());
   const result: ObjectErasure = {
@@ -116,7 +124,7 @@ export async function eraseCustomerObjects(
       const format = personalDataFormatOf(version.key);
       if (!format || version.isDeleteMarker) continue;
       if (!version.isLatest) {
-        if (await deps.objects.versionHolds(version, format, { customerId })) {
+        if (await deps.objects.versionHolds(version, format, target)) {
           await deps.objects.deleteVersion(version);
           result.versionsDeleted++;
         }
@@ -127,7 +135,7 @@ export async function eraseCustomerObjects(
       const rewrite = await deps.objects.rewriteWithout(
         version.key,
         format,
-        { customerId },
+        target,
         upload
           ? (written) => markRewrittenUpload(deps.contentMarkers, upload.source, written, now())
           : undefined,
@@ -148,7 +156,7 @@ export async function eraseCustomerObjects(
     }
   }
   if (deps.local) {
-    const local = await deps.local.erase(customerId);
+    const local = await deps.local.erase(target);
     result.localFiles = local.files;
     result.localRows = local.rows;
   }
@@ -163,7 +171,7 @@ export async function eraseCustomer(
   options: { force?: boolean } = {},
 ): Promise<ErasureResult> {
   const records = await eraseCustomerRecords(deps, customerId, options);
-  const objects = await eraseCustomerObjects(deps, customerId);
+  const objects = await eraseCustomerObjects(deps, { customerId });
   return { ...records, ...objects };
 }
 

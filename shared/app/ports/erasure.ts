@@ -51,5 +51,5 @@ export interface ErasureObjectStore {
 /** Personal data kept outside the bucket (locally: the warehouse mirror, event files, the inbox). */
 export interface LocalPersonalData {
   /** Removes the customer's rows from every such file; returns the files changed and rows removed. */
-  erase(customerId: string): Promise<{ files: number; rows: number }>;
+  erase(target: ErasureTarget): Promise<{ files: number; rows: number }>;
 }

@@ -43,7 +43,7 @@ function recordingAdmin() {
     },
     forgetCustomer: async (customerId) => {
       calls.push(`forgetCustomer ${customerId}`);
-      return { removedScores: 0 };
+      return { removedScores: 0, storedFiles: { status: 'erasing' } };
     },
   };
   return { admin, calls };
