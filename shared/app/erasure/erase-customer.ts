@@ -164,6 +164,25 @@ export async function eraseCustomerObjects(
   return result;
 }
 
+/** What the erasure job did: the customers it erased (by hash) and the objects it changed. */
+export type SuppressedErasure = ObjectErasure & { suppressedCustomers: number };
+
+/**
+ * The erasure job: every customer on the suppression list out of every stored object. It needs no
+ * customer id (the list holds hashes), so whatever starts it passes none, and running it again (a
+ * retry, a second erasure meanwhile) only finds less to do.
+ */
+export async function eraseSuppressedCustomers(
+  deps: ErasureObjectDeps & { suppression: Pick<SuppressionRepository, 'listSuppressedHashes'> },
+): Promise<SuppressedErasure> {
+  const hashes = await deps.suppression.listSuppressedHashes();
+  const erased =
+    hashes.length === 0
+      ? { objectsScanned: 0, objectsRewritten: 0, rowsRemoved: 0, versionsDeleted: 0, localFiles: 0, localRows: 0 }
+      : await eraseCustomerObjects(deps, { customerIdHashes: new Set(hashes) });
+  return { ...erased, suppressedCustomers: hashes.length };
+}
+
 /** Both: records first (suppression stops new copies), then objects. */
 export async function eraseCustomer(
   deps: ErasureDeps,
