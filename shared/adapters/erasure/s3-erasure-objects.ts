@@ -87,10 +87,21 @@ function matcherFor(target: ErasureTarget, codec: TextCodec): CustomerMatcher {
     return {
       is: (value) => value === decodedId,
       inText: (text) => containsIdToken(text, decodedId),
+      mayOccurIn: (text) => text.includes(decodedId),
     };
   }
   const hashes = target.customerIdHashes;
-  const is = (value: string) => value !== '' && hashes.has(hashCustomerId(codec.value(value)));
+  // A customer has many rows: each distinct value is hashed once per file.
+  const seen = new Map<string, boolean>();
+  const is = (value: string) => {
+    if (value === '') return false;
+    let found = seen.get(value);
+    if (found === undefined) {
+      found = hashes.has(hashCustomerId(codec.value(value)));
+      seen.set(value, found);
+    }
+    return found;
+  };
   return { is, inText: (text) => idTokens(text).some(is) };
 }
 

@@ -16,11 +16,20 @@ export interface CustomerMatcher {
   is(value: string): boolean;
   /** Whether free text (a malformed raw line, a message) holds one of the customers as a token. */
   inText(text: string): boolean;
+  /**
+   * False when `text` cannot hold any of the customers (a plain id that does not occur in it), so a
+   * file without them is not parsed at all. @default always true
+   */
+  mayOccurIn?(text: string): boolean;
 }
 
 /** The matcher of one plain id. */
 export function matchCustomerId(customerId: string): CustomerMatcher {
-  return { is: (value) => value === customerId, inText: (text) => containsIdToken(text, customerId) };
+  return {
+    is: (value) => value === customerId,
+    inText: (text) => containsIdToken(text, customerId),
+    mayOccurIn: (text) => text.includes(customerId),
+  };
 }
 
 /** Candidate ids in free text: the pieces between token boundaries (see {@link containsIdToken}). */
@@ -66,14 +75,12 @@ interface CsvRecord {
   fields: string[];
 }
 
-/** Splits CSV text into records (quotes respected: a quoted field may hold delimiters and line feeds). */
-function csvRecords(text: string, delimiter: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  let start = 0;
-  let fields: string[] = [];
+/** Splits one quoted record starting at `start` (quotes respected); returns its fields and end. */
+function quotedRecord(text: string, start: number, delimiter: string): { fields: string[]; end: number } {
+  const fields: string[] = [];
   let field = '';
   let quoted = false;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
       if (c === '"') {
@@ -88,15 +95,38 @@ function csvRecords(text: string, delimiter: string): CsvRecord[] {
       field = '';
     } else if (c === '\n') {
       fields.push(field.endsWith('\r') ? field.slice(0, -1) : field);
-      records.push({ raw: text.slice(start, i + 1), fields });
-      start = i + 1;
-      fields = [];
-      field = '';
+      return { fields, end: i + 1 };
     } else field += c;
   }
-  if (start < text.length) {
-    fields.push(field);
-    records.push({ raw: text.slice(start), fields });
+  fields.push(field);
+  return { fields, end: text.length };
+}
+
+/**
+ * Splits CSV text into records (quotes respected: a quoted field may hold delimiters and line feeds).
+ * A line without quotes (nearly all of them) is split directly; only quoted records are scanned
+ * character by character.
+ */
+function csvRecords(text: string, delimiter: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const lf = text.indexOf('\n', start);
+    const end = lf < 0 ? text.length : lf + 1;
+    const line = text.slice(start, end);
+    if (!line.includes('"')) {
+      const content = line.endsWith('\r\n')
+        ? line.slice(0, -2)
+        : line.endsWith('\n')
+          ? line.slice(0, -1)
+          : line;
+      records.push({ raw: line, fields: content.split(delimiter) });
+      start = end;
+      continue;
+    }
+    const quoted = quotedRecord(text, start, delimiter);
+    records.push({ raw: text.slice(start, quoted.end), fields: quoted.fields });
+    start = quoted.end;
   }
   return records;
 }
@@ -109,6 +139,7 @@ function csvRecords(text: string, delimiter: string): CsvRecord[] {
  * compared trimmed, as the ingest trims them.
  */
 export function eraseFromCsv(text: string, customer: CustomerMatcher): RowsErased {
+  if (customer.mayOccurIn?.(text) === false) return { text, removed: 0 };
   const delimiter = sniffDelimiter(text);
   const records = csvRecords(text, delimiter);
   const header = records[0];
@@ -146,6 +177,7 @@ function jsonHoldsId(value: unknown, customer: CustomerMatcher): boolean {
  * may hold the id among other fields), or — for a line that is not JSON — holds it as a token.
  */
 export function eraseFromJsonLines(text: string, customer: CustomerMatcher): RowsErased {
+  if (customer.mayOccurIn?.(text) === false) return { text, removed: 0 };
   let removed = 0;
   let out = '';
   let start = 0;
