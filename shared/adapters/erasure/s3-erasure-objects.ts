@@ -169,12 +169,20 @@ export function createS3ErasureObjects(options: {
     return (await duckDb).connection;
   };
 
-  async function read(key: string, versionId?: string): Promise<{ bytes: Buffer; contentType?: string }> {
+  async function read(
+    key: string,
+    versionId?: string,
+  ): Promise<{ bytes: Buffer; contentType?: string; eTag?: string; versionId?: string }> {
     const got = await s3.send(
       new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
     );
     const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? new Uint8Array());
-    return { bytes, ...(got.ContentType ? { contentType: got.ContentType } : {}) };
+    return {
+      bytes,
+      ...(got.ContentType ? { contentType: got.ContentType } : {}),
+      ...(got.ETag ? { eTag: got.ETag } : {}),
+      ...(got.VersionId && got.VersionId !== 'null' ? { versionId: got.VersionId } : {}),
+    };
   }
 
   /** Rewrites a Parquet file without the customer's rows, with its columns, types and compression. */
@@ -273,25 +281,41 @@ export function createS3ErasureObjects(options: {
     },
 
     async rewriteWithout(key, format, target, beforeWrite) {
-      const { bytes: stored, contentType } = await read(key);
-      const { removed, bytes } = await erased(key, stored, format, target);
-      if (removed === 0 || !bytes) return { removed: 0 };
-      const rewrite: Required<Omit<ObjectRewrite, 'versionId'>> = {
-        removed,
-        previousSha256: sha256(stored),
-        sha256: sha256(bytes),
-      };
-      await beforeWrite?.(rewrite);
-      const put = await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: bytes,
-          ContentLength: bytes.length,
-          ...(contentType ? { ContentType: contentType } : {}),
-        }),
-      );
-      return put.VersionId && put.VersionId !== 'null' ? { ...rewrite, versionId: put.VersionId } : rewrite;
+      // Written only if the object is still the one read (S3 conditional write): an ingest removing
+      // erased customers from the same upload at the same moment, with an older suppression list, must
+      // not put back rows this pass removed. On a conflict the object is read and rewritten again.
+      for (let attempt = 1; ; attempt++) {
+        const { bytes: stored, contentType, eTag, versionId: readVersion } = await read(key);
+        const { removed, bytes } = await erased(key, stored, format, target);
+        if (removed === 0 || !bytes) return { removed: 0 };
+        const rewrite: Required<Omit<ObjectRewrite, 'versionId' | 'replacedVersionId'>> = {
+          removed,
+          previousSha256: sha256(stored),
+          sha256: sha256(bytes),
+        };
+        await beforeWrite?.(rewrite);
+        try {
+          const put = await s3.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: bytes,
+              ContentLength: bytes.length,
+              ...(contentType ? { ContentType: contentType } : {}),
+              ...(eTag ? { IfMatch: eTag } : {}),
+            }),
+          );
+          return {
+            ...rewrite,
+            ...(put.VersionId && put.VersionId !== 'null' ? { versionId: put.VersionId } : {}),
+            ...(readVersion ? { replacedVersionId: readVersion } : {}),
+          };
+        } catch (error) {
+          const name = (error as { name?: string }).name;
+          if ((name !== 'PreconditionFailed' && name !== 'ConditionalRequestConflict') || attempt >= 5)
+            throw error;
+        }
+      }
     },
 
     async versionHolds(version, format, target) {

@@ -143,15 +143,16 @@ export async function eraseCustomerObjects(
       if (rewrite.removed === 0) continue;
       result.objectsRewritten++;
       result.rowsRemoved += rewrite.removed;
-      // In a versioned bucket the rewrite is a new version and the one read (with the customer) goes;
-      // without versioning the rewrite replaced it.
-      if (
-        version.versionId !== undefined &&
-        rewrite.versionId !== undefined &&
-        rewrite.versionId !== version.versionId
-      ) {
-        await deps.objects.deleteVersion(version);
-        result.versionsDeleted++;
+      // In a versioned bucket the rewrite is a new version, and the versions it replaced (the one
+      // listed, and the one read if a concurrent writer replaced it meanwhile) held the customer;
+      // without versioning the rewrite replaced the object itself.
+      if (rewrite.versionId !== undefined) {
+        const replaced = new Set([version.versionId, rewrite.replacedVersionId]);
+        for (const versionId of replaced) {
+          if (versionId === undefined || versionId === rewrite.versionId) continue;
+          await deps.objects.deleteVersion({ ...version, versionId, isLatest: false });
+          result.versionsDeleted++;
+        }
       }
     }
   }
@@ -178,7 +179,14 @@ export async function eraseSuppressedCustomers(
   const hashes = await deps.suppression.listSuppressedHashes();
   const erased =
     hashes.length === 0
-      ? { objectsScanned: 0, objectsRewritten: 0, rowsRemoved: 0, versionsDeleted: 0, localFiles: 0, localRows: 0 }
+      ? {
+          objectsScanned: 0,
+          objectsRewritten: 0,
+          rowsRemoved: 0,
+          versionsDeleted: 0,
+          localFiles: 0,
+          localRows: 0,
+        }
       : await eraseCustomerObjects(deps, { customerIdHashes: new Set(hashes) });
   return { ...erased, suppressedCustomers: hashes.length };
 }
@@ -203,7 +211,7 @@ export async function eraseCustomer(
 export async function markRewrittenUpload(
   contentMarkers: ErasureObjectDeps['contentMarkers'],
   source: string,
-  written: Required<Omit<ObjectRewrite, 'versionId'>>,
+  written: Required<Omit<ObjectRewrite, 'versionId' | 'replacedVersionId'>>,
   now: Date,
 ): Promise<void> {
   const holder = await contentMarkers.contentHolder(source, written.previousSha256);

@@ -26,6 +26,11 @@ export interface ObjectRewrite {
   sha256?: string;
   /** The version the rewrite wrote, when the store keeps versions. */
   versionId?: string;
+  /**
+   * The version the rewrite was made from (it held the customer). Usually the one listed; another
+   * when a concurrent writer replaced the object meanwhile and the rewrite read it again.
+   */
+  replacedVersionId?: string;
 }
 
 export interface ErasureObjectStore {
@@ -40,7 +45,9 @@ export interface ErasureObjectStore {
     key: string,
     format: PersonalDataFormat,
     target: ErasureTarget,
-    beforeWrite?: (rewrite: Required<Omit<ObjectRewrite, 'versionId'>>) => Promise<void>,
+    beforeWrite?: (
+      rewrite: Required<Omit<ObjectRewrite, 'versionId' | 'replacedVersionId'>>,
+    ) => Promise<void>,
   ): Promise<ObjectRewrite>;
   /** Whether one stored (earlier) version holds the customer. */
   versionHolds(version: StoredVersion, format: PersonalDataFormat, target: ErasureTarget): Promise<boolean>;

@@ -30,7 +30,10 @@ interface Version {
 }
 
 /** A versioned bucket: each key's versions, newest last. */
-function versionedBucket(s3: ReturnType<typeof mockClient>) {
+function versionedBucket(
+  s3: ReturnType<typeof mockClient>,
+  options: { beforePut?: (key: string) => void } = {},
+) {
   const keys = new Map<string, Version[]>();
   let next = 1;
   const put = (key: string, body: Buffer | null) => {
@@ -38,14 +41,28 @@ function versionedBucket(s3: ReturnType<typeof mockClient>) {
     keys.set(key, [...(keys.get(key) ?? []), version]);
     return version.versionId;
   };
-  s3.on(PutObjectCommand).callsFake((input) => ({ VersionId: put(input.Key, Buffer.from(input.Body)) }));
+  // The ETag is the version id here; a conditional put (If-Match) fails when the object changed.
+  s3.on(PutObjectCommand).callsFake((input) => {
+    options.beforePut?.(input.Key);
+    const current = keys.get(input.Key)?.at(-1);
+    if (input.IfMatch !== undefined && input.IfMatch !== `"${current?.versionId}"`) {
+      throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+        name: 'PreconditionFailed',
+      });
+    }
+    return { VersionId: put(input.Key, Buffer.from(input.Body)) };
+  });
   s3.on(GetObjectCommand).callsFake((input) => {
     const versions = keys.get(input.Key) ?? [];
     const found = input.VersionId ? versions.find((v) => v.versionId === input.VersionId) : versions.at(-1);
     if (!found?.body) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
     // The part of the SDK's body stream the adapter uses.
     const body = found.body;
-    return { Body: { transformToByteArray: async () => new Uint8Array(body) } as never };
+    return {
+      Body: { transformToByteArray: async () => new Uint8Array(body) } as never,
+      ETag: `"${found.versionId}"`,
+      VersionId: found.versionId,
+    };
   });
   s3.on(DeleteObjectCommand).callsFake((input) => {
     if (!input.VersionId) return { VersionId: put(input.Key, null), DeleteMarker: true };
@@ -135,5 +152,37 @@ describe('erasure in a versioned bucket', () => {
     expect(bucket.versionsOf('config/sources/shop.json')).toHaveLength(1);
     const listed = s3Mock.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input.Prefix);
     expect(listed).not.toContain(BUCKET_PREFIXES.config);
+  });
+
+  it('does not overwrite a concurrent rewrite of the same object: it reads the object again', async () => {
+    s3Mock.reset();
+    let interfered = false;
+    const csv = (...ids: string[]) =>
+      Buffer.from(`customer_id,order_date,amount\n${ids.map((id) => `${id},2025-01-02,1.00`).join('\n')}\n`);
+    const bucket = versionedBucket(s3Mock, {
+      beforePut(key) {
+        // Another writer (an ingest removing another erased customer) replaces the object between
+        // this pass's read and its write.
+        if (!interfered) {
+          interfered = true;
+          bucket.put(key, csv('X', 'Z'));
+        }
+      },
+    });
+    bucket.put('incoming/shop/a.csv', csv('X', 'Y', 'Z'));
+    const objects = createS3ErasureObjects({ s3: new S3Client({ region: 'eu-west-1' }), bucket: 'b' });
+    try {
+      await eraseCustomerObjects(
+        { objects, contentMarkers: new IngestReportRepository(stack.clients.dynamo, stack.config.table) },
+        { customerId: 'X' },
+      );
+    } finally {
+      await objects.close();
+    }
+    // Written from the other writer's version (without Y), not from the stale read; both versions that
+    // held X are gone.
+    expect(bucket.versionsOf('incoming/shop/a.csv').map((v) => v.body?.toString())).toEqual([
+      'customer_id,order_date,amount\nZ,2025-01-02,1.00\n',
+    ]);
   });
 });
