@@ -184,6 +184,17 @@ describe('privacy: a forgotten customer leaves no trace in the local stack', { t
     return [...new Set(found)];
   }
 
+  /** The ingest of an object already in the bucket, as the S3 trigger of its last write delivers it. */
+  async function redeliver(key: string) {
+    const head = await stack.clients.s3.send(
+      new HeadObjectCommand({ Bucket: stack.config.bucket, Key: key }),
+    );
+    return ingestObject(
+      { config: stack.config, clients: stack.clients },
+      { bucket: stack.config.bucket, key, ...(head.ETag ? { eTag: head.ETag.replace(/"/g, '') } : {}) },
+    );
+  }
+
   async function cleanRowCount(): Promise<number> {
     const db = await openDuckDb();
     try {
@@ -257,18 +268,7 @@ describe('privacy: a forgotten customer leaves no trace in the local stack', { t
     expect(await cleanRowCount()).toBe(cleanBefore - ORDERS.length);
 
     // The rewritten upload is new bytes: the S3 trigger's delivery must count it as a duplicate.
-    const rewritten = incomingKey('shop', 'orders.csv.gz');
-    const head = await stack.clients.s3.send(
-      new HeadObjectCommand({ Bucket: stack.config.bucket, Key: rewritten }),
-    );
-    const redelivered = await ingestObject(
-      { config: stack.config, clients: stack.clients },
-      {
-        bucket: stack.config.bucket,
-        key: rewritten,
-        ...(head.ETag ? { eTag: head.ETag.replace(/"/g, '') } : {}),
-      },
-    );
+    const redelivered = await redeliver(incomingKey('shop', 'orders.csv.gz'));
     expect(redelivered).toMatchObject({
       status: 'succeeded',
       accepted: 0,
@@ -280,10 +280,26 @@ describe('privacy: a forgotten customer leaves no trace in the local stack', { t
     const again = await ingestFile(stack, 'shop', exportFile);
     // Same name, same bytes: the same upload, whose ingest is done; nothing is ingested again.
     expect(again).toMatchObject({ status: 'succeeded', ingestId: first.ingestId });
+    // The re-sent upload lost the customer's rows again after its ingest; that write's delivery is a
+    // duplicate too.
+    expect(await redeliver(incomingKey('shop', 'orders.csv.gz'))).toMatchObject({ accepted: 0 });
+    // A new export with the customer and a new customer: the customer's rows are dropped and counted,
+    // and removed from the upload.
+    const late = join(work, 'late.csv');
+    writeFileSync(
+      late,
+      `order_id,customer_id,order_date,amount,currency\nLATE-1,${CUSTOMER},${ORDERS[0]!.at},${ORDERS[0]!.amount},USD\n` +
+        'LATE-2,NEW-CUSTOMER-1,1998-05-02T10:00:00Z,12.00,USD\n',
+    );
+    const lateReport = await ingestFile(stack, 'shop', late);
+    expect(lateReport).toMatchObject({ status: 'succeeded', accepted: 1, suppressed: 1 });
+    const lateRedelivered = await redeliver(incomingKey('shop', 'late.csv'));
+    expect(lateRedelivered).toMatchObject({ accepted: 0, duplicateOfIngestId: lateReport.ingestId });
     const run3 = await capture(recalc, ['--as-of', '1998-06-30', '--currency', 'USD', '--json']);
     expect(run3.code, run3.output).toBe(0);
-    expect(JSON.parse(run3.output).customers).toBe(customersBefore - 1);
-    expect(await cleanRowCount()).toBe(cleanBefore - ORDERS.length);
+    // Everyone but the customer, plus the new customer.
+    expect(JSON.parse(run3.output).customers).toBe(customersBefore - 1 + 1);
+    expect(await cleanRowCount()).toBe(cleanBefore - ORDERS.length + 1);
     await restartStack();
     expect(await traces()).toEqual([]);
   });
