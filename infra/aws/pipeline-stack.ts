@@ -113,6 +113,7 @@ export class PipelineStack extends Stack {
         Erasure: this.erasure.handler.function,
       },
       stateMachine: this.recalculation.stateMachine,
+      erasureStateMachine: this.erasure.stateMachine,
       restApi: this.api.restApi,
       table: this.storage.table,
       rejectRatioThreshold: config.rejectRatioAlarmThreshold,

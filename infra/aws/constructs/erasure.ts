@@ -29,7 +29,7 @@ export interface ErasureProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * Time budget of one pass over the bucket (Lambda's maximum). A bucket too large for one pass needs
-   * the job split by prefix; docs/privacy.md has the arithmetic.
+   * the job split by prefix; docs/privacy.md has the measured rewrite speeds.
    * @default Duration.minutes(15)
    */
   readonly timeout?: Duration;
