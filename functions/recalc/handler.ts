@@ -8,6 +8,7 @@
 
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { type AwsClients, createAwsClients } from '#adapters/aws-clients.ts';
 import { configFromEnv, type RuntimeConfig } from '#adapters/config.ts';
 import type { RecalcLockOptions } from '#adapters/dynamo/recalc-lock.ts';
@@ -22,12 +23,14 @@ import type { ChangeEventPublisher } from '#app/ports/change-events.ts';
 import type { AppLogger } from '#app/ports/logger.ts';
 import type { Warehouse } from '#app/ports/warehouse.ts';
 import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
+import { executionEndedStep } from '#app/recalc/execution-ended.ts';
 import { finalizeStep } from '#app/recalc/finalize.ts';
 import { fitModelsStep } from '#app/recalc/fit-models.ts';
-import type { RecalcHandlerName } from '#app/recalc/pipeline.ts';
+import { type RecalcHandlerName, UNFINISHED_EXECUTION_STATUSES } from '#app/recalc/pipeline.ts';
 import { prepareStep } from '#app/recalc/prepare.ts';
 import { releaseLockStep } from '#app/recalc/release-lock.ts';
 import { scorePartStep } from '#app/recalc/score-part.ts';
+import { sendChangeEventsStep } from '#app/recalc/send-change-events.ts';
 import type {
   FittedRun,
   LockedRun,
@@ -42,6 +45,19 @@ import type {
  * S3 listing entry's key through unchanged.
  */
 export type ScorePartEvent = { run: FittedRun } & ({ partKey: string } | { Key: string });
+
+/**
+ * The EventBridge event Step Functions sends when an execution's status changes (only the fields
+ * used). The rule delivers only the unfinished statuses; anything else is a wiring mistake.
+ */
+const executionStatusChangeSchema = z.object({
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    status: z.enum(UNFINISHED_EXECUTION_STATUSES),
+  }),
+});
+export type ExecutionStatusChangeEvent = z.input<typeof executionStatusChangeSchema>;
 
 /** The adapters behind the ports, given the runtime configuration and clients. */
 export function createRecalcDeps(parts: {
@@ -102,9 +118,13 @@ export function awsRecalcDeps(config: RuntimeConfig, clients: AwsClients): Recal
       return warehouse;
     },
     publisher: {
-      publishRun(runId, events) {
+      publishBatch(runId, batchId, events) {
         if (!config.eventBusName) throw new Error('CVM_EVENT_BUS must be set to publish change events');
-        return createEventBridgePublisher(clients.eventBridge, config.eventBusName).publishRun(runId, events);
+        return createEventBridgePublisher(clients.eventBridge, config.eventBusName).publishBatch(
+          runId,
+          batchId,
+          events,
+        );
       },
     },
     logger: observability('cvm-recalc').appLogger,
@@ -122,6 +142,15 @@ function wrap<Event, Result>(
     Event,
     Result
   >;
+}
+
+function wrapWithContext<Event, Result>(
+  run: (event: Event, context: Context) => Promise<Result>,
+  middlewares: MiddlewareObj[],
+): RecalcHandler<Event, Result> {
+  return middy<Event, Result>(async (event: Event, context: Context) => run(event, context)).use(
+    middlewares,
+  ) as RecalcHandler<Event, Result>;
 }
 
 /**
@@ -143,7 +172,21 @@ export function createRecalcHandlers(
       middlewares,
     ),
     finalize: wrap((event: FittedRun) => finalizeStep(get(), event), middlewares),
+    // The Lambda's remaining time tells the step when to stop and let the state machine resume it.
+    sendChangeEvents: wrapWithContext(
+      (event: FittedRun, context: Context) =>
+        sendChangeEventsStep(
+          get(),
+          event,
+          () => context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
+        ),
+      middlewares,
+    ),
     releaseLock: wrap((event: ReleaseLockInput) => releaseLockStep(get(), event), middlewares),
+    executionEnded: wrap((event: ExecutionStatusChangeEvent) => {
+      const { detail } = executionStatusChangeSchema.parse(event);
+      return executionEndedStep(get(), { executionArn: detail.executionArn, status: detail.status });
+    }, middlewares),
   } satisfies Record<RecalcHandlerName, RecalcHandler<never, unknown>>;
 }
 
@@ -159,4 +202,13 @@ const handlers = createRecalcHandlers(() => {
   return awsDeps;
 });
 
-export const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock } = handlers;
+export const {
+  acquireLock,
+  prepare,
+  fitModels,
+  scorePart,
+  finalize,
+  sendChangeEvents,
+  releaseLock,
+  executionEnded,
+} = handlers;

@@ -29,12 +29,14 @@ Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`,
   },
   ingest: {
     summary: 'ingest export files into the local stack: cvm ingest <file...> [--source NAME]',
-    usage: `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--json]
+    usage: `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--customers] [--json]
 
 Uploads each file to incoming/<source>/<file name> in the local stack and ingests it.
   --source NAME      source name (folder under incoming/); default "default"
   --config FILE      column mapping / parsing options for the source, stored as
                      config/sources/<source>.json (see docs/ingest.md)
+  --customers        the files are customer attributes exports (uploaded to
+                     incoming/<source>/customers/; see docs/economics.md)
   --json             print one JSON report per file, one per line
 State lives in $CVM_HOME (default ./.cvm). Exit code 1 when a file failed or was quarantined.`,
   },

@@ -11,7 +11,7 @@ import type { Context } from 'aws-lambda';
 import type { AwsClients } from '#adapters/aws-clients.ts';
 import type { RuntimeConfig } from '#adapters/config.ts';
 import type { RetryOptions } from '#adapters/dynamo/recalc-repositories.ts';
-import { createJsonlPublisher, localEventFile } from '#adapters/events/jsonl-publisher.ts';
+import { createJsonlPublisher, localEventDirectory } from '#adapters/events/jsonl-publisher.ts';
 import { listKeys } from '#adapters/s3/objects.ts';
 import { createDuckDbWarehouse, type DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
 import type { ChangeEventPublisher } from '#app/ports/change-events.ts';
@@ -27,6 +27,7 @@ import {
   retries,
   type WarehouseStep,
 } from '#app/recalc/pipeline.ts';
+import type { SendChangeEventsResult } from '#app/recalc/send-change-events.ts';
 import type {
   FinalizeResult,
   FittedRun,
@@ -48,6 +49,7 @@ export type RecalcStepName =
   | 'fitModels'
   | 'scoreParts'
   | 'finalize'
+  | 'sendChangeEvents'
   | 'releaseLock';
 
 export interface RecalcProgress {
@@ -81,8 +83,8 @@ export interface LocalRecalcResult {
   fitted: FittedRun;
   parts: PartResult[];
   events: number;
-  /** Where the change events were written (local publisher only). */
-  eventsFile: string | null;
+  /** Where the change events were written, one JSON Lines file per batch (local publisher only). */
+  eventsDirectory: string | null;
   /** Milliseconds per step. */
   timings: Partial<Record<RecalcStepName, number>>;
 }
@@ -219,6 +221,10 @@ export async function executePipeline(
     let result: unknown;
     if (step.kind === 'lambda') {
       result = await invoke(step, state);
+      // As the state machine's Choice: invoke again while the step says it is not done.
+      while (step.repeatUntilDone && (result as { done?: boolean } | null)?.done === false) {
+        result = await invoke(step, applyResultPath(state, result, step.resultPath));
+      }
     } else if (step.kind === 'warehouse') {
       result = json(await withRetry(step.retry, () => executor.runWarehouseTask(step, json(state))));
     } else {
@@ -226,7 +232,7 @@ export async function executePipeline(
       if (typeof prefix !== 'string') throw new Error(`${step.stateName}: no $.${step.itemsPrefixField}`);
       const items: unknown[] = [];
       for (const key of await executor.listItems(prefix)) {
-        items.push(await invoke(step, { run: state, partKey: key }));
+        items.push(await withRetry(step.itemRetry, () => invoke(step, { run: state, partKey: key })));
       }
       result = items;
     }
@@ -281,14 +287,15 @@ const DESCRIBE: Record<RecalcStepName, (output: unknown) => string> = {
   },
   finalize: (o) => {
     const f = o as FinalizeResult;
-    return `published run ${f.record.runId}, ${f.events} change events`;
+    return `published run ${f.record.runId}`;
   },
+  sendChangeEvents: (o) => `${(o as SendChangeEventsResult).events} change events sent`,
   releaseLock: () => 'lock released',
 };
 
 /**
  * Runs the pipeline on the local stack: acquireLock → prepare → unloadSummaries → fitModels →
- * scorePart (each part) → finalize → releaseLock. On a failure after the lock was taken, the run is
+ * scorePart (each part) → finalize → sendChangeEvents → releaseLock. On a failure after the lock was taken, the run is
  * recorded as failed and the lock released, then the error is rethrown.
  */
 export async function runLocalRecalculation(
@@ -320,8 +327,8 @@ export async function runLocalRecalculation(
       record: finalized.record,
       fitted: outputs.fitModels as FittedRun,
       parts: outputs.scoreParts as PartResult[],
-      events: finalized.events,
-      eventsFile: options.publisher ? null : localEventFile(requireHome(stack.config), runId),
+      events: (outputs.sendChangeEvents as SendChangeEventsResult).events,
+      eventsDirectory: options.publisher ? null : localEventDirectory(requireHome(stack.config), runId),
       timings,
     };
   } finally {

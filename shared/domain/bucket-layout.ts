@@ -35,6 +35,19 @@ export const incomingKey = (source: string, fileName: string) =>
 /** `incoming/<source>/` — every export of one source. */
 export const incomingSourcePrefix = (source: string) => `${BUCKET_PREFIXES.incoming}${source}/`;
 
+/**
+ * What an upload holds: a transaction export, or a customer attributes export (docs/economics.md),
+ * told apart by the folder: `incoming/<source>/customers/<file>` is an attributes export.
+ */
+export type ExportKind = 'transactions' | 'customers';
+
+/** The folder under `incoming/<source>/` whose files are customer attributes exports. */
+export const CUSTOMER_ATTRIBUTES_FOLDER = 'customers';
+
+/** Where a customer attributes export of `source` is uploaded. */
+export const incomingAttributesKey = (source: string, fileName: string) =>
+  `${BUCKET_PREFIXES.incoming}${source}/${CUSTOMER_ATTRIBUTES_FOLDER}/${fileName}`;
+
 /** `incoming/<source>/<...>/<file name>` → source and file name; null for keys outside `incoming/`. */
 export function parseIncomingKey(key: string): { source: string; fileName: string } | null {
   if (!key.startsWith(BUCKET_PREFIXES.incoming)) return null;
@@ -45,6 +58,16 @@ export function parseIncomingKey(key: string): { source: string; fileName: strin
   return { source: rest.slice(0, slash), fileName };
 }
 
+/**
+ * The export kind of an upload under `incoming/`: `customers` when its first folder below the source
+ * is {@link CUSTOMER_ATTRIBUTES_FOLDER}, else `transactions` (other sub-folders stay free, e.g.
+ * `incoming/shop/2025/01/orders.csv`).
+ */
+export function exportKindOf(key: string): ExportKind {
+  const parts = key.slice(BUCKET_PREFIXES.incoming.length).split('/');
+  return parts.length > 2 && parts[1] === CUSTOMER_ATTRIBUTES_FOLDER ? 'customers' : 'transactions';
+}
+
 /** Clean transactions: Hive-style partitions the warehouse projects as columns. */
 export const CLEAN_TRANSACTIONS_PREFIX = `${BUCKET_PREFIXES.clean}transactions/`;
 
@@ -52,6 +75,27 @@ export const CLEAN_TRANSACTIONS_PREFIX = `${BUCKET_PREFIXES.clean}transactions/`
 export const cleanSourcePrefix = (source: string) => `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/`;
 export const cleanTransactionKey = (source: string, ingestDate: string, contentSha256: string) =>
   `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
+
+/**
+ * Clean customer attributes (docs/economics.md): the same Hive-style layout as transactions, so the
+ * warehouse projects `source` and `ingest_date` the same way.
+ */
+export const CLEAN_CUSTOMER_ATTRIBUTES_PREFIX = `${BUCKET_PREFIXES.clean}customer_attributes/`;
+
+export const cleanAttributesKey = (source: string, ingestDate: string, contentSha256: string) =>
+  `${CLEAN_CUSTOMER_ATTRIBUTES_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
+
+/** The clean key of an ingest's Parquet file, by export kind. */
+export const cleanKeyFor = (kind: ExportKind, source: string, ingestDate: string, contentSha256: string) =>
+  kind === 'customers'
+    ? cleanAttributesKey(source, ingestDate, contentSha256)
+    : cleanTransactionKey(source, ingestDate, contentSha256);
+
+/**
+ * Every prefix holding clean data about customers. Erasure (rewriting clean objects without a
+ * forgotten customer) iterates these, so a new clean data set is covered by adding it here.
+ */
+export const CLEAN_DATA_PREFIXES = [CLEAN_TRANSACTIONS_PREFIX, CLEAN_CUSTOMER_ATTRIBUTES_PREFIX] as const;
 
 export const rejectedKeyFor = (source: string, ingestId: string) =>
   `${BUCKET_PREFIXES.rejected}${source}/${ingestId}.jsonl`;
@@ -96,6 +140,8 @@ export const reportKey = (runId: string) => `${runPrefix(runId)}report.html`;
 export const suppressedKey = (runId: string) => `${runPrefix(runId)}suppressed.json`;
 export const partResultsPrefix = (runId: string) => `${runPrefix(runId)}parts/`;
 export const changesPrefix = (runId: string) => `${runPrefix(runId)}changes/`;
+/** Which change files were sent as events already: the checkpoint of the sending step. */
+export const changesSentKey = (runId: string) => `${runPrefix(runId)}changes-sent.json`;
 
 /** File name of a summary part, used to name its result and change files. */
 export const partName = (partKey: string) =>
@@ -109,8 +155,16 @@ export const partResultKey = (runId: string, partKey: string) =>
 export const partChangesKey = (runId: string, partKey: string) =>
   `${changesPrefix(runId)}${partName(partKey)}.jsonl`;
 
+/** The audiences of a run: one CSV per playbook action, for campaign tools. */
+export const audiencesPrefix = (runId: string) => `${runPrefix(runId)}audiences/`;
 /** One playbook action's audience of a run, as CSV for campaign tools. */
-export const audienceKey = (runId: string, action: string) => `${runPrefix(runId)}audiences/${action}.csv`;
+export const audienceKey = (runId: string, action: string) => `${audiencesPrefix(runId)}${action}.csv`;
+/** A scored part's audience rows (JSON lines), ranked and split into the audience files by finalize. */
+export const audienceRowsPrefix = (runId: string) => `${runPrefix(runId)}audience-rows/`;
+export const partAudienceRowsKey = (runId: string, partKey: string) =>
+  `${audienceRowsPrefix(runId)}${partName(partKey)}.jsonl`;
+/** The playbook backtest's assignments on the calibration view: who it selected, per customer. */
+export const backtestAssignmentsKey = (runId: string) => `${runPrefix(runId)}backtest/assignments.csv`;
 
 /** Settings of the value playbook (ladder and actions). */
 export const PLAYBOOK_CONFIG_KEY = `${BUCKET_PREFIXES.config}playbook.json`;

@@ -45,7 +45,13 @@ export type CvmErrorCode =
   /** Another run published between this run's start and its pointer flip. */
   | 'pointer_moved'
   /** Another process uses the local stack's state directory. */
-  | 'stack_busy';
+  | 'stack_busy'
+  /** DynamoDB kept throttling a batch through every retry; the step can be run again. */
+  | 'dynamo_throttled'
+  /** A clean object a succeeded ingest wrote is gone from the bucket. */
+  | 'clean_data_missing'
+  /** A clean object is not a readable Parquet file. */
+  | 'clean_object_unreadable';
 
 /** HTTP errors carry the API's own codes (`functions/api/errors.ts`), which are open-ended here. */
 export abstract class CvmError extends Error {

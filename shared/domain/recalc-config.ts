@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
+import { playbookSettingsSchema } from './playbook/playbook-config.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
 /**
@@ -172,6 +173,11 @@ export const recalcConfigSchema = z.object({
    * under two names): `keep` uses both and reports them, `collapse` uses the first source's copy only.
    */
   crossSourceDuplicates: z.enum(['keep', 'collapse']).default('keep'),
+  /**
+   * A clean object an ingest wrote is gone from the bucket: `fail` stops the run naming it and its
+   * ingest; `exclude` runs without it and says so in the run's data warnings.
+   */
+  missingCleanObjects: z.enum(['fail', 'exclude']).default('fail'),
   /** A run whose as-of date is more than this many days after the last transaction warns. */
   staleAsOfDays: z.number().int().min(1).max(3650).default(90),
   /**
@@ -204,6 +210,11 @@ export const recalcConfigSchema = z.object({
    * above it an evenly spaced sample of about this size is used.
    */
   statisticsSampleSize: z.number().int().min(1000).default(1_000_000),
+  /**
+   * The value playbook (docs/playbook.md): a preset (`web-shop`, the default, or `non-profit` for
+   * donors), optionally with its own `ladder` and/or `actions` replacing the preset's.
+   */
+  playbook: playbookSettingsSchema.prefault({}),
 });
 export type RecalcConfig = z.infer<typeof recalcConfigSchema>;
 export type RecalcConfigInput = z.input<typeof recalcConfigSchema>;

@@ -17,6 +17,18 @@
  * | ingest_id    | BYTE_ARRAY (UTF8)                   | VARCHAR         | the ingest that wrote the row            |
  * | ingested_at  | INT64 TIMESTAMP(MICROS, UTC)        | TIMESTAMP (UTC) | later ingests win in cross-file dedupe   |
  * | line_number  | INT64                               | BIGINT          | 1-based line of the row in its export    |
+ * | cost            | INT64 DECIMAL(18,2), optional   | DECIMAL(18,2)   | order economics (docs/economics.md)  |
+ * | margin_amount   | INT64 DECIMAL(18,2), optional   | DECIMAL(18,2)   | a margin rate is stored resolved     |
+ * | discount        | INT64 DECIMAL(18,2), optional   | DECIMAL(18,2)   | ≥ 0 (a written -5.00 is 5.00 off)    |
+ * | shipping_cost   | INT64 DECIMAL(18,2), optional   | DECIMAL(18,2)   | ≥ 0                                  |
+ * | returned_amount | INT64 DECIMAL(18,2), optional   | DECIMAL(18,2)   | 0 ≤ … ≤ amount                       |
+ * | returned        | BOOLEAN, optional               | BOOLEAN         | the whole order was returned         |
+ *
+ * The order-economics columns are written only for an export that has at least one of them (NULL where
+ * a row leaves one empty); every other clean file has exactly the first ten columns, as before. Both
+ * engines read columns by name, so files with and without them are read together (missing = NULL). A
+ * row's margin rate is stored as margin_amount = amount × rate in whole cents
+ * (`storedOrderEconomics`), so clean data holds money only.
  */
 export interface CleanTransaction {
   customerId: string;

@@ -99,7 +99,7 @@ describe('ingest after its worker died', () => {
 
 describe('cvm ingest killed at seeded points', () => {
   const ROWS = 60_000;
-  const POINTS = 8;
+  const POINTS = 20;
 
   function runCli(home: string, args: string[], killAfterMs?: number) {
     return new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) => {

@@ -1,10 +1,6 @@
-/**
- * Privacy: ingest, recalculation and API log no customer ids, e-mail addresses or amounts at info level,
- * and change events hash ids exactly when configured.
- */
-import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readLocalEvents } from '#adapters/events/jsonl-publisher.ts';
 import { toAppLogger } from '#adapters/observability.ts';
 import { hashCustomerId } from '#app/customer-id-hash.ts';
 import { createApiHandler } from '#functions/api/app.ts';
@@ -150,13 +146,10 @@ describe('privacy: customer ids, e-mail addresses and amounts stay out of logs (
       ...RUN_SETTINGS,
       config: { ...RUN_SETTINGS.config, hashIdsInEvents: true },
     });
-    const eventsOf = (file: string | null) =>
-      readFileSync(file!, 'utf8')
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as { customerId: string; customerIdHashed: boolean });
-    const plainEvents = eventsOf(plain.eventsFile);
-    const hashedEvents = eventsOf(hashed.eventsFile);
+    const eventsOf = (run: { record: { runId: string } }) =>
+      readLocalEvents(stack.config.home!, run.record.runId);
+    const plainEvents = eventsOf(plain);
+    const hashedEvents = eventsOf(hashed);
     expect(plainEvents.length).toBeGreaterThan(0);
     expect(hashedEvents.length).toBeGreaterThan(0);
     const { customers } = smallSample();
@@ -165,7 +158,7 @@ describe('privacy: customer ids, e-mail addresses and amounts stay out of logs (
       expect(customers).toContain(event.customerId);
     }
     const hashes = new Map(customers.map((id) => [hashCustomerId(id), id]));
-    const raw = readFileSync(hashed.eventsFile!, 'utf8');
+    const raw = JSON.stringify(hashedEvents);
     for (const event of hashedEvents) {
       expect(event.customerIdHashed).toBe(true);
       expect(event.customerId).toMatch(/^[0-9a-f]{64}$/);

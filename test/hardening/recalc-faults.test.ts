@@ -1,11 +1,7 @@
-/**
- * Recalculation and publish under injected SDK faults and crashes: no score lost or doubled, readers
- * never see a partial run, and a second run is refused while one is running.
- */
-import { readFileSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { readLocalEvents } from '#adapters/events/jsonl-publisher.ts';
 import { RECALC_CONFIG_KEY } from '#domain/bucket-layout.ts';
 import { serveLocalApi } from '#infra/cli/commands/serve.ts';
 import { runLocalRecalculation } from '#infra/local/recalc.ts';
@@ -148,11 +144,10 @@ describe('recalculation and publish under injected SDK faults', { timeout: 120_0
     expect(result.record.previousRunId).toBe(before);
     await expectCompleteRun(result.record.runId);
     expect(result.events).toBeGreaterThan(0);
-    const lines = readFileSync(result.eventsFile!, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(result.events);
-    expect(new Set(lines.map((line) => (JSON.parse(line) as { customerId: string }).customerId)).size).toBe(
-      result.events,
-    );
+    const events = readLocalEvents(stack.config.home!, result.record.runId);
+    expect(events).toHaveLength(result.events);
+    expect(new Set(events.map((event) => event.customerId)).size).toBe(result.events);
+    expect(new Set(events.map((event) => event.eventId)).size).toBe(result.events);
   });
 
   it('the pointer flip fails for good: readers stay on the previous run, and the run is not recorded as published', async () => {

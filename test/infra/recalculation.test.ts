@@ -6,15 +6,27 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#adapters/config.ts';
-import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
+import { CLEAN_ATTRIBUTE_COLUMNS } from '#adapters/ingest/attributes-ingest.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
 import { DEFAULT_LEASE_MINUTES } from '#app/recalc/lease.ts';
-import { LAMBDA_RETRY, pipelineStateNames, RECALC_PIPELINE, WAREHOUSE_RETRY } from '#app/recalc/pipeline.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
-import { SUMMARY_QUERIES, TRANSACTION_COLUMNS } from '#infra/aws/constructs/recalculation.ts';
+import {
+  LAMBDA_RETRY,
+  PART_RETRY,
+  pipelineStateNames,
+  RECALC_PIPELINE,
+  WAREHOUSE_RETRY,
+} from '#app/recalc/pipeline.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import {
+  CUSTOMER_ATTRIBUTE_COLUMNS,
+  SUMMARY_QUERIES,
+  TRANSACTION_COLUMNS,
+} from '#infra/aws/constructs/recalculation.ts';
 import {
   type CfnJson,
   logicalIdOf,
   onlyResource,
+  resourcesOfType,
   type SynthesizedPipeline,
   synthPipeline,
 } from './synth-pipeline.ts';
@@ -88,14 +100,49 @@ function path(machine: AslStateMachine): string[] {
 const functionId = (step: keyof typeof synth.stack.recalculation.steps) =>
   logicalIdOf(synth.stack, synth.stack.recalculation.steps[step].function);
 
+/** The Glue table named `name` (the stack has one per clean data set). */
+function glueTable(name: string): { properties: Record<string, CfnJson> } {
+  const found = Object.values(resourcesOfType(synth.template, 'AWS::Glue::Table')).filter(
+    (resource) =>
+      (resource.Properties as { TableInput?: { Name?: string } } | undefined)?.TableInput?.Name === name,
+  );
+  if (found.length !== 1) throw new Error(`expected one Glue table ${name}, found ${found.length}`);
+  return { properties: found[0]!.Properties ?? {} };
+}
+
 describe('recalculation: Glue table and Athena workgroup', () => {
+  it('declares the customer attributes table over its own clean prefix, with the columns the ingest writes', () => {
+    const table = glueTable(CUSTOMER_ATTRIBUTES_RELATION).properties.TableInput;
+    const columns = table.StorageDescriptor.Columns as Array<{ Name: string; Type: string }>;
+    expect(columns).toEqual(
+      CUSTOMER_ATTRIBUTE_COLUMNS.map((column) => ({ Name: column.name, Type: column.type })),
+    );
+    const hive: Record<string, string> = {
+      VARCHAR: 'string',
+      TIMESTAMPTZ: 'timestamp',
+      'DECIMAL(18,2)': 'decimal(18,2)',
+      BIGINT: 'bigint',
+      BOOLEAN: 'boolean',
+    };
+    expect(columns).toEqual(
+      Object.entries(CLEAN_ATTRIBUTE_COLUMNS).map(([name, type]) => ({ Name: name, Type: hive[type] })),
+    );
+    expect(table.PartitionKeys).toEqual([
+      { Name: 'source', Type: 'string' },
+      { Name: 'ingest_date', Type: 'date' },
+    ]);
+    expect(JSON.stringify(table.Parameters['storage.location.template'])).toContain(
+      `/${CLEAN_CUSTOMER_ATTRIBUTES_PREFIX}source=\${source}/ingest_date=\${ingest_date}/`,
+    );
+  });
+
   it('declares exactly the columns documented in shared/domain/transaction.ts', () => {
     const source = readFileSync(new URL('../../shared/domain/transaction.ts', import.meta.url), 'utf8');
     // Rows of the column table in the doc comment (the header row is "| column | …").
     const documented = [...source.matchAll(/^ \* \| ([a-z_]+)\s+\|/gm)]
       .map((match) => match[1])
       .filter((name) => name !== 'column');
-    const { properties } = onlyResource(synth.template, 'AWS::Glue::Table');
+    const { properties } = glueTable(TRANSACTIONS_RELATION);
     const columns = properties.TableInput.StorageDescriptor.Columns as Array<{ Name: string; Type: string }>;
     expect(columns.map((column) => column.Name)).toEqual(documented);
     expect(columns).toEqual(TRANSACTION_COLUMNS.map((column) => ({ Name: column.name, Type: column.type })));
@@ -103,7 +150,7 @@ describe('recalculation: Glue table and Athena workgroup', () => {
   });
 
   it('projects partitions source (injected) and ingest_date (date, 2000-01-01..NOW) without a crawler', () => {
-    const { properties } = onlyResource(synth.template, 'AWS::Glue::Table');
+    const { properties } = glueTable(TRANSACTIONS_RELATION);
     const table = properties.TableInput;
     expect(table.Name).toBe(TRANSACTIONS_RELATION);
     expect(table.PartitionKeys).toEqual([
@@ -158,15 +205,34 @@ describe('recalculation: state machine', () => {
     expect(definition.States.Published!.Type).toBe('Succeed');
   });
 
-  it('runs Prepare → summary queries → FitModels → ScoreParts → Finalize inside Recalculate', () => {
+  it('runs Prepare → summary queries → FitModels → ScoreParts → Finalize → SendChangeEvents inside Recalculate', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
-    expect(path(branch)).toEqual(['Prepare', 'RunSummaryQueries', 'FitModels', 'ScoreParts', 'Finalize']);
+    expect(path(branch)).toEqual([
+      'Prepare',
+      'RunSummaryQueries',
+      'FitModels',
+      'ScoreParts',
+      'Finalize',
+      'SendChangeEvents',
+      'AllChangeEventsSent',
+    ]);
+    // Sending resumes from its checkpoint: the Choice loops back while the step is not done.
+    const choice = branch.States.AllChangeEventsSent as AslState & {
+      Choices: Array<{ Variable: string; BooleanEquals: boolean; Next: string }>;
+      Default: string;
+    };
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Default).toBe('ChangeEventsSent');
+    expect(branch.States.ChangeEventsSent!.Type).toBe('Pass');
+    expect(branch.States.ChangeEventsSent!.End).toBe(true);
+    expect(choice.Choices).toEqual([
+      { Variable: '$.changeEvents.done', BooleanEquals: false, Next: 'SendChangeEvents' },
+    ]);
   });
 
   it('invokes each step function by its exported handler name', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
     const resourceOf = (state: AslState | undefined) => state?.Resource;
-    expect(resourceOf(definition.States.AcquireLock)).toBe(`<${functionId('acquireLock')}.Arn>`);
     expect(resourceOf(branch.States.Prepare)).toBe(`<${functionId('prepare')}.Arn>`);
     expect(resourceOf(branch.States.FitModels)).toBe(`<${functionId('fitModels')}.Arn>`);
     expect(resourceOf(branch.States.Finalize)).toBe(`<${functionId('finalize')}.Arn>`);
@@ -216,6 +282,10 @@ describe('recalculation: state machine', () => {
     expect(map.ResultPath).toBeNull();
     const scorePart = map.ItemProcessor!.States[map.ItemProcessor!.StartAt]!;
     expect(scorePart.Resource).toBe(`<${functionId('scorePart')}.Arn>`);
+    // A part that timed out or stayed throttled is retried on its own (ScorePart is repeatable).
+    const partRetry = scorePart.Retry!.find((r) => r.ErrorEquals.includes('Sandbox.Timedout'));
+    expect(partRetry?.ErrorEquals).toEqual([...PART_RETRY.errors]);
+    expect(partRetry?.MaxAttempts).toBe(PART_RETRY.maxAttempts);
   });
 
   it('retries Lambda service errors with exponential backoff on every step', () => {
@@ -253,6 +323,34 @@ describe('recalculation: state machine', () => {
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'LockNotAcquired' },
     ]);
     expect(definition.States.LockNotAcquired!.Type).toBe('Fail');
+  });
+
+  it('records the execution as the lock holder: the acquire payload is the input plus lockHolder', () => {
+    const acquire = definition.States.AcquireLock!;
+    expect(acquire.Resource).toBe('arn:<AWS::Partition>:states:::lambda:invoke');
+    expect(acquire.Parameters!.FunctionName).toBe(`<${functionId('acquireLock')}.Arn>`);
+    expect((acquire as { OutputPath?: string }).OutputPath).toBe('$.Payload');
+    expect(acquire.Parameters!['Payload.$']).toBe(
+      `States.JsonMerge($, States.StringToJson(States.Format('\\{"lockHolder":"{}"\\}', $$.Execution.Id)), false)`,
+    );
+  });
+
+  it('releases the lock of an execution that timed out, was stopped or failed uncaught', () => {
+    const stateMachineRef = { Ref: logicalIdOf(synth.stack, synth.stack.recalculation.stateMachine) };
+    const rule = logicalIdOf(synth.stack, synth.stack.recalculation.executionEndedRule);
+    const properties = resources[rule]!.Properties;
+    expect(properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [stateMachineRef], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    expect(properties.Targets).toHaveLength(1);
+    expect(properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [functionId('executionEnded'), 'Arn'] });
+    expect(properties.Targets[0].RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: 7200,
+      MaximumRetryAttempts: 8,
+    });
+    expect(resources[functionId('executionEnded')]!.Properties.Handler).toBe('index.executionEnded');
   });
 
   it('logs every execution event and traces with X-Ray', () => {
@@ -319,14 +417,14 @@ describe('recalculation: schedule, events, configuration', () => {
     expect(JSON.parse(properties.Target.Input)).toEqual({ model: 'auto', requestedBy: 'schedule' });
   });
 
-  it('lets only Finalize put events on the change-event bus', () => {
+  it('lets only SendChangeEvents put events on the change-event bus', () => {
     const busArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.recalculation.eventBus), 'Arn'] };
     const putEvents = Object.values(synth.template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'),
     );
     expect(putEvents).toHaveLength(1);
     expect(JSON.stringify(putEvents[0]!.Properties.Roles)).toContain(
-      logicalIdOf(synth.stack, synth.stack.recalculation.steps.finalize.role),
+      logicalIdOf(synth.stack, synth.stack.recalculation.steps.sendChangeEvents.role),
     );
     expect(putEvents[0]!.Properties.PolicyDocument.Statement).toContainEqual(
       expect.objectContaining({ Action: 'events:PutEvents', Resource: busArn }),

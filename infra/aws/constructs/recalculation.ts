@@ -5,6 +5,7 @@
 import { Aws, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '#adapters/config.ts';
-import { TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
 import {
   type LambdaStep,
   type MapStep,
@@ -25,7 +26,7 @@ import {
   type WarehouseStep,
   warehouseQueries,
 } from '#app/recalc/pipeline.ts';
-import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { DATA_PREFIXES, type Storage } from './storage.ts';
 
@@ -55,7 +56,77 @@ export const TRANSACTION_COLUMNS: glue.CfnTable.ColumnProperty[] = [
   { name: 'ingest_id', type: 'string' },
   { name: 'ingested_at', type: 'timestamp' },
   { name: 'line_number', type: 'bigint' },
+  // Order economics, nullable. Athena reads Parquet columns by name, so files written before these
+  // columns existed read them as NULL.
+  { name: 'cost', type: 'decimal(18,2)' },
+  { name: 'margin_amount', type: 'decimal(18,2)' },
+  { name: 'discount', type: 'decimal(18,2)' },
+  { name: 'shipping_cost', type: 'decimal(18,2)' },
+  { name: 'returned_amount', type: 'decimal(18,2)' },
+  { name: 'returned', type: 'boolean' },
 ];
+
+/**
+ * Columns of `clean/customer_attributes/` Parquet files, as the ingest writes them
+ * (`CLEAN_ATTRIBUTE_COLUMNS` in shared/adapters/ingest/attributes-ingest.ts; Hive/Glue type names).
+ */
+export const CUSTOMER_ATTRIBUTE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
+  { name: 'customer_id', type: 'string' },
+  { name: 'updated_at', type: 'timestamp' },
+  { name: 'acquired_at', type: 'timestamp' },
+  { name: 'acquisition_channel', type: 'string' },
+  { name: 'acquisition_cost', type: 'decimal(18,2)' },
+  { name: 'service_contacts', type: 'bigint' },
+  { name: 'service_cost', type: 'decimal(18,2)' },
+  { name: 'satisfaction_scale', type: 'string' },
+  { name: 'satisfaction_score', type: 'bigint' },
+  { name: 'marketing_consent', type: 'boolean' },
+  { name: 'ingest_id', type: 'string' },
+  { name: 'ingested_at', type: 'timestamp' },
+  { name: 'line_number', type: 'bigint' },
+];
+
+/**
+ * A Glue table over one clean data set: Parquet, Hive partitions `source` and `ingest_date` by
+ * partition projection (Athena computes partition locations from the query instead of reading them
+ * from the catalog, so new uploads are queryable without a crawler or MSCK REPAIR; `injected` means a
+ * query must name the source(s) it reads).
+ */
+function cleanTableInput(
+  name: string,
+  description: string,
+  location: string,
+  columns: glue.CfnTable.ColumnProperty[],
+): glue.CfnTable.TableInputProperty {
+  return {
+    name,
+    description,
+    tableType: 'EXTERNAL_TABLE',
+    partitionKeys: [
+      { name: 'source', type: 'string' },
+      { name: 'ingest_date', type: 'date' },
+    ],
+    parameters: {
+      classification: 'parquet',
+      EXTERNAL: 'TRUE',
+      'projection.enabled': 'true',
+      'projection.source.type': 'injected',
+      'projection.ingest_date.type': 'date',
+      'projection.ingest_date.format': 'yyyy-MM-dd',
+      'projection.ingest_date.range': '2000-01-01,NOW',
+      'projection.ingest_date.interval': '1',
+      'projection.ingest_date.interval.unit': 'DAYS',
+      'storage.location.template': `${location}source=\${source}/ingest_date=\${ingest_date}/`,
+    },
+    storageDescriptor: {
+      columns,
+      location,
+      inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    },
+  };
+}
 
 export interface RecalculationProps {
   readonly storage: Storage;
@@ -97,12 +168,15 @@ export class Recalculation extends Construct {
   readonly database: glue.CfnDatabase;
   readonly databaseName: string;
   readonly transactionsTable: glue.CfnTable;
+  readonly customerAttributesTable: glue.CfnTable;
   readonly workgroup: athena.CfnWorkGroup;
   readonly eventBus: events.EventBus;
   readonly steps: Record<StepName, PipelineFunction>;
   readonly stateMachine: sfn.StateMachine;
   readonly stateMachineLogGroup: logs.LogGroup;
   readonly schedule: scheduler.Schedule;
+  /** Routes unfinished execution ends (timed out, stopped, uncaught failure) to the lock release. */
+  readonly executionEndedRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: RecalculationProps) {
     super(scope, id);
@@ -118,43 +192,28 @@ export class Recalculation extends Construct {
         description: 'Customer Value Management: clean transactions',
       },
     });
-    const location = `s3://${bucketName}/${CLEAN_TRANSACTIONS_PREFIX}`;
     this.transactionsTable = new glue.CfnTable(this, 'TransactionsTable', {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: this.databaseName,
-      tableInput: {
-        name: TRANSACTIONS_RELATION,
-        description: 'Clean transactions written by the ingest (one Parquet file per accepted export)',
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [
-          { name: 'source', type: 'string' },
-          { name: 'ingest_date', type: 'date' },
-        ],
-        parameters: {
-          classification: 'parquet',
-          EXTERNAL: 'TRUE',
-          // Partition projection: Athena computes partition locations from the query instead of
-          // reading them from the catalog, so new uploads are queryable without a crawler or
-          // MSCK REPAIR. `injected` means a query must name the source(s) it reads.
-          'projection.enabled': 'true',
-          'projection.source.type': 'injected',
-          'projection.ingest_date.type': 'date',
-          'projection.ingest_date.format': 'yyyy-MM-dd',
-          'projection.ingest_date.range': '2000-01-01,NOW',
-          'projection.ingest_date.interval': '1',
-          'projection.ingest_date.interval.unit': 'DAYS',
-          'storage.location.template': `${location}source=\${source}/ingest_date=\${ingest_date}/`,
-        },
-        storageDescriptor: {
-          columns: TRANSACTION_COLUMNS,
-          location,
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-        },
-      },
+      tableInput: cleanTableInput(
+        TRANSACTIONS_RELATION,
+        'Clean transactions written by the ingest (one Parquet file per accepted export)',
+        `s3://${bucketName}/${CLEAN_TRANSACTIONS_PREFIX}`,
+        TRANSACTION_COLUMNS,
+      ),
     });
     this.transactionsTable.node.addDependency(this.database);
+    this.customerAttributesTable = new glue.CfnTable(this, 'CustomerAttributesTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: cleanTableInput(
+        CUSTOMER_ATTRIBUTES_RELATION,
+        'Clean customer attributes written by the ingest (incoming/<source>/customers/ exports); latest value wins when read',
+        `s3://${bucketName}/${CLEAN_CUSTOMER_ATTRIBUTES_PREFIX}`,
+        CUSTOMER_ATTRIBUTE_COLUMNS,
+      ),
+    });
+    this.customerAttributesTable.node.addDependency(this.database);
 
     this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: props.namePrefix,
@@ -220,7 +279,17 @@ export class Recalculation extends Construct {
         timeout: Duration.minutes(10),
       }),
       finalize: step('finalize', 'publishes the run', { memorySize: 1024, timeout: Duration.minutes(15) }),
+      // Stops a minute before its timeout and is invoked again from its checkpoint until done.
+      sendChangeEvents: step('sendChangeEvents', 'sends the change events of the run', {
+        memorySize: 512,
+        timeout: Duration.minutes(15),
+      }),
       releaseLock: step('releaseLock', 'releases the run lock', short),
+      executionEnded: step(
+        'executionEnded',
+        'releases the lock of an execution that ended unfinished',
+        short,
+      ),
     };
     this.grantStepPermissions(storage);
 
@@ -307,12 +376,32 @@ export class Recalculation extends Construct {
           },
           step.itemStateName,
           step.itemComment,
-        ),
+        ).addRetry(retry(step.itemRetry)),
       );
       return map;
     };
 
-    const acquireLock = invoke(pipeline.acquire);
+    // The acquire step records the execution as the lock holder (payload: the execution input plus
+    // `lockHolder`), so the end of an execution that never reached its release can be matched to
+    // the lock it still holds.
+    const acquireLock = new tasks.LambdaInvoke(this, pipeline.acquire.stateName, {
+      comment: pipeline.acquire.comment,
+      lambdaFunction: this.steps[pipeline.acquire.handler].function,
+      payload: sfn.TaskInput.fromJsonPathAt(
+        sfn.JsonPath.jsonMerge(
+          sfn.JsonPath.objectAt('$'),
+          sfn.JsonPath.stringToJson(
+            sfn.JsonPath.format('\\{"lockHolder":"{}"\\}', sfn.JsonPath.stringAt(pipeline.lockHolderPath)),
+          ),
+        ),
+      ),
+      // A computed payload needs the lambda:invoke integration (its Parameters); the handler's
+      // result is then the response's Payload.
+      payloadResponseOnly: false,
+      resultPath: resultPath(pipeline.acquire.resultPath),
+      outputPath: '$.Payload',
+      retryOnServiceExceptions: false,
+    }).addRetry(retry(pipeline.acquire.retry));
     // Everything after the lock runs inside one Parallel so a single Catch covers the whole chain:
     // on any error the lock is released (the payload carries the error) and the execution fails.
     // Its input is the LockedRun, so the handler knows which run to release and record as failed.
@@ -330,6 +419,15 @@ export class Recalculation extends Construct {
             ? warehouseStep(step)
             : mapStep(step);
       chain = chain ? chain.next(state) : sfn.Chain.start(state);
+      if (step.kind === 'lambda' && step.repeatUntilDone) {
+        // Loop back while the step reports `done: false` (it stopped before its timeout).
+        const choice = new sfn.Choice(this, step.repeatUntilDone.choiceStateName, {
+          comment: `Runs ${step.stateName} again until it reports done`,
+        })
+          .when(sfn.Condition.booleanEquals(`${step.resultPath}.done`, false), state)
+          .otherwise(new sfn.Pass(this, step.repeatUntilDone.doneStateName));
+        chain = chain.next(choice.afterwards());
+      }
     }
     recalculate.branch(chain!);
     const failed = new sfn.Fail(this, pipeline.onFailure.failStateName, {
@@ -371,6 +469,26 @@ export class Recalculation extends Construct {
     });
     this.grantAthenaQueries(this.stateMachine.role, storage);
 
+    // Timeouts, StopExecution and errors the Catch cannot handle (States.Runtime,
+    // States.DataLimitExceeded) skip the release path: their status-change events release the lock.
+    this.executionEndedRule = new events.Rule(this, 'ExecutionEndedUnfinished', {
+      description: pipeline.onExecutionEnded.comment,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: [...pipeline.onExecutionEnded.statuses],
+        },
+      },
+      targets: [
+        new eventsTargets.LambdaFunction(this.steps[pipeline.onExecutionEnded.handler].function, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+
     // --- Schedule ---------------------------------------------------------------------------------
     this.schedule = new scheduler.Schedule(this, 'WeeklySchedule', {
       description: 'Starts the weekly recalculation',
@@ -390,7 +508,16 @@ export class Recalculation extends Construct {
   private grantStepPermissions(storage: Storage) {
     const tableArns = [storage.table.tableArn, storage.gsi1Arn];
     const { runs } = DATA_PREFIXES;
-    const { acquireLock, prepare, fitModels, scorePart, finalize, releaseLock } = this.steps;
+    const {
+      acquireLock,
+      prepare,
+      fitModels,
+      scorePart,
+      finalize,
+      sendChangeEvents,
+      releaseLock,
+      executionEnded,
+    } = this.steps;
     const allowTable = (fn: PipelineFunction, sid: string, actions: string[], resources = tableArns) =>
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid, actions: actions.map((a) => `dynamodb:${a}`), resources }),
@@ -398,12 +525,14 @@ export class Recalculation extends Construct {
 
     // Lock and run record (conditional puts on single items).
     allowTable(acquireLock, 'TakeLock', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
-    allowTable(
-      releaseLock,
-      'ReleaseLockAndRecordRun',
-      ['GetItem', 'PutItem', 'UpdateItem'],
-      [storage.table.tableArn],
-    );
+    for (const fn of [releaseLock, executionEnded]) {
+      allowTable(
+        fn,
+        'ReleaseLockAndRecordRun',
+        ['GetItem', 'PutItem', 'UpdateItem'],
+        [storage.table.tableArn],
+      );
+    }
 
     // Prepare and FitModels run warehouse SQL on Athena themselves (profile, histograms, UNLOADs).
     for (const fn of [prepare, fitModels]) this.grantAthenaQueries(fn.role, storage);
@@ -427,7 +556,21 @@ export class Recalculation extends Construct {
       'BatchGetItem',
       'BatchWriteItem',
     ]);
-    this.eventBus.grantPutEventsTo(finalize.role);
+    // Sending reads the run's change files and writes its checkpoint beside them.
+    storage.grantObjects(
+      sendChangeEvents.role,
+      'ReadChangesWriteCheckpoint',
+      ['s3:GetObject', 's3:PutObject'],
+      [runs],
+    );
+    storage.grantList(sendChangeEvents.role, 'ListChangeFiles', [runs]);
+    allowTable(
+      sendChangeEvents,
+      'RenewLease',
+      ['GetItem', 'PutItem', 'UpdateItem'],
+      [storage.table.tableArn],
+    );
+    this.eventBus.grantPutEventsTo(sendChangeEvents.role);
   }
 
   /**
@@ -456,6 +599,7 @@ export class Recalculation extends Construct {
           glueArn('catalog'),
           glueArn('database', this.databaseName),
           glueArn('table', `${this.databaseName}/${TRANSACTIONS_RELATION}`),
+          glueArn('table', `${this.databaseName}/${CUSTOMER_ATTRIBUTES_RELATION}`),
         ],
       }),
     );

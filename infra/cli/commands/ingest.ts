@@ -36,11 +36,13 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       source: { type: 'string', short: 's' },
       config: { type: 'string', short: 'c' },
+      customers: { type: 'boolean' },
       json: { type: 'boolean' },
     },
     schema: z.object({
       source: z.string().optional(),
       config: z.string().optional(),
+      customers: z.boolean().default(false),
       json: z.boolean().default(false),
     }),
     positionals: { min: 1, what: 'one or more export files' },
@@ -74,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
       await putTextObject(stack.clients.s3, bucket, sourceConfigKey(source), configText);
     }
     for (const file of positionals) {
-      const report = await ingestFile(stack, source, file);
+      const report = await ingestFile(stack, source, file, values.customers ? 'customers' : 'transactions');
       if (report.status !== 'succeeded') failures++;
       if (values.json) console.log(JSON.stringify(reportSummary(report)));
       else console.log(describeReport(report, file, bucket));

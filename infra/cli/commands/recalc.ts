@@ -26,6 +26,7 @@ const STEP_LABELS: Record<RecalcStepName, string> = {
   fitModels: 'holdout check, model choice, fit',
   scoreParts: 'score and write customers',
   finalize: 'segments, migration, publish',
+  sendChangeEvents: 'send change events',
   releaseLock: 'release run lock',
 };
 
@@ -119,8 +120,8 @@ export async function run(argv: string[]): Promise<number> {
       const data = describeDataSelection(r);
       if (data.length > 0) console.log(`\n${data.join('\n')}`);
       console.log(`\n${formatSegmentTable(r)}\n\n${formatHoldout(r)}`);
-      if (result.eventsFile && result.events > 0)
-        console.log(`\n${result.events} change events: ${result.eventsFile}`);
+      if (result.eventsDirectory && result.events > 0)
+        console.log(`\n${result.events} change events: ${result.eventsDirectory}`);
       if (r.message) console.log(`\nNotes: ${r.message}`);
     }
     return 0;

@@ -45,6 +45,7 @@ const STEP_LABELS: Record<RecalcStepName, string> = {
   fitModels: 'recalculation: holdout check and model fit',
   scoreParts: 'recalculation: score and write customers',
   finalize: 'recalculation: segments, migration, publish',
+  sendChangeEvents: 'recalculation: send change events',
   releaseLock: 'recalculation: release the lock',
 };
 

@@ -10,6 +10,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { BatchWriteStats } from '#app/ports/score-repository.ts';
+import { CvmError } from '#domain/errors.ts';
 
 export interface RetryOptions {
   /** Attempts per batch before giving up. @default 12 */
@@ -48,6 +49,15 @@ export const isConditionFailed = (error: unknown) =>
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * DynamoDB kept throttling a batch through every retry. Its name is what Step Functions sees as the
+ * error, so the state machine can retry the whole (repeatable) step later.
+ */
+export class DynamoThrottledError extends CvmError {
+  override readonly name = 'DynamoThrottledError';
+  readonly code = 'dynamo_throttled';
+}
+
 export function createBatchAccess({ dynamo, table, retry }: DynamoTable) {
   const maxAttempts = retry?.maxAttempts ?? 12;
   const baseDelayMs = retry?.baseDelayMs ?? 50;
@@ -60,7 +70,7 @@ export function createBatchAccess({ dynamo, table, retry }: DynamoTable) {
     let pending = requests;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= maxAttempts) {
-        throw new Error(
+        throw new DynamoThrottledError(
           `DynamoDB table ${table}: ${pending.length} items still unprocessed after ${maxAttempts} BatchWriteItem attempts (throttled); nothing was lost, re-run the step to finish`,
         );
       }
@@ -105,7 +115,9 @@ export function createBatchAccess({ dynamo, table, retry }: DynamoTable) {
       let pending = keys;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= maxAttempts) {
-          throw new Error(`DynamoDB table ${table}: ${what} still unprocessed after ${maxAttempts} attempts`);
+          throw new DynamoThrottledError(
+            `DynamoDB table ${table}: ${what} still unprocessed after ${maxAttempts} attempts (throttled)`,
+          );
         }
         if (attempt > 0) await backoff(attempt);
         try {

@@ -10,6 +10,7 @@ import { type RunRecord, runRecordSchema } from '#domain/run.ts';
 import { type CustomerScore, customerScoreSchema } from '#domain/score.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import {
+  actionPartition,
   currentRunPointerKey,
   customerPartition,
   ingestKey,
@@ -29,7 +30,10 @@ export interface ScoreReadModel {
   getScore(customerId: string, runId: string): Promise<CustomerScore | null>;
   /** Scores of up to 100 customers in one run; ids without a score are absent from the map. */
   getScores(customerIds: readonly string[], runId: string): Promise<Map<string, CustomerScore>>;
-  /** Every stored score of a customer, oldest run first. */
+  /**
+   * The customer's scores of published runs, oldest run first. Scores a run wrote before it failed
+   * or was aborted (or while it is still running) are left out: readers never saw that run.
+   */
   getCustomerHistory(customerId: string): Promise<CustomerScore[]>;
   getRun(runId: string): Promise<RunRecord | null>;
   getIngest(ingestId: string): Promise<IngestReport | null>;
@@ -37,6 +41,13 @@ export interface ScoreReadModel {
   listSegmentMembers(query: {
     runId: string;
     segment: string;
+    limit: number;
+    after?: string;
+  }): Promise<Page<CustomerScore>>;
+  /** A playbook audience's customers, value at stake descending; `after` as for segments. */
+  listAudienceMembers(query: {
+    runId: string;
+    action: string;
     limit: number;
     after?: string;
   }): Promise<Page<CustomerScore>>;
@@ -103,16 +114,19 @@ export function createScoreReadModel(
     partition: string,
     limit: number,
     startKey: Record<string, string> | undefined,
+    index: 'gsi1' | 'gsi2' = 'gsi1',
   ): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
+    const indexName = index === 'gsi1' ? TABLE_KEYS.gsi1Name : TABLE_KEYS.gsi2Name;
+    const partitionKey = index === 'gsi1' ? TABLE_KEYS.gsi1PartitionKey : TABLE_KEYS.gsi2PartitionKey;
     const items: Record<string, unknown>[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined = startKey;
     do {
       const page = await dynamo.send(
         new QueryCommand({
           TableName: table,
-          IndexName: TABLE_KEYS.gsi1Name,
+          IndexName: indexName,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1PartitionKey },
+          ExpressionAttributeNames: { '#pk': partitionKey },
           ExpressionAttributeValues: { ':pk': partition },
           ScanIndexForward: false,
           Limit: Math.min(MAX_QUERY_PAGE, limit + 1 - items.length),
@@ -126,8 +140,38 @@ export function createScoreReadModel(
     return { items: items.slice(0, limit), more };
   }
 
-  const lastPosition = (items: Record<string, unknown>[], more: boolean) =>
-    more ? String(items[items.length - 1]?.[TABLE_KEYS.gsi1SortKey]) : null;
+  const lastPosition = (
+    items: Record<string, unknown>[],
+    more: boolean,
+    sortKey: string = TABLE_KEYS.gsi1SortKey,
+  ) => (more ? String(items[items.length - 1]?.[sortKey]) : null);
+
+  /** Which of these runs are published (their run record says so), read in batches of 100. */
+  async function publishedRuns(runIds: ReadonlySet<string>): Promise<Set<string>> {
+    const published = new Set<string>();
+    const ids = [...runIds];
+    for (let start = 0; start < ids.length; start += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] = ids.slice(start, start + BATCH_GET_LIMIT).map((id) => runKey(id));
+      while (keys.length > 0) {
+        const got = await dynamo.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: keys,
+                ProjectionExpression: 'runId, #status',
+                ExpressionAttributeNames: { '#status': 'status' },
+              },
+            },
+          }),
+        );
+        for (const item of got.Responses?.[table] ?? []) {
+          if (item.status === 'published' && typeof item.runId === 'string') published.add(item.runId);
+        }
+        keys = got.UnprocessedKeys?.[table]?.Keys ?? [];
+      }
+    }
+    return published;
+  }
 
   return {
     currentRunId: () => pointer.get(),
@@ -173,8 +217,11 @@ export function createScoreReadModel(
         for (const item of page.Items ?? []) scores.push(customerScoreSchema.parse(item));
         exclusiveStartKey = page.LastEvaluatedKey;
       } while (exclusiveStartKey);
+      const published = await publishedRuns(new Set(scores.map((s) => s.runId)));
       // Run ids need not sort by time; the as-of date and scoring time do.
-      return scores.sort((a, b) => a.asOf.localeCompare(b.asOf) || a.computedAt.localeCompare(b.computedAt));
+      return scores
+        .filter((s) => published.has(s.runId))
+        .sort((a, b) => a.asOf.localeCompare(b.asOf) || a.computedAt.localeCompare(b.computedAt));
     },
 
     async getRun(runId) {
@@ -201,6 +248,23 @@ export function createScoreReadModel(
       return {
         items: items.map((item) => customerScoreSchema.parse(item)),
         nextPosition: lastPosition(items, more),
+      };
+    },
+
+    async listAudienceMembers({ runId, action, limit, after }) {
+      const partition = actionPartition(runId, action);
+      const startKey =
+        after === undefined
+          ? undefined
+          : {
+              ...scoreKey(idAfterFirstHash(after), runId),
+              [TABLE_KEYS.gsi2PartitionKey]: partition,
+              [TABLE_KEYS.gsi2SortKey]: after,
+            };
+      const { items, more } = await queryGsiDescending(partition, limit, startKey, 'gsi2');
+      return {
+        items: items.map((item) => customerScoreSchema.parse(item)),
+        nextPosition: lastPosition(items, more, TABLE_KEYS.gsi2SortKey),
       };
     },
 

@@ -16,7 +16,7 @@ export function createRecalcLock(
   options: RecalcLockOptions = {},
 ): RecalcLock {
   return {
-    async acquire(runId, now, leaseMinutes) {
+    async acquire(runId, now, leaseMinutes, holder = options.holder) {
       const leaseUntil = new Date(now.getTime() + leaseMinutes * 60_000);
       // The lock item as this run holds it: the same whether taken, renewed or taken over.
       const held = {
@@ -26,17 +26,24 @@ export function createRecalcLock(
         leaseUntil: leaseUntil.toISOString(),
         leaseUntilEpoch: Math.floor(leaseUntil.getTime() / 1000),
         [TABLE_KEYS.ttlAttribute]: Math.floor(leaseUntil.getTime() / 1000) + 86_400,
-        ...(options.holder ? { holder: options.holder } : {}),
+        ...(holder ? { holder } : {}),
       };
       try {
-        await dynamo.send(
+        const put = await dynamo.send(
           new PutCommand({
             TableName: table,
             Item: held,
             ConditionExpression: 'attribute_not_exists(pk) OR leaseUntilEpoch < :now OR runId = :runId',
             ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000), ':runId': runId },
+            ReturnValues: 'ALL_OLD',
           }),
         );
+        // Another run's lock whose lease ran out without a release: that run ended unfinished
+        // (killed, timed out, stopped), and its record must not say "running" forever.
+        const before = put.Attributes as { runId?: string; releasedAt?: string } | undefined;
+        if (before?.runId && before.runId !== runId && !before.releasedAt) {
+          return { tookOverFrom: before.runId, tookOverBecause: 'lease-expired' };
+        }
         return {};
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
@@ -58,7 +65,7 @@ export function createRecalcLock(
                 ExpressionAttributeValues: { ':held': item.runId, ':holder': item.holder },
               }),
             );
-            return { tookOverFrom: item.runId };
+            return { tookOverFrom: item.runId, tookOverBecause: 'holder-gone' };
           } catch (takeoverError) {
             if (!isConditionFailed(takeoverError)) throw takeoverError;
           }
@@ -68,6 +75,22 @@ export function createRecalcLock(
           runId,
         );
       }
+    },
+
+    async current() {
+      const got = await dynamo.send(
+        new GetCommand({ TableName: table, Key: recalcLockKey(), ConsistentRead: true }),
+      );
+      const item = got.Item as
+        | { runId: string; holder?: string; leaseUntil: string; releasedAt?: string }
+        | undefined;
+      if (!item) return null;
+      return {
+        runId: item.runId,
+        ...(item.holder ? { holder: item.holder } : {}),
+        leaseUntil: item.leaseUntil,
+        released: item.releasedAt !== undefined,
+      };
     },
 
     async release(runId) {

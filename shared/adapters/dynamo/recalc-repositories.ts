@@ -1,5 +1,6 @@
 /** The DynamoDB repositories of the recalculation, built together over one table. */
 import type { DynamoTable } from './batch.ts';
+import { createIngestCatalog } from './ingest-catalog.ts';
 import { createRecalcLock, type RecalcLockOptions } from './recalc-lock.ts';
 import { createRunRepository } from './run-repository.ts';
 import { createScoreRepository } from './score-repository.ts';
@@ -11,6 +12,7 @@ export function createRecalcRepositories(table: DynamoTable, lockOptions: Recalc
     runs: createRunRepository(table),
     scores: createScoreRepository(table),
     suppression: createSuppressionRepository(table),
+    ingests: createIngestCatalog(table),
   };
 }
 

@@ -11,7 +11,6 @@ import {
   CHANGE_EVENT_DETAIL_TYPE,
   CHANGE_EVENT_SOURCE,
   type ChangeEventPublisher,
-  type CustomerChangeEvent,
 } from '#app/ports/change-events.ts';
 
 export interface EventBridgePublisherOptions {
@@ -28,7 +27,7 @@ const ENTRIES_PER_CALL = 10;
 /**
  * Sends change events to an EventBridge bus. PutEvents can accept a call yet fail single entries
  * (FailedEntryCount, e.g. ThrottlingException): those entries are sent again with backoff.
- * Repeating a run's publication resends its events; consumers de-duplicate on (runId, customerId).
+ * Sending a batch again resends its events; consumers de-duplicate on `eventId`.
  */
 export function createEventBridgePublisher(
   client: EventBridgeClient,
@@ -56,28 +55,20 @@ export function createEventBridgePublisher(
   }
 
   return {
-    // Each event names its run in the detail; the run id argument is for publishers that file by run.
-    async publishRun(_runId: string, events: Iterable<CustomerChangeEvent>): Promise<number> {
-      let batch: PutEventsRequestEntry[] = [];
-      let sent = 0;
-      for (const event of events) {
-        batch.push({
-          EventBusName: eventBusName,
-          Source: CHANGE_EVENT_SOURCE,
-          DetailType: CHANGE_EVENT_DETAIL_TYPE,
-          Detail: JSON.stringify(event),
-        });
-        if (batch.length === ENTRIES_PER_CALL) {
-          await send(batch);
-          sent += batch.length;
-          batch = [];
-        }
+    // Each event names its run and carries its id in the detail; run and batch ids are for
+    // publishers that file by run.
+    async publishBatch(_runId, _batchId, events): Promise<number> {
+      for (let start = 0; start < events.length; start += ENTRIES_PER_CALL) {
+        await send(
+          events.slice(start, start + ENTRIES_PER_CALL).map((event) => ({
+            EventBusName: eventBusName,
+            Source: CHANGE_EVENT_SOURCE,
+            DetailType: CHANGE_EVENT_DETAIL_TYPE,
+            Detail: JSON.stringify(event),
+          })),
+        );
       }
-      if (batch.length > 0) {
-        await send(batch);
-        sent += batch.length;
-      }
-      return sent;
+      return events.length;
     },
   };
 }

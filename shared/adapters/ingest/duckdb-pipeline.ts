@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IngestPipeline, IngestWorkspace } from '#app/ports/ingest-pipeline.ts';
+import { finishAttributesWithDuckDb, stageAttributes } from './attributes-ingest.ts';
 import { finishWithDuckDb } from './finish-with-duckdb.ts';
 import { stageExport } from './stage-export.ts';
 
@@ -19,8 +20,14 @@ export function duckDbIngestPipeline(options: DuckDbPipelineOptions = {}): Inges
     async open(): Promise<IngestWorkspace> {
       const workDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'cvm-ingest-'));
       return {
-        stage: (request) => stageExport({ ...request, workDir }),
-        finish: (request) => finishWithDuckDb({ ...request, workDir }),
+        stage: (request) =>
+          request.kind === 'customers'
+            ? stageAttributes({ ...request, workDir })
+            : stageExport({ ...request, workDir }),
+        finish: (request) =>
+          request.kind === 'customers'
+            ? finishAttributesWithDuckDb({ ...request, workDir })
+            : finishWithDuckDb({ ...request, workDir }),
         dispose: () => rm(workDir, { recursive: true, force: true }),
       };
     },

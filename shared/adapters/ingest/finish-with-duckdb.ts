@@ -5,8 +5,14 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FinishedUpload } from '#app/ports/ingest-pipeline.ts';
+import { namesEconomicsColumn } from '#domain/ingest/column-mapping.ts';
 import { openDuckDb, sqlLiteral } from '../duckdb.ts';
-import { duplicateCandidatesPath, rowHashesPath, STAGED_COLUMNS } from './staging.ts';
+import {
+  duplicateCandidatesPath,
+  rowHashesPath,
+  STAGED_COLUMNS,
+  STAGED_ECONOMICS_COLUMNS,
+} from './staging.ts';
 
 /**
  * DuckDB's CSV reader buffer. Its default (about 32 MB, several in flight) alone exhausts a 128 MB
@@ -27,7 +33,8 @@ export interface FinishStagedInput {
   workDir: string;
   /**
    * Canonical field → header in the export (the parser's `summary.columns`), so late rejects show
-   * their values under the file's own column names like the parser's rejects do.
+   * their values under the file's own column names like the parser's rejects do. Naming an
+   * order-economics field means the staged rows carry `STAGED_ECONOMICS_COLUMNS`.
    */
   columns?: Record<string, string>;
   /**
@@ -81,7 +88,10 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
     return reader.getRowsJson()[0]?.[0];
   };
   try {
-    const columns = Object.entries(STAGED_COLUMNS)
+    // An export with order-economics columns has them staged and written to its clean file; any other
+    // export's clean file is exactly what it was before those columns existed.
+    const economics = namesEconomicsColumn(input.columns ?? {});
+    const columns = Object.entries({ ...STAGED_COLUMNS, ...(economics ? STAGED_ECONOMICS_COLUMNS : {}) })
       .map(([name, type]) => `${sqlLiteral(name)}: ${sqlLiteral(type)}`)
       .join(', ');
     const staged =
@@ -215,7 +225,7 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
                     currency, channel, quantity,
                     ${sqlLiteral(input.ingestId)} AS ingest_id,
                     ${sqlLiteral(ingestedAt)}::TIMESTAMPTZ AS ingested_at,
-                    line AS line_number
+                    line AS line_number${economics ? `, ${ECONOMICS_COLUMNS_SQL}` : ''}
              FROM ${kept})
        TO ${sqlLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd, DICTIONARY_SIZE_LIMIT 4096)`,
     );
@@ -244,6 +254,22 @@ export async function finishWithDuckDb(input: FinishStagedInput): Promise<Finish
   }
 }
 
+const cents = (column: string) => `(${column}::DECIMAL(18, 0) * 0.01::DECIMAL(3, 2))::DECIMAL(18, 2)`;
+
+/**
+ * The order-economics columns of the clean Parquet (see `shared/domain/transaction.ts`), appended after
+ * the original columns: NULL on every row of an export without them. Readers of older files without
+ * these columns read them by name (`union_by_name` in DuckDB, by-name Parquet columns in Athena).
+ */
+const ECONOMICS_COLUMNS_SQL = [
+  `${cents('cost_cents')} AS cost`,
+  `${cents('margin_amount_cents')} AS margin_amount`,
+  `${cents('discount_cents')} AS discount`,
+  `${cents('shipping_cost_cents')} AS shipping_cost`,
+  `${cents('returned_amount_cents')} AS returned_amount`,
+  'returned',
+].join(', ');
+
 /**
  * The staging's duplicate candidates: 'none' when its candidates file is empty, the file's path when it
  * lists some, 'unknown' when the staged file has no candidates file (every repeated hash is then a
@@ -264,6 +290,12 @@ const RAW_VALUE_SQL: Record<string, string> = {
   currency: 'currency',
   channel: 'channel',
   quantity: 'quantity::VARCHAR',
+  cost: `${cents('cost_cents')}::VARCHAR`,
+  margin_amount: `${cents('margin_amount_cents')}::VARCHAR`,
+  discount: `${cents('discount_cents')}::VARCHAR`,
+  shipping_cost: `${cents('shipping_cost_cents')}::VARCHAR`,
+  returned_amount: `${cents('returned_amount_cents')}::VARCHAR`,
+  returned: 'returned::VARCHAR',
 };
 
 /**

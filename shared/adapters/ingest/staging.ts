@@ -3,6 +3,7 @@
  * row hashes, duplicate candidates and the rejects file.
  */
 import { join } from 'node:path';
+import { storedOrderEconomics } from '#domain/economics/stored-order-economics.ts';
 import { DuplicateFilter } from '#domain/ingest/duplicate-filter.ts';
 import type { AsciiParsedRow, ExportSink, ParsedRow, RejectedRow } from '#domain/ingest/export-parser.ts';
 import { BufferedFileWriter } from './buffered-file-writer.ts';
@@ -21,6 +22,21 @@ export const STAGED_COLUMNS = {
   currency: 'VARCHAR',
   channel: 'VARCHAR',
   quantity: 'BIGINT',
+} as const;
+
+/**
+ * Further columns of the rows of an export with order-economics columns (docs/economics.md), after
+ * {@link STAGED_COLUMNS}, in their stored form (`storedOrderEconomics`); an empty field is NULL. The
+ * mapping is per file, so either every staged row of a file has them or none: rows of ordinary
+ * exports are staged exactly as before.
+ */
+export const STAGED_ECONOMICS_COLUMNS = {
+  cost_cents: 'BIGINT',
+  margin_amount_cents: 'BIGINT',
+  discount_cents: 'BIGINT',
+  shipping_cost_cents: 'BIGINT',
+  returned_amount_cents: 'BIGINT',
+  returned: 'BOOLEAN',
 } as const;
 
 /**
@@ -146,8 +162,9 @@ function rowBytesBound(row: ParsedRow): number {
   return (
     3 * (row.customerId.length + row.orderId.length + (row.channel?.length ?? 0) + row.currency.length) +
     6 /* quotes */ +
-    4 * 22 /* numbers */ +
-    8 /* separators */
+    9 * 22 /* numbers */ +
+    5 /* a flag */ +
+    14 /* separators */
   );
 }
 
@@ -222,6 +239,7 @@ export class StagingSink implements ExportSink {
     if (row.channel !== null) at = this.#writeText(at, row.channel);
     out[at++] = TAB;
     if (row.quantity !== null) at = writeInteger(out, at, row.quantity);
+    at = this.#writeEconomics(at, row);
     out[at++] = LF;
     writer.used = at;
 
@@ -270,6 +288,7 @@ export class StagingSink implements ExportSink {
     for (let i = row.channelStart; i < row.channelEnd; i++) out[at++] = bytes[i]!;
     out[at++] = TAB;
     if (row.quantity !== null) at = writeInteger(out, at, row.quantity);
+    // (The byte fast path only reads files without economics columns.)
     out[at++] = LF;
     writer.used = at;
 
@@ -293,6 +312,26 @@ export class StagingSink implements ExportSink {
     hashOut[at++] = LF;
     hashes.used = at;
     this.#filter?.add(high, low);
+  }
+
+  /** The {@link STAGED_ECONOMICS_COLUMNS} at `at`, each after its tab; nothing for a row without. */
+  #writeEconomics(at: number, row: ParsedRow): number {
+    if (row.economics === undefined) return at;
+    const out = this.#accepted.buffer;
+    const e = storedOrderEconomics(row.economics, row.amountCents);
+    for (const cents of [
+      e.costCents,
+      e.marginAmountCents,
+      e.discountCents,
+      e.shippingCostCents,
+      e.returnedCents,
+    ]) {
+      out[at++] = TAB;
+      if (cents !== null) at = writeInteger(out, at, cents);
+    }
+    out[at++] = TAB;
+    if (e.returned !== null) at = this.#writeText(at, e.returned ? 'true' : 'false');
+    return at;
   }
 
   /** The `order_ts_us`, `amount_cents` and `currency` fields at `at`, each with its tab after it. */

@@ -5,6 +5,7 @@ import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
 import { FREQUENCY_BINS, type ReportAggregates, WEEKS_SINCE_LAST_BINS } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { renderDataPanel } from './data-panel.ts';
+import { PLAYBOOK_STYLES, renderPlaybookSection } from './playbook-section.ts';
 
 /**
  * Renders the run report: one self-contained HTML page with server-side SVG charts (Vega-Lite
@@ -347,12 +348,14 @@ section.chart svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 0.3rem 0.8rem; text-align: left; }
 td:not(:first-child) { font-variant-numeric: tabular-nums; }
+${PLAYBOOK_STYLES}
 </style>
 </head>
 <body>
 <h1>Customer value — run ${escapeHtml(run.runId)}</h1>
 <p class="meta">As of ${escapeHtml(run.asOf)} · model ${escapeHtml(model?.name ?? 'none')}${model?.family ? ` · family ${escapeHtml(model.family)}${model.period ? ` (per ${escapeHtml(model.period)})` : ''}` : ''} · status ${escapeHtml(run.status)} · time unit ${escapeHtml(run.timeUnit)} · ${escapeHtml(run.finishedAt ?? run.startedAt)}</p>
 ${renderDataPanel(run)}
+${renderPlaybookSection(run)}
 <div class="kpis">
 <div class="kpi">Customers<b>${run.customers.toLocaleString('en-US')}</b></div>
 <div class="kpi">Predicted value (${run.clvSettings.horizonMonths} months)<b>${escapeHtml(money(totalClv, currency))}</b></div>

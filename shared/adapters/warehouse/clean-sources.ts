@@ -22,12 +22,13 @@ export async function listCleanSources(s3: S3Client, bucket: string): Promise<st
   return [...sources].sort();
 }
 
-/** Every Parquet object under `clean/transactions/`, page by page. */
+/** Every Parquet object under `prefix` (default `clean/transactions/`), page by page. */
 export async function* listCleanParquetObjects(
   s3: S3Client,
   bucket: string,
-): AsyncGenerator<{ key: string; eTag: string | undefined }> {
-  for await (const { key, eTag } of listObjects(s3, bucket, CLEAN_TRANSACTIONS_PREFIX)) {
-    if (key.endsWith('.parquet')) yield { key, eTag };
+  prefix: string = CLEAN_TRANSACTIONS_PREFIX,
+): AsyncGenerator<{ key: string; eTag: string | undefined; size: number | undefined }> {
+  for await (const { key, eTag, size } of listObjects(s3, bucket, prefix)) {
+    if (key.endsWith('.parquet')) yield { key, eTag, size };
   }
 }

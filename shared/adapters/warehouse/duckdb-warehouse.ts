@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX } from '#domain/bucket-layout.ts';
 import { type DuckDbOptions, openDuckDb, sqlLiteral } from '../duckdb.ts';
+import { CLEAN_ATTRIBUTE_COLUMNS } from '../ingest/attributes-ingest.ts';
 import { deletePrefix } from '../s3/objects.ts';
 import { type CleanCacheSyncReport, createCleanCache } from './clean-cache.ts';
-import { TRANSACTIONS_RELATION } from './queries.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from './queries.ts';
 
 /** The clean transaction columns (shared/domain/transaction.ts) plus the partition columns. */
 const EMPTY_TRANSACTIONS = `SELECT
@@ -26,9 +28,30 @@ const EMPTY_TRANSACTIONS = `SELECT
   CAST(NULL AS VARCHAR) AS ingest_id,
   CAST(NULL AS TIMESTAMPTZ) AS ingested_at,
   CAST(NULL AS BIGINT) AS line_number,
+  CAST(NULL AS DECIMAL(18,2)) AS cost,
+  CAST(NULL AS DECIMAL(18,2)) AS margin_amount,
+  CAST(NULL AS DECIMAL(18,2)) AS discount,
+  CAST(NULL AS DECIMAL(18,2)) AS shipping_cost,
+  CAST(NULL AS DECIMAL(18,2)) AS returned_amount,
+  CAST(NULL AS BOOLEAN) AS returned,
   CAST(NULL AS VARCHAR) AS source,
   CAST(NULL AS DATE) AS ingest_date
 WHERE false`;
+
+/** The order-economics columns of clean data (`shared/domain/transaction.ts`), added by the ingest later. */
+const ECONOMICS_COLUMN_TYPES = {
+  cost: 'DECIMAL(18,2)',
+  margin_amount: 'DECIMAL(18,2)',
+  discount: 'DECIMAL(18,2)',
+  shipping_cost: 'DECIMAL(18,2)',
+  returned_amount: 'DECIMAL(18,2)',
+  returned: 'BOOLEAN',
+} as const;
+
+/** The customer attributes view before any attributes export was ingested. */
+const EMPTY_ATTRIBUTES = `SELECT ${Object.entries(CLEAN_ATTRIBUTE_COLUMNS)
+  .map(([name, type]) => `CAST(NULL AS ${type}) AS ${name}`)
+  .join(', ')}, CAST(NULL AS VARCHAR) AS source, CAST(NULL AS DATE) AS ingest_date WHERE false`;
 
 export interface DuckDbWarehouseOptions {
   s3: S3Client;
@@ -54,6 +77,12 @@ export interface DuckDbWarehouse extends Warehouse {
 
 export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<DuckDbWarehouse> {
   const cache = createCleanCache(options.s3, options.bucket, options.cacheDirectory);
+  const attributesCache = createCleanCache(
+    options.s3,
+    options.bucket,
+    options.cacheDirectory,
+    CLEAN_CUSTOMER_ATTRIBUTES_PREFIX,
+  );
   const db = await openDuckDb(options.duckDb);
   const rowGroupSize = options.rowGroupSize ?? 100_000;
   const rowGroupsPerPart = options.rowGroupsPerPart ?? 10;
@@ -66,10 +95,34 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
     // a glob without matches, so the view is then an empty relation with the same columns.
     const source =
       report.objects > 0
-        ? `SELECT * FROM read_parquet(${sqlLiteral(cache.parquetGlob)}, hive_partitioning = true, union_by_name = true)`
+        ? await withEconomicsColumns(
+            `SELECT * FROM read_parquet(${sqlLiteral(cache.parquetGlob)}, hive_partitioning = true, union_by_name = true)`,
+          )
         : EMPTY_TRANSACTIONS;
     await db.connection.run(`CREATE OR REPLACE VIEW ${TRANSACTIONS_RELATION} AS ${source}`);
+    const attributes = await attributesCache.sync();
+    await db.connection.run(
+      `CREATE OR REPLACE VIEW ${CUSTOMER_ATTRIBUTES_RELATION} AS ${
+        attributes.objects > 0
+          ? `SELECT * FROM read_parquet(${sqlLiteral(attributesCache.parquetGlob)}, hive_partitioning = true, union_by_name = true)`
+          : EMPTY_ATTRIBUTES
+      }`,
+    );
     return report;
+  }
+
+  /**
+   * The clean files' relation with every order-economics column: union_by_name gives NULL for files
+   * without a column, but when no file has it the column would be missing, and a statement naming it
+   * would fail. (Athena gets them from the Glue table's columns.)
+   */
+  async function withEconomicsColumns(select: string): Promise<string> {
+    const described = (await db.connection.runAndReadAll(`DESCRIBE ${select}`)).getRowObjectsJS();
+    const present = new Set(described.map((row) => String(row.column_name)));
+    const missing = Object.entries(ECONOMICS_COLUMN_TYPES).filter(([name]) => !present.has(name));
+    if (missing.length === 0) return select;
+    const added = missing.map(([name, type]) => `CAST(NULL AS ${type}) AS ${name}`).join(', ');
+    return `SELECT *, ${added} FROM (${select})`;
   }
 
   async function ready(): Promise<void> {

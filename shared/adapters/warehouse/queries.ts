@@ -37,6 +37,12 @@ type FamilyPeriod = 'year' | 'month';
 /** The relation both engines expose: the clean transactions plus partition columns `source`, `ingest_date`. */
 export const TRANSACTIONS_RELATION = 'transactions';
 
+/**
+ * The clean customer attributes (docs/economics.md; Glue table in AWS, a view in DuckDB), one row per
+ * accepted attributes row, plus partition columns `source`, `ingest_date`.
+ */
+export const CUSTOMER_ATTRIBUTES_RELATION = 'customer_attributes';
+
 const isoDate = z.string().refine(
   (value) => {
     try {
@@ -174,8 +180,12 @@ function usedRow(p: WarehouseParams): string {
  * earlier source. Computed only when needed (the profile counts them; `collapse` drops them), so the
  * other statements keep their single window.
  */
-function rankedCte(p: WarehouseParams, sourceRank: boolean): string {
+function rankedCte(p: WarehouseParams, sourceRank: boolean, extra: readonly string[] = []): string {
   const amount = convertedAmount(p);
+  // Further columns carried through (the economics statements'); none for every other statement, whose
+  // text is then exactly what it was.
+  const extraColumns = extra.map((column) => `\n    ${column},`).join('');
+  const extraNames = extra.map((column) => `\n    ${columnAlias(column)},`).join('');
   const ingestRank =
     'dense_rank() OVER (PARTITION BY source, order_id ORDER BY ingested_at DESC, ingest_id DESC) AS ingest_rank';
   if (!sourceRank) {
@@ -185,7 +195,7 @@ function rankedCte(p: WarehouseParams, sourceRank: boolean): string {
     order_id,
     customer_id,
     ${amount === 'amount' ? 'amount' : `${amount} AS amount`},
-    currency,
+    currency,${extraColumns}
     CAST(order_ts AS DATE) AS order_day,
     ${ingestRank}
   FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
@@ -197,7 +207,7 @@ function rankedCte(p: WarehouseParams, sourceRank: boolean): string {
     order_id,
     customer_id,
     amount,
-    currency,
+    currency,${extraNames}
     order_day,
     ingest_rank,
     dense_rank() OVER (PARTITION BY customer_id, order_ts, raw_amount, currency,
@@ -209,13 +219,44 @@ function rankedCte(p: WarehouseParams, sourceRank: boolean): string {
       customer_id,
       amount AS raw_amount,
       ${amount === 'amount' ? 'amount' : `${amount} AS amount`},
-      currency,
+      currency,${extra.map((column) => `\n      ${column},`).join('')}
       order_ts,
       CAST(order_ts AS DATE) AS order_day,
       ${ingestRank}
     FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
   ) ingest_ranked
 )`;
+}
+
+/** The name a select-list item is known by: its alias (`x AS name`), else itself. */
+function columnAlias(column: string): string {
+  const as = / AS ([a-z_]+)$/.exec(column);
+  return as ? as[1]! : column;
+}
+
+/**
+ * `ranked` and `used` as every statement has them (same ingest, currency, as-of and cross-source
+ * rules), with further columns of the transactions carried through, each converted to the run
+ * currency like the amount when `money`. For statements outside this module (the economics sums).
+ */
+export function usedRowsCtes(
+  input: WarehouseParamsInput,
+  columns: readonly { name: string; money: boolean }[],
+): { ctes: string; params: WarehouseParams } {
+  const p = parseWarehouseParams(input);
+  const collapse = p.crossSourceDuplicates === 'collapse';
+  const converted = convertedAmount(p);
+  const extra = columns.map(({ name, money }) =>
+    money && converted !== 'amount' ? `${converted.replace(/^amount/, name)} AS ${name}` : name,
+  );
+  const ctes = `WITH
+${rankedCte(p, collapse, extra)},
+used AS (
+  SELECT source, order_id, customer_id, amount, order_day, ${columns.map((c) => c.name).join(', ')}
+  FROM ranked
+  WHERE ${usedRow(p)}${collapse ? ' AND source_rank = 1' : ''}
+)`;
+  return { ctes, params: p };
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 
 import {
-  cleanTransactionKey,
+  cleanKeyFor,
+  exportKindOf,
   INCOMING_PREFIX,
   parseIncomingKey,
   quarantineKeyFor,
@@ -63,6 +64,9 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
   const location = parseIncomingKey(ref.key);
   if (!location) throw new Error(`Not an export upload: ${ref.key} is not under ${INCOMING_PREFIX}<source>/`);
   const { source, fileName } = location;
+  // Customer attributes (incoming/<source>/customers/) take the same path with their own parser and
+  // clean data set; every rule (claim, content hash, rejects, quarantine, suppression) is shared.
+  const kind = exportKindOf(ref.key);
   const ingestId = ingestIdFor(ref);
   const startedAt = now();
 
@@ -100,6 +104,7 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
       fileName,
       config: sourceConfig,
       defaultCurrency: sourceConfig.currency ?? service.defaultCurrency,
+      ...(kind === 'customers' ? { kind } : {}),
     });
     if (staged.rowsRead !== staged.summary.rowsRead) {
       log?.warn('parser row count differs from rows it delivered', {
@@ -148,6 +153,7 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
       columns: staged.summary.columns,
       ingestId,
       ingestedAt,
+      ...(kind === 'customers' ? { kind } : {}),
     });
     const counts = accountRows(staged.rowsRead, staged.counts, finished, ref.key);
     const timings = { ...report.timings, finishMs: Math.round(finished.finishMs) };
@@ -196,7 +202,7 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
 
     let cleanKey: string | null = null;
     if (finished.parquetPath) {
-      cleanKey = cleanTransactionKey(source, ingestedAt.toISOString().slice(0, 10), staged.sha256);
+      cleanKey = cleanKeyFor(kind, source, ingestedAt.toISOString().slice(0, 10), staged.sha256);
       await objects.putFiles(cleanKey, 'application/vnd.apache.parquet', [finished.parquetPath]);
     }
     const done = await finalize({

@@ -12,6 +12,11 @@ import { hashCustomerId } from '../customer-id-hash.ts';
  */
 export interface CustomerChangeEvent extends CustomerChange {
   type: 'customer.value-changed';
+  /**
+   * The same for every delivery of this change (run and customer): events are sent at least once
+   * (a resumed step may send a batch again), so consumers de-duplicate on it.
+   */
+  eventId: string;
   runId: string;
   previousRunId: string;
   asOf: string;
@@ -22,10 +27,14 @@ export interface CustomerChangeEvent extends CustomerChange {
 export const CHANGE_EVENT_SOURCE = 'cvm.recalc';
 export const CHANGE_EVENT_DETAIL_TYPE = 'Customer value changed';
 
-/** Where change events go; `publishRun` is called once per published run with all its events. */
+/**
+ * Where change events go. A run's events are sent in batches (one per change file of the run);
+ * sending a batch again is safe: a file publisher replaces it, EventBridge consumers de-duplicate on
+ * `eventId`.
+ */
 export interface ChangeEventPublisher {
-  /** Publishes every event of a run; returns how many were delivered. Safe to repeat for a run. */
-  publishRun(runId: string, events: Iterable<CustomerChangeEvent>): Promise<number>;
+  /** Publishes one batch of a run's events; returns how many were delivered. */
+  publishBatch(runId: string, batchId: string, events: readonly CustomerChangeEvent[]): Promise<number>;
 }
 
 export function toChangeEvent(
@@ -34,6 +43,7 @@ export function toChangeEvent(
 ): CustomerChangeEvent {
   return {
     type: 'customer.value-changed',
+    eventId: `${run.runId}:${hashCustomerId(change.customerId).slice(0, 32)}`,
     runId: run.runId,
     previousRunId: run.previousRunId,
     asOf: run.asOf,

@@ -3,6 +3,7 @@
  * stored bytes into staged files and turns them into clean Parquet, with the counts the report needs.
  * The files it names are local working files, handed to the object store as they are.
  */
+import type { ExportKind } from '#domain/bucket-layout.ts';
 import type { ExportParseSummary } from '#domain/ingest/export-parser.ts';
 import type { SourceConfig } from '#domain/ingest/source-config.ts';
 
@@ -13,6 +14,8 @@ export interface StageRequest {
   fileName: string;
   config: SourceConfig;
   defaultCurrency: string;
+  /** @default 'transactions' */
+  kind?: ExportKind;
 }
 
 export interface StagedUpload {
@@ -43,6 +46,8 @@ export interface FinishRequest {
   ingestedAt: Date;
   /** SHA-256 hex of erased customers' ids (the suppression list): their rows are dropped, counted. */
   suppressedHashes?: readonly string[];
+  /** @default 'transactions' */
+  kind?: ExportKind;
 }
 
 export interface FinishedUpload {

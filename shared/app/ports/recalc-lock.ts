@@ -21,12 +21,30 @@ export class RecalcLockedError extends CvmError {
   }
 }
 
+/** The lock item as it stands: who took it last, and whether it was released since. */
+export interface LockHolding {
+  runId: string;
+  /** Who runs `runId`: a local process or a Step Functions execution ARN; absent when not recorded. */
+  holder?: string;
+  leaseUntil: string;
+  released: boolean;
+}
+
 export interface RecalcLock {
   /**
    * Takes (or renews) the lock for `runId`; throws {@link RecalcLockedError} when another run holds
-   * it. `tookOverFrom` names a run whose holder was known to be gone (a killed local process).
+   * it. `holder` names who runs it (default: the adapter's own, e.g. the local process). `tookOverFrom`
+   * names a run that held the lock without releasing it: its holder was known to be gone, or its
+   * lease had run out. That run ended without finishing.
    */
-  acquire(runId: string, now: Date, leaseMinutes: number): Promise<{ tookOverFrom?: string }>;
+  acquire(
+    runId: string,
+    now: Date,
+    leaseMinutes: number,
+    holder?: string,
+  ): Promise<{ tookOverFrom?: string; tookOverBecause?: 'holder-gone' | 'lease-expired' }>;
   /** Releases the lock if `runId` holds it; returns whether it did. */
   release(runId: string): Promise<boolean>;
+  /** The lock item, or null when no run ever took it. */
+  current(): Promise<LockHolding | null>;
 }

@@ -21,4 +21,6 @@ export interface RunFiles {
   readParts<Row>(prefix: string, decode: (raw: Record<string, unknown>) => Row): AsyncGenerator<Row[]>;
   /** Sources that have clean transactions. */
   listCleanSources(): Promise<string[]>;
+  /** Keys of every clean transaction Parquet object. */
+  listCleanObjects(): Promise<string[]>;
 }

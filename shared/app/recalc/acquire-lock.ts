@@ -33,26 +33,49 @@ export async function acquireLockStep(deps: RecalcDeps, request: RecalcRequest =
         throw new Error(`runId '${runId}' is invalid: use 1–64 letters, digits, '.', '_' or '-'`);
       }
       const leaseMinutes = request.leaseMinutes ?? DEFAULT_LEASE_MINUTES;
-      const { tookOverFrom } = await deps.lock.acquire(runId, startedAt, leaseMinutes);
-      if (tookOverFrom) await recordAbandonedRun(deps, tookOverFrom, runId);
-      return { runId, startedAt: startedAt.toISOString(), request, leaseMinutes };
+      const { tookOverFrom, tookOverBecause } = await deps.lock.acquire(
+        runId,
+        startedAt,
+        leaseMinutes,
+        request.lockHolder,
+      );
+      if (tookOverFrom) {
+        const why =
+          tookOverBecause === 'lease-expired'
+            ? 'its lock lease ran out without being renewed or released (the run stopped: killed, timed out or stopped)'
+            : 'the process running it ended without finishing (killed or crashed)';
+        await recordAbandonedRun(deps, tookOverFrom, `aborted: ${why}; run ${runId} took the lock over`);
+      }
+      return {
+        runId,
+        startedAt: startedAt.toISOString(),
+        request,
+        leaseMinutes,
+        ...(request.lockHolder ? { lockHolder: request.lockHolder } : {}),
+      };
     },
     (locked) => ({ leaseMinutes: locked.leaseMinutes ?? DEFAULT_LEASE_MINUTES }),
   );
 }
 
 /**
- * A run whose process was killed holds no lock any more once another run took it over: its record
- * would say "running" forever. It is recorded as failed, saying what happened.
+ * A run that ended without finishing (its process killed, its execution stopped or timed out) holds
+ * no lock any more once another run took it over, or once its execution's end released it: its
+ * record would say "running" forever. It is recorded as failed, saying what happened. A run that
+ * already ended (published or failed) is left as it is.
  */
-async function recordAbandonedRun(deps: RecalcDeps, abandonedRunId: string, byRunId: string): Promise<void> {
+export async function recordAbandonedRun(
+  deps: RecalcDeps,
+  abandonedRunId: string,
+  message: string,
+): Promise<void> {
   const existing = await deps.runs.getRunRecord(abandonedRunId);
   if (existing?.status !== 'running') return;
   const failed: RunRecord = {
     ...existing,
     status: 'failed',
     finishedAt: deps.now().toISOString(),
-    message: `aborted: the process running it ended without finishing (killed or crashed); run ${byRunId} took the lock over`,
+    message,
   };
   await deps.runs.putRunRecord(
     failed,

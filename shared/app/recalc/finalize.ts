@@ -3,9 +3,8 @@
  * the current-run pointer, then sends the change events.
  */
 
-import { changesPrefix, partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
+import { partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
 import {
-  type CustomerChange,
   completeMigration,
   type MigrationMatrix,
   mergeMigrations,
@@ -17,16 +16,16 @@ import { clvSettingsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
 import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { assertStorableRecord } from '#domain/storable-numbers.ts';
-import { toChangeEvent } from '../ports/change-events.ts';
 import { renewLease } from './lease.ts';
+import { finalizePlaybook } from './playbook-finalize.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import type { FinalizeResult, FittedRun, PartResult, RecalcDeps } from './types.ts';
 
 /**
  * Step 5: merges the parts' results into segment summaries and the migration matrix, stores the run
- * record, flips the current-run pointer (only now do readers see the new scores), then sends the
- * change events. Refuses to publish when a summary part has no result (its customers would be
+ * record, flips the current-run pointer (only now do readers see the new scores). The change events
+ * (already in the run's change files) are sent by the next step. Refuses to publish when a summary part has no result (its customers would be
  * missing from the snapshot).
  */
 export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
@@ -42,7 +41,6 @@ export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Finalize
       customers: f.record.customers,
       segments: f.record.segments.length,
       parts: run.summaryPartKeys.length,
-      events: f.events,
     }),
   );
 }
@@ -72,8 +70,10 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
 
   const messages = [...run.messages];
   let completeMatrix: MigrationMatrix | null = null;
+  let previousRecord: RunRecord | null = null;
   if (run.previousRunId) {
     const previous = await deps.runs.getRunRecord(run.previousRunId);
+    previousRecord = previous;
     if (previous) {
       const sizes = Object.fromEntries(previous.segments.map((s) => [s.segment, s.customers]));
       completeMatrix = completeMigration(migration, sizes);
@@ -82,6 +82,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     }
   }
 
+  const playbook = await finalizePlaybook(deps, run, relevant, previousRecord, messages);
   const now = deps.now();
   const record: RunRecord = {
     runId: run.runId,
@@ -102,6 +103,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     ),
     previousRunId: run.previousRunId,
     migration: completeMatrix,
+    playbook,
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
     ...run.dataSelection,
   };
@@ -119,26 +121,5 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
   );
   await deps.runs.flipCurrentRun(run.runId, run.previousRunId, now);
 
-  let events = 0;
-  if (run.previousRunId) {
-    const changes: CustomerChange[] = [];
-    for (const key of await deps.files.listKeys(changesPrefix(run.runId))) {
-      for (const line of (await deps.files.getText(key)).split('\n')) {
-        if (line.trim() !== '') changes.push(JSON.parse(line) as CustomerChange);
-      }
-    }
-    const previousRunId = run.previousRunId;
-    events = await deps.publisher.publishRun(
-      run.runId,
-      changes.map((change) =>
-        toChangeEvent(change, {
-          runId: run.runId,
-          previousRunId,
-          asOf: run.asOf,
-          hashIds: run.config.hashIdsInEvents,
-        }),
-      ),
-    );
-  }
-  return { record, events };
+  return { record };
 }

@@ -18,6 +18,7 @@ import { compressRfm } from '#domain/rfm-summary.ts';
 import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import { renewLease } from './lease.ts';
+import { playbookReferenceOf } from './playbook-reference.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
@@ -71,6 +72,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
 
   let model: FittedModel;
   let holdout: HoldoutAccuracy | null = null;
+  let calibrationModel: FittedModel | null = null;
   const candidateErrors: Record<string, number | null> = {};
   if (config.family !== 'noncontractual-continuous') {
     const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
@@ -84,6 +86,8 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     let candidates: PurchaseModelName[] = [config.model === 'auto' ? 'bgnbd' : config.model];
     const holdouts = new Map<PurchaseModelName, HoldoutAccuracy>();
     const holdoutCandidates: ModelCandidate[] = [];
+    // The calibration fits, kept for the playbook's backtest on the same split.
+    const calibrationFits = new Map<string, FittedModel>();
     if (run.calibrationEnd && statements.calibrationHistogram && statements.holdout) {
       const [calibration, holdoutRows, tracking, cohorts] = await Promise.all([
         warehouse.query(statements.calibrationHistogram),
@@ -106,6 +110,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
       for (const candidate of candidates) {
         try {
           const fit = fitPurchaseModel(candidate, data, fitOptions);
+          calibrationFits.set(candidate, toFittedModel(fit));
           const accuracy = holdoutAccuracy({
             model: candidate,
             params: fit.params,
@@ -173,6 +178,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     if (!fitted) throw firstError;
     model = { ...fitted, family: config.family };
     holdout = holdouts.get(model.name as PurchaseModelName) ?? null;
+    calibrationModel = calibrationFits.get(model.name) ?? null;
   }
   if (model.identified === false) {
     messages.push(
@@ -220,6 +226,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     messages,
   };
   fitted.tierThresholds = await tierThresholdsOf(deps, fitted);
+  fitted.playbook = await playbookReferenceOf(deps, fitted, calibrationModel);
   return fitted;
 }
 

@@ -18,7 +18,7 @@ export const DEFAULT_LEASE_MINUTES = 90;
  */
 export async function renewLease(
   deps: Pick<RecalcDeps, 'lock' | 'now'>,
-  run: { runId: string; leaseMinutes?: number },
+  run: { runId: string; leaseMinutes?: number; lockHolder?: string },
 ): Promise<void> {
-  await deps.lock.acquire(run.runId, deps.now(), run.leaseMinutes ?? DEFAULT_LEASE_MINUTES);
+  await deps.lock.acquire(run.runId, deps.now(), run.leaseMinutes ?? DEFAULT_LEASE_MINUTES, run.lockHolder);
 }

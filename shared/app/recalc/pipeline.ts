@@ -4,7 +4,6 @@
  * the summary parts, retries and the failure path. The CDK construct builds its state machine from
  * it and the local runner executes it with the same handlers and JSON payloads.
  */
-
 /** Lambda handlers, exported under these names by `functions/recalc/handler.ts`. */
 export const RECALC_HANDLERS = [
   'acquireLock',
@@ -12,9 +11,15 @@ export const RECALC_HANDLERS = [
   'fitModels',
   'scorePart',
   'finalize',
+  'sendChangeEvents',
   'releaseLock',
+  'executionEnded',
 ] as const;
 export type RecalcHandlerName = (typeof RECALC_HANDLERS)[number];
+
+/** Execution statuses that end a run without its release step having run for sure. */
+export const UNFINISHED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type UnfinishedExecutionStatus = (typeof UNFINISHED_EXECUTION_STATUSES)[number];
 
 /** A Step Functions retry rule (the local runner applies the same rules to the same error names). */
 export interface RetryRule {
@@ -49,6 +54,26 @@ export const WAREHOUSE_RETRY: RetryRule = {
 };
 
 /**
+ * A score part that timed out or stayed throttled by DynamoDB: ScorePart rewrites the same items and
+ * the same part result when run again, so the part is retried on its own (later, when the table has
+ * caught up) instead of failing the run after millions of writes.
+ */
+export const PART_RETRY: RetryRule = {
+  errors: [
+    'Sandbox.Timedout',
+    'States.Timeout',
+    'DynamoThrottledError',
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+  ],
+  intervalSeconds: 30,
+  maxAttempts: 3,
+  backoffRate: 2,
+  jitter: 'FULL',
+};
+
+/**
  * Where a step's result goes: `'$'` replaces the state, `'$.<field>'` adds it under a field, `null`
  * discards it (the state passes on unchanged) — Step Functions' ResultPath.
  */
@@ -57,6 +82,11 @@ export type ResultPath = '$' | `$.${string}` | null;
 /** A Lambda task: the whole state is the payload, the handler's result goes to `resultPath`. */
 export interface LambdaStep {
   kind: 'lambda';
+  /**
+   * Invoke again while the result's `done` is false (a step that stops before its time runs out
+   * and resumes from its own checkpoint); `choiceStateName` names the state that decides.
+   */
+  repeatUntilDone?: { choiceStateName: string; doneStateName: string };
   name: string;
   stateName: string;
   handler: RecalcHandlerName;
@@ -98,6 +128,8 @@ export interface MapStep {
   comment: string;
   itemComment: string;
   retry: RetryRule;
+  /** Applied to each item after `retry` (timeouts, throttling: see {@link PART_RETRY}). */
+  itemRetry: RetryRule;
 }
 
 export type PipelineStep = LambdaStep | WarehouseStep | MapStep;
@@ -112,6 +144,18 @@ export interface RecalcPipeline {
   /** After the body succeeded (the body's output is the state). */
   release: LambdaStep;
   succeedStateName: string;
+  /**
+   * Outside the state machine: run when an execution ends in one of `statuses` (Step Functions
+   * reports it as an event), for the ends the Catch cannot see — timeout, stop, uncatchable errors.
+   * The execution ARN is the lock holder (`lockHolderPath` in the acquire payload).
+   */
+  onExecutionEnded: {
+    handler: RecalcHandlerName;
+    statuses: readonly UnfinishedExecutionStatus[];
+    comment: string;
+  };
+  /** Context path whose value the acquire step records as the lock holder. */
+  lockHolderPath: string;
 }
 
 const lambda = (
@@ -122,7 +166,7 @@ const lambda = (
   comment: string,
 ): LambdaStep => ({ kind: 'lambda', name, stateName, handler, resultPath, comment, retry: LAMBDA_RETRY });
 
-/** State flow: request → LockedRun → PreparedRun (+ athena) → FittedRun → (+ finalized) → released. */
+/** State flow: request → LockedRun → PreparedRun (+ athena) → FittedRun → (+ finalized, + changeEvents) → released. */
 export const RECALC_PIPELINE: RecalcPipeline = {
   acquire: {
     ...lambda('acquireLock', 'AcquireLock', 'acquireLock', '$', 'Takes the run lock; output: LockedRun'),
@@ -130,7 +174,8 @@ export const RECALC_PIPELINE: RecalcPipeline = {
   },
   body: {
     stateName: 'Recalculate',
-    comment: 'Prepare → summary queries → fit → score → finalize, with one error handler',
+    comment:
+      'Prepare → summary queries → fit → score → finalize → send change events, with one error handler',
     steps: [
       lambda('prepare', 'Prepare', 'prepare', '$', 'Renders the SQL, snapshots inputs; output: PreparedRun'),
       {
@@ -156,8 +201,19 @@ export const RECALC_PIPELINE: RecalcPipeline = {
         comment: 'Scores each customer-summary Parquet part; part results go to S3 for Finalize',
         itemComment: 'Scores one part; output: PartResult',
         retry: LAMBDA_RETRY,
+        itemRetry: PART_RETRY,
       },
-      lambda('finalize', 'Finalize', 'finalize', '$.finalized', 'Publishes the run and change events'),
+      lambda('finalize', 'Finalize', 'finalize', '$.finalized', 'Publishes the run (flips the pointer)'),
+      {
+        ...lambda(
+          'sendChangeEvents',
+          'SendChangeEvents',
+          'sendChangeEvents',
+          '$.changeEvents',
+          'Sends the change events from the run’s change files, resuming from its checkpoint',
+        ),
+        repeatUntilDone: { choiceStateName: 'AllChangeEventsSent', doneStateName: 'ChangeEventsSent' },
+      },
     ],
   },
   onFailure: {
@@ -174,6 +230,12 @@ export const RECALC_PIPELINE: RecalcPipeline = {
   },
   release: lambda('releaseLock', 'ReleaseLock', 'releaseLock', null, 'Releases the lock'),
   succeedStateName: 'Published',
+  onExecutionEnded: {
+    handler: 'executionEnded',
+    statuses: UNFINISHED_EXECUTION_STATUSES,
+    comment: 'Releases the lock of an execution that timed out, was stopped or failed uncaught',
+  },
+  lockHolderPath: '$$.Execution.Id',
 };
 
 /** Step names in the order a successful run executes them. */
@@ -190,7 +252,11 @@ export function pipelineStateNames(pipeline: RecalcPipeline = RECALC_PIPELINE) {
       pipeline.release.stateName,
       pipeline.succeedStateName,
     ],
-    body: pipeline.body.steps.map((step) => step.stateName),
+    body: pipeline.body.steps.flatMap((step) =>
+      step.kind === 'lambda' && step.repeatUntilDone
+        ? [step.stateName, step.repeatUntilDone.choiceStateName]
+        : [step.stateName],
+    ),
   };
 }
 

@@ -16,6 +16,7 @@ import type { RecalcConfig } from '#domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
+import { checkCleanObjects, nameUnreadableCleanObject } from './clean-objects.ts';
 import { renewLease } from './lease.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';
@@ -49,6 +50,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   const suppressedObject = suppressedKey(runId);
   await deps.files.putJson(suppressedObject, suppressed);
 
+  const cleanWarnings = await checkCleanObjects(deps, configured.missingCleanObjects, runId);
   const allSources = await deps.files.listCleanSources();
   if (allSources.length === 0) {
     throw new Error(
@@ -59,9 +61,13 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   // sources (own data before the bundled sample), which currency, which as-of date, and what is left out.
   const warehouse = await deps.warehouse();
   const yesterday = defaultAsOf(new Date(startedAt));
-  const sourceData = await warehouse.query(
-    deps.queries.sourceProfile({ asOf: request.asOf ?? yesterday, sources: allSources }),
-  );
+  // The first statement reads every clean object (locally it also mirrors them): a damaged one is
+  // named with the ingest that wrote it.
+  const sourceData = await warehouse
+    .query(deps.queries.sourceProfile({ asOf: request.asOf ?? yesterday, sources: allSources }))
+    .catch(async (error: unknown) => {
+      throw await nameUnreadableCleanObject(deps, error, runId);
+    });
   const requestedCurrency = configured.reportingCurrency ?? configured.currency;
   const selection = selectRunData({
     data: sourceData,
@@ -115,7 +121,8 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     );
   }
   const [input] = await warehouse.query(deps.queries.inputProfile(params));
-  const dataSelection = dataSelectionOf(selection, profile, input, config, suppressed.length);
+  const selected = dataSelectionOf(selection, profile, input, config, suppressed.length);
+  const dataSelection = { ...selected, dataWarnings: [...cleanWarnings, ...(selected.dataWarnings ?? [])] };
   // The holdout check needs calibration data: at least one purchase before the calibration end.
   const firstDay = profile.firstDate ? parseEpochDay(profile.firstDate) : asOfDay;
   const calibrationEnd = firstDay < calibrationEndDay ? formatEpochDay(calibrationEndDay) : null;
@@ -153,6 +160,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     runId,
     startedAt,
     ...(locked.leaseMinutes !== undefined ? { leaseMinutes: locked.leaseMinutes } : {}),
+    ...(locked.lockHolder !== undefined ? { lockHolder: locked.lockHolder } : {}),
     asOf,
     calibrationEnd,
     config,

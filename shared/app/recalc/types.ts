@@ -11,6 +11,7 @@ import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '#domain/recal
 import type { ReportAggregates } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { ChangeEventPublisher } from '../ports/change-events.ts';
+import type { IngestCatalog } from '../ports/ingest-catalog.ts';
 import type { AppLogger } from '../ports/logger.ts';
 import type { RecalcLock } from '../ports/recalc-lock.ts';
 import type { RecalcQueries } from '../ports/recalc-queries.ts';
@@ -19,6 +20,7 @@ import type { RunRepository } from '../ports/run-repository.ts';
 import type { ScoreRepository } from '../ports/score-repository.ts';
 import type { SuppressionRepository } from '../ports/suppression-repository.ts';
 import type { DataProfileRow, Warehouse } from '../ports/warehouse.ts';
+import type { PlaybookPartResult, PlaybookReference } from './playbook.ts';
 
 /** Deployment settings the steps need (no I/O). */
 export interface RecalcSettings {
@@ -38,6 +40,8 @@ export interface RecalcDeps {
   runs: RunRepository;
   scores: ScoreRepository;
   suppression: SuppressionRepository;
+  /** Which clean objects past ingests wrote (to notice one that went missing). */
+  ingests: IngestCatalog;
   queries: RecalcQueries;
   /** Opened on first use: only the warehouse steps, prepare and fitModels run SQL. */
   warehouse(): Promise<Warehouse>;
@@ -62,6 +66,11 @@ export interface RecalcRequest {
   runId?: string;
   /** How long the lock protects a run that dies without releasing it (renewed by each step). @default 90 */
   leaseMinutes?: number;
+  /**
+   * Who runs this request, recorded with the lock: the state machine sets its execution ARN, so the
+   * end of an execution that never reached its own release (timed out, stopped) can release it.
+   */
+  lockHolder?: string;
 }
 
 export interface LockedRun {
@@ -70,6 +79,8 @@ export interface LockedRun {
   request: RecalcRequest;
   /** Lease of the run lock, renewed by every later step. */
   leaseMinutes?: number;
+  /** Who holds the lock (see {@link RecalcRequest.lockHolder}); kept when the lease is renewed. */
+  lockHolder?: string;
 }
 
 export interface PreparedRun {
@@ -77,6 +88,7 @@ export interface PreparedRun {
   startedAt: string;
   /** Lease of the run lock, renewed by every step (see lease.ts). */
   leaseMinutes?: number;
+  lockHolder?: string;
   asOf: string;
   /** End of the calibration period of the holdout check; null when the history is too short. */
   calibrationEnd: string | null;
@@ -121,6 +133,8 @@ export interface FittedRun extends PreparedRun, ScoringRun {
   /** Other models tried when `model` is `auto`: name → holdout MAE (null when the fit failed). */
   candidates: Record<string, number | null>;
   messages: string[];
+  /** Rung CLV references and the backtest of the value playbook (see playbook-reference.ts). */
+  playbook?: PlaybookReference;
 }
 
 /** Input of one Distributed Map item: the run and one summary part's object key. */
@@ -141,11 +155,12 @@ export interface PartResult {
   writes: { calls: number; retries: number };
   /** Distributions for the run report (mergeable across parts). */
   report: ReportAggregates;
+  /** The value playbook's tallies (absent on part results written before it existed). */
+  playbook?: PlaybookPartResult;
 }
 
 export interface FinalizeResult {
   record: RunRecord;
-  events: number;
 }
 
 export interface ReleaseLockInput {

@@ -1,3 +1,8 @@
+import {
+  ORDER_ECONOMICS_ALIASES,
+  ORDER_ECONOMICS_COLUMNS,
+  type OrderEconomicsColumn,
+} from '../economics/order-economics.ts';
 import { IngestFileError } from './ingest-file-error.ts';
 import { CANONICAL_COLUMNS, type CanonicalColumn } from './source-config.ts';
 
@@ -113,9 +118,22 @@ export function normalizeHeader(header: string): string {
 export interface ColumnMapping {
   /** Index of each canonical field in the header row, -1 when absent. */
   index: Record<CanonicalColumn, number>;
-  /** Canonical field → header as written in the file (only mapped fields). */
+  /**
+   * Index of each optional order-economics field (docs/economics.md), -1 when absent. Mapped after the
+   * transaction fields, from the headers they left: an export's revenue column is never read as a cost.
+   */
+  economics: Record<OrderEconomicsColumn, number>;
+  /** Canonical field → header as written in the file (only mapped fields, economics included). */
   columns: Record<string, string>;
 }
+
+/** Whether a field → header map (`ColumnMapping.columns`, a parse summary's columns) names an economics field. */
+export const namesEconomicsColumn = (columns: Readonly<Record<string, string>>): boolean =>
+  ORDER_ECONOMICS_COLUMNS.some((column) => Object.hasOwn(columns, column));
+
+/** Whether the mapping found any order-economics column. */
+export const hasEconomicsColumns = (mapping: ColumnMapping): boolean =>
+  ORDER_ECONOMICS_COLUMNS.some((column) => mapping.economics[column] >= 0);
 
 /**
  * Maps a header row to canonical fields: configured names first (exact, then normalized), then the
@@ -123,7 +141,7 @@ export interface ColumnMapping {
  */
 export function mapColumns(
   headers: readonly string[],
-  configured: Partial<Record<CanonicalColumn, string | undefined>> | undefined,
+  configured: Partial<Record<CanonicalColumn | OrderEconomicsColumn, string | undefined>> | undefined,
   fileName: string,
 ): ColumnMapping {
   const normalized = headers.map(normalizeHeader);
@@ -155,6 +173,37 @@ export function mapColumns(
       }
     }
   }
+  const economics = Object.fromEntries(ORDER_ECONOMICS_COLUMNS.map((c) => [c, -1])) as Record<
+    OrderEconomicsColumn,
+    number
+  >;
+  for (const field of ORDER_ECONOMICS_COLUMNS) {
+    const wanted = configured?.[field];
+    if (wanted === undefined) continue;
+    let at = headers.indexOf(wanted);
+    if (at < 0) at = normalized.indexOf(normalizeHeader(wanted));
+    if (at < 0) {
+      problems.push(`configured column ${field} = '${wanted}' is not a header of the file`);
+      continue;
+    }
+    if (taken.has(at)) {
+      problems.push(`configured column ${field} = '${wanted}' is already mapped to another field`);
+      continue;
+    }
+    economics[field] = at;
+    taken.add(at);
+  }
+  for (const field of ORDER_ECONOMICS_COLUMNS) {
+    if (economics[field] >= 0 || configured?.[field] !== undefined) continue;
+    for (const alias of ORDER_ECONOMICS_ALIASES[field]) {
+      const at = normalized.findIndex((name, i) => name === alias && !taken.has(i));
+      if (at >= 0) {
+        economics[field] = at;
+        taken.add(at);
+        break;
+      }
+    }
+  }
   for (const canonical of REQUIRED) {
     if (index[canonical] < 0 && configured?.[canonical] === undefined) {
       problems.push(
@@ -174,5 +223,9 @@ export function mapColumns(
     const at = index[canonical];
     if (at >= 0) columns[canonical] = headers[at]!;
   }
-  return { index, columns };
+  for (const field of ORDER_ECONOMICS_COLUMNS) {
+    const at = economics[field];
+    if (at >= 0) columns[field] = headers[at]!;
+  }
+  return { index, economics, columns };
 }

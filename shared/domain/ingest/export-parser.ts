@@ -2,6 +2,8 @@
  * The push parser of one export file: sniffs encoding, format, delimiter, columns, decimal and date
  * style, then streams each row to a sink as accepted or rejected.
  */
+
+import type { OrderEconomics } from '../economics/order-economics.ts';
 import { currencySymbolMap, type DecimalSeparator, sniffDecimalSeparator } from './amounts.ts';
 import { asciiFields, asciiText, ByteCsvReader } from './byte-csv-reader.ts';
 import { type ColumnMapping, mapColumns } from './column-mapping.ts';
@@ -66,6 +68,12 @@ export interface ParsedRow {
   quantity: number | null;
   /** Hash of the raw values (exact-duplicate detection). */
   rowHash: string;
+  /**
+   * The row's order economics (docs/economics.md); absent when the file has no such column, so rows
+   * of ordinary exports are exactly what they were. Rows of the byte fast path never carry it: files
+   * with economics columns are read as text.
+   */
+  economics?: OrderEconomics;
 }
 
 /**

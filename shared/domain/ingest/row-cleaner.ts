@@ -4,6 +4,12 @@
  */
 import { CUSTOMER_ID_RULE, customerIdProblem, isValidAsciiCustomerId } from '../customer-id.ts';
 import {
+  ORDER_ECONOMICS_COLUMNS,
+  type OrderEconomics,
+  type OrderEconomicsColumn,
+  validateOrderEconomics,
+} from '../economics/order-economics.ts';
+import {
   type AmountDetail,
   type DecimalSeparator,
   isCurrencyCode,
@@ -81,6 +87,8 @@ export class RowCleaner {
   readonly #currency: number;
   readonly #channel: number;
   readonly #quantity: number;
+  /** The mapped order-economics columns (field, index); empty for most exports. */
+  readonly #economics: readonly (readonly [OrderEconomicsColumn, number])[];
   readonly #columnOf: (index: number) => string;
   readonly #mappedIndexes: number[];
   /** The one object {@link cleanAscii} hands the sink, refilled for every row. */
@@ -117,7 +125,13 @@ export class RowCleaner {
     this.#currency = index.currency;
     this.#channel = index.channel;
     this.#quantity = index.quantity;
-    this.#mappedIndexes = Object.values(index).filter((i) => i >= 0);
+    this.#economics = ORDER_ECONOMICS_COLUMNS.map(
+      (field) => [field, options.mapping.economics[field]] as const,
+    ).filter(([, i]) => i >= 0);
+    this.#mappedIndexes = [
+      ...Object.values(index).filter((i) => i >= 0),
+      ...this.#economics.map(([, i]) => i),
+    ];
     // Reject records are keyed by header; make empty or repeated headers unique so no value is lost.
     const seen = new Map<string, number>();
     this.#rawKeys = options.headers.map((header, i) => {
@@ -312,6 +326,20 @@ export class RowCleaner {
       }
     }
 
+    // Order economics (docs/economics.md): checked against the amount; the domain's reason codes
+    // and messages become the row's reject.
+    let economics: OrderEconomics | undefined;
+    if (this.#economics.length > 0) {
+      const values: Partial<Record<OrderEconomicsColumn, string>> = {};
+      for (const [field, i] of this.#economics) values[field] = fields[i] ?? '';
+      const checked = validateOrderEconomics(values, cents, this.#o.decimal);
+      if (!checked.ok) {
+        this.#reject(line, this.#raw(fields, raw), checked.reason, checked.message);
+        return;
+      }
+      economics = checked.value;
+    }
+
     const channelText = this.#channel >= 0 ? trimmed(fields[this.#channel] ?? '') : '';
     const hash = rowHash ?? hashValues(fields, Math.min(fields.length, headerCount));
     const orderIdGenerated = orderIdText === '';
@@ -330,6 +358,7 @@ export class RowCleaner {
       channel: channelText === '' ? null : channelText,
       quantity,
       rowHash: hash,
+      ...(economics ? { economics } : {}),
     });
   }
 
@@ -338,7 +367,9 @@ export class RowCleaner {
    * are all in their plain form — no surrounding spaces, an ISO date or one the parser reads from its
    * text, a valid amount, a known currency — are accepted straight from the bytes; any other row goes
    * to {@link clean} as text, which decides (and words the reject). So this never accepts a row
-   * `clean` would not, nor with other values; tests compare the two on generated files.
+   * `clean` would not, nor with other values; tests compare the two on generated files. A file with
+   * order-economics columns is read by `clean` throughout: those values need the full amount parser
+   * and the combination rules, and such exports are rare enough not to need the fast path.
    */
   cleanAscii(row: AsciiRow): void {
     if (!this.#acceptAscii(row)) this.clean(asciiFields(row), row.line);
@@ -346,6 +377,7 @@ export class RowCleaner {
 
   /** Accepts the row when every value is in its plain form; false (nothing done) otherwise. */
   #acceptAscii({ bytes, starts, ends, count, line, hashHigh, hashLow }: AsciiRow): boolean {
+    if (this.#economics.length > 0) return false;
     if (count !== this.#rawKeys.length) return false;
     if (ends[count - 1]! - starts[0]! > MAX_FIELD_CHARS) {
       for (const i of this.#mappedIndexes) if (ends[i]! - starts[i]! > MAX_FIELD_CHARS) return false;

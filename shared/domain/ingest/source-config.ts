@@ -59,6 +59,14 @@ export const sourceConfigSchema = z.strictObject({
       currency: headerName.optional(),
       channel: headerName.optional(),
       quantity: headerName.optional(),
+      // Optional order economics (see docs/economics.md): found by alias when not configured.
+      cost: headerName.optional(),
+      margin_amount: headerName.optional(),
+      margin_rate: headerName.optional(),
+      discount: headerName.optional(),
+      shipping_cost: headerName.optional(),
+      returned_amount: headerName.optional(),
+      returned: headerName.optional(),
     })
     .optional()
     .describe('Canonical field → header name in the export; unmapped fields are found by header aliases'),
@@ -119,6 +127,28 @@ export const sourceConfigSchema = z.strictObject({
     .boolean({ error: 'must be true or false' })
     .optional()
     .describe('Collapse exactly repeated rows (counted as duplicates); default true'),
+  attributeColumns: z
+    .strictObject({
+      customer_id: headerName.optional(),
+      updated_at: headerName.optional(),
+      acquired_at: headerName.optional(),
+      acquisition_channel: headerName.optional(),
+      acquisition_cost: headerName.optional(),
+      service_contacts: headerName.optional(),
+      service_cost: headerName.optional(),
+      nps: headerName.optional(),
+      csat: headerName.optional(),
+      satisfaction: headerName.optional(),
+      marketing_consent: headerName.optional(),
+    })
+    .optional()
+    .describe(
+      'Customer attributes exports (incoming/<source>/customers/): field → header name; unmapped fields are found by aliases',
+    ),
+  satisfactionScale: z
+    .enum(['nps', 'csat'], { error: 'must be "nps" (0–10) or "csat" (1–5)' })
+    .optional()
+    .describe('Scale of a generic satisfaction column in customer attributes exports'),
 });
 
 export type SourceConfig = z.output<typeof sourceConfigSchema>;

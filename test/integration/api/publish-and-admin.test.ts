@@ -3,10 +3,12 @@
  * stay on their run, starting recalculations and erasing customers.
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '#adapters/aws-clients.ts';
 import { runtimeConfigSchema } from '#adapters/config.ts';
+import { scoreKey } from '#adapters/dynamo/keys.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import { createAwsAdminOperations } from '#functions/api/admin.ts';
 import { createApiHandler } from '#functions/api/app.ts';
@@ -102,6 +104,25 @@ describe('publishing while the API serves', () => {
   it('serves the history across all three runs', async () => {
     const response = await api.request('GET', '/customers/C000007/history');
     const body = response.json as { segmentPath: Array<{ runId: string }> };
+    expect(body.segmentPath.map((step) => step.runId)).toEqual(['run-a', 'run-b', 'run-c']);
+  });
+
+  it('leaves out the scores of runs that never published (failed, or still running)', async () => {
+    // Both runs wrote every customer's score before ending; neither was ever the current run.
+    for (const [runId, status] of [
+      ['run-d-failed', 'failed'],
+      ['run-e-running', 'running'],
+    ] as const) {
+      const data = run(runId, 4, 4);
+      await seedRun(target(), { ...data, run: { ...data.run, status } }, { makeCurrent: false });
+      const stored = await stack.clients.dynamo.send(
+        new GetCommand({ TableName: stack.config.table, Key: scoreKey('C000007', runId) }),
+      );
+      expect(stored.Item, `${runId} wrote its score`).toBeDefined();
+    }
+    const response = await api.request('GET', '/customers/C000007/history');
+    const body = response.json as { scores: CustomerScore[]; segmentPath: Array<{ runId: string }> };
+    expect(body.scores.map((s) => s.runId)).toEqual(['run-a', 'run-b', 'run-c']);
     expect(body.segmentPath.map((step) => step.runId)).toEqual(['run-a', 'run-b', 'run-c']);
   });
 });

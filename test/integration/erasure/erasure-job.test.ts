@@ -1,17 +1,40 @@
 /**
  * The AWS erasure job on the local stack: from the suppression list alone (hashes, no ids), every
- * suppressed customer's rows leave uploads (gzipped CSV, JSON Lines, non-ASCII ids), clean Parquet
- * (columns and types kept) and rejected rows; other customers' rows stay; a second pass changes nothing.
+ * suppressed customer's rows leave uploads (gzipped CSV, JSON Lines, non-ASCII ids, a customer
+ * attributes export), clean Parquet of both clean data sets (columns and types kept) and rejected
+ * rows; other customers' rows stay; a second pass changes nothing.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDb, sqlLiteral } from '#adapters/duckdb.ts';
 import { createSuppressionRepository } from '#adapters/dynamo/suppression-repository.ts';
 import { createErasureDeps } from '#adapters/erasure/erasure-deps.ts';
 import { ingestObject } from '#adapters/ingest/ingest-object.ts';
 import { eraseCustomerRecords } from '#app/erasure/erase-customer.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, incomingAttributesKey } from '#domain/bucket-layout.ts';
 import { createErasureJobHandler } from '#functions/erasure/handler.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { getObjectBytes, readCleanParquet, upload } from '../ingest/support.ts';
+
+/** The customer ids of a clean Parquet object, read through DuckDB. */
+async function readCleanIds(stack: LocalStack, key: string): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'cvm-erasure-job-'));
+  const path = join(dir, 'x.parquet');
+  await writeFile(path, await getObjectBytes(stack, key));
+  const db = await openDuckDb();
+  try {
+    const rows = (
+      await db.connection.runAndReadAll(`SELECT customer_id FROM read_parquet(${sqlLiteral(path)})`)
+    ).getRowObjectsJS();
+    return rows.map((row) => String(row.customer_id));
+  } finally {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 const GONE = ['GONE-17', 'Zoë-Ørsted-3'];
 
@@ -37,9 +60,17 @@ describe('erasure job (suppression list → stored files)', () => {
     ]
       .map((row) => `${JSON.stringify(row)}\n`)
       .join('');
+    // A customer attributes export (its own clean prefix): covered through the layout, no change to erasure.
+    const attributes = [
+      'Klantnummer;Klant sinds;Wervingskanaal',
+      `${GONE[0]};2024-03-01;google`,
+      'KEEP-1;2024-05-10;referral',
+      '',
+    ].join('\n');
     for (const [key, body] of [
       ['incoming/shop/orders.csv.gz', gzipSync(csv)],
       ['incoming/app/orders.jsonl', jsonl],
+      [incomingAttributesKey('shop', 'klanten.csv'), attributes],
     ] as const) {
       const report = await ingestObject(
         { config: stack.config, clients: stack.clients },
@@ -67,9 +98,9 @@ describe('erasure job (suppression list → stored files)', () => {
       const cleanBefore = await readCleanParquet(stack, cleanKeys[0]!);
       const first = await createErasureJobHandler(deps)();
       expect(first).toMatchObject({ suppressedCustomers: 2, versionsDeleted: 0 });
-      // Uploads: 2 rows (CSV) + 1 (JSONL); clean: 1 + 1; rejected rows: 1.
-      expect(first.rowsRemoved).toBe(6);
-      expect(first.objectsRewritten).toBe(5);
+      // Uploads: 2 rows (CSV) + 1 (JSONL) + 1 (attributes); clean: 1 + 1 + 1; rejected rows: 1.
+      expect(first.rowsRemoved).toBe(8);
+      expect(first.objectsRewritten).toBe(7);
 
       const csv = gunzipSync(await getObjectBytes(stack, 'incoming/shop/orders.csv.gz')).toString('utf8');
       // Every other row byte for byte, quotes and CRLF included; GONE-170 is another customer.
@@ -92,6 +123,12 @@ describe('erasure job (suppression list → stored files)', () => {
         'KEEP-3',
       ]);
       expect((await getObjectBytes(stack, rejectedKey)).toString('utf8')).not.toContain(GONE[0]);
+      const attributesUpload = (
+        await getObjectBytes(stack, incomingAttributesKey('shop', 'klanten.csv'))
+      ).toString();
+      expect(attributesUpload).toBe('Klantnummer;Klant sinds;Wervingskanaal\nKEEP-1;2024-05-10;referral\n');
+      expect(cleanKeys[2]!.startsWith(CLEAN_CUSTOMER_ATTRIBUTES_PREFIX)).toBe(true);
+      expect((await readCleanIds(stack, cleanKeys[2]!)).sort()).toEqual(['KEEP-1']);
 
       const second = await createErasureJobHandler(deps)();
       expect(second).toMatchObject({ rowsRemoved: 0, objectsRewritten: 0 });

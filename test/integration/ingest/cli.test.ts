@@ -134,6 +134,34 @@ describe('cvm ingest', () => {
     expect(err.join('\n')).toContain('bad.json: unknown field "delimeter"');
   });
 
+  it('--customers uploads under incoming/<source>/customers/ and ingests the file as customer attributes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cvm-cli-customers-'));
+    try {
+      const file = join(dir, 'klanten.csv');
+      writeFileSync(file, 'Klantnummer;Wervingskanaal;NPS\nK1;google;9\nK2;;12\n');
+      const { out } = capture();
+      expect(await run([file, '--source', 'crm', '--customers', '--json', '--config', configFile()])).toBe(0);
+      const [report] = out.map((line) => JSON.parse(line));
+      expect(report).toMatchObject({
+        key: 'incoming/crm/customers/klanten.csv',
+        status: 'succeeded',
+        rowsRead: 2,
+        accepted: 1,
+        rejected: 1,
+        rejectReasons: { satisfaction_invalid: 1 },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    function configFile() {
+      // One bad row of two would be quarantined under the default 20 % limit.
+      const path = join(dir, 'crm.json');
+      writeFileSync(path, JSON.stringify({ maxRejectRatio: 0.6 }));
+      return path;
+    }
+  });
+
   it('explains its usage when no file is given', async () => {
     const { err } = capture();
     expect(await run([])).toBe(2);

@@ -31,7 +31,9 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
       fitModels: (event) => raw.fitModels(event, context),
       scorePart: (event) => raw.scorePart(event, context),
       finalize: (event) => raw.finalize(event, context),
+      sendChangeEvents: (event) => raw.sendChangeEvents(event, context),
       releaseLock: (event) => raw.releaseLock(event, context),
+      executionEnded: (event) => raw.executionEnded(event, context),
     };
     await ingestSample(stack);
   }, 120_000);

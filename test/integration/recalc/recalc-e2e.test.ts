@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { readLocalEvents } from '#adapters/events/jsonl-publisher.ts';
 import { pipelineStepNames } from '#app/recalc/pipeline.ts';
 import { GONE_COLUMN, migrationRowSums, NEW_CUSTOMERS_ROW } from '#domain/migration.ts';
 import { fitBgNbd } from '#domain/models/bgnbd.ts';
@@ -119,10 +120,10 @@ describe('weekly recalculation end to end (ingest → recalc → DynamoDB)', { t
     for (const [from, row] of Object.entries(second.record.migration!))
       expect(Object.keys(row)).toEqual([from]);
     expect(second.events).toBeGreaterThan(0);
-    expect(existsSync(second.eventsFile!)).toBe(true);
-    const lines = readFileSync(second.eventsFile!, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(second.events);
-    const event = JSON.parse(lines[0]!);
+    expect(existsSync(second.eventsDirectory!)).toBe(true);
+    const events = readLocalEvents(stack.config.home!, second.record.runId);
+    expect(events).toHaveLength(second.events);
+    const event = events[0]!;
     expect(event).toMatchObject({
       runId: second.record.runId,
       previousRunId: first.record.runId,

@@ -89,6 +89,10 @@ const amount = fc.oneof(
 const currency = fc.constantFrom('EUR', 'eur', 'USD', '€', '', 'XXX1', ' EUR', 'GBP', 'E\u0000UR');
 const quantity = fc.constantFrom('', '1', '2', '12', '1.5', 'x', ' 3', '-2');
 const channel = fc.constantFrom('', 'web', 'shop', ' app', 'café');
+// Order-economics values, valid and not (a file with these columns is read as text by both readers).
+const cost = fc.constantFrom('', '4.00', '0', '-3.00', 'abc', ' 2.50', '1,5');
+const marginRate = fc.constantFrom('', '0.35', '35 %', '35', '-0.1', 'x');
+const returned = fc.constantFrom('', 'yes', 'no', 'ja', 'maybe', ' 1');
 
 const row = fc.record({
   customer: value,
@@ -98,6 +102,9 @@ const row = fc.record({
   currency,
   quantity,
   channel,
+  cost,
+  marginRate,
+  returned,
   /** 0: as is; 1: one field fewer; 2: an extra empty field; 3: an extra non-empty field. */
   shape: fc.constantFrom(0, 0, 0, 0, 0, 0, 1, 2, 3),
   blankBefore: fc.constantFrom(false, false, false, false, true),
@@ -111,6 +118,7 @@ const file = fc.record({
   /** A lone CR inside a value is quoted, or left bare (the readers must agree on both). */
   quoteCr: fc.boolean(),
   withOptional: fc.boolean(),
+  withEconomics: fc.boolean(),
   finalLineEnd: fc.boolean(),
   rows: fc.array(row, { minLength: 1, maxLength: 25 }),
   chunkSize: fc.integer({ min: 1, max: 200 }),
@@ -124,11 +132,13 @@ function render(f: typeof file extends fc.Arbitrary<infer T> ? T : never): Uint8
       : v;
   const header = ['customer_id', 'order_id', 'order_date', 'amount', 'currency'];
   if (f.withOptional) header.push('quantity', 'channel');
+  if (f.withEconomics) header.push('cost', 'margin %', 'returned');
   const lines = [header.join(delimiter)];
   for (const r of f.rows) {
     if (r.blankBefore) lines.push('');
     const values = [r.customer, r.order, r.ts, r.amount, r.currency];
     if (f.withOptional) values.push(r.quantity, r.channel);
+    if (f.withEconomics) values.push(r.cost, r.marginRate, r.returned);
     if (r.shape === 1) values.pop();
     if (r.shape === 2) values.push('');
     if (r.shape === 3) values.push('extra');
@@ -173,6 +183,23 @@ describe('byte reader against the text reader', () => {
     expect(accepted).toHaveLength(3);
     expect(accepted[0]!.orderId).toMatch(/^gen-[0-9a-f]{16}$/);
     expect(accepted[0]!.rowHash).toBe(accepted[1]!.rowHash);
+  });
+
+  it('agrees on files with order-economics columns: the same rows, economics, hashes and rejects', () => {
+    const csv =
+      'customer_id,order_id,order_date,amount,cost,returned\nC1,,2024-01-02,12.50,4.00,no\nC1,,2024-01-02,12.50,4.00,no\nC2,O9,20240103,7,-1,\nC3,O10,2024-01-04,9.00,,yes\n';
+    const { bytes, text } = parseBoth(utf8(csv), 10);
+    expect(bytes).toEqual(text);
+    const parsed = bytes as ParsedExport;
+    expect(
+      parsed.accepted.map((row) => [row.line, row.economics?.costCents, row.economics?.returnedWhole]),
+    ).toEqual([
+      [2, 400, false],
+      [3, 400, false],
+      [5, null, true],
+    ]);
+    expect(parsed.accepted[0]!.rowHash).toBe(parsed.accepted[1]!.rowHash);
+    expect(parsed.rejected.map((row) => [row.line, row.reason])).toEqual([[4, 'cost_invalid']]);
   });
 
   it('agrees on rows over the size limit, with and without quotes', () => {

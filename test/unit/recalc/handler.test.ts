@@ -9,6 +9,7 @@ describe('recalculation Lambda entry points', () => {
       ...RECALC_PIPELINE.body.steps.flatMap((step) => (step.kind === 'warehouse' ? [] : [step.handler])),
       RECALC_PIPELINE.onFailure.handler,
       RECALC_PIPELINE.release.handler,
+      RECALC_PIPELINE.onExecutionEnded.handler,
     ]);
     expect([...named].sort()).toEqual([...RECALC_HANDLERS].sort());
     for (const name of RECALC_HANDLERS) {

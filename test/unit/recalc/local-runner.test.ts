@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RECALC_HANDLERS, RECALC_PIPELINE, type RecalcHandlerName } from '#app/recalc/pipeline.ts';
+import {
+  PART_RETRY,
+  RECALC_HANDLERS,
+  RECALC_PIPELINE,
+  type RecalcHandlerName,
+} from '#app/recalc/pipeline.ts';
 import {
   catchOutput,
   executePipeline,
@@ -35,7 +40,9 @@ function fakeExecutor(
         case 'scorePart':
           return { partKey: payload.partKey, customers: 1 };
         case 'finalize':
-          return { record: { runId: 'r1' }, events: 0 };
+          return { record: { runId: 'r1' } };
+        case 'sendChangeEvents':
+          return { done: true, events: 0, filesSent: 0, files: 0 };
         case 'releaseLock':
           return { runId: 'r1', released: true, recordedFailure: payload.error !== undefined };
       }
@@ -97,7 +104,7 @@ describe('local runner: executes the pipeline definition', () => {
     // Finalize's result goes to $.finalized; the Map's results are discarded.
     const release = calls.at(-1)!;
     expect(release.handler).toBe('releaseLock');
-    expect(release.payload.finalized).toEqual({ record: { runId: 'r1' }, events: 0 });
+    expect(release.payload.finalized).toEqual({ record: { runId: 'r1' } });
     expect(release.payload.model).toBe('bgnbd');
   });
 
@@ -127,5 +134,29 @@ describe('local runner: executes the pipeline definition', () => {
     const { executor, calls } = fakeExecutor({ flaky: 'prepare' });
     await executePipeline(executor, {});
     expect(calls.filter((c) => c.handler === 'prepare')).toHaveLength(2);
+  });
+
+  it('retries a score part that stayed throttled, up to the part retry limit, then fails the run', async () => {
+    const throttled = (times: number) => {
+      const { executor, calls } = fakeExecutor();
+      let failures = 0;
+      const scorePart = executor.handlers.scorePart;
+      executor.handlers.scorePart = async (event, context) => {
+        if (failures++ < times) {
+          throw Object.assign(new Error('still unprocessed (throttled)'), { name: 'DynamoThrottledError' });
+        }
+        return scorePart(event, context);
+      };
+      return { executor, calls, attempts: () => failures };
+    };
+    const recovers = throttled(PART_RETRY.maxAttempts - 1);
+    await executePipeline(recovers.executor, {});
+    expect(recovers.attempts()).toBe(PART_RETRY.maxAttempts);
+    expect(recovers.calls.at(-1)!.payload.error).toBeUndefined();
+
+    const stays = throttled(PART_RETRY.maxAttempts);
+    await expect(executePipeline(stays.executor, {})).rejects.toThrow(/throttled/);
+    expect(stays.attempts()).toBe(PART_RETRY.maxAttempts);
+    expect(stays.calls.at(-1)!.handler).toBe('releaseLock');
   });
 });
