@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { UnknownCustomerError } from '#app/erasure/erase-customer.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from './admin.ts';
 import { decodeIngestCursor, decodePlaybookCursor, decodeSegmentCursor, encodeCursor } from './cursor.ts';
@@ -17,6 +18,7 @@ import {
   customerHistorySchema,
   customerPathSchema,
   customerScoreSchema,
+  forgetQuerySchema,
   forgetResultSchema,
   ingestPageSchema,
   ingestPathSchema,
@@ -211,20 +213,38 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
   }),
 
   forgetCustomer: implement({
-    summary: "Erase a customer's scores (right to erasure); admin only",
+    summary:
+      'Erase a customer (right to erasure): suppress the id, delete its scores of every run and ' +
+      "rewrite every stored file without the customer's rows; admin only. An id that no run scored " +
+      'is answered with 404 and changes nothing unless force=true.',
     params: customerPathSchema,
-    query: noParams,
+    query: forgetQuerySchema,
     body: undefined,
     response: {
       status: 200,
       name: 'ForgetResult',
       schema: forgetResultSchema,
-      description: 'How many stored scores were removed',
+      description: 'How many stored scores were removed, and the erasure of stored files',
     },
-    errors: [],
-    async handle({ params }, context) {
-      const { removedScores } = await context.admin.forgetCustomer(params.customerId);
-      return { status: 200, body: { customerId: params.customerId, removedScores }, cacheControl: NO_STORE };
+    errors: [404],
+    async handle({ params, query }, context) {
+      try {
+        const outcome = await context.admin.forgetCustomer(params.customerId, {
+          force: query.force === 'true',
+        });
+        return { status: 200, body: { customerId: params.customerId, ...outcome }, cacheControl: NO_STORE };
+      } catch (error) {
+        if (error instanceof UnknownCustomerError) {
+          throw new ApiError(
+            404,
+            'not_found',
+            `path.customerId: no customer ${quote(params.customerId)} in any run: nothing was erased. Check the ` +
+              'id (ids are case-sensitive); to erase it anyway (e.g. its data was ingested after the last run), ' +
+              'add ?force=true',
+          );
+        }
+        throw error;
+      }
     },
   }),
 

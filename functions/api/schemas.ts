@@ -75,6 +75,15 @@ export const ingestPathSchema = z.object({ ingestId: ingestIdSchema });
 export const segmentPathSchema = z.object({ segment: segmentNameSchema });
 export const pageQuerySchema = z.object({ limit: limitSchema, cursor: cursorSchema });
 export const actionPathSchema = z.object({ action: actionNameSchema });
+export const forgetQuerySchema = z.object({
+  force: z
+    .enum(['true', 'false'], "force must be 'true' or 'false'")
+    .default('false')
+    .describe(
+      "'true' erases (and suppresses) an id that no run scored, e.g. data ingested after the last run; " +
+        'without it such an id is answered with 404 and nothing changes (a typo must not add a suppression entry)',
+    ),
+});
 
 // ── request bodies ───────────────────────────────────────────────────────────────────────────────────
 export const batchGetRequestSchema = z.strictObject({
@@ -144,6 +153,22 @@ export const recalculationStartedSchema = z.object({
 export const forgetResultSchema = z.object({
   customerId: z.string(),
   removedScores: z.number().int().nonnegative(),
+  storedFiles: z
+    .object({
+      status: z
+        .enum(['erased', 'erasing'])
+        .describe(
+          "'erased': every stored file was rewritten before the answer; 'erasing': an erasure job rewrites them",
+        ),
+      objectsRewritten: z.number().int().nonnegative().optional(),
+      rowsRemoved: z.number().int().nonnegative().optional(),
+      versionsDeleted: z.number().int().nonnegative().optional(),
+      /** The erasure job (AWS: a Step Functions execution). */
+      job: z.string().optional(),
+    })
+    .describe(
+      "The customer's rows in stored files (uploads, clean data, run files) and their earlier versions",
+    ),
 });
 
 export const openApiDocumentSchema = z.looseObject({ openapi: z.string() });

@@ -8,9 +8,11 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsClients } from '#adapters/aws-clients.ts';
 import { configFromEnv } from '#adapters/config.ts';
+import { createS3ErasureObjects } from '#adapters/erasure/s3-erasure-objects.ts';
 import { type IngestDeps, ingestService } from '#adapters/ingest/ingest-object.ts';
 import { type IngestMetricsSink, recordIngestMetrics } from '#adapters/ingest-metrics.ts';
 import { observability } from '#adapters/observability.ts';
+import { scrubSuppressedFromUpload, type UploadScrubDeps } from '#app/erasure/scrub-upload.ts';
 import { ingestObject } from '#app/ingest/ingest-object.ts';
 import type { IngestObjectRef } from '#app/ports/ingest-objects.ts';
 import { parseIncomingKey } from '#domain/bucket-layout.ts';
@@ -73,6 +75,12 @@ export function objectsInMessage(body: string): IngestObjectRef[] {
 export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
   const service = ingestService(deps);
   const log = deps.logger;
+  const scrub: UploadScrubDeps = {
+    objects: createS3ErasureObjects({ s3: deps.clients.s3, bucket: deps.config.bucket }),
+    contentMarkers: service.reports,
+    suppressedHashes: service.suppressedHashes ?? (async () => []),
+    ...(deps.now ? { now: deps.now } : {}),
+  };
 
   const handleRecord = async (record: SQSRecord) => {
     let refs: IngestObjectRef[];
@@ -89,6 +97,14 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
       const report = await ingestObject(service, ref);
       if (deps.metrics) recordIngestMetrics(deps.metrics, report);
       log?.info('ingest report', ingestReportCounts(report));
+      // An ingested upload keeps no rows of erased customers (a re-sent export would otherwise bring
+      // them back into the bucket); a quarantined or failed one was not read as rows.
+      if (report.status === 'succeeded') {
+        const scrubbed = await scrubSuppressedFromUpload(scrub, ref.key);
+        if (scrubbed.rowsRemoved > 0 || scrubbed.versionsDeleted > 0) {
+          log?.info('erased customers removed from the upload', { key: ref.key, ...scrubbed });
+        }
+      }
     }
   };
 

@@ -116,6 +116,11 @@ export const deploymentConfigSchema = z.object({
   /** Reject ratio (rejected rows / rows read) above which the ingest alarm fires. */
   rejectRatioAlarmThreshold: z.number().gt(0).max(1).default(0.05),
   /**
+   * Days an uploaded export (and each earlier version of it) stays in `incoming/` after upload. Its
+   * rows live on in clean Parquet; the raw file is personal data nothing reads again after its ingest.
+   */
+  incomingRetentionDays: z.number().int().min(1).max(3650).default(30),
+  /**
    * Keep the data bucket, access-log bucket and table when the stack is deleted. Set to false only
    * for throw-away test environments.
    */

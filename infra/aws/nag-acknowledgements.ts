@@ -14,10 +14,11 @@ import type { PipelineStack } from './pipeline-stack.ts';
  * (`Storage.grantObjects`); everything else is here, on the narrowest construct that has it.
  */
 export function acknowledgeNagFindings(stack: PipelineStack): void {
-  const { ingest, recalculation, api } = stack;
+  const { ingest, recalculation, api, erasure } = stack;
 
   const functions = [
     ingest.handler,
+    erasure.handler,
     api.readHandler,
     api.adminHandler,
     ...Object.values(recalculation.steps),
@@ -44,6 +45,17 @@ export function acknowledgeNagFindings(stack: PipelineStack): void {
     'Only for actions without resource-level permissions: X-Ray PutTraceSegments/PutTelemetryRecords ' +
       '(tracing) and CloudWatch Logs vended delivery (CreateLogDelivery, DescribeResourcePolicies, …) ' +
       'that the state machine needs to log to its log group.',
+  );
+  acknowledgeWildcardResources(
+    erasure.stateMachine.role,
+    [`${erasure.handler.function.functionArn}:*`],
+    'Invoke permission on the erasure function, including its versions and aliases (the `:*` suffix).',
+  );
+  acknowledge(
+    erasure.stateMachine.role,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Only for actions without resource-level permissions: X-Ray tracing and CloudWatch Logs vended ' +
+      'delivery that the state machine needs to log to its log group.',
   );
   const distributedMapPolicy = recalculation.stateMachine.node.tryFindChild('DistributedMapPolicy');
   if (distributedMapPolicy) {

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { ENV } from '#adapters/config.ts';
 import type { DeploymentConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
+import { Erasure } from './constructs/erasure.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Recalculation } from './constructs/recalculation.ts';
@@ -24,6 +25,7 @@ export class PipelineStack extends Stack {
   readonly ingest: Ingest;
   readonly recalculation: Recalculation;
   readonly api: Api;
+  readonly erasure: Erasure;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -34,7 +36,10 @@ export class PipelineStack extends Stack {
     Tags.of(this).add('project', 'cvm-pipeline');
     Tags.of(this).add('environment', config.environmentName);
 
-    this.storage = new Storage(this, 'Storage', { retainData: config.retainData });
+    this.storage = new Storage(this, 'Storage', {
+      retainData: config.retainData,
+      incomingRetentionDays: config.incomingRetentionDays,
+    });
 
     // Every function reads the same configuration (see shared/adapters/config.ts).
     const environment = {
@@ -69,11 +74,19 @@ export class PipelineStack extends Stack {
       scoreMaxConcurrency: config.scoreMaxConcurrency,
     });
 
+    this.erasure = new Erasure(this, 'Erasure', {
+      storage: this.storage,
+      environment,
+      namePrefix,
+      logRetention,
+    });
+
     // The API depends on the state machine (POST /runs starts it), never the other way round.
     this.api = new Api(this, 'Api', {
       storage: this.storage,
       environment,
       stateMachine: this.recalculation.stateMachine,
+      erasureStateMachine: this.erasure.stateMachine,
       namePrefix,
       corsOrigins: config.corsOrigins,
       throttle: config.apiThrottle,
@@ -99,8 +112,10 @@ export class PipelineStack extends Stack {
         SendChangeEvents: steps.sendChangeEvents.function,
         ReleaseLock: steps.releaseLock.function,
         ExecutionEnded: steps.executionEnded.function,
+        Erasure: this.erasure.handler.function,
       },
       stateMachine: this.recalculation.stateMachine,
+      erasureStateMachine: this.erasure.stateMachine,
       restApi: this.api.restApi,
       table: this.storage.table,
       rejectRatioThreshold: config.rejectRatioAlarmThreshold,

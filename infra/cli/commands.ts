@@ -134,8 +134,11 @@ State lives in $CVM_HOME (default ./.cvm). Stop with Ctrl+C.`,
     summary: 'erase a customer: cvm forget <customerId>',
     usage: `Usage: cvm forget <customerId> [--force] [--json]
 
-Deletes every score of the customer (all runs) and adds sha256(customerId) to the suppression
-list: later ingests drop the customer's rows and later recalculations leave the customer out.
+Adds sha256(customerId) to the suppression list (later ingests drop the customer's rows, later
+recalculations leave the customer out), deletes every score of the customer (all runs), and
+rewrites every stored file that holds the customer without their rows: uploaded exports, clean
+Parquet, rejected rows, every run's summaries and change files, the local warehouse copy, event
+files and handed-over inbox files (see docs/privacy.md).
 An id with no score in any run changes nothing (a typo?) unless --force is given.
 State lives in $CVM_HOME (default ./.cvm).`,
   },

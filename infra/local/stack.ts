@@ -16,6 +16,7 @@ import { ensureTable } from '#adapters/dynamo/table.ts';
 import { encodeS3EventKey } from '#domain/s3-key.ts';
 import { lockStackHome } from './process-lock.ts';
 import { installS3rverContinuationTokenFix } from './s3rver-compat.ts';
+import { compactTableIfRequested } from './table-compaction.ts';
 
 export interface LocalStackOptions {
   /**
@@ -68,12 +69,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   mkdirSync(s3Dir, { recursive: true });
   // dynalite's LevelDB files open in one process only: a second process must be told, not crash.
   const unlockHome = ownsTemp ? () => {} : lockStackHome(home);
+  const tableDirectory = join(home, 'dynamodb');
+  // An erasure made while another process had the table open is purged from its files now.
+  if (!ownsTemp) {
+    try {
+      await compactTableIfRequested(home, tableDirectory);
+    } catch (error) {
+      unlockHome();
+      throw error;
+    }
+  }
 
   const dynamoServer = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
-    ...(ownsTemp ? {} : { path: join(home, 'dynamodb') }),
+    ...(ownsTemp ? {} : { path: tableDirectory }),
   });
   try {
     await new Promise<void>((resolveListen, reject) => {
@@ -154,7 +165,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const client of Object.values(clients)) client.destroy();
       await s3Server.close();
       await new Promise((r) => dynamoServer.close(r));
-      unlockHome();
+      // Deleted items (an erasure) leave the table's files once it is closed.
+      if (!ownsTemp) await compactTableIfRequested(home, tableDirectory).finally(unlockHome);
+      else unlockHome();
       if (ownsTemp) await rm(home, { recursive: true, force: true });
     },
   };

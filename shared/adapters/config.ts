@@ -37,6 +37,11 @@ export const runtimeConfigSchema = z.object({
   glueDatabase: z.string().optional(),
   /** Step Functions state machine that runs a recalculation (AWS only; `POST /runs` starts it). */
   stateMachineArn: z.string().optional(),
+  /**
+   * Step Functions state machine of the erasure job that rewrites stored files without suppressed
+   * customers (AWS only; `DELETE /customers/{id}` starts it).
+   */
+  erasureStateMachineArn: z.string().optional(),
   /** Comma-separated origins allowed by CORS on the API; empty = no CORS headers. */
   corsOrigins: z.string().optional(),
   /** Local state directory (local mode only). */
@@ -59,6 +64,7 @@ export const ENV = {
   athenaWorkgroup: 'CVM_ATHENA_WORKGROUP',
   glueDatabase: 'CVM_GLUE_DATABASE',
   stateMachineArn: 'CVM_STATE_MACHINE_ARN',
+  erasureStateMachineArn: 'CVM_ERASURE_STATE_MACHINE_ARN',
   corsOrigins: 'CVM_CORS_ORIGINS',
   home: 'CVM_HOME',
 } as const satisfies Record<keyof RuntimeConfig, string>;

@@ -12,7 +12,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { AppLogger } from '../app/ports/logger.ts';
 
 /** The three services; also the `service` dimension of metrics and the `service` key of log lines. */
-export type CvmService = 'cvm-ingest' | 'cvm-recalc' | 'cvm-api';
+export type CvmService = 'cvm-ingest' | 'cvm-recalc' | 'cvm-api' | 'cvm-erasure';
 
 export interface Observability {
   logger: Logger;

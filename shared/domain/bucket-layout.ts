@@ -168,3 +168,41 @@ export const backtestAssignmentsKey = (runId: string) => `${runPrefix(runId)}bac
 
 /** Settings of the value playbook (ladder and actions). */
 export const PLAYBOOK_CONFIG_KEY = `${BUCKET_PREFIXES.config}playbook.json`;
+
+// ── personal data (erasure) ────────────────────────────────────────────────────────────────────
+
+/**
+ * How erasure reads the rows of an object: `export` is a raw upload (CSV or JSON Lines, maybe
+ * gzipped) as a shop sent it; the others are files the pipeline writes.
+ */
+export type PersonalDataFormat = 'export' | 'parquet' | 'jsonl' | 'csv' | 'json';
+
+/**
+ * Every prefix that can hold a customer's rows: all of them but `config/` (settings only). Derived
+ * from {@link BUCKET_PREFIXES}, so a prefix added there is searched by erasure without a change here.
+ */
+export const PERSONAL_DATA_PREFIXES: readonly string[] = Object.entries(BUCKET_PREFIXES)
+  .filter(([name]) => name !== 'config')
+  .map(([, prefix]) => prefix);
+
+/**
+ * The format erasure reads `key` in, or null for objects that hold no customer rows by design (the
+ * HTML run report: aggregates only; Athena's `.metadata` files). Uploads (and their quarantined
+ * copies) are raw exports whatever their name; other objects are known by their extension, so a new
+ * run file (`runs/<runId>/audiences/<action>.csv`, another Parquet output, another clean prefix) is
+ * covered as soon as it is written.
+ */
+export function personalDataFormatOf(key: string): PersonalDataFormat | null {
+  if (key.endsWith('/')) return null;
+  if (key.startsWith(BUCKET_PREFIXES.incoming) || key.startsWith(BUCKET_PREFIXES.quarantine)) return 'export';
+  if (key.startsWith(BUCKET_PREFIXES.config)) return null;
+  const name = key
+    .slice(key.lastIndexOf('/') + 1)
+    .toLowerCase()
+    .replace(/\.gz$/, '');
+  if (name.endsWith('.parquet')) return 'parquet';
+  if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'jsonl';
+  if (name.endsWith('.csv') || name.endsWith('.tsv') || name.endsWith('.txt')) return 'csv';
+  if (name.endsWith('.json')) return 'json';
+  return null;
+}

@@ -90,7 +90,10 @@ describe('privacy: customer ids, e-mail addresses and amounts stay out of logs (
     const handler = createApiHandler({
       config: stack.config,
       clients: stack.clients,
-      admin: { startRecalculation: async () => ({}), forgetCustomer: async () => ({ removedScores: 0 }) },
+      admin: {
+        startRecalculation: async () => ({}),
+        forgetCustomer: async () => ({ removedScores: 0, storedFiles: { status: 'erasing' } }),
+      },
       logger: toAppLogger(new Logger({ serviceName: 'cvm-api', logLevel: 'INFO' })),
     });
     const server = await startApiServer({ handler, port: 0 });

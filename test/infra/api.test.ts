@@ -207,11 +207,34 @@ describe('API: function permissions (least privilege per function)', () => {
 
   it('lets the admin function erase customers on the table only, nothing broader', () => {
     const erase = adminStatements().find((statement) => statement.Sid === 'EraseCustomers')!;
-    expect(erase.Action).toEqual(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']);
+    expect(erase.Action).toEqual([
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:BatchWriteItem',
+    ]);
     expect(erase.Resource).toEqual({ 'Fn::GetAtt': [tableId(), 'Arn'] });
     const dynamoActions = actionsOf(adminStatements()).filter((action) => action.startsWith('dynamodb:'));
-    expect(dynamoActions.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(dynamoActions.sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    // Stored files are the erasure job's: the API function has no S3 access at all.
     expect(actionsOf(adminStatements()).filter((action) => action.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('lets the admin function start the erasure job, whose ARN it gets', () => {
+    const erasureId = logicalIdOf(synth.stack, synth.stack.erasure.stateMachine);
+    expect(adminStatements()).toContainEqual(
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: erasureId } }),
+    );
+    const variables = resources[adminFunctionId()]!.Properties.Environment.Variables;
+    expect(variables[ENV.erasureStateMachineArn]).toEqual({ Ref: erasureId });
+    expect(
+      resources[readFunctionId()]!.Properties.Environment.Variables[ENV.erasureStateMachineArn],
+    ).toBeUndefined();
   });
 
   it('lets only the admin function start the recalculation state machine, whose ARN it gets', () => {

@@ -141,7 +141,7 @@ describe('cdk synth with bundling', () => {
     }
   }, 120_000);
 
-  it('puts the x86_64 DuckDB binding beside the ingest bundle', () => {
+  it('puts the x86_64 DuckDB binding beside the ingest and erasure bundles only', () => {
     const withDuckDb = new Set(
       functions
         .map(({ asset }) => asset)
@@ -149,6 +149,6 @@ describe('cdk synth with bundling', () => {
           existsSync(join(assetsDir, asset, 'node_modules', DUCKDB_LAMBDA_BINDING.x86_64, 'duckdb.node')),
         ),
     );
-    expect(withDuckDb.size).toBe(1);
+    expect(withDuckDb.size).toBe(2);
   });
 });

@@ -146,12 +146,25 @@ describe('ingest: S3 → SQS → Lambda', () => {
     expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('CvmPipeline');
   });
 
-  it('may read incoming/ and config/, write only clean/, rejected/, quarantine/ and delete only in incoming/', () => {
+  it('may read incoming/ and config/, write clean/, rejected/, quarantine/ and delete only in incoming/', () => {
     expect(prefixesAllowed('s3:GetObject')).toEqual(['config/*', 'incoming/*']);
-    expect(prefixesAllowed('s3:PutObject')).toEqual(['clean/*', 'quarantine/*', 'rejected/*']);
+    expect(prefixesAllowed('s3:PutObject')).toEqual(['clean/*', 'incoming/*', 'quarantine/*', 'rejected/*']);
     expect(prefixesAllowed('s3:DeleteObject')).toEqual(['incoming/*']);
-    // No statement lets it write under incoming/: its own writes can never trigger another ingest.
-    expect(prefixesAllowed('s3:PutObject')).not.toContain('incoming/*');
+    expect(prefixesAllowed('s3:DeleteObjectVersion')).toEqual(['incoming/*']);
+    // Its one write under incoming/ removes erased customers from an ingested upload, in the statement
+    // that says so; the ingest that write triggers is a duplicate (privacy-erasure.test.ts).
+    const incomingWrites = ingestStatements().filter(
+      (statement) =>
+        [statement.Action].flat().includes('s3:PutObject') &&
+        JSON.stringify(statement.Resource).includes('incoming/'),
+    );
+    expect(incomingWrites.map((statement) => (statement as { Sid?: string }).Sid)).toEqual([
+      'ScrubErasedCustomersFromUploads',
+    ]);
+    const listVersions = ingestStatements().find((statement) =>
+      [statement.Action].flat().includes('s3:ListBucketVersions'),
+    );
+    expect(listVersions?.Condition).toEqual({ StringLike: { 's3:prefix': [`${DATA_PREFIXES.incoming}*`] } });
     expect(JSON.stringify(ingestStatements())).not.toContain('"s3:*"');
   });
 

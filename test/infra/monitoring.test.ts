@@ -62,6 +62,7 @@ describe('monitoring', () => {
       synth.stack.ingest.handler,
       synth.stack.api.readHandler,
       synth.stack.api.adminHandler,
+      synth.stack.erasure.handler,
       ...Object.values(synth.stack.recalculation.steps),
     ];
     for (const fn of functions) {
@@ -80,6 +81,20 @@ describe('monitoring', () => {
     );
     expect(names.sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
     expect(JSON.stringify(alarm.Metrics)).toContain(JSON.stringify(stateMachineRef));
+  });
+
+  it('alarms on failed or timed-out erasure jobs (erased customers may still be in stored files)', () => {
+    const erasureRef = { Ref: logicalIdOf(synth.stack, synth.stack.erasure.stateMachine) };
+    const alarm = alarms.find((candidate) =>
+      candidate.Metrics?.some((m: CfnJson) => m.Expression === 'erasureFailed + erasureTimedOut'),
+    )!;
+    expect(alarm).toMatchObject({ Threshold: 1 });
+    const names = alarm.Metrics.filter((m: CfnJson) => m.MetricStat).map(
+      (m: CfnJson) => m.MetricStat.Metric.MetricName,
+    );
+    expect(names.sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(JSON.stringify(alarm.Metrics)).toContain(JSON.stringify(erasureRef));
+    expect(alarm.AlarmActions).toHaveLength(1);
   });
 
   it('alarms on the reject ratio computed from the ingest EMF metrics', () => {

@@ -32,12 +32,19 @@ import {
 } from './synth-pipeline.ts';
 
 let synth: SynthesizedPipeline;
+
+/** The recalculation's state machine (the stack also has the erasure job's). */
+function recalcStateMachine() {
+  const id = logicalIdOf(synth.stack, synth.stack.recalculation.stateMachine);
+  const resource = synth.template.toJSON().Resources[id] as { Properties: Record<string, CfnJson> };
+  return { id, properties: resource.Properties };
+}
 let resources: Record<string, { Type: string; Properties: Record<string, CfnJson> }>;
 let definition: AslStateMachine;
 beforeAll(() => {
   synth = synthPipeline({ model: 'auto' });
   resources = synth.template.toJSON().Resources;
-  definition = renderDefinition(onlyResource(synth.template, 'AWS::StepFunctions::StateMachine').properties);
+  definition = renderDefinition(recalcStateMachine().properties);
 });
 afterAll(() => synth.cleanup());
 
@@ -186,7 +193,7 @@ describe('recalculation: Glue table and Athena workgroup', () => {
 
 describe('recalculation: state machine', () => {
   it('gives the run lock a lease shorter than the execution limit (each step renews it)', () => {
-    const machine = onlyResource(synth.template, 'AWS::StepFunctions::StateMachine').properties;
+    const machine = recalcStateMachine().properties;
     const timeoutSeconds =
       (definition as { TimeoutSeconds?: number }).TimeoutSeconds ?? machine.TimeoutSeconds;
     expect(timeoutSeconds).toBeGreaterThan(0);
@@ -347,7 +354,7 @@ describe('recalculation: state machine', () => {
   });
 
   it('logs every execution event and traces with X-Ray', () => {
-    const { properties } = onlyResource(synth.template, 'AWS::StepFunctions::StateMachine');
+    const { properties } = recalcStateMachine();
     expect(properties.LoggingConfiguration.Level).toBe('ALL');
     expect(properties.TracingConfiguration).toEqual({ Enabled: true });
   });

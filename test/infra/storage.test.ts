@@ -65,6 +65,35 @@ describe('storage', () => {
     });
   });
 
+  it('expires uploads in incoming/ after 30 days by default, current and earlier versions', () => {
+    const rules = bucket('dataBucket').Properties.LifecycleConfiguration.Rules as Array<
+      Record<string, CfnJson>
+    >;
+    const incoming = rules.filter((rule) => rule.Prefix === DATA_PREFIXES.incoming);
+    expect(incoming).toEqual([
+      expect.objectContaining({
+        Status: 'Enabled',
+        ExpirationInDays: 30,
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      }),
+    ]);
+  });
+
+  it('takes the incoming/ retention from the deployment config', () => {
+    const custom = synthPipeline({ incomingRetentionDays: 7 });
+    try {
+      const rules = custom.template.toJSON().Resources[
+        logicalIdOf(custom.stack, custom.stack.storage.dataBucket)
+      ].Properties.LifecycleConfiguration.Rules as Array<Record<string, CfnJson>>;
+      expect(rules.find((rule) => rule.Prefix === DATA_PREFIXES.incoming)).toMatchObject({
+        ExpirationInDays: 7,
+        NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+      });
+    } finally {
+      custom.cleanup();
+    }
+  });
+
   it('expires rejected rows, quarantined exports, Athena results and run files, never clean data', () => {
     const rules = bucket('dataBucket').Properties.LifecycleConfiguration.Rules as Array<{
       Prefix?: string;
@@ -75,6 +104,7 @@ describe('storage', () => {
       rules.filter((rule) => rule.Prefix).map((rule) => [rule.Prefix, rule.ExpirationInDays]),
     );
     expect(expiryByPrefix).toEqual({
+      [DATA_PREFIXES.incoming]: 30,
       [DATA_PREFIXES.rejected]: 90,
       [DATA_PREFIXES.quarantine]: 90,
       [DATA_PREFIXES.athenaResults]: 7,

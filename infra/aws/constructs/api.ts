@@ -37,6 +37,8 @@ export interface ApiProps {
   readonly environment: Record<string, string>;
   /** `POST /runs` starts it. */
   readonly stateMachine: sfn.IStateMachine;
+  /** `DELETE /customers/{id}` starts it after erasing the customer's records. */
+  readonly erasureStateMachine: sfn.IStateMachine;
   /** Prefix of the API name, e.g. `cvm-dev`. */
   readonly namePrefix: string;
   /** @default 'v1' */
@@ -104,10 +106,11 @@ export class Api extends Construct {
         ...props.environment,
         ...corsEnvironment,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+        [ENV.erasureStateMachineArn]: props.erasureStateMachine.stateMachineArn,
       },
     });
     this.grantReadPermissions(storage);
-    this.grantAdminPermissions(storage, props.stateMachine);
+    this.grantAdminPermissions(storage, props.stateMachine, props.erasureStateMachine);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -292,19 +295,25 @@ export class Api extends Construct {
   }
 
   /**
-   * DELETE /customers/{id}: add the hashed id to the suppression list (PutItem), then find the
-   * customer's score items (Query on the customer's partition) and delete them (BatchWriteItem).
+   * DELETE /customers/{id}: is the id known (Query on the customer's partition, GetItem of its
+   * suppression entry), add the hashed id to the suppression list (PutItem), delete the customer's
+   * score items (BatchWriteItem), then start the erasure job for the stored files (no S3 access here).
    * POST /runs: start the recalculation state machine.
    */
-  private grantAdminPermissions(storage: Storage, stateMachine: sfn.IStateMachine) {
+  private grantAdminPermissions(
+    storage: Storage,
+    stateMachine: sfn.IStateMachine,
+    erasureStateMachine: sfn.IStateMachine,
+  ) {
     const role = this.adminHandler.role;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EraseCustomers',
-        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+        actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
         resources: [storage.table.tableArn],
       }),
     );
     stateMachine.grantStartExecution(role);
+    erasureStateMachine.grantStartExecution(role);
   }
 }

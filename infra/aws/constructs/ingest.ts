@@ -126,8 +126,10 @@ export class Ingest extends Construct {
       }),
     );
 
-    // Read the export and per-source config; write only outside incoming/ so no write re-triggers an
-    // ingest; delete from incoming/ only when quarantining (the object is copied to quarantine/).
+    // Read the export and per-source config; write outputs outside incoming/; delete from incoming/
+    // when quarantining (the object is copied to quarantine/). The one write under incoming/ removes
+    // erased customers' rows from an ingested upload; the event it causes finds the content marked as
+    // ingested and is recorded as a duplicate (see shared/app/erasure/scrub-upload.ts).
     const role = this.handler.role;
     const { incoming, config, clean, rejected, quarantine } = DATA_PREFIXES;
     storage.grantObjects(
@@ -143,6 +145,21 @@ export class Ingest extends Construct {
       [clean, rejected, quarantine],
     );
     storage.grantObjects(role, 'RemoveQuarantinedExports', ['s3:DeleteObject'], [incoming]);
+    storage.grantObjects(
+      role,
+      'ScrubErasedCustomersFromUploads',
+      ['s3:PutObject', 's3:DeleteObjectVersion'],
+      [incoming],
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // The upload's earlier versions, so none keeps an erased customer's rows.
+        sid: 'ListUploadVersions',
+        actions: ['s3:ListBucketVersions'],
+        resources: [storage.dataBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${incoming}*`] } },
+      }),
+    );
     storage.grantList(role, 'ListReadPrefixes', [incoming, config]);
     role.addToPolicy(
       new iam.PolicyStatement({

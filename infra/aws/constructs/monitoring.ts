@@ -29,6 +29,11 @@ export interface MonitoringProps {
   /** Functions whose errors raise an alarm, by display name. */
   readonly functions: Record<string, lambda.IFunction>;
   readonly stateMachine: sfn.IStateMachine;
+  /**
+   * The erasure job: a failed or timed-out execution leaves erased customers' rows in stored files.
+   * @default - no erasure alarm
+   */
+  readonly erasureStateMachine?: sfn.IStateMachine;
   readonly restApi: apigw.RestApi;
   readonly table: dynamodb.ITable;
   /** Subscribed to the alarm topic when set. @default - no subscription */
@@ -122,6 +127,24 @@ export class Monitoring extends Construct {
       1,
       'A recalculation failed or timed out; its lock was released.',
     );
+    if (props.erasureStateMachine) {
+      const machine = props.erasureStateMachine;
+      alarm(
+        'ErasureFailed',
+        new cloudwatch.MathExpression({
+          label: 'Failed or timed-out erasure jobs',
+          expression: 'erasureFailed + erasureTimedOut',
+          usingMetrics: {
+            erasureFailed: machine.metricFailed({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+            erasureTimedOut: machine.metricTimedOut({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+          },
+          period: fiveMinutes,
+        }),
+        1,
+        'An erasure job failed after its retries: erased customers may still be in stored files. Start the ' +
+          'erasure state machine again (it erases every suppressed customer) after fixing the cause.',
+      );
+    }
 
     const ingestMetric = (metricName: string) =>
       new cloudwatch.Metric({

@@ -22,6 +22,13 @@ export interface StorageProps {
    * @default true
    */
   readonly retainData?: boolean;
+  /**
+   * Days uploaded exports are kept in `incoming/`, current and earlier versions alike: the raw rows
+   * of every customer, erased ones included (erasure rewrites them; this bounds what a missed copy
+   * could keep).
+   * @default 30
+   */
+  readonly incomingRetentionDays?: number;
   /** Days rejected-row files are kept. @default 90 */
   readonly rejectedRetentionDays?: number;
   /** Days quarantined exports are kept. @default 90 */
@@ -80,6 +87,12 @@ export class Storage extends Construct {
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'data-bucket/',
       lifecycleRules: [
+        {
+          id: 'expire-incoming',
+          prefix: DATA_PREFIXES.incoming,
+          expiration: days(props.incomingRetentionDays, 30),
+          noncurrentVersionExpiration: days(props.incomingRetentionDays, 30),
+        },
         {
           id: 'expire-rejected-rows',
           prefix: DATA_PREFIXES.rejected,

@@ -1,14 +1,15 @@
 /**
- * `cvm forget <customerId>`: erases a customer from the local stack: deletes the customer's scores
- * in every run and adds the hashed id to the suppression list that later runs and ingests honour.
+ * `cvm forget <customerId>`: erases a customer from the local stack with the erasure service
+ * (suppression list, score items of every run, every stored file that holds the customer).
  */
 
 import * as z from 'zod';
-import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
-import { createSuppressionRepository } from '#adapters/dynamo/suppression-repository.ts';
+import { createErasureDeps } from '#adapters/erasure/erasure-deps.ts';
+import { eraseCustomer, UnknownCustomerError } from '#app/erasure/erase-customer.ts';
 import { customerIdProblem } from '#domain/customer-id.ts';
 import { cvmHome } from '../../local/home.ts';
 import { useLocalStack } from '../../local/stack.ts';
+import { requestTableCompaction } from '../../local/table-compaction.ts';
 import { parseCommandLine } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 
@@ -35,31 +36,31 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const stack = await useLocalStack(cvmHome());
+  const home = cvmHome();
+  const deps = createErasureDeps(stack.config, stack.clients, {
+    purgeDeletedItems: () => requestTableCompaction(home),
+  });
   try {
-    const store = createSuppressionRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
-    // A typo must not add a suppression entry and report success: an id without any score (and not
-    // erased before) changes nothing unless the user says so (e.g. data not yet recalculated).
-    if (!parsed.options.force) {
-      const history = await createScoreReadModel(stack.clients, stack.config.table).getCustomerHistory(
-        customerId,
-      );
-      if (history.length === 0 && !(await store.isSuppressed(customerId))) {
-        console.error(
-          `cvm forget: no customer ${JSON.stringify(customerId)} in any run: nothing was erased. Check the id ` +
-            '(ids are case-sensitive); to suppress it anyway (e.g. its data was ingested after the last run), add --force.',
-        );
-        return 1;
-      }
-    }
-    const result = await store.eraseCustomer(customerId, new Date());
+    const result = await eraseCustomer(deps, customerId, { force: parsed.options.force });
     if (parsed.options.json) console.log(JSON.stringify(result));
     else {
       console.log(
-        `Erased customer: ${result.deletedScores} score item(s) deleted; suppressed as ${result.customerIdHash}.`,
+        `Erased customer: ${result.deletedScores} score item(s) deleted; ${result.rowsRemoved} row(s) removed ` +
+          `from ${result.objectsRewritten} stored object(s), ${result.versionsDeleted} earlier version(s) deleted, ` +
+          `${result.localFiles} local file(s) updated; suppressed as ${result.customerIdHash}.`,
       );
     }
     return 0;
+  } catch (error) {
+    if (error instanceof UnknownCustomerError) {
+      // A typo must not add a suppression entry and report success.
+      const message = error.message.replace('force it.', 'add --force.');
+      console.error(`cvm forget: ${message.charAt(0).toLowerCase()}${message.slice(1)}`);
+      return 1;
+    }
+    throw error;
   } finally {
+    await deps.close();
     await stack.stop();
   }
 }

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
-import { createSuppressionRepository } from '#adapters/dynamo/suppression-repository.ts';
+import { createErasureDeps } from '#adapters/erasure/erasure-deps.ts';
+import { eraseCustomer } from '#app/erasure/erase-customer.ts';
 import { newRunId } from '#app/recalc/acquire-lock.ts';
 import type { ModelChoice } from '#domain/recalc-config.ts';
 import { type AdminOperations, createApiHandler } from '#functions/api/app.ts';
@@ -15,6 +16,7 @@ import { type ApiServer, type ExtraRoute, startApiServer } from '../../local/api
 import { cvmHome } from '../../local/home.ts';
 import { RecalcLockedError, runLocalRecalculation } from '../../local/recalc.ts';
 import { advertiseLocalStack, type LocalStack, useLocalStack } from '../../local/stack.ts';
+import { requestTableCompaction } from '../../local/table-compaction.ts';
 import { parseCommandLine, portOption } from '../command-line.ts';
 import { usageOf } from '../commands.ts';
 
@@ -31,10 +33,6 @@ export function createLocalAdminOperations(
   stack: LocalStack,
   options: { onRecalcFinished?: (outcome: { runId: string; error?: Error }) => void } = {},
 ): AdminOperations {
-  const suppression = createSuppressionRepository({
-    dynamo: stack.clients.dynamo,
-    table: stack.config.table,
-  });
   const finished =
     options.onRecalcFinished ??
     (({ runId, error }) => {
@@ -71,9 +69,26 @@ export function createLocalAdminOperations(
         );
       });
     },
-    async forgetCustomer(customerId) {
-      const { deletedScores } = await suppression.eraseCustomer(customerId, new Date());
-      return { removedScores: deletedScores };
+    async forgetCustomer(customerId, { force }) {
+      // Locally the whole erasure runs before the answer: the stack is small and nothing times out.
+      const home = stack.config.home;
+      const deps = createErasureDeps(stack.config, stack.clients, {
+        ...(home ? { purgeDeletedItems: () => requestTableCompaction(home) } : {}),
+      });
+      try {
+        const erased = await eraseCustomer(deps, customerId, { force });
+        return {
+          removedScores: erased.deletedScores,
+          storedFiles: {
+            status: 'erased',
+            objectsRewritten: erased.objectsRewritten,
+            rowsRemoved: erased.rowsRemoved,
+            versionsDeleted: erased.versionsDeleted,
+          },
+        };
+      } finally {
+        await deps.close();
+      }
     },
   };
 }

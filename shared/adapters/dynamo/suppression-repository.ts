@@ -2,7 +2,7 @@
  * The suppression list (erased customers, by hashed id) and erasure on DynamoDB: suppress first,
  * then delete the customer's score items in every run.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { hashCustomerId } from '#app/customer-id-hash.ts';
 import type { SuppressionRepository } from '#app/ports/suppression-repository.ts';
 import { createBatchAccess, type DynamoTable } from './batch.ts';
@@ -35,6 +35,19 @@ export function createSuppressionRepository(target: DynamoTable): SuppressionRep
         new GetCommand({ TableName: table, Key: suppressionKey(hashCustomerId(customerId)) }),
       );
       return got.Item !== undefined;
+    },
+
+    async hasScores(customerId) {
+      const found = await dynamo.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': customerPartition(customerId) },
+          ProjectionExpression: 'pk',
+          Limit: 1,
+        }),
+      );
+      return (found.Items?.length ?? 0) > 0;
     },
 
     async eraseCustomer(customerId, now) {

@@ -6,6 +6,8 @@ export interface SuppressionRepository {
   /** Every suppressed customer-id hash (the list is small: erasure requests). */
   listSuppressedHashes(): Promise<string[]>;
   isSuppressed(customerId: string): Promise<boolean>;
+  /** Whether the customer has a score item of any run (erasure refuses ids nothing knows). */
+  hasScores(customerId: string): Promise<boolean>;
   /** Suppresses the customer, then deletes every score item of theirs. Idempotent. */
   eraseCustomer(customerId: string, now: Date): Promise<{ customerIdHash: string; deletedScores: number }>;
 }

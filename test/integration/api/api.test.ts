@@ -3,6 +3,7 @@
  * and cursor paging without repeats or gaps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnknownCustomerError } from '#app/erasure/erase-customer.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from '#functions/api/admin.ts';
 import { createApiHandler } from '#functions/api/app.ts';
@@ -26,9 +27,14 @@ function recordingAdmin() {
       calls.started.push(input);
       return { runId: `run-${calls.started.length}` };
     },
-    async forgetCustomer(customerId) {
-      calls.forgotten.push(customerId);
-      return { removedScores: 2 };
+    async forgetCustomer(customerId, { force }) {
+      // Only ids starting with 'known-' or '顧客' have scores here; others need force (as in the service).
+      if (!force && !/^(known-|顧客)/.test(customerId)) throw new UnknownCustomerError(customerId);
+      calls.forgotten.push(force ? `${customerId} (forced)` : customerId);
+      return {
+        removedScores: 2,
+        storedFiles: { status: 'erased', objectsRewritten: 3, rowsRemoved: 5, versionsDeleted: 0 },
+      };
     },
   };
   return { admin, calls };
@@ -494,8 +500,28 @@ describe('scores API over HTTP (local server + dynalite)', () => {
         key: ADMIN_KEY,
       });
       expect(response.status).toBe(200);
-      expect(response.json).toEqual({ customerId: '顧客-7', removedScores: 2 });
+      expect(response.json).toEqual({
+        customerId: '顧客-7',
+        removedScores: 2,
+        storedFiles: { status: 'erased', objectsRewritten: 3, rowsRemoved: 5, versionsDeleted: 0 },
+      });
       expect(recorder.calls.forgotten).toEqual(['顧客-7']);
+    });
+
+    it('DELETE /customers/{customerId} of an id no run knows: 404 naming the id, nothing erased, unless force=true', async () => {
+      const typo = await api.request('DELETE', '/customers/C0000O1', { key: ADMIN_KEY });
+      expect(typo.status).toBe(404);
+      expect(typo.json).toMatchObject({ error: 'not_found' });
+      expect((typo.json as { message: string }).message).toMatch(
+        /path\.customerId: no customer "C0000O1" in any run: nothing was erased.*\?force=true/,
+      );
+      expect(recorder.calls.forgotten).toEqual(['顧客-7']);
+      const badForce = await api.request('DELETE', '/customers/C0000O1?force=yes', { key: ADMIN_KEY });
+      expect(badForce.status).toBe(400);
+      expect((badForce.json as { message: string }).message).toMatch(/force/);
+      const forced = await api.request('DELETE', '/customers/C0000O1?force=true', { key: ADMIN_KEY });
+      expect(forced.status).toBe(200);
+      expect(recorder.calls.forgotten).toEqual(['顧客-7', 'C0000O1 (forced)']);
     });
   });
 

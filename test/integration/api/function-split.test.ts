@@ -44,7 +44,7 @@ function recordingAdmin() {
     },
     forgetCustomer: async (customerId) => {
       calls.push(`forgetCustomer ${customerId}`);
-      return { removedScores: 0 };
+      return { removedScores: 0, storedFiles: { status: 'erasing' } };
     },
   };
   return { admin, calls };

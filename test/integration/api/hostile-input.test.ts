@@ -42,7 +42,7 @@ describe('scores API under hostile input', () => {
       clients: stack.clients,
       admin: {
         startRecalculation: async () => ({}),
-        forgetCustomer: async () => ({ removedScores: 0 }),
+        forgetCustomer: async () => ({ removedScores: 0, storedFiles: { status: 'erasing' } }),
       },
     });
     server = await startApiServer({ handler, port: 0, apiKey: KEY });

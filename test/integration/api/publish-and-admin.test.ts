@@ -229,13 +229,30 @@ describe('cvm serve wiring: real recalculation and erasure on the local stack', 
     expect(score.json).toMatchObject({ customerId: '0001', runId, asOf: '1998-06-30' });
   });
 
-  it('DELETE /customers/{customerId} erases the customer from every run', async () => {
+  it('DELETE /customers/{customerId} erases the customer from every run and every stored file', async () => {
+    const typo = await api.request('DELETE', '/customers/0001x', { key: ADMIN_KEY });
+    expect(typo.status).toBe(404);
+    expect((typo.json as { message: string }).message).toMatch(/no customer "0001x".*force=true/);
     const erased = await api.request('DELETE', '/customers/0001', { key: ADMIN_KEY });
     expect(erased.status).toBe(200);
-    expect(erased.json).toEqual({ customerId: '0001', removedScores: 1 });
+    expect(erased.json).toMatchObject({
+      customerId: '0001',
+      removedScores: 1,
+      storedFiles: { status: 'erased', versionsDeleted: 0 },
+    });
+    const files = (erased.json as { storedFiles: { objectsRewritten: number; rowsRemoved: number } })
+      .storedFiles;
+    // The upload, its clean Parquet, the run's summary part; the sample holds 4 orders of customer 0001.
+    expect(files.objectsRewritten).toBeGreaterThanOrEqual(3);
+    expect(files.rowsRemoved).toBeGreaterThanOrEqual(4 + 4 + 1);
     expect((await api.request('GET', '/customers/0001')).status).toBe(404);
     expect((await api.request('GET', '/customers/0001/history')).status).toBe(404);
+    // Erased before: known (suppressed), so no force needed; nothing left to remove.
     const again = await api.request('DELETE', '/customers/0001', { key: ADMIN_KEY });
-    expect(again.json).toEqual({ customerId: '0001', removedScores: 0 });
+    expect(again.json).toMatchObject({
+      customerId: '0001',
+      removedScores: 0,
+      storedFiles: { rowsRemoved: 0 },
+    });
   });
 });
