@@ -118,10 +118,14 @@ function positionsOf(playbook: PlaybookConfig, merged: PlaybookPartResult): Play
   const allClv = rows.reduce((sum, row) => sum + row.clv, 0);
   return rows.map((row) => ({
     ...row,
+    clv: cents(row.clv),
     valueShare: allClv > 0 ? row.clv / allClv : 0,
     explanation: explainPosition(playbook, row.position),
   }));
 }
+
+/** Money totals are sums of many floating-point values: stored and served to the cent. */
+const cents = (amount: number) => Math.round(amount * 100) / 100;
 
 function actionsOf(
   playbook: PlaybookConfig,
@@ -136,11 +140,11 @@ function actionsOf(
       channel: action.channel,
       description: action.description ?? null,
       customers: tally.customers,
-      valueAtStake: tally.valueAtStake,
+      valueAtStake: cents(tally.valueAtStake),
       successRate: action.successRate,
       maxCostPerCustomer: action.maxCostPerCustomer,
-      totalCost: tally.customers * action.maxCostPerCustomer,
-      expectedNetGain: tally.expectedNetGain,
+      totalCost: cents(tally.customers * action.maxCostPerCustomer),
+      expectedNetGain: cents(tally.expectedNetGain),
       backtest: backtest?.results.find((result) => result.action === action.name) ?? null,
       explanation: explainAction(action),
     };
@@ -155,7 +159,7 @@ function actionsOf(
       channel: null,
       description: 'Customers no action pays off for: value at stake × success rate ≤ cost',
       customers: letGo.customers,
-      valueAtStake: letGo.valueAtStake,
+      valueAtStake: cents(letGo.valueAtStake),
       successRate: 0,
       maxCostPerCustomer: 0,
       totalCost: 0,
