@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
+import { economicsConfigSchema } from './economics/economics-config.ts';
 
 /**
  * Settings of the weekly value recalculation. Stored as JSON at `config/recalc.json` in the bucket
@@ -209,6 +210,11 @@ export const recalcConfigSchema = z.object({
    * above it an evenly spaced sample of about this size is used.
    */
   statisticsSampleSize: z.number().int().min(1000).default(1_000_000),
+  /**
+   * Customer economics (docs/economics.md §5): margin rates, cost to serve, acquisition costs. Absent
+   * = the defaults, which keep today's CLV; runs without economics data ignore it.
+   */
+  economics: economicsConfigSchema.optional(),
 });
 export type RecalcConfig = z.infer<typeof recalcConfigSchema>;
 export type RecalcConfigInput = z.input<typeof recalcConfigSchema>;

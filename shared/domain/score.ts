@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { customerEconomicsScoreSchema } from './economics/economics-score.ts';
 
 /** The RFM segment grid's names (configurable grid; these are the defaults). */
 export const DEFAULT_SEGMENT_NAMES = [
@@ -85,5 +86,6 @@ export const customerScoreSchema = z.object({
   }),
   segment: z.string().describe('RFM segment name'),
   valueTier: valueTierSchema,
+  economics: customerEconomicsScoreSchema.optional(),
 });
 export type CustomerScore = z.infer<typeof customerScoreSchema>;

@@ -17,6 +17,7 @@ import type { FamilyPeriod, ModelFamily } from '#domain/recalc-config.ts';
 import { compressRfm } from '#domain/rfm-summary.ts';
 import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
+import { economicsGroupsOf } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
@@ -220,6 +221,8 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     messages,
   };
   fitted.tierThresholds = await tierThresholdsOf(deps, fitted);
+  const economicsGroups = await economicsGroupsOf(deps, fitted);
+  if (economicsGroups) fitted.economicsGroups = economicsGroups;
   return fitted;
 }
 

@@ -17,6 +17,7 @@ import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import { assertStorableScores } from '#domain/storable-numbers.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
+import { createEconomicsScoring } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
@@ -75,6 +76,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
         : 1 / 7
       : (run.config.period === 'year' ? 365.25 : 365.25 / 12) / 7;
   const changes: CustomerChange[] = [];
+  const economics = createEconomicsScoring(run);
   // A part key is an exact object key; reading it "as a prefix" yields just that part.
   for await (const batch of deps.files.readParts(partKey, decode)) {
     const rows = batch.filter(
@@ -82,6 +84,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
     );
     result.suppressed += batch.length - rows.length;
     const scores = buildScores(run, rows, computedAt);
+    economics.score(rows, scores);
     assertStorableScores(`Run ${run.runId}, part ${partName(partKey)}: scores`, scores);
     const previous = run.previousRunId
       ? await deps.scores.getPreviousScores(
@@ -110,6 +113,8 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
   }
   result.changes = changes.length;
   result.report = report.result();
+  const economicsSums = economics.result();
+  if (economicsSums) result.economics = economicsSums;
   await deps.files.putText(
     partChangesKey(run.runId, partKey),
     changes.map((change) => JSON.stringify(change)).join('\n'),

@@ -1,0 +1,125 @@
+/**
+ * The run report's economics figures (docs/economics.md): revenue vs net contribution per segment,
+ * CLV/CAC per acquisition channel and the satisfaction bands, as additive sums each score part
+ * fills and `finalize` merges in any order; then the rows the report shows.
+ */
+import {
+  addChannelCustomer,
+  type ChannelEconomics,
+  type ChannelEconomicsAccumulator,
+  channelEconomics,
+  emptyChannelEconomics,
+  mergeChannelEconomics,
+} from './acquisition.ts';
+import type { SatisfactionScore } from './customer-attributes.ts';
+import { emptyKeyedSums, type KeyedSums, mergeKeyedSums, sumsOf } from './keyed-sums.ts';
+import {
+  addSatisfactionCustomer,
+  emptySatisfactionBands,
+  mergeSatisfactionBands,
+  type SatisfactionBandAccumulator,
+  type SatisfactionBandSummary,
+  satisfactionAdvice,
+  satisfactionBandSummary,
+} from './satisfaction.ts';
+
+const SEGMENT_FIELDS = [
+  'customers',
+  'historicRevenue',
+  'historicNetContribution',
+  'grossClv',
+  'netClv',
+  'negativeNetContribution',
+] as const;
+type SegmentField = (typeof SEGMENT_FIELDS)[number];
+
+export interface EconomicsAggregates {
+  segments: KeyedSums<SegmentField>;
+  channels: ChannelEconomicsAccumulator;
+  satisfaction: SatisfactionBandAccumulator;
+}
+
+export const emptyEconomicsAggregates = (): EconomicsAggregates => ({
+  segments: emptyKeyedSums<SegmentField>(),
+  channels: emptyChannelEconomics(),
+  satisfaction: emptySatisfactionBands(),
+});
+
+export interface EconomicsReportCustomer {
+  segment: string;
+  historicRevenue: number;
+  historicNetContribution: number;
+  grossClv: number;
+  netClv: number;
+  negativeNetContribution: boolean;
+  acquisitionChannel: string | null;
+  acquisitionCost: number | null;
+  satisfaction: SatisfactionScore | null;
+  pAlive: number;
+  /** Bought after the calibration end (the holdout weeks); null when the run has no such split. */
+  purchasedInLastPeriod: boolean | null;
+}
+
+export function addEconomicsCustomer(aggregates: EconomicsAggregates, c: EconomicsReportCustomer): void {
+  const s = sumsOf(aggregates.segments, c.segment, SEGMENT_FIELDS);
+  s.customers += 1;
+  s.historicRevenue += c.historicRevenue;
+  s.historicNetContribution += c.historicNetContribution;
+  s.grossClv += c.grossClv;
+  s.netClv += c.netClv;
+  if (c.negativeNetContribution) s.negativeNetContribution += 1;
+  addChannelCustomer(aggregates.channels, c);
+  addSatisfactionCustomer(aggregates.satisfaction, c);
+}
+
+export const mergeEconomicsAggregates = (a: EconomicsAggregates, b: EconomicsAggregates): EconomicsAggregates => ({
+  segments: mergeKeyedSums(a.segments, b.segments, SEGMENT_FIELDS),
+  channels: mergeChannelEconomics(a.channels, b.channels),
+  satisfaction: mergeSatisfactionBands(a.satisfaction, b.satisfaction),
+});
+
+export interface SegmentEconomics {
+  segment: string;
+  customers: number;
+  historicRevenue: number;
+  historicNetContribution: number;
+  /** Net contribution / revenue so far; null without positive revenue. */
+  netShare: number | null;
+  grossClv: number;
+  netClv: number;
+  negativeNetContribution: number;
+}
+
+/** What the report shows (and the run record keeps): rows per segment, channel and band. */
+export interface EconomicsReport {
+  segments: SegmentEconomics[];
+  channels: ChannelEconomics[];
+  satisfactionBands: SatisfactionBandSummary[];
+  /** What to add when no customer has a satisfaction score; null when some have. */
+  satisfactionAdvice: string | null;
+}
+
+export function economicsReport(aggregates: EconomicsAggregates): EconomicsReport {
+  const segments = Object.keys(aggregates.segments)
+    .map((segment): SegmentEconomics => {
+      const s = aggregates.segments[segment]!;
+      return {
+        segment,
+        customers: s.customers,
+        historicRevenue: s.historicRevenue,
+        historicNetContribution: s.historicNetContribution,
+        netShare: s.historicRevenue > 0 ? s.historicNetContribution / s.historicRevenue : null,
+        grossClv: s.grossClv,
+        netClv: s.netClv,
+        negativeNetContribution: s.negativeNetContribution,
+      };
+    })
+    .sort((a, b) => b.historicRevenue - a.historicRevenue || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0));
+  const satisfactionBands = satisfactionBandSummary(aggregates.satisfaction);
+  return {
+    segments,
+    channels: channelEconomics(aggregates.channels),
+    satisfactionBands,
+    satisfactionAdvice: satisfactionAdvice(satisfactionBands),
+  };
+}
