@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
-import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 import { economicsConfigSchema } from './economics/economics-config.ts';
+import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
 /**
  * Settings of the weekly value recalculation. Stored as JSON at `config/recalc.json` in the bucket

@@ -13,8 +13,8 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
 import type { EconomicsSqlSettings } from '#app/ports/recalc-queries.ts';
+import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
 import { QUERY_RESULTS_PREFIX, runOutputPrefix } from '#domain/bucket-layout.ts';
 import { deletePrefix } from '../s3/objects.ts';
 import { withRunEconomics } from './economics-summaries.ts';

@@ -10,11 +10,11 @@ import type { CustomerSummaryRow, Statement } from '#app/ports/warehouse.ts';
 import type { SummaryEconomics } from '#domain/economics/score-economics.ts';
 import { customerAttributesStatement, customerEconomicsStatement } from './economics-queries.ts';
 import {
+  CUSTOMER_ATTRIBUTES_RELATION,
   parseWarehouseParams,
   rateLiteral,
   stringLiteral,
   TRANSACTIONS_RELATION,
-  CUSTOMER_ATTRIBUTES_RELATION,
   type WarehouseParamsInput,
 } from './queries.ts';
 
@@ -26,7 +26,9 @@ function rateExpression(settings: EconomicsSqlSettings): string {
   const cases = [
     ...Object.keys(settings.marginRate.byChannel)
       .sort()
-      .map((c) => `WHEN channel = ${stringLiteral(c)} THEN ${rateLiteral(settings.marginRate.byChannel[c]!)}`),
+      .map(
+        (c) => `WHEN channel = ${stringLiteral(c)} THEN ${rateLiteral(settings.marginRate.byChannel[c]!)}`,
+      ),
     ...Object.keys(settings.marginRate.bySource)
       .sort()
       .map((s) => `WHEN source = ${stringLiteral(s)} THEN ${rateLiteral(settings.marginRate.bySource[s]!)}`),
@@ -131,19 +133,25 @@ export function decodeSummaryEconomics(statement: string, raw: Record<string, un
     if (value === null || value === undefined) return null;
     const n = typeof value === 'bigint' ? Number(value) : value;
     if (typeof n === 'number' && Number.isSafeInteger(n)) return n;
-    throw new TypeError(`${statement}: column 'economics_${column}' should be an integer or null, got ${String(value)}`);
+    throw new TypeError(
+      `${statement}: column 'economics_${column}' should be an integer or null, got ${String(value)}`,
+    );
   };
   const text = (column: string): string | null => {
     const value = raw[`economics_${column}`];
     if (value === null || value === undefined) return null;
     if (typeof value === 'string') return value;
-    throw new TypeError(`${statement}: column 'economics_${column}' should be a string or null, got ${String(value)}`);
+    throw new TypeError(
+      `${statement}: column 'economics_${column}' should be a string or null, got ${String(value)}`,
+    );
   };
   const ownOrders = integer('own_orders');
   const scale = text('satisfaction_scale');
   const score = integer('satisfaction_score');
   if (scale !== null && scale !== 'nps' && scale !== 'csat') {
-    throw new TypeError(`${statement}: column 'economics_satisfaction_scale' should be nps or csat, got ${scale}`);
+    throw new TypeError(
+      `${statement}: column 'economics_satisfaction_scale' should be nps or csat, got ${scale}`,
+    );
   }
   const consent = integer('marketing_consent');
   return {
@@ -173,7 +181,9 @@ export function decodeSummaryEconomics(statement: string, raw: Record<string, un
 }
 
 /** Counts what `EconomicsPresenceRow` says, over the run's sources (every row, any date or currency). */
-export function economicsPresenceStatement(input: { sources?: readonly string[] }): Statement<EconomicsPresenceRow> {
+export function economicsPresenceStatement(input: {
+  sources?: readonly string[];
+}): Statement<EconomicsPresenceRow> {
   const sources = input.sources ? [...new Set(input.sources)].sort() : undefined;
   const where = sources ? `source IN (${sources.map(stringLiteral).join(', ')}) AND ` : '';
   const figures =

@@ -72,7 +72,10 @@ export function addEconomicsCustomer(aggregates: EconomicsAggregates, c: Economi
   addSatisfactionCustomer(aggregates.satisfaction, c);
 }
 
-export const mergeEconomicsAggregates = (a: EconomicsAggregates, b: EconomicsAggregates): EconomicsAggregates => ({
+export const mergeEconomicsAggregates = (
+  a: EconomicsAggregates,
+  b: EconomicsAggregates,
+): EconomicsAggregates => ({
   segments: mergeKeyedSums(a.segments, b.segments, SEGMENT_FIELDS),
   channels: mergeChannelEconomics(a.channels, b.channels),
   satisfaction: mergeSatisfactionBands(a.satisfaction, b.satisfaction),
@@ -114,7 +117,10 @@ export function economicsReport(aggregates: EconomicsAggregates): EconomicsRepor
         negativeNetContribution: s.negativeNetContribution,
       };
     })
-    .sort((a, b) => b.historicRevenue - a.historicRevenue || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0));
+    .sort(
+      (a, b) =>
+        b.historicRevenue - a.historicRevenue || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0),
+    );
   const satisfactionBands = satisfactionBandSummary(aggregates.satisfaction);
   return {
     segments,

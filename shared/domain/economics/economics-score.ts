@@ -18,18 +18,27 @@ export const customerEconomicsScoreSchema = z
     costToServe: z
       .number()
       .nonnegative()
-      .describe('Expected cost to serve over the horizon: handling cost per expected order plus service cost'),
+      .describe(
+        'Expected cost to serve over the horizon: handling cost per expected order plus service cost',
+      ),
     netRatio: z
       .number()
       .describe('Expected net contribution per unit of revenue (own ratio shrunk toward the group’s)'),
     historicNetContribution: z.number().describe('Net contribution of the orders so far'),
-    negativeNetContribution: z.boolean().describe('The net CLV is below zero: the customer costs more than they bring'),
+    negativeNetContribution: z
+      .boolean()
+      .describe('The net CLV is below zero: the customer costs more than they bring'),
     acquisitionChannel: z.string().nullable().describe('Acquisition channel from the customer attributes'),
     acquisitionCost: z
       .number()
       .nullable()
-      .describe('Acquisition cost: the customer’s own, else the channel’s configured cost; null when unknown'),
-    clvToCac: z.number().nullable().describe('netClv / acquisitionCost; null without a positive acquisition cost'),
+      .describe(
+        'Acquisition cost: the customer’s own, else the channel’s configured cost; null when unknown',
+      ),
+    clvToCac: z
+      .number()
+      .nullable()
+      .describe('netClv / acquisitionCost; null without a positive acquisition cost'),
     satisfaction: z
       .object({
         scale: z.enum(['nps', 'csat']),
@@ -39,7 +48,9 @@ export const customerEconomicsScoreSchema = z
       .nullable()
       .describe('Latest satisfaction score (NPS 0–10 or CSAT 1–5) and its band; null when none was exported'),
   })
-  .describe('Customer economics (net CLV, cost to serve, CLV/CAC, satisfaction); only in runs with economics data');
+  .describe(
+    'Customer economics (net CLV, cost to serve, CLV/CAC, satisfaction); only in runs with economics data',
+  );
 export type CustomerEconomicsScore = z.infer<typeof customerEconomicsScoreSchema>;
 
 const round = (value: number, digits: number) => {
