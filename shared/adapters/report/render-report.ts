@@ -5,6 +5,7 @@ import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
 import { FREQUENCY_BINS, type ReportAggregates, WEEKS_SINCE_LAST_BINS } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { renderDataPanel } from './data-panel.ts';
+import { renderEconomicsSection } from './economics-section.ts';
 
 /**
  * Renders the run report: one self-contained HTML page with server-side SVG charts (Vega-Lite
@@ -379,6 +380,7 @@ ${table(
   ]),
   'segments',
 )}
+${renderEconomicsSection(run)}
 <h2>Model</h2>
 ${notes.length > 0 ? `<ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>` : ''}
 ${table(['Model', 'Parameter', 'Estimate', 'Std. error'], paramRows, 'params')}

@@ -3,6 +3,7 @@
  * CLV/CAC per acquisition channel and the satisfaction bands, as additive sums each score part
  * fills and `finalize` merges in any order; then the rows the report shows.
  */
+import * as z from 'zod';
 import {
   addChannelCustomer,
   type ChannelEconomics,
@@ -93,14 +94,60 @@ export interface SegmentEconomics {
   negativeNetContribution: number;
 }
 
+/** Channels kept in the run record (largest first): channel names come from customer data. */
+export const MAX_REPORTED_CHANNELS = 50;
+
 /** What the report shows (and the run record keeps): rows per segment, channel and band. */
-export interface EconomicsReport {
-  segments: SegmentEconomics[];
-  channels: ChannelEconomics[];
-  satisfactionBands: SatisfactionBandSummary[];
+export const economicsReportSchema = z.object({
+  segments: z.array(
+    z.object({
+      segment: z.string(),
+      customers: z.number(),
+      historicRevenue: z.number(),
+      historicNetContribution: z.number(),
+      netShare: z.number().nullable(),
+      grossClv: z.number(),
+      netClv: z.number(),
+      negativeNetContribution: z.number(),
+    }),
+  ),
+  channels: z.array(
+    z.object({
+      channel: z.string(),
+      customers: z.number(),
+      meanGrossClv: z.number(),
+      meanNetClv: z.number(),
+      negativeNetContribution: z.number(),
+      customersWithCost: z.number(),
+      meanAcquisitionCost: z.number().nullable(),
+      netClvToCac: z.number().nullable(),
+      lifetimeNetToCac: z.number().nullable(),
+    }),
+  ),
+  /** Channels beyond {@link MAX_REPORTED_CHANNELS} left out of `channels`. */
+  channelsOmitted: z.number().int().nonnegative(),
+  satisfactionBands: z.array(
+    z.object({
+      band: z.enum(['detractor', 'passive', 'promoter', 'unknown']),
+      customers: z.number(),
+      retention: z.number().nullable(),
+      meanPAlive: z.number(),
+      meanGrossClv: z.number(),
+      meanNetClv: z.number(),
+    }),
+  ),
   /** What to add when no customer has a satisfaction score; null when some have. */
-  satisfactionAdvice: string | null;
-}
+  satisfactionAdvice: z.string().nullable(),
+});
+export type EconomicsReport = z.infer<typeof economicsReportSchema>;
+// The schema describes the domain's rows: a change to either must show here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatches: [
+  Same<EconomicsReport['segments'][number], SegmentEconomics>,
+  Same<EconomicsReport['channels'][number], ChannelEconomics>,
+  Same<EconomicsReport['satisfactionBands'][number], SatisfactionBandSummary>,
+] = [true, true, true];
+void schemaMatches;
 
 export function economicsReport(aggregates: EconomicsAggregates): EconomicsReport {
   const segments = Object.keys(aggregates.segments)
@@ -122,9 +169,11 @@ export function economicsReport(aggregates: EconomicsAggregates): EconomicsRepor
         b.historicRevenue - a.historicRevenue || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0),
     );
   const satisfactionBands = satisfactionBandSummary(aggregates.satisfaction);
+  const channels = channelEconomics(aggregates.channels);
   return {
     segments,
-    channels: channelEconomics(aggregates.channels),
+    channels: channels.slice(0, MAX_REPORTED_CHANNELS),
+    channelsOmitted: Math.max(0, channels.length - MAX_REPORTED_CHANNELS),
     satisfactionBands,
     satisfactionAdvice: satisfactionAdvice(satisfactionBands),
   };

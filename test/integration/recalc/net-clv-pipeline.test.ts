@@ -278,4 +278,67 @@ describe('net CLV through the recalculation, the API and the report', { timeout:
       expect(body.economics!.netClv).toEqual(expect.any(Number));
     }
   });
+
+  it('records revenue vs net contribution per segment, CLV/CAC by channel and satisfaction bands', () => {
+    const e = run.record.economics!;
+    const customers = [...scores.keys()];
+    const totalRevenue = customers.reduce((sum, id) => sum + raw(id).revenue, 0) / 100;
+    const totalNet = customers.reduce((sum, id) => sum + raw(id).net, 0) / 100;
+    expect(e.segments.reduce((sum, s) => sum + s.customers, 0)).toBe(customers.length);
+    expect(e.segments.reduce((sum, s) => sum + s.historicRevenue, 0)).toBeCloseTo(totalRevenue, 6);
+    expect(e.segments.reduce((sum, s) => sum + s.historicNetContribution, 0)).toBeCloseTo(totalNet, 6);
+    for (const segment of e.segments) {
+      const members = [...scores.values()].filter((s) => s.segment === segment.segment);
+      expect(segment.customers).toBe(members.length);
+      const net = members.reduce((sum, s) => sum + raw(s.customerId).net, 0) / 100;
+      expect(segment.historicNetContribution, segment.segment).toBeCloseTo(net, 6);
+    }
+
+    const google = e.channels.find((c) => c.channel === 'google')!;
+    const googleIds = ['P', 'Q', 'R'];
+    const googleNet = googleIds.reduce((sum, id) => sum + scores.get(id)!.economics!.netClv, 0);
+    expect(google).toMatchObject({ customers: 3, customersWithCost: 3, meanAcquisitionCost: 25 });
+    expect(Math.abs(google.netClvToCac! - googleNet / 75)).toBeLessThan(0.001);
+    const lifetime = googleIds.reduce((sum, id) => sum + raw(id).net / 100, 0) + googleNet;
+    expect(Math.abs(google.lifetimeNetToCac! - lifetime / 75)).toBeLessThan(0.001);
+    const referral = e.channels.find((c) => c.channel === 'referral')!;
+    expect(referral).toMatchObject({ customers: 20, customersWithCost: 20, meanAcquisitionCost: 10 });
+    expect(e.channels.find((c) => c.channel === '(unknown)')!.customersWithCost).toBe(0);
+
+    // Bands from the NPS given; retention = share who bought after the calibration end (13 weeks).
+    const calibrationEnd = run.fitted.calibrationEnd!;
+    const bandOf = (id: string) => {
+      const nps = ATTRIBUTES[id]?.nps ?? null;
+      return nps === null ? 'unknown' : nps >= 9 ? 'promoter' : nps >= 7 ? 'passive' : 'detractor';
+    };
+    expect(e.satisfactionAdvice).toBeNull();
+    for (const band of e.satisfactionBands) {
+      const members = customers.filter((id) => bandOf(id) === band.band);
+      expect(band.customers, band.band).toBe(members.length);
+      const retained = members.filter((id) =>
+        orders.some((o) => o.customer === id && o.day > calibrationEnd),
+      );
+      expect(band.retention, band.band).toBeCloseTo(retained.length / members.length, 12);
+      const meanPAlive = members.reduce((sum, id) => sum + scores.get(id)!.pAlive, 0) / members.length;
+      expect(band.meanPAlive, band.band).toBeCloseTo(meanPAlive, 5);
+    }
+  });
+
+  it('shows the three economics sections in the run report with the recorded numbers', async () => {
+    const object = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.bucket, Key: reportKey(run.record.runId) }),
+    );
+    const html = await object.Body!.transformToString();
+    expect(html).toContain('<h2>Revenue vs net contribution per segment</h2>');
+    expect(html).toContain('<h2>CLV/CAC by acquisition channel</h2>');
+    expect(html).toContain(
+      '<h2>Satisfaction bands (detractors / passives / promoters): retention, P(alive), CLV</h2>',
+    );
+    const google = run.record.economics!.channels.find((c) => c.channel === 'google')!;
+    expect(html).toContain(`<td>google</td><td>3</td>`);
+    expect(html).toContain(`<td>${google.netClvToCac!.toFixed(2)}</td>`);
+    const detractors = run.record.economics!.satisfactionBands.find((b) => b.band === 'detractor')!;
+    expect(html).toContain(`<td>Detractors</td><td>${detractors.customers}</td>`);
+    expect(html).not.toContain('satisfaction-advice');
+  });
 });
