@@ -19,6 +19,15 @@ const segmentCursorSchema = z.strictObject({
   after: z.string().regex(/^\d{15}#.+$/s),
 });
 
+const playbookCursorSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('playbook'),
+  runId: z.string().min(1).max(256),
+  action: z.string().min(1).max(100),
+  // Zero-padded cents of the value at stake then the customer id, as written by actionMemberKey().
+  after: z.string().regex(/^\d{15}#.+$/s),
+});
+
 const ingestCursorSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('ingests'),
@@ -26,13 +35,20 @@ const ingestCursorSchema = z.strictObject({
   after: z.string().regex(/^[^#]+#.+$/s),
 });
 
-const cursorSchema = z.discriminatedUnion('kind', [segmentCursorSchema, ingestCursorSchema]);
+const cursorSchema = z.discriminatedUnion('kind', [
+  segmentCursorSchema,
+  playbookCursorSchema,
+  ingestCursorSchema,
+]);
 
 export type SegmentCursor = z.infer<typeof segmentCursorSchema>;
 export type IngestCursor = z.infer<typeof ingestCursorSchema>;
+export type PlaybookCursor = z.infer<typeof playbookCursorSchema>;
 type Cursor = z.infer<typeof cursorSchema>;
 
-export function encodeCursor(cursor: Omit<SegmentCursor, 'v'> | Omit<IngestCursor, 'v'>): string {
+export function encodeCursor(
+  cursor: Omit<SegmentCursor, 'v'> | Omit<PlaybookCursor, 'v'> | Omit<IngestCursor, 'v'>,
+): string {
   return Buffer.from(JSON.stringify({ v: 1, ...cursor }), 'utf8').toString('base64url');
 }
 
@@ -65,6 +81,22 @@ export function decodeSegmentCursor(raw: string, segment: string): SegmentCursor
       400,
       'invalid_cursor',
       `query.cursor: this cursor belongs to segment ${JSON.stringify(cursor.segment)}, not ${JSON.stringify(segment)}`,
+    );
+  }
+  return cursor;
+}
+
+/** A cursor of an audience walk (`GET /playbook/{action}/customers`): same rules as segment cursors. */
+export function decodePlaybookCursor(raw: string, action: string): PlaybookCursor {
+  const cursor = decodeCursor(raw);
+  if (cursor.kind !== 'playbook') {
+    throw new ApiError(400, 'invalid_cursor', 'query.cursor: this cursor belongs to another listing');
+  }
+  if (cursor.action !== action) {
+    throw new ApiError(
+      400,
+      'invalid_cursor',
+      `query.cursor: this cursor belongs to action ${JSON.stringify(cursor.action)}, not ${JSON.stringify(action)}`,
     );
   }
   return cursor;

@@ -42,6 +42,13 @@ export const ROUTE_TABLE = [
     access: 'read',
     operationId: 'listSegmentCustomers',
   },
+  { method: 'GET', path: '/playbook', access: 'read', operationId: 'getPlaybook' },
+  {
+    method: 'GET',
+    path: '/playbook/{action}/customers',
+    access: 'read',
+    operationId: 'listPlaybookCustomers',
+  },
   { method: 'GET', path: '/runs/current', access: 'read', operationId: 'getCurrentRun' },
   { method: 'GET', path: '/runs/{runId}', access: 'read', operationId: 'getRun' },
   { method: 'POST', path: '/runs', access: 'admin', operationId: 'startRecalculation' },

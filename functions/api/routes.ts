@@ -7,10 +7,11 @@ import type { z } from 'zod';
 import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from './admin.ts';
-import { decodeIngestCursor, decodeSegmentCursor, encodeCursor } from './cursor.ts';
+import { decodeIngestCursor, decodePlaybookCursor, decodeSegmentCursor, encodeCursor } from './cursor.ts';
 import { ApiError, quote } from './errors.ts';
 import { type OperationId, ROUTE_TABLE, type RouteEntry } from './route-table.ts';
 import {
+  actionPathSchema,
   batchGetRequestSchema,
   batchGetResponseSchema,
   customerHistorySchema,
@@ -23,6 +24,8 @@ import {
   noParams,
   openApiDocumentSchema,
   pageQuerySchema,
+  playbookCustomersPageSchema,
+  playbookSchema,
   recalculationStartedSchema,
   runPathSchema,
   runRecordSchema,
@@ -292,6 +295,90 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
       return {
         status: 200,
         body: { runId, segment: params.segment, customers: page.items, nextCursor },
+        etagBasis: runId,
+        cacheControl: CURRENT_RUN_CACHE,
+      };
+    },
+  }),
+
+  getPlaybook: implement({
+    summary: 'The value playbook of the current run',
+    description:
+      'The ladder funnel (customers and value share per rung and off-ladder state), every action with its ' +
+      'audience size, summed value at stake, cost per customer and backtest on the holdout split, the ' +
+      'movement along the ladder since the previous run, and what became of the previous run’s audiences.',
+    params: noParams,
+    query: noParams,
+    body: undefined,
+    response: { status: 200, name: 'Playbook', schema: playbookSchema, description: 'The playbook' },
+    errors: [404],
+    async handle(_input, context) {
+      const runId = await requireCurrentRunId(context);
+      const run = await requireRun(context, runId, 'current run');
+      if (!run.playbook) {
+        throw new ApiError(
+          404,
+          'not_found',
+          `run ${quote(runId)} was published before the value playbook existed; start a recalculation (POST /runs)`,
+        );
+      }
+      return {
+        status: 200,
+        body: { runId, asOf: run.asOf, currency: run.currency, ...run.playbook },
+        etagBasis: runId,
+        cacheControl: CURRENT_RUN_CACHE,
+      };
+    },
+  }),
+
+  listPlaybookCustomers: implement({
+    summary: "An action's audience, value at stake descending, paginated",
+    description:
+      'Same conventions as segment pages: follow `nextCursor` until it is null; a cursor stays on the run ' +
+      'the walk started on. `let-go` lists the customers no action pays off for.',
+    params: actionPathSchema,
+    query: pageQuerySchema,
+    body: undefined,
+    response: {
+      status: 200,
+      name: 'PlaybookCustomersPage',
+      schema: playbookCustomersPageSchema,
+      description: 'One page of customers',
+    },
+    errors: [404],
+    async handle({ params, query }, context) {
+      const cursor =
+        query.cursor === undefined ? undefined : decodePlaybookCursor(query.cursor, params.action);
+      const runId = cursor?.runId ?? (await requireCurrentRunId(context));
+      const run = await context.readModel.getRun(runId);
+      if (!run) {
+        throw new ApiError(
+          400,
+          'invalid_cursor',
+          `query.cursor: the run ${quote(runId)} this cursor belongs to no longer exists; start again without a cursor`,
+        );
+      }
+      const known = run.playbook?.actions.map((action) => action.action) ?? [];
+      if (!known.includes(params.action)) {
+        throw new ApiError(
+          404,
+          'not_found',
+          `path.action: ${quote(params.action)} is not an action of run ${quote(runId)}; known actions: ${known.map((a) => JSON.stringify(a)).join(', ') || 'none'}`,
+        );
+      }
+      const page = await context.readModel.listAudienceMembers({
+        runId,
+        action: params.action,
+        limit: query.limit,
+        ...(cursor ? { after: cursor.after } : {}),
+      });
+      const nextCursor =
+        page.nextPosition === null
+          ? null
+          : encodeCursor({ kind: 'playbook', runId, action: params.action, after: page.nextPosition });
+      return {
+        status: 200,
+        body: { runId, action: params.action, customers: page.items, nextCursor },
         etagBasis: runId,
         cacheControl: CURRENT_RUN_CACHE,
       };

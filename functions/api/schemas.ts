@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { customerIdProblem } from '#domain/customer-id.ts';
 import { ingestReportSchema } from '#domain/ingest-report.ts';
+import { playbookSummarySchema } from '#domain/playbook/summary.ts';
 import { modelChoiceSchema } from '#domain/recalc-config.ts';
 import { runRecordSchema, segmentSummarySchema } from '#domain/run.ts';
 import { customerScoreSchema } from '#domain/score.ts';
@@ -46,6 +47,12 @@ export const segmentNameSchema = z
   .max(100, 'segment must be at most 100 characters')
   .refine((value) => !/[\p{Cc}\p{Cs}]/u.test(value), 'segment must not contain control characters');
 
+/** Playbook action names are slugs (they name the audience files). */
+export const actionNameSchema = idSchema('action').regex(
+  /^[a-z0-9][a-z0-9-]{0,62}$/,
+  'action must be an action name of the playbook: lower-case letters, digits and dashes, e.g. second-order',
+);
+
 const cursorSchema = z
   .string()
   .min(1, 'cursor must not be empty')
@@ -67,6 +74,7 @@ export const runPathSchema = z.object({ runId: runIdSchema });
 export const ingestPathSchema = z.object({ ingestId: ingestIdSchema });
 export const segmentPathSchema = z.object({ segment: segmentNameSchema });
 export const pageQuerySchema = z.object({ limit: limitSchema, cursor: cursorSchema });
+export const actionPathSchema = z.object({ action: actionNameSchema });
 
 // ── request bodies ───────────────────────────────────────────────────────────────────────────────────
 export const batchGetRequestSchema = z.strictObject({
@@ -109,6 +117,17 @@ export const segmentCustomersPageSchema = z.object({
   runId: z.string().describe('The run the page comes from; a cursor stays on its run'),
   segment: z.string(),
   customers: z.array(customerScoreSchema).describe('CLV descending, ties by customer id'),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
+
+export const playbookSchema = playbookSummarySchema
+  .extend({ runId: z.string(), asOf: z.string(), currency: z.string() })
+  .describe('The value playbook of the current run: ladder funnel, actions, backtest and movement');
+
+export const playbookCustomersPageSchema = z.object({
+  runId: z.string().describe('The run the page comes from; a cursor stays on its run'),
+  action: z.string(),
+  customers: z.array(customerScoreSchema).describe('Value at stake descending, ties by customer id'),
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
 });
 

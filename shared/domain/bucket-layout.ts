@@ -155,8 +155,16 @@ export const partResultKey = (runId: string, partKey: string) =>
 export const partChangesKey = (runId: string, partKey: string) =>
   `${changesPrefix(runId)}${partName(partKey)}.jsonl`;
 
+/** The audiences of a run: one CSV per playbook action, for campaign tools. */
+export const audiencesPrefix = (runId: string) => `${runPrefix(runId)}audiences/`;
 /** One playbook action's audience of a run, as CSV for campaign tools. */
-export const audienceKey = (runId: string, action: string) => `${runPrefix(runId)}audiences/${action}.csv`;
+export const audienceKey = (runId: string, action: string) => `${audiencesPrefix(runId)}${action}.csv`;
+/** A scored part's audience rows (JSON lines), ranked and split into the audience files by finalize. */
+export const audienceRowsPrefix = (runId: string) => `${runPrefix(runId)}audience-rows/`;
+export const partAudienceRowsKey = (runId: string, partKey: string) =>
+  `${audienceRowsPrefix(runId)}${partName(partKey)}.jsonl`;
+/** The playbook backtest's assignments on the calibration view: who it selected, per customer. */
+export const backtestAssignmentsKey = (runId: string) => `${runPrefix(runId)}backtest/assignments.csv`;
 
 /** Settings of the value playbook (ladder and actions). */
 export const PLAYBOOK_CONFIG_KEY = `${BUCKET_PREFIXES.config}playbook.json`;

@@ -122,6 +122,11 @@ export interface CustomerChange {
   segment: string;
   previousChurnRisk: ChurnRisk;
   churnRisk: ChurnRisk;
+  /** Value playbook (when both runs have one): rung and audience before and now. */
+  previousRung?: string;
+  rung?: string;
+  previousAction?: string;
+  action?: string;
 }
 
 /** A change when the segment or the churn-risk band differs from the previous run; null otherwise. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
 import { economicsConfigSchema } from './economics/economics-config.ts';
+import { playbookSettingsSchema } from './playbook/playbook-config.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
 /**
@@ -215,6 +216,11 @@ export const recalcConfigSchema = z.object({
    * = the defaults, which keep today's CLV; runs without economics data ignore it.
    */
   economics: economicsConfigSchema.optional(),
+  /**
+   * The value playbook (docs/playbook.md): a preset (`web-shop`, the default, or `non-profit` for
+   * donors), optionally with its own `ladder` and/or `actions` replacing the preset's.
+   */
+  playbook: playbookSettingsSchema.prefault({}),
 });
 export type RecalcConfig = z.infer<typeof recalcConfigSchema>;
 export type RecalcConfigInput = z.input<typeof recalcConfigSchema>;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { economicsReportSchema } from './economics/economics-report.ts';
+import { playbookSummarySchema } from './playbook/summary.ts';
 
 export const runStatusSchema = z.enum(['running', 'published', 'failed']);
 
@@ -134,6 +135,8 @@ export const runRecordSchema = z.object({
   previousRunId: z.string().nullable(),
   migration: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).nullable(),
   message: z.string().optional(),
+  /** The value playbook of the run (absent on runs recorded before it existed). */
+  playbook: playbookSummarySchema.optional(),
   /** The data the run used (absent on runs recorded before data selection was reported). */
   dataRange: runDataRangeSchema.optional(),
   /** Everything the run left out, and why. */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { customerEconomicsScoreSchema } from './economics/economics-score.ts';
+import { playbookScoreFields } from './playbook/score-fields.ts';
 
 /** The RFM segment grid's names (configurable grid; these are the defaults). */
 export const DEFAULT_SEGMENT_NAMES = [
@@ -51,6 +52,8 @@ export const customerScoreSchema = z.object({
     ),
   expectedOrderValue: z.number(),
   expectedNextPurchaseDate: z.string().nullable().describe('YYYY-MM-DD, null when not expected'),
+  // The value playbook (docs/playbook.md); optional: scores published before it have none.
+  ...playbookScoreFields,
   churnRisk: churnRiskSchema.describe(
     "Band of the model's probability of at least one purchase in the next 90 days given the customer's history (configurable thresholds, default low ≥ 0.7, medium ≥ 0.3, else high)",
   ),

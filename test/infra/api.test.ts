@@ -83,6 +83,9 @@ describe('API: routes and authorization', () => {
     expect(methodProperties('GET /segments/{segment}/customers').RequestParameters).toEqual({
       'method.request.path.segment': true,
     });
+    expect(methodProperties('GET /playbook/{action}/customers').RequestParameters).toEqual({
+      'method.request.path.action': true,
+    });
     expect(methodProperties('DELETE /customers/{customerId}').RequestParameters).toEqual({
       'method.request.path.customerId': true,
     });
@@ -174,12 +177,13 @@ describe('API: function permissions (least privilege per function)', () => {
     statements.flatMap((statement) => [statement.Action].flat() as string[]);
   const tableId = () => logicalIdOf(synth.stack, synth.stack.storage.table);
 
-  it('lets the read function only read the table and GSI1 by exact ARN', () => {
+  it('lets the read function only read the table, GSI1 and GSI2 by exact ARN', () => {
     const read = readStatements().find((statement) => statement.Sid === 'ReadScores')!;
     expect(read.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']);
     expect(read.Resource).toEqual([
       { 'Fn::GetAtt': [tableId(), 'Arn'] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${TABLE_KEYS.gsi1Name}`]] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${TABLE_KEYS.gsi2Name}`]] },
     ]);
     const dynamoActions = actionsOf(readStatements()).filter((action) => action.startsWith('dynamodb:'));
     expect(dynamoActions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);

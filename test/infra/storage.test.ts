@@ -116,6 +116,14 @@ describe('storage', () => {
         ],
         Projection: { ProjectionType: 'ALL' },
       },
+      {
+        IndexName: TABLE_KEYS.gsi2Name,
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.gsi2PartitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.gsi2SortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ]);
   });
 });

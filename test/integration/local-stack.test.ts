@@ -2,10 +2,14 @@
  * The local stack serves S3 and DynamoDB with working paging, round-trips its configuration through the
  * environment, and encodes event keys as AWS does.
  */
+
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '#adapters/config.ts';
+import { TABLE_KEYS } from '#adapters/dynamo/keys.ts';
+import { ensureTable } from '#adapters/dynamo/table.ts';
 import { decodeS3EventKey } from '#domain/s3-key.ts';
 import { type LocalObjectCreated, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 
@@ -34,6 +38,71 @@ describe('local stack', () => {
       new GetCommand({ TableName: stack.config.table, Key: { pk: 'a', sk: 'b' } }),
     );
     expect(item.Item).toEqual({ pk: 'a', sk: 'b', n: 1 });
+  });
+
+  it('rebuilds a table made before an index existed, keeping every item', async () => {
+    // A state directory from an earlier version: the table has GSI1 only.
+    const old = 'table-without-gsi2';
+    await stack.clients.rawDynamo.send(
+      new CreateTableCommand({
+        TableName: old,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: TABLE_KEYS.gsi1PartitionKey, AttributeType: 'S' },
+          { AttributeName: TABLE_KEYS.gsi1SortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: TABLE_KEYS.gsi1Name,
+            KeySchema: [
+              { AttributeName: TABLE_KEYS.gsi1PartitionKey, KeyType: 'HASH' },
+              { AttributeName: TABLE_KEYS.gsi1SortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    for (let i = 0; i < 60; i++) {
+      await stack.clients.dynamo.send(
+        new PutCommand({
+          TableName: old,
+          Item: {
+            pk: `CUST#${i}`,
+            sk: 'RUN#r1',
+            n: i,
+            [TABLE_KEYS.gsi2PartitionKey]: 'ACT#r1#win-back',
+            [TABLE_KEYS.gsi2SortKey]: String(1000 + i),
+          },
+        }),
+      );
+    }
+    await ensureTable(stack.clients.dynamo, old);
+    const described = await stack.clients.rawDynamo.send(new DescribeTableCommand({ TableName: old }));
+    expect(described.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(
+      [TABLE_KEYS.gsi1Name, TABLE_KEYS.gsi2Name].sort(),
+    );
+    const scanned = await stack.clients.dynamo.send(new ScanCommand({ TableName: old }));
+    expect(scanned.Items).toHaveLength(60);
+    const audience = await stack.clients.dynamo.send(
+      new QueryCommand({
+        TableName: old,
+        IndexName: TABLE_KEYS.gsi2Name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2PartitionKey },
+        ExpressionAttributeValues: { ':pk': 'ACT#r1#win-back' },
+      }),
+    );
+    expect(audience.Items).toHaveLength(60);
+    // A table with every index is left as it is.
+    await ensureTable(stack.clients.dynamo, old);
+    expect((await stack.clients.dynamo.send(new ScanCommand({ TableName: old }))).Items).toHaveLength(60);
   });
 
   it('pages through listings longer than one page (continuation tokens work on this runtime)', async () => {

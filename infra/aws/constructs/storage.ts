@@ -128,6 +128,13 @@ export class Storage extends Construct {
       sortKey: { name: TABLE_KEYS.gsi1SortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // Playbook audiences by value at stake (a score is listed in its segment and in its audience).
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE_KEYS.gsi2Name,
+      partitionKey: { name: TABLE_KEYS.gsi2PartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.gsi2SortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
   }
 
   /** ARN of objects under `prefix` of the data bucket, e.g. `arn:…:bucket/clean/*`. */
@@ -163,5 +170,10 @@ export class Storage extends Construct {
   /** ARN of the table's GSI1 (named, not `index/*`, so grants stay exact). */
   get gsi1Arn(): string {
     return `${this.table.tableArn}/index/${TABLE_KEYS.gsi1Name}`;
+  }
+
+  /** ARN of the table's GSI2 (playbook audiences). */
+  get gsi2Arn(): string {
+    return `${this.table.tableArn}/index/${TABLE_KEYS.gsi2Name}`;
   }
 }

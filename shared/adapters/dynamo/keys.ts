@@ -10,10 +10,13 @@
  * | current-run pointer  | POINTER                 | CURRENT_RUN        | –                           | –                               |
  * | recalculation lock   | LOCK                    | RECALC             | –                           | –                               |
  * | customer score       | CUST#<customerId>       | RUN#<runId>        | SEG#<runId>#<segment>       | <clv sort key>#<customerId>     |
+ * | (score, GSI2)        |                         |                    | gsi2pk ACT#<runId>#<action> | gsi2sk <value at stake sort key>#<customerId> |
  * | suppressed customer  | SUPPRESS#<sha256(id)>   | ERASED             | –                           | –                               |
  *
  * Reads this serves: one customer's current score = pointer (cached briefly) + one GetItem;
  * a customer's history = Query pk=CUST#id; a segment's customers by CLV = Query GSI1 descending;
+ * a playbook audience by value at stake = Query GSI2 descending (a score is in one segment and one
+ * audience, so each listing needs its own index);
  * run metadata = GetItem; ingest reports newest first = Query GSI1 pk=INGESTS descending.
  */
 export const TABLE_KEYS = {
@@ -22,6 +25,9 @@ export const TABLE_KEYS = {
   gsi1Name: 'gsi1',
   gsi1PartitionKey: 'gsi1pk',
   gsi1SortKey: 'gsi1sk',
+  gsi2Name: 'gsi2',
+  gsi2PartitionKey: 'gsi2pk',
+  gsi2SortKey: 'gsi2sk',
   ttlAttribute: 'expiresAt',
 } as const;
 
@@ -61,6 +67,19 @@ export const segmentMemberKey = (runId: string, segment: string, clv: number, cu
   };
 };
 export const segmentPartition = (runId: string, segment: string) => `SEG#${runId}#${segment}`;
+
+/**
+ * GSI2 key of a score: the members of a playbook audience sorted by value at stake, written like the
+ * segment key (zero-padded cents, then the customer id), so the same cursor conventions apply.
+ */
+export const actionMemberKey = (runId: string, action: string, valueAtStake: number, customerId: string) => {
+  const cents = Math.min(MAX_CLV_CENTS, Math.max(0, Math.round(valueAtStake * 100)));
+  return {
+    gsi2pk: actionPartition(runId, action),
+    gsi2sk: `${String(cents).padStart(15, '0')}#${customerId}`,
+  };
+};
+export const actionPartition = (runId: string, action: string) => `ACT#${runId}#${action}`;
 
 export const suppressionKey = (customerIdHash: string) => ({
   pk: `SUPPRESS#${customerIdHash}`,

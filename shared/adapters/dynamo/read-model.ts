@@ -10,6 +10,7 @@ import { type RunRecord, runRecordSchema } from '#domain/run.ts';
 import { type CustomerScore, customerScoreSchema } from '#domain/score.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import {
+  actionPartition,
   currentRunPointerKey,
   customerPartition,
   ingestKey,
@@ -40,6 +41,13 @@ export interface ScoreReadModel {
   listSegmentMembers(query: {
     runId: string;
     segment: string;
+    limit: number;
+    after?: string;
+  }): Promise<Page<CustomerScore>>;
+  /** A playbook audience's customers, value at stake descending; `after` as for segments. */
+  listAudienceMembers(query: {
+    runId: string;
+    action: string;
     limit: number;
     after?: string;
   }): Promise<Page<CustomerScore>>;
@@ -106,16 +114,19 @@ export function createScoreReadModel(
     partition: string,
     limit: number,
     startKey: Record<string, string> | undefined,
+    index: 'gsi1' | 'gsi2' = 'gsi1',
   ): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
+    const indexName = index === 'gsi1' ? TABLE_KEYS.gsi1Name : TABLE_KEYS.gsi2Name;
+    const partitionKey = index === 'gsi1' ? TABLE_KEYS.gsi1PartitionKey : TABLE_KEYS.gsi2PartitionKey;
     const items: Record<string, unknown>[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined = startKey;
     do {
       const page = await dynamo.send(
         new QueryCommand({
           TableName: table,
-          IndexName: TABLE_KEYS.gsi1Name,
+          IndexName: indexName,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1PartitionKey },
+          ExpressionAttributeNames: { '#pk': partitionKey },
           ExpressionAttributeValues: { ':pk': partition },
           ScanIndexForward: false,
           Limit: Math.min(MAX_QUERY_PAGE, limit + 1 - items.length),
@@ -129,8 +140,11 @@ export function createScoreReadModel(
     return { items: items.slice(0, limit), more };
   }
 
-  const lastPosition = (items: Record<string, unknown>[], more: boolean) =>
-    more ? String(items[items.length - 1]?.[TABLE_KEYS.gsi1SortKey]) : null;
+  const lastPosition = (
+    items: Record<string, unknown>[],
+    more: boolean,
+    sortKey: string = TABLE_KEYS.gsi1SortKey,
+  ) => (more ? String(items[items.length - 1]?.[sortKey]) : null);
 
   /** Which of these runs are published (their run record says so), read in batches of 100. */
   async function publishedRuns(runIds: ReadonlySet<string>): Promise<Set<string>> {
@@ -234,6 +248,23 @@ export function createScoreReadModel(
       return {
         items: items.map((item) => customerScoreSchema.parse(item)),
         nextPosition: lastPosition(items, more),
+      };
+    },
+
+    async listAudienceMembers({ runId, action, limit, after }) {
+      const partition = actionPartition(runId, action);
+      const startKey =
+        after === undefined
+          ? undefined
+          : {
+              ...scoreKey(idAfterFirstHash(after), runId),
+              [TABLE_KEYS.gsi2PartitionKey]: partition,
+              [TABLE_KEYS.gsi2SortKey]: after,
+            };
+      const { items, more } = await queryGsiDescending(partition, limit, startKey, 'gsi2');
+      return {
+        items: items.map((item) => customerScoreSchema.parse(item)),
+        nextPosition: lastPosition(items, more, TABLE_KEYS.gsi2SortKey),
       };
     },
 

@@ -1,8 +1,9 @@
 /** Score items of the runs on DynamoDB: batch writes, previous scores for migration, deletes. */
 import type { PreviousScore, ScoreRepository } from '#app/ports/score-repository.ts';
+import type { LadderState } from '#domain/playbook/playbook-config.ts';
 import type { ChurnRisk } from '#domain/score.ts';
 import { createBatchAccess, type DynamoTable } from './batch.ts';
-import { scoreKey, segmentMemberKey, TABLE_KEYS } from './keys.ts';
+import { actionMemberKey, scoreKey, segmentMemberKey, TABLE_KEYS } from './keys.ts';
 
 export function createScoreRepository(table: DynamoTable): ScoreRepository {
   const batch = createBatchAccess(table);
@@ -14,6 +15,9 @@ export function createScoreRepository(table: DynamoTable): ScoreRepository {
             Item: {
               ...scoreKey(score.customerId, score.runId),
               ...segmentMemberKey(score.runId, score.segment, score.clv, score.customerId),
+              ...(score.action === undefined
+                ? {}
+                : actionMemberKey(score.runId, score.action, score.valueAtStake ?? 0, score.customerId)),
               ...score,
               [TABLE_KEYS.ttlAttribute]: expiresAt,
             },
@@ -28,9 +32,9 @@ export function createScoreRepository(table: DynamoTable): ScoreRepository {
         const items = await batch.batchGet(
           customerIds.slice(i, i + 100).map((id) => scoreKey(id, runId)),
           {
-            // `segment` is a DynamoDB reserved word.
-            ProjectionExpression: 'customerId, #segment, churnRisk',
-            ExpressionAttributeNames: { '#segment': 'segment' },
+            // `segment` and `action` are DynamoDB reserved words.
+            ProjectionExpression: 'customerId, #segment, churnRisk, clv, rung, ladderState, #action',
+            ExpressionAttributeNames: { '#segment': 'segment', '#action': 'action' },
           },
           'previous scores',
         );
@@ -38,6 +42,7 @@ export function createScoreRepository(table: DynamoTable): ScoreRepository {
           found.set(item.customerId as string, {
             segment: item.segment as string,
             churnRisk: item.churnRisk as ChurnRisk,
+            ...playbookFieldsOf(item),
           });
         }
       }
@@ -47,5 +52,16 @@ export function createScoreRepository(table: DynamoTable): ScoreRepository {
     deleteScores(customerIds, runId) {
       return batch.batchWrite(customerIds.map((id) => ({ DeleteRequest: { Key: scoreKey(id, runId) } })));
     },
+  };
+}
+
+/** The previous score's playbook fields, when it has them. */
+function playbookFieldsOf(item: Record<string, unknown>): Omit<PreviousScore, 'segment' | 'churnRisk'> {
+  if (typeof item.rung !== 'string' || typeof item.ladderState !== 'string') return {};
+  return {
+    rung: item.rung,
+    ladderState: item.ladderState as LadderState,
+    ...(typeof item.action === 'string' ? { action: item.action } : {}),
+    ...(typeof item.clv === 'number' ? { clv: item.clv } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { FREQUENCY_BINS, type ReportAggregates, WEEKS_SINCE_LAST_BINS } from '#d
 import type { RunRecord } from '#domain/run.ts';
 import { renderDataPanel } from './data-panel.ts';
 import { renderEconomicsSection } from './economics-section.ts';
+import { PLAYBOOK_STYLES, renderPlaybookSection } from './playbook-section.ts';
 
 /**
  * Renders the run report: one self-contained HTML page with server-side SVG charts (Vega-Lite
@@ -348,12 +349,14 @@ section.chart svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 0.3rem 0.8rem; text-align: left; }
 td:not(:first-child) { font-variant-numeric: tabular-nums; }
+${PLAYBOOK_STYLES}
 </style>
 </head>
 <body>
 <h1>Customer value — run ${escapeHtml(run.runId)}</h1>
 <p class="meta">As of ${escapeHtml(run.asOf)} · model ${escapeHtml(model?.name ?? 'none')}${model?.family ? ` · family ${escapeHtml(model.family)}${model.period ? ` (per ${escapeHtml(model.period)})` : ''}` : ''} · status ${escapeHtml(run.status)} · time unit ${escapeHtml(run.timeUnit)} · ${escapeHtml(run.finishedAt ?? run.startedAt)}</p>
 ${renderDataPanel(run)}
+${renderPlaybookSection(run)}
 <div class="kpis">
 <div class="kpi">Customers<b>${run.customers.toLocaleString('en-US')}</b></div>
 <div class="kpi">Predicted value (${run.clvSettings.horizonMonths} months)<b>${escapeHtml(money(totalClv, currency))}</b></div>

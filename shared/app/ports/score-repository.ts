@@ -2,6 +2,7 @@
  * The score repository port: a run's score items (batch writes with retries), the previous run's
  * segment and churn band of given customers (migration, change events), and deletes.
  */
+import type { LadderState } from '#domain/playbook/playbook-config.ts';
 import type { ChurnRisk, CustomerScore } from '#domain/score.ts';
 
 export interface BatchWriteStats {
@@ -16,6 +17,11 @@ export interface BatchWriteStats {
 export interface PreviousScore {
   segment: string;
   churnRisk: ChurnRisk;
+  /** The previous run's playbook fields, for ladder movement; absent on scores without a playbook. */
+  clv?: number;
+  rung?: string;
+  ladderState?: LadderState;
+  action?: string;
 }
 
 export interface ScoreRepository {

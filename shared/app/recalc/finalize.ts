@@ -18,6 +18,7 @@ import type { RunRecord } from '#domain/run.ts';
 import { assertStorableRecord } from '#domain/storable-numbers.ts';
 import { mergedEconomics } from './economics-finalize.ts';
 import { renewLease } from './lease.ts';
+import { finalizePlaybook } from './playbook-finalize.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import type { FinalizeResult, FittedRun, PartResult, RecalcDeps } from './types.ts';
@@ -71,8 +72,10 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
 
   const messages = [...run.messages];
   let completeMatrix: MigrationMatrix | null = null;
+  let previousRecord: RunRecord | null = null;
   if (run.previousRunId) {
     const previous = await deps.runs.getRunRecord(run.previousRunId);
+    previousRecord = previous;
     if (previous) {
       const sizes = Object.fromEntries(previous.segments.map((s) => [s.segment, s.customers]));
       completeMatrix = completeMigration(migration, sizes);
@@ -81,6 +84,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     }
   }
 
+  const playbook = await finalizePlaybook(deps, run, relevant, previousRecord, messages);
   const now = deps.now();
   const record: RunRecord = {
     runId: run.runId,
@@ -101,6 +105,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     ),
     previousRunId: run.previousRunId,
     migration: completeMatrix,
+    playbook,
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
     ...run.dataSelection,
     ...(economics ? { economics } : {}),

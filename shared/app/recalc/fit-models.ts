@@ -19,6 +19,7 @@ import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import { economicsGroupsOf } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
+import { playbookReferenceOf } from './playbook-reference.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loggedStep } from './step-log.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
@@ -72,6 +73,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
 
   let model: FittedModel;
   let holdout: HoldoutAccuracy | null = null;
+  let calibrationModel: FittedModel | null = null;
   const candidateErrors: Record<string, number | null> = {};
   if (config.family !== 'noncontractual-continuous') {
     const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
@@ -85,6 +87,8 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     let candidates: PurchaseModelName[] = [config.model === 'auto' ? 'bgnbd' : config.model];
     const holdouts = new Map<PurchaseModelName, HoldoutAccuracy>();
     const holdoutCandidates: ModelCandidate[] = [];
+    // The calibration fits, kept for the playbook's backtest on the same split.
+    const calibrationFits = new Map<string, FittedModel>();
     if (run.calibrationEnd && statements.calibrationHistogram && statements.holdout) {
       const [calibration, holdoutRows, tracking, cohorts] = await Promise.all([
         warehouse.query(statements.calibrationHistogram),
@@ -107,6 +111,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
       for (const candidate of candidates) {
         try {
           const fit = fitPurchaseModel(candidate, data, fitOptions);
+          calibrationFits.set(candidate, toFittedModel(fit));
           const accuracy = holdoutAccuracy({
             model: candidate,
             params: fit.params,
@@ -174,6 +179,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     if (!fitted) throw firstError;
     model = { ...fitted, family: config.family };
     holdout = holdouts.get(model.name as PurchaseModelName) ?? null;
+    calibrationModel = calibrationFits.get(model.name) ?? null;
   }
   if (model.identified === false) {
     messages.push(
@@ -223,6 +229,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   fitted.tierThresholds = await tierThresholdsOf(deps, fitted);
   const economicsGroups = await economicsGroupsOf(deps, fitted);
   if (economicsGroups) fitted.economicsGroups = economicsGroups;
+  fitted.playbook = await playbookReferenceOf(deps, fitted, calibrationModel);
   return fitted;
 }
 

@@ -3,7 +3,7 @@
  * tiers, migration counts and changes of the part's customers; writes their score items.
  */
 
-import { partChangesKey, partName, partResultKey } from '#domain/bucket-layout.ts';
+import { partAudienceRowsKey, partChangesKey, partName, partResultKey } from '#domain/bucket-layout.ts';
 import {
   addMigration,
   addToSegment,
@@ -19,6 +19,7 @@ import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
 import { createEconomicsScoring } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
+import { createPlaybookPart, withPlaybookChange } from './playbook.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
@@ -77,6 +78,8 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
       : (run.config.period === 'year' ? 365.25 : 365.25 / 12) / 7;
   const changes: CustomerChange[] = [];
   const economics = createEconomicsScoring(run);
+  const playbook = createPlaybookPart(run);
+  const audienceRows: string[] = [];
   // A part key is an exact object key; reading it "as a prefix" yields just that part.
   for await (const batch of deps.files.readParts(partKey, decode)) {
     const rows = batch.filter(
@@ -92,7 +95,11 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
           run.previousRunId,
         )
       : new Map<string, PreviousScore>();
-    for (const score of scores) {
+    for (const [i, built] of scores.entries()) {
+      const evaluated = playbook.evaluate(built, previous.get(built.customerId));
+      const score = evaluated.score;
+      scores[i] = score;
+      audienceRows.push(JSON.stringify(evaluated.row));
       addToSegment(result.segments, score.segment, score.clv);
       report.add({
         clv: score.clv,
@@ -103,7 +110,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
       });
       const before = previous.get(score.customerId);
       addMigration(result.migration, before?.segment ?? NEW_CUSTOMERS_ROW, score.segment);
-      const change = detectChange(score.customerId, before, score);
+      const change = withPlaybookChange(detectChange(score.customerId, before, score), before, score);
       if (change) changes.push(change);
     }
     const stats = await deps.scores.writeScores(scores, expiresAt);
@@ -115,6 +122,12 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
   result.report = report.result();
   const economicsSums = economics.result();
   if (economicsSums) result.economics = economicsSums;
+  result.playbook = playbook.result();
+  await deps.files.putText(
+    partAudienceRowsKey(run.runId, partKey),
+    audienceRows.join('\n'),
+    'application/x-ndjson',
+  );
   await deps.files.putText(
     partChangesKey(run.runId, partKey),
     changes.map((change) => JSON.stringify(change)).join('\n'),

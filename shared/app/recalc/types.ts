@@ -22,6 +22,7 @@ import type { RunRepository } from '../ports/run-repository.ts';
 import type { ScoreRepository } from '../ports/score-repository.ts';
 import type { SuppressionRepository } from '../ports/suppression-repository.ts';
 import type { DataProfileRow, Warehouse } from '../ports/warehouse.ts';
+import type { PlaybookPartResult, PlaybookReference } from './playbook.ts';
 
 /** Deployment settings the steps need (no I/O). */
 export interface RecalcSettings {
@@ -148,6 +149,8 @@ export interface FittedRun extends PreparedRun, ScoringRun {
   messages: string[];
   /** Runs with economics: the net-ratio priors per group over every customer (economics-scoring.ts). */
   economicsGroups?: NetRatioGroups;
+  /** Rung CLV references and the backtest of the value playbook (see playbook-reference.ts). */
+  playbook?: PlaybookReference;
 }
 
 /** Input of one Distributed Map item: the run and one summary part's object key. */
@@ -170,6 +173,8 @@ export interface PartResult {
   report: ReportAggregates;
   /** Runs with economics: the report's economics sums (mergeable across parts). */
   economics?: EconomicsAggregates;
+  /** The value playbook's tallies (absent on part results written before it existed). */
+  playbook?: PlaybookPartResult;
 }
 
 export interface FinalizeResult {

@@ -31,6 +31,7 @@ const emptyReadModel: ScoreReadModel = {
   getRun: async () => null,
   getIngest: async () => null,
   listSegmentMembers: async () => ({ items: [], nextPosition: null }),
+  listAudienceMembers: async () => ({ items: [], nextPosition: null }),
   listIngests: async () => ({ items: [], nextPosition: null }),
 };
 

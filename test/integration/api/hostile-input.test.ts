@@ -161,6 +161,7 @@ describe('scores API under hostile input', () => {
         getRun: failing,
         getIngest: failing,
         listSegmentMembers: failing,
+        listAudienceMembers: failing,
         listIngests: failing,
       },
       // Errors are logged; keep the test output quiet.

@@ -62,7 +62,12 @@ describe('donor export, yearly periods (BG/BB) end to end', { timeout: 300_000 }
     await ingestExport(stack, 'incoming/donors/gifts.csv', donors);
     const result = await runLocalRecalculation(stack, {
       asOf: '2001-12-31',
-      config: { currency: 'USD', family: 'noncontractual-discrete', period: 'year' },
+      config: {
+        currency: 'USD',
+        family: 'noncontractual-discrete',
+        period: 'year',
+        playbook: { preset: 'non-profit' },
+      },
     });
     record = result.record;
     ({ server, api } = await startApi(stack));
@@ -118,6 +123,25 @@ describe('donor export, yearly periods (BG/BB) end to end', { timeout: 300_000 }
     };
     expect(always.pAlive).toBeGreaterThan(never.pAlive);
     expect(always.clv).toBeGreaterThan(0);
+  });
+
+  it('places donors on the non-profit ladder, counting time since the last gift in whole years', async () => {
+    const byPattern = (x: number, tx: number) =>
+      donors.histories.find((h) => h.x === x && h.tx === tx)!.customerId;
+    // Gave in each of the 7 years up to 2001: seven gifts, the last in the current year.
+    const regular = (await api.request('GET', `/customers/${byPattern(6, 6)}`)).json;
+    expect(regular).toMatchObject({
+      historicOrders: 7,
+      rung: 'regular',
+      ladderState: 'active',
+      nextRung: 'major',
+    });
+    // One gift in 1995, none in the six years since.
+    const lapsed = (await api.request('GET', `/customers/${byPattern(0, 0)}`)).json;
+    expect(lapsed).toMatchObject({ historicOrders: 1, rung: 'first-gift', ladderState: 'lapsed' });
+    expect(record.playbook?.ladder.name).toBe('non-profit');
+    expect(record.playbook?.backtest).toBeNull();
+    expect(record.playbook?.actions.reduce((sum, a) => sum + a.customers, 0)).toBe(record.customers);
   });
 
   it('shows the family and the BG/BB parameters in the run report', async () => {

@@ -22,10 +22,10 @@ import type { RunRecord } from '#domain/run.ts';
 const PARAMS = {
   asOf: '1998-06-30',
   calibrationEnd: '1997-09-30',
-  timeUnit: 'weeks',
+  timeUnit: 'weeks' as const,
   currency: 'USD',
   sources: ['shop'],
-} as const;
+};
 const SETTINGS = {
   marginRate: { default: 0.4, bySource: { shop: 0.45 }, byChannel: { "it's": 0.2 } },
   discountIncludedInAmount: false,
