@@ -269,6 +269,19 @@ describe('net CLV through the recalculation, the API and the report', { timeout:
     expect(r.negativeNetContribution).toBe(true);
   });
 
+  it("puts customers with a negative net CLV in the playbook's serve-cheaper audience", () => {
+    const flagged = [...scores.values()].filter((s) => s.economics!.negativeNetContribution);
+    expect(flagged.map((s) => s.customerId)).toContain('R');
+    for (const s of flagged) {
+      // The default web-shop playbook serves them cheaper in every state it covers, else lets go.
+      const covered = ['active', 'slipping', 'lapsed'].includes(s.ladderState ?? '');
+      expect(s.action, s.customerId).toBe(covered ? 'low-cost-service' : 'let-go');
+    }
+    for (const s of scores.values()) {
+      if (!s.economics!.negativeNetContribution) expect(s.action, s.customerId).not.toBe('low-cost-service');
+    }
+  });
+
   it('GET /customers/{id} returns the economics fields', async () => {
     for (const id of ['P', 'Q', 'R', 'G0']) {
       const response = await api.request('GET', `/customers/${id}`);
