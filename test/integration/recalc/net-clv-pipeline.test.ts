@@ -282,7 +282,16 @@ describe('net CLV through the recalculation, the API and the report', { timeout:
     }
   });
 
-  it('GET /customers/{id} returns the economics fields', async () => {
+  it('GET /customers/{id} returns the economics fields, which the OpenAPI document declares', async () => {
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      components: { schemas: Record<string, unknown> };
+    };
+    const customerScore = document.components.schemas.CustomerScore as {
+      properties: Record<string, { properties?: Record<string, unknown> }>;
+    };
+    expect(Object.keys(customerScore.properties.economics!.properties!)).toEqual(
+      expect.arrayContaining(['netClv', 'costToServe', 'clvToCac', 'acquisitionChannel', 'satisfaction']),
+    );
     for (const id of ['P', 'Q', 'R', 'G0']) {
       const response = await api.request('GET', `/customers/${id}`);
       expect(response.status).toBe(200);
