@@ -46,6 +46,8 @@ export function renderEconomicsSection(run: RunRecord): string {
       `Gross CLV (${c})`,
       `Net CLV (${c})`,
       'Negative net CLV',
+      'Mean satisfaction (0–100)',
+      'Net promoter score',
     ],
     e.segments.map((s) => [
       s.segment,
@@ -56,6 +58,8 @@ export function renderEconomicsSection(run: RunRecord): string {
       amount(s.grossClv),
       amount(s.netClv),
       s.negativeNetContribution,
+      s.meanSatisfaction === null ? '–' : s.meanSatisfaction.toFixed(1),
+      s.netPromoterScore === null ? '–' : s.netPromoterScore.toFixed(0),
     ]),
   );
   const channels = table(
@@ -103,7 +107,7 @@ export function renderEconomicsSection(run: RunRecord): string {
         );
   return `<section class="economics" data-panel="economics">
 <h2>Revenue vs net contribution per segment</h2>
-<p class="caption">Net contribution = revenue − cost of goods − discounts − shipping − returns; net CLV also subtracts the expected cost to serve.</p>
+<p class="caption">Net contribution = revenue − cost of goods − discounts − shipping − returns; net CLV also subtracts the expected cost to serve. Satisfaction on 0–100 (NPS × 10, (CSAT − 1) × 25) over the customers with a score.</p>
 ${segments}
 <h2>CLV/CAC by acquisition channel</h2>
 <p class="caption">Ratios over the customers with a known acquisition cost; lifetime adds the net contribution so far.${e.channelsOmitted > 0 ? ` ${e.channelsOmitted} smaller channels are not listed.` : ''}</p>

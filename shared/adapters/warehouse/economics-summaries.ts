@@ -185,13 +185,14 @@ export function economicsPresenceStatement(input: {
   sources?: readonly string[];
 }): Statement<EconomicsPresenceRow> {
   const sources = input.sources ? [...new Set(input.sources)].sort() : undefined;
-  const where = sources ? `source IN (${sources.map(stringLiteral).join(', ')}) AND ` : '';
+  // Athena projects `source` as an injected partition: every scan names the sources.
+  const bySource = sources ? `source IN (${sources.map(stringLiteral).join(', ')})` : null;
   const figures =
     '(cost IS NOT NULL OR margin_amount IS NOT NULL OR discount IS NOT NULL OR shipping_cost IS NOT NULL ' +
     'OR returned_amount IS NOT NULL OR returned IS NOT NULL)';
   const sql = `SELECT
-  CAST((SELECT COUNT(*) FROM ${TRANSACTIONS_RELATION} WHERE ${where}${figures}) AS BIGINT) AS order_rows_with_figures,
-  CAST((SELECT COUNT(*) FROM ${CUSTOMER_ATTRIBUTES_RELATION}${sources ? ` WHERE ${where.slice(0, -5)}` : ''}) AS BIGINT) AS attribute_rows`;
+  CAST((SELECT COUNT(*) FROM ${TRANSACTIONS_RELATION} WHERE ${bySource ? `${bySource} AND ` : ''}${figures}) AS BIGINT) AS order_rows_with_figures,
+  CAST((SELECT COUNT(*) FROM ${CUSTOMER_ATTRIBUTES_RELATION}${bySource ? ` WHERE ${bySource}` : ''}) AS BIGINT) AS attribute_rows`;
   const toNumber = (value: unknown) => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
   return {
     name: 'economics-presence',

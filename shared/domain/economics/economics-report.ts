@@ -15,8 +15,13 @@ import {
 import type { SatisfactionScore } from './customer-attributes.ts';
 import { emptyKeyedSums, type KeyedSums, mergeKeyedSums, sumsOf } from './keyed-sums.ts';
 import {
+  addGroupSatisfaction,
   addSatisfactionCustomer,
+  emptyGroupSatisfaction,
   emptySatisfactionBands,
+  type GroupSatisfactionAccumulator,
+  groupSatisfaction,
+  mergeGroupSatisfaction,
   mergeSatisfactionBands,
   type SatisfactionBandAccumulator,
   type SatisfactionBandSummary,
@@ -36,12 +41,15 @@ type SegmentField = (typeof SEGMENT_FIELDS)[number];
 
 export interface EconomicsAggregates {
   segments: KeyedSums<SegmentField>;
+  /** Satisfaction per segment (mean score, net promoter score). */
+  segmentSatisfaction: GroupSatisfactionAccumulator;
   channels: ChannelEconomicsAccumulator;
   satisfaction: SatisfactionBandAccumulator;
 }
 
 export const emptyEconomicsAggregates = (): EconomicsAggregates => ({
   segments: emptyKeyedSums<SegmentField>(),
+  segmentSatisfaction: emptyGroupSatisfaction(),
   channels: emptyChannelEconomics(),
   satisfaction: emptySatisfactionBands(),
 });
@@ -69,6 +77,7 @@ export function addEconomicsCustomer(aggregates: EconomicsAggregates, c: Economi
   s.grossClv += c.grossClv;
   s.netClv += c.netClv;
   if (c.negativeNetContribution) s.negativeNetContribution += 1;
+  addGroupSatisfaction(aggregates.segmentSatisfaction, c.segment, c.satisfaction);
   addChannelCustomer(aggregates.channels, c);
   addSatisfactionCustomer(aggregates.satisfaction, c);
 }
@@ -78,6 +87,8 @@ export const mergeEconomicsAggregates = (
   b: EconomicsAggregates,
 ): EconomicsAggregates => ({
   segments: mergeKeyedSums(a.segments, b.segments, SEGMENT_FIELDS),
+  // Part results written by an earlier version may lack it.
+  segmentSatisfaction: mergeGroupSatisfaction(a.segmentSatisfaction ?? {}, b.segmentSatisfaction ?? {}),
   channels: mergeChannelEconomics(a.channels, b.channels),
   satisfaction: mergeSatisfactionBands(a.satisfaction, b.satisfaction),
 });
@@ -92,6 +103,12 @@ export interface SegmentEconomics {
   grossClv: number;
   netClv: number;
   negativeNetContribution: number;
+  /** Customers with a satisfaction score. */
+  satisfactionScored: number;
+  /** Mean satisfaction on the common 0–100 scale; null without scores. */
+  meanSatisfaction: number | null;
+  /** (promoters − detractors) / scored × 100; null without scores. */
+  netPromoterScore: number | null;
 }
 
 /** Channels kept in the run record (largest first): channel names come from customer data. */
@@ -109,6 +126,9 @@ export const economicsReportSchema = z.object({
       grossClv: z.number(),
       netClv: z.number(),
       negativeNetContribution: z.number(),
+      satisfactionScored: z.number(),
+      meanSatisfaction: z.number().nullable(),
+      netPromoterScore: z.number().nullable(),
     }),
   ),
   channels: z.array(
@@ -150,9 +170,13 @@ const schemaMatches: [
 void schemaMatches;
 
 export function economicsReport(aggregates: EconomicsAggregates): EconomicsReport {
+  const satisfaction = new Map(
+    groupSatisfaction(aggregates.segmentSatisfaction ?? {}).map((g) => [g.group, g]),
+  );
   const segments = Object.keys(aggregates.segments)
     .map((segment): SegmentEconomics => {
       const s = aggregates.segments[segment]!;
+      const scored = satisfaction.get(segment);
       return {
         segment,
         customers: s.customers,
@@ -162,6 +186,9 @@ export function economicsReport(aggregates: EconomicsAggregates): EconomicsRepor
         grossClv: s.grossClv,
         netClv: s.netClv,
         negativeNetContribution: s.negativeNetContribution,
+        satisfactionScored: scored?.scored ?? 0,
+        meanSatisfaction: scored?.meanPercent ?? null,
+        netPromoterScore: scored?.netPromoterScore ?? null,
       };
     })
     .sort(

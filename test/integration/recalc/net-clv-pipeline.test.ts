@@ -314,7 +314,24 @@ describe('net CLV through the recalculation, the API and the report', { timeout:
       expect(segment.customers).toBe(members.length);
       const net = members.reduce((sum, s) => sum + raw(s.customerId).net, 0) / 100;
       expect(segment.historicNetContribution, segment.segment).toBeCloseTo(net, 6);
+      const npsScores = members.flatMap((m) => {
+        const nps = ATTRIBUTES[m.customerId]?.nps;
+        return nps == null ? [] : [nps];
+      });
+      expect(segment.satisfactionScored, segment.segment).toBe(npsScores.length);
+      if (npsScores.length === 0) expect(segment.meanSatisfaction).toBeNull();
+      else {
+        const mean = (npsScores.reduce((a, b) => a + b, 0) * 10) / npsScores.length;
+        expect(segment.meanSatisfaction!, segment.segment).toBeCloseTo(mean, 9);
+        const promoters = npsScores.filter((n) => n >= 9).length;
+        const detractors = npsScores.filter((n) => n <= 6).length;
+        expect(segment.netPromoterScore!, segment.segment).toBeCloseTo(
+          ((promoters - detractors) / npsScores.length) * 100,
+          9,
+        );
+      }
     }
+    expect(e.segments.some((segment) => segment.meanSatisfaction !== null)).toBe(true);
 
     const google = e.channels.find((c) => c.channel === 'google')!;
     const googleIds = ['P', 'Q', 'R'];

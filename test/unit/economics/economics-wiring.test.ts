@@ -181,6 +181,13 @@ describe('the economics report', () => {
       historicNetContribution: 120,
       netShare: 0.4,
     });
+    // Champions: one NPS 3 (0–100: 30, a detractor) and one CSAT 5 (100, a promoter).
+    expect(champions).toMatchObject({ satisfactionScored: 2, meanSatisfaction: 65, netPromoterScore: 0 });
+    expect(merged!.segments.find((s) => s.segment === 'Lost')).toMatchObject({
+      satisfactionScored: 0,
+      meanSatisfaction: null,
+      netPromoterScore: null,
+    });
     const google = merged!.channels.find((c) => c.channel === 'google')!;
     expect(google).toMatchObject({ customers: 3, customersWithCost: 2, netClvToCac: (70 + 70) / 40 });
     expect(merged!.satisfactionAdvice).toBeNull();
