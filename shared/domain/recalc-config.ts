@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
+import { economicsConfigSchema } from './economics/economics-config.ts';
 import { playbookSettingsSchema } from './playbook/playbook-config.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
@@ -210,6 +211,11 @@ export const recalcConfigSchema = z.object({
    * above it an evenly spaced sample of about this size is used.
    */
   statisticsSampleSize: z.number().int().min(1000).default(1_000_000),
+  /**
+   * Customer economics (docs/economics.md §5): margin rates, cost to serve, acquisition costs. Absent
+   * = the defaults, which keep today's CLV; runs without economics data ignore it.
+   */
+  economics: economicsConfigSchema.optional(),
   /**
    * The value playbook (docs/playbook.md): a preset (`web-shop`, the default, or `non-profit` for
    * donors), optionally with its own `ladder` and/or `actions` replacing the preset's.

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { economicsReportSchema } from './economics/economics-report.ts';
 import { playbookSummarySchema } from './playbook/summary.ts';
 
 export const runStatusSchema = z.enum(['running', 'published', 'failed']);
@@ -144,5 +145,7 @@ export const runRecordSchema = z.object({
   dataWarnings: z.array(z.string()).optional(),
   /** True when the bundled sample (source `sample`) was left out because other data exists. */
   sampleExcluded: z.boolean().optional(),
+  /** Runs with economics data: revenue vs net contribution, CLV/CAC by channel, satisfaction bands. */
+  economics: economicsReportSchema.optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;

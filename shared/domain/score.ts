@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { customerEconomicsScoreSchema } from './economics/economics-score.ts';
 import { playbookScoreFields } from './playbook/score-fields.ts';
 
 /** The RFM segment grid's names (configurable grid; these are the defaults). */
@@ -88,5 +89,6 @@ export const customerScoreSchema = z.object({
   }),
   segment: z.string().describe('RFM segment name'),
   valueTier: valueTierSchema,
+  economics: customerEconomicsScoreSchema.optional(),
 });
 export type CustomerScore = z.infer<typeof customerScoreSchema>;

@@ -6,6 +6,7 @@ import { FREQUENCY_BINS, type ReportAggregates, WEEKS_SINCE_LAST_BINS } from '#d
 import type { RunRecord } from '#domain/run.ts';
 import { segmentGuide } from '#domain/segment-guide.ts';
 import { renderDataPanel } from './data-panel.ts';
+import { renderEconomicsSection } from './economics-section.ts';
 import { PLAYBOOK_STYLES, renderPlaybookSection } from './playbook-section.ts';
 
 /**
@@ -391,6 +392,7 @@ ${table(
   ]),
   'segments',
 )}
+${renderEconomicsSection(run)}
 <h2>Model</h2>
 ${notes.length > 0 ? `<ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>` : ''}
 ${table(['Model', 'Parameter', 'Estimate', 'Std. error'], paramRows, 'params')}

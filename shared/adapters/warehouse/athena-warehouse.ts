@@ -13,9 +13,11 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { EconomicsSqlSettings } from '#app/ports/recalc-queries.ts';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
 import { QUERY_RESULTS_PREFIX, runOutputPrefix } from '#domain/bucket-layout.ts';
 import { deletePrefix } from '../s3/objects.ts';
+import { withRunEconomics } from './economics-summaries.ts';
 import { listParquetParts, readParquetParts } from './parquet-parts.ts';
 import { recalcStatements, type WarehouseParamsInput } from './queries.ts';
 
@@ -79,11 +81,11 @@ export interface AthenaTaskQuery {
  * tasks (the `prepare` step returns them). The output prefixes must be empty when a task starts.
  */
 export function athenaRecalcQueries(
-  params: WarehouseParamsInput,
+  params: WarehouseParamsInput & { economics?: EconomicsSqlSettings | undefined },
   run: { bucket: string; runId: string },
 ): Record<string, AthenaTaskQuery> {
   const queries: Record<string, AthenaTaskQuery> = {};
-  for (const [key, statement] of Object.entries(recalcStatements(params))) {
+  for (const [key, statement] of Object.entries(withRunEconomics(recalcStatements(params), params))) {
     const outputPrefix = runOutputPrefix(run.runId, statement.name);
     queries[key] = {
       statement: statement.name,

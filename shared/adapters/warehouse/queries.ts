@@ -128,7 +128,7 @@ export function parseWarehouseParams(input: WarehouseParamsInput): WarehousePara
 const dateLiteral = (isoDay: string) => `DATE '${isoDay}'`;
 
 /** Standard SQL string literal (quote doubled), valid in Trino and DuckDB alike. */
-const stringLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
+export const stringLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /** `WHERE source IN (...)`, sorted so the text does not depend on listing order. */
 function sourceFilter(sources: readonly string[] | undefined): string {
@@ -144,7 +144,7 @@ function inTimeUnit(daysExpression: string, unit: WarehouseTimeUnit): string {
 }
 
 /** A rate as an exact DECIMAL literal (6 decimals), the same text in Trino and DuckDB. */
-const rateLiteral = (rate: number) => `CAST('${rate.toFixed(6)}' AS DECIMAL(18, 6))`;
+export const rateLiteral = (rate: number) => `CAST('${rate.toFixed(6)}' AS DECIMAL(18, 6))`;
 
 /** The currencies a run reads: its own plus those with a fixed rate, sorted. */
 export function runCurrencies(p: Pick<WarehouseParams, 'currency' | 'fxRates'>): string[] {

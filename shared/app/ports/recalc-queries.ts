@@ -29,6 +29,26 @@ export interface RecalcQueryParams {
   fxRates?: Record<string, number>;
   /** What to do with identical rows in two sources. @default 'keep' */
   crossSourceDuplicates?: 'keep' | 'collapse';
+  /**
+   * Customer economics of the run (docs/economics.md): when given, the customer summaries carry each
+   * customer's net contribution sums and latest attributes. Absent = the summaries exactly as before.
+   */
+  economics?: EconomicsSqlSettings;
+}
+
+/** What the SQL needs of the `economics` settings to fold the economics sums per customer. */
+export interface EconomicsSqlSettings {
+  /** Configured margin rates (`economics.marginRate`); `default` absent = `clvMargin`. */
+  marginRate: { default?: number; bySource: Record<string, number>; byChannel: Record<string, number> };
+  discountIncludedInAmount: boolean;
+  /** The run's clv.margin: the rate of last resort. */
+  clvMargin: number;
+}
+
+/** Whether the run's data has economics: order rows with a figure of their own, attributes rows. */
+export interface EconomicsPresenceRow {
+  orderRowsWithFigures: number;
+  attributeRows: number;
 }
 
 export interface RecalcStatements {
@@ -55,6 +75,8 @@ export interface RecalcQueries {
   sourceProfile(params: { asOf: string; sources?: string[] }): Statement<SourceProfileRow>;
   /** Amount, orders, one-time buyers and cross-source duplicates of the run's input (full period). */
   inputProfile(params: RecalcQueryParams): Statement<InputProfileRow>;
+  /** Counts the order rows with economics figures and the attributes rows of the sources. */
+  economicsPresence(params: { sources?: string[] }): Statement<EconomicsPresenceRow>;
   /** Every statement of the run as UNLOAD text, by statement key. */
   unloadTasks(params: RecalcQueryParams, runId: string): Record<string, UnloadTask>;
 }

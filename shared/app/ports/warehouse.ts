@@ -12,6 +12,8 @@
  */
 export type { CohortRow, HoldoutRow, TrackingRow } from '#domain/recalc/holdout-check.ts';
 
+import type { SummaryEconomics } from '#domain/economics/score-economics.ts';
+
 /** One SQL statement of the common Trino/DuckDB subset, and how to turn a result row into `Row`. */
 export interface Statement<Row> {
   /** Short kebab-case name, used in S3 prefixes, logs and error messages. */
@@ -85,6 +87,8 @@ export interface CustomerSummaryRow {
   recencyScore: number;
   frequencyScore: number;
   monetaryScore: number;
+  /** The customer's economics, only when the run has economics (docs/economics.md). */
+  economics?: SummaryEconomics;
 }
 
 /** Compressed calibration data for the purchase model fit: one row per distinct (x, t_x, T). */

@@ -16,6 +16,7 @@ import { clvSettingsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
 import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { assertStorableRecord } from '#domain/storable-numbers.ts';
+import { mergedEconomics } from './economics-finalize.ts';
 import { renewLease } from './lease.ts';
 import { finalizePlaybook } from './playbook-finalize.ts';
 import { runRetentionWeeks } from './run-settings.ts';
@@ -60,6 +61,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
   let migration: MigrationMatrix = {};
   let customers = 0;
   const report = createReportAccumulator();
+  const economics = mergedEconomics(relevant);
   for (const result of relevant) {
     // Part results written before the report existed carry no aggregates.
     if (result.report) report.merge(result.report);
@@ -106,6 +108,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     playbook,
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
     ...run.dataSelection,
+    ...(economics ? { economics } : {}),
   };
   // Checked before anything is written: a run that cannot be stored must fail with the field's name.
   assertStorableRecord(`Run ${run.runId}: run record`, record, customers);

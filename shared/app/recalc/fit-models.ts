@@ -17,6 +17,7 @@ import type { FamilyPeriod, ModelFamily } from '#domain/recalc-config.ts';
 import { compressRfm } from '#domain/rfm-summary.ts';
 import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
+import { economicsGroupsOf } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
 import { playbookReferenceOf } from './playbook-reference.ts';
 import { selectionQueryParams } from './query-params.ts';
@@ -226,6 +227,8 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     messages,
   };
   fitted.tierThresholds = await tierThresholdsOf(deps, fitted);
+  const economicsGroups = await economicsGroupsOf(deps, fitted);
+  if (economicsGroups) fitted.economicsGroups = economicsGroups;
   fitted.playbook = await playbookReferenceOf(deps, fitted, calibrationModel);
   return fitted;
 }

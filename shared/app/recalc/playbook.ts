@@ -78,6 +78,8 @@ export function ladderCustomerOf(
     valueTier: score.valueTier,
     historicRevenue: score.historicRevenue,
     currency: score.currency,
+    // Runs with economics flag customers who cost more than they bring (the serve-cheaper actions).
+    ...(score.economics ? { negativeNetContribution: score.economics.negativeNetContribution } : {}),
   };
 }
 

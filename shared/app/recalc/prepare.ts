@@ -17,6 +17,7 @@ import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
 import { checkCleanObjects, nameUnreadableCleanObject } from './clean-objects.ts';
+import { runEconomicsOf } from './economics-presence.ts';
 import { renewLease } from './lease.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';
@@ -127,7 +128,11 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   const firstDay = profile.firstDate ? parseEpochDay(profile.firstDate) : asOfDay;
   const calibrationEnd = firstDay < calibrationEndDay ? formatEpochDay(calibrationEndDay) : null;
 
-  const unloadTasks = deps.queries.unloadTasks(params, runId);
+  const economics = await runEconomicsOf(deps, warehouse, config, sources);
+  const unloadTasks = deps.queries.unloadTasks(
+    { ...params, ...selectionQueryParams({ config, ...(economics ? { economics } : {}) }) },
+    runId,
+  );
   const summaryPrefix = runOutputPrefix(runId, statements.customerSummaries.name);
   // The unload step runs next, and UNLOAD needs empty targets: clear what a failed earlier attempt of
   // this run may have left.
@@ -172,6 +177,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     suppressedKey: suppressedObject,
     queries: Object.fromEntries(Object.entries(unloadTasks).map(([key, task]) => [key, task.queryString])),
     dataSelection,
+    ...(economics ? { economics } : {}),
   };
 }
 

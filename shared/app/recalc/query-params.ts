@@ -2,16 +2,29 @@
  * The data-selection parameters every statement of a run is rendered with (fixed rates, the
  * cross-source duplicate rule), so each step renders exactly the SQL `prepare` recorded.
  */
-import type { RecalcQueryParams } from '../ports/recalc-queries.ts';
+import { DEFAULT_ECONOMICS_CONFIG } from '#domain/economics/economics-config.ts';
+import type { EconomicsSqlSettings, RecalcQueryParams } from '../ports/recalc-queries.ts';
 import type { PreparedRun } from './types.ts';
 
+/** The economics settings the SQL folds the per-customer sums with (docs/economics.md). */
+export function economicsSqlSettings(config: PreparedRun['config']): EconomicsSqlSettings {
+  const economics = config.economics ?? DEFAULT_ECONOMICS_CONFIG;
+  return {
+    marginRate: economics.marginRate,
+    discountIncludedInAmount: economics.discountIncludedInAmount,
+    clvMargin: config.clv.margin,
+  };
+}
+
 export function selectionQueryParams(
-  run: Pick<PreparedRun, 'config'>,
-): Pick<RecalcQueryParams, 'fxRates' | 'crossSourceDuplicates'> {
+  run: Pick<PreparedRun, 'config' | 'economics'>,
+): Pick<RecalcQueryParams, 'fxRates' | 'crossSourceDuplicates' | 'economics'> {
   const { currency, fxRates, crossSourceDuplicates } = run.config;
   const rates = Object.fromEntries(Object.entries(fxRates ?? {}).filter(([code]) => code !== currency));
   return {
     ...(Object.keys(rates).length > 0 ? { fxRates: rates } : {}),
     ...(crossSourceDuplicates === 'collapse' ? { crossSourceDuplicates } : {}),
+    // Only runs with economics join them into the summaries: every other run's SQL is unchanged.
+    ...(run.economics ? { economics: economicsSqlSettings(run.config) } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import { assertStorableScores } from '#domain/storable-numbers.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
+import { createEconomicsScoring } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
 import { createPlaybookPart, withPlaybookChange } from './playbook.ts';
 import { runRetentionWeeks } from './run-settings.ts';
@@ -76,6 +77,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
         : 1 / 7
       : (run.config.period === 'year' ? 365.25 : 365.25 / 12) / 7;
   const changes: CustomerChange[] = [];
+  const economics = createEconomicsScoring(run);
   const playbook = createPlaybookPart(run);
   const audienceRows: string[] = [];
   // A part key is an exact object key; reading it "as a prefix" yields just that part.
@@ -85,6 +87,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
     );
     result.suppressed += batch.length - rows.length;
     const scores = buildScores(run, rows, computedAt);
+    economics.score(rows, scores);
     assertStorableScores(`Run ${run.runId}, part ${partName(partKey)}: scores`, scores);
     const previous = run.previousRunId
       ? await deps.scores.getPreviousScores(
@@ -117,6 +120,8 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
   }
   result.changes = changes.length;
   result.report = report.result();
+  const economicsSums = economics.result();
+  if (economicsSums) result.economics = economicsSums;
   result.playbook = playbook.result();
   await deps.files.putText(
     partAudienceRowsKey(run.runId, partKey),

@@ -4,6 +4,8 @@
  * locally the runner passes them, JSON round-tripped, from one handler to the next.
  */
 
+import type { EconomicsAggregates } from '#domain/economics/economics-report.ts';
+import type { NetRatioGroups } from '#domain/economics/net-contribution.ts';
 import type { MigrationMatrix, SegmentTotals } from '#domain/migration.ts';
 import type { ScoringRun } from '#domain/recalc/scoring.ts';
 import type { RunFailure } from '#domain/recalc/settings.ts';
@@ -118,6 +120,18 @@ export interface PreparedRun {
    * `finalize`, printed by the CLI and shown in the report's data panel.
    */
   dataSelection?: RunDataSelection;
+  /**
+   * Present when the run values customers on net contribution (docs/economics.md): its data has
+   * order figures or customer attributes, or the settings have an `economics` section. The customer
+   * summaries then carry each customer's economics.
+   */
+  economics?: RunEconomics;
+}
+
+/** What `prepare` found of the run's economics data. */
+export interface RunEconomics {
+  orderRowsWithFigures: number;
+  attributeRows: number;
 }
 
 /** The run-record fields of the data selection. */
@@ -133,6 +147,8 @@ export interface FittedRun extends PreparedRun, ScoringRun {
   /** Other models tried when `model` is `auto`: name → holdout MAE (null when the fit failed). */
   candidates: Record<string, number | null>;
   messages: string[];
+  /** Runs with economics: the net-ratio priors per group over every customer (economics-scoring.ts). */
+  economicsGroups?: NetRatioGroups;
   /** Rung CLV references and the backtest of the value playbook (see playbook-reference.ts). */
   playbook?: PlaybookReference;
 }
@@ -155,6 +171,8 @@ export interface PartResult {
   writes: { calls: number; retries: number };
   /** Distributions for the run report (mergeable across parts). */
   report: ReportAggregates;
+  /** Runs with economics: the report's economics sums (mergeable across parts). */
+  economics?: EconomicsAggregates;
   /** The value playbook's tallies (absent on part results written before it existed). */
   playbook?: PlaybookPartResult;
 }

@@ -32,6 +32,13 @@ export interface CustomerEconomicsInput {
   primarySource: string | null;
 }
 
+/** A customer's economics as the run's summaries carry them (the customer id is the row's). */
+export interface SummaryEconomics {
+  primarySource: string | null;
+  observed: ObservedEconomics | null;
+  attributes: Omit<CustomerAttributes, 'customerId'> | null;
+}
+
 /** The group whose ratio is a customer's prior: acquisition channel, else source. */
 export const netRatioGroupOf = (c: Pick<CustomerEconomicsInput, 'attributes' | 'primarySource'>) =>
   c.attributes?.acquisitionChannel != null

@@ -14,6 +14,10 @@ import {
   customerAttributesStatement,
   customerEconomicsStatement,
 } from '#adapters/warehouse/economics-queries.ts';
+import {
+  economicsPresenceStatement,
+  summariesWithEconomics,
+} from '#adapters/warehouse/economics-summaries.ts';
 import { customerSummariesStatement } from '#adapters/warehouse/queries.ts';
 import { incomingAttributesKey, incomingKey } from '#domain/bucket-layout.ts';
 import { configuredMarginRate, parseEconomicsConfig } from '#domain/economics/economics-config.ts';
@@ -188,6 +192,62 @@ describe('economics statements over clean data on the local stack', () => {
         satisfactionScore: 4,
         marketingConsent: null,
       },
+    ]);
+  });
+
+  it('joins the economics of each customer into the summaries as the domain folds the sums', async () => {
+    const params = { asOf: '2025-06-30', currency: 'EUR' } as const;
+    const config = parseEconomicsConfig({
+      marginRate: { default: 0.5, byChannel: { web: 0.4 }, bySource: { store: 0.35 } },
+      discountIncludedInAmount: true,
+    });
+    const settings = { ...config, clvMargin: 1 };
+    const plain = customerSummariesStatement(params);
+    const joined = summariesWithEconomics(plain, params, settings);
+    const rows = await warehouse.query(joined);
+    // Same customers and summary columns as the plain statement; the economics on top.
+    expect(rows.map(({ economics: _, ...summary }) => summary)).toEqual(await warehouse.query(plain));
+    const observed = observedEconomicsFromSums(
+      await warehouse.query(customerEconomicsStatement(params)),
+      config,
+      1,
+    );
+    const attributes = new Map(
+      (await warehouse.query(customerAttributesStatement({}))).map((a) => [a.customerId, a]),
+    );
+    for (const row of rows) {
+      expect(row.economics!.observed, row.customerId).toEqual(observed.get(row.customerId) ?? null);
+      const a = attributes.get(row.customerId);
+      expect(row.economics!.attributes, row.customerId).toEqual(
+        a
+          ? {
+              acquiredAtMicros: null,
+              acquisitionChannel: a.acquisitionChannel,
+              acquisitionCostCents: a.acquisitionCostCents,
+              serviceContacts: a.serviceContacts,
+              serviceCostCents: a.serviceCostCents,
+              satisfaction: a.satisfactionScale
+                ? { scale: a.satisfactionScale, score: a.satisfactionScore }
+                : null,
+              marketingConsent: a.marketingConsent,
+            }
+          : null,
+      );
+    }
+    // A bought 180.00 in shop and 10.00 in store: shop is the primary source; C only bought in store.
+    expect(rows.find((r) => r.customerId === 'A')!.economics!.primarySource).toBe('shop');
+    expect(rows.find((r) => r.customerId === 'C')!.economics!.primarySource).toBe('store');
+    // C: 30.00 at the store's 35 % = 10.50; the discount is inside the amount here, so A's 5.00 is not subtracted.
+    expect(rows.find((r) => r.customerId === 'C')!.economics!.observed!.historicNetCents).toBe(1050);
+    expect(rows.find((r) => r.customerId === 'A')!.economics!.observed!.historicNetCents).toBe(
+      5005 + 500 + 1200 + Math.round(1000 * 0.35),
+    );
+    // Order 4 of B has a channel but no figure of its own.
+    expect(await warehouse.query(economicsPresenceStatement({ sources: ['shop', 'store', 'crm'] }))).toEqual([
+      { orderRowsWithFigures: 3, attributeRows: 4 },
+    ]);
+    expect(await warehouse.query(economicsPresenceStatement({ sources: ['store'] }))).toEqual([
+      { orderRowsWithFigures: 0, attributeRows: 0 },
     ]);
   });
 });
