@@ -11,6 +11,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
+import { pipelineStepNames } from '#app/recalc/pipeline.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { advertiseLocalStack, type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { CVM_BIN, PROJECT_ROOT } from '../support/cvm-up.ts';
@@ -21,7 +22,7 @@ const POINTS = 20;
 const home = mkdtempSync(join(tmpdir(), 'cvm-recalc-crash-'));
 
 /** The recalculation's steps, as `cvm recalc` announces each when it starts ("… <step>"). */
-const STEPS = 7;
+const STEPS = pipelineStepNames().length;
 
 /**
  * Runs `cvm recalc`. With `kill`, sends SIGKILL `delayMs` after the `step`-th step (1-based) was
