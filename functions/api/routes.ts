@@ -121,6 +121,33 @@ async function requireRun(context: RouteContext, runId: string, field: string) {
   return run;
 }
 
+/**
+ * The run a paged walk (segment or audience pages) reads: the cursor's run, else the current one.
+ * A cursor whose run has expired cannot continue: the walk starts again.
+ */
+async function runOfWalk(context: RouteContext, cursorRunId: string | undefined) {
+  const runId = cursorRunId ?? (await requireCurrentRunId(context));
+  const run = await context.readModel.getRun(runId);
+  if (!run) {
+    throw new ApiError(
+      400,
+      'invalid_cursor',
+      `query.cursor: the run ${quote(runId)} this cursor belongs to no longer exists; start again without a cursor`,
+    );
+  }
+  return { runId, run };
+}
+
+/** A path value (segment, action) the run does not have, with the ones it has. */
+function notInRun(field: 'segment' | 'action', value: string, runId: string, known: string[]): ApiError {
+  const article = field === 'action' ? 'an' : 'a';
+  return new ApiError(
+    404,
+    'not_found',
+    `path.${field}: ${quote(value)} is not ${article} ${field} of run ${quote(runId)}; known ${field}s: ${known.map((k) => JSON.stringify(k)).join(', ') || 'none'}`,
+  );
+}
+
 function segmentPath(scores: CustomerScore[]) {
   return scores.map(({ runId, asOf, segment }) => ({ runId, asOf, segment }));
 }
@@ -285,23 +312,9 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     async handle({ params, query }, context) {
       const cursor =
         query.cursor === undefined ? undefined : decodeSegmentCursor(query.cursor, params.segment);
-      const runId = cursor?.runId ?? (await requireCurrentRunId(context));
-      const run = await context.readModel.getRun(runId);
-      if (!run) {
-        throw new ApiError(
-          400,
-          'invalid_cursor',
-          `query.cursor: the run ${quote(runId)} this cursor belongs to no longer exists; start again without a cursor`,
-        );
-      }
-      if (!run.segments.some((summary) => summary.segment === params.segment)) {
-        const known = run.segments.map((summary) => summary.segment);
-        throw new ApiError(
-          404,
-          'not_found',
-          `path.segment: ${quote(params.segment)} is not a segment of run ${quote(runId)}; known segments: ${known.map((s) => JSON.stringify(s)).join(', ') || 'none'}`,
-        );
-      }
+      const { runId, run } = await runOfWalk(context, cursor?.runId);
+      const known = run.segments.map((summary) => summary.segment);
+      if (!known.includes(params.segment)) throw notInRun('segment', params.segment, runId, known);
       const page = await context.readModel.listSegmentMembers({
         runId,
         segment: params.segment,
@@ -369,23 +382,9 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     async handle({ params, query }, context) {
       const cursor =
         query.cursor === undefined ? undefined : decodePlaybookCursor(query.cursor, params.action);
-      const runId = cursor?.runId ?? (await requireCurrentRunId(context));
-      const run = await context.readModel.getRun(runId);
-      if (!run) {
-        throw new ApiError(
-          400,
-          'invalid_cursor',
-          `query.cursor: the run ${quote(runId)} this cursor belongs to no longer exists; start again without a cursor`,
-        );
-      }
+      const { runId, run } = await runOfWalk(context, cursor?.runId);
       const known = run.playbook?.actions.map((action) => action.action) ?? [];
-      if (!known.includes(params.action)) {
-        throw new ApiError(
-          404,
-          'not_found',
-          `path.action: ${quote(params.action)} is not an action of run ${quote(runId)}; known actions: ${known.map((a) => JSON.stringify(a)).join(', ') || 'none'}`,
-        );
-      }
+      if (!known.includes(params.action)) throw notInRun('action', params.action, runId, known);
       const page = await context.readModel.listAudienceMembers({
         runId,
         action: params.action,
