@@ -101,6 +101,35 @@ export function copyDuckDbIntoBundle(options: NativeBindingOptions & { outputDir
  */
 export const DUCKDB_JS_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings', 'detect-libc'] as const;
 
+/**
+ * Kept out of the esbuild bundle (a native addon cannot be bundled) and copied beside it, with the
+ * binding of the function's architecture.
+ */
+export const DUCKDB_EXTERNAL_MODULES = [
+  '@duckdb/node-api',
+  '@duckdb/node-bindings',
+  ...Object.values(DUCKDB_LAMBDA_BINDING),
+];
+
+/**
+ * The bundling settings of a function that runs DuckDB: the packages esbuild leaves out and the hook
+ * that copies them, with the architecture's binding, into the bundle. Copied in Node rather than by
+ * shell commands, so bundling works on any host OS.
+ */
+export function duckDbBundling(architecture: LambdaArchitecture, projectDir: string) {
+  return {
+    externalModules: DUCKDB_EXTERNAL_MODULES,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => {
+        copyDuckDbIntoBundle({ architecture, projectDir, outputDir });
+        return [];
+      },
+    },
+  };
+}
+
 interface LockedPackage {
   version: string;
   integrity: string;

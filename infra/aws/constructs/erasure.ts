@@ -12,8 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { PERSONAL_DATA_PREFIXES } from '#domain/bucket-layout.ts';
-import { copyDuckDbIntoBundle, type LambdaArchitecture } from '../lambda-native-binding.ts';
-import { DUCKDB_EXTERNAL_MODULES } from './ingest.ts';
+import { duckDbBundling, type LambdaArchitecture } from '../lambda-native-binding.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import type { Storage } from './storage.ts';
 
@@ -62,15 +61,7 @@ export class Erasure extends Construct {
       reservedConcurrentExecutions: 1,
       environment: props.environment,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
-      externalModules: DUCKDB_EXTERNAL_MODULES,
-      commandHooks: {
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        afterBundling: (_inputDir, outputDir) => {
-          copyDuckDbIntoBundle({ architecture: lambdaArchitecture, projectDir: PROJECT_DIR, outputDir });
-          return [];
-        },
-      },
+      ...duckDbBundling(lambdaArchitecture, PROJECT_DIR),
     });
     this.grantErasure(storage);
 

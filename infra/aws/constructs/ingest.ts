@@ -13,8 +13,8 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  copyDuckDbIntoBundle,
-  DUCKDB_LAMBDA_BINDING,
+  DUCKDB_EXTERNAL_MODULES,
+  duckDbBundling,
   type LambdaArchitecture,
 } from '../lambda-native-binding.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -23,15 +23,7 @@ import { DATA_PREFIXES, type Storage } from './storage.ts';
 /** The project root: package-lock.json pins the DuckDB binding of every platform. */
 const PROJECT_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 
-/**
- * Kept out of the esbuild bundle (a native addon cannot be bundled) and copied beside it, with the
- * binding of the function's architecture (see `lambda-native-binding.ts`).
- */
-export const DUCKDB_EXTERNAL_MODULES = [
-  '@duckdb/node-api',
-  '@duckdb/node-bindings',
-  ...Object.values(DUCKDB_LAMBDA_BINDING),
-];
+export { DUCKDB_EXTERNAL_MODULES };
 
 export interface IngestProps {
   readonly storage: Storage;
@@ -104,16 +96,7 @@ export class Ingest extends Construct {
       timeout,
       environment: props.environment,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
-      externalModules: DUCKDB_EXTERNAL_MODULES,
-      commandHooks: {
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        // Copied here in Node rather than by shell commands, so bundling works on any host OS.
-        afterBundling: (_inputDir, outputDir) => {
-          copyDuckDbIntoBundle({ architecture: lambdaArchitecture, projectDir: PROJECT_DIR, outputDir });
-          return [];
-        },
-      },
+      ...duckDbBundling(lambdaArchitecture, PROJECT_DIR),
     });
 
     this.handler.function.addEventSource(
