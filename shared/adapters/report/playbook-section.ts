@@ -61,6 +61,13 @@ function movementByPosition(movement: PlaybookSummary['movement']): Map<string, 
   return byPosition;
 }
 
+/** Mean satisfaction of a ladder position, or that none of its customers has a score. */
+function satisfactionText(satisfaction: { meanPercent: number | null; scored: number }): string {
+  return satisfaction.meanPercent === null
+    ? 'no satisfaction scores'
+    : `mean satisfaction ${satisfaction.meanPercent.toFixed(0)}/100 (${count(satisfaction.scored)} scored)`;
+}
+
 function ladderView(playbook: PlaybookSummary, currency: string): string {
   const moves = movementByPosition(playbook.movement);
   const largest = Math.max(1, ...playbook.positions.map((p) => p.customers));
@@ -78,7 +85,7 @@ function ladderView(playbook: PlaybookSummary, currency: string): string {
 <div class="num">${count(position.customers)} customers</div>
 <div class="num">${pct(position.valueShare)} of value (${escapeHtml(money(position.clv, currency))})</div>
 <div class="move">${moveText}</div>
-<div class="explain">${escapeHtml(position.explanation)}</div>`;
+<div class="explain">${escapeHtml(position.explanation)}${position.satisfaction ? ` · ${escapeHtml(satisfactionText(position.satisfaction))}` : ''}</div>`;
   });
   return `<div class="ladder" data-ladder="${escapeHtml(playbook.ladder.name)}">${rows.join('\n')}</div>`;
 }

@@ -4,6 +4,7 @@
  * previous run's audiences) and writes one ranked audience file per action.
  */
 import { audienceKey, partAudienceRowsKey } from '#domain/bucket-layout.ts';
+import { groupSatisfaction } from '#domain/economics/satisfaction.ts';
 import { type AudienceRow, audienceCsv, rankAudiences } from '#domain/playbook/audiences.ts';
 import { describeRungRule, explainAction, explainPosition } from '#domain/playbook/explain.ts';
 import {
@@ -116,12 +117,24 @@ function positionsOf(playbook: PlaybookConfig, merged: PlaybookPartResult): Play
     })),
   ];
   const allClv = rows.reduce((sum, row) => sum + row.clv, 0);
-  return rows.map((row) => ({
-    ...row,
-    clv: cents(row.clv),
-    valueShare: allClv > 0 ? row.clv / allClv : 0,
-    explanation: explainPosition(playbook, row.position),
-  }));
+  const satisfaction = merged.satisfaction ? groupSatisfaction(merged.satisfaction) : null;
+  return rows.map((row) => {
+    const group = satisfaction?.find((g) => g.group === row.position);
+    return {
+      ...row,
+      clv: cents(row.clv),
+      valueShare: allClv > 0 ? row.clv / allClv : 0,
+      explanation: explainPosition(playbook, row.position),
+      ...(satisfaction
+        ? {
+            satisfaction: {
+              meanPercent: group?.meanPercent == null ? null : Math.round(group.meanPercent * 10) / 10,
+              scored: group?.scored ?? 0,
+            },
+          }
+        : {}),
+    };
+  });
 }
 
 /** Money totals are sums of many floating-point values: stored and served to the cent. */

@@ -4,6 +4,12 @@
  * ladder movement against the previous run and what became of the previous run's audiences — as
  * additive tallies (parts merge in any order), plus the audience rows for the CSV files.
  */
+import {
+  addGroupSatisfaction,
+  emptyGroupSatisfaction,
+  type GroupSatisfactionAccumulator,
+  mergeGroupSatisfaction,
+} from '#domain/economics/satisfaction.ts';
 import type { CustomerChange } from '#domain/migration.ts';
 import { type ActionAssignment, evaluateCustomer, type PlaybookContext } from '#domain/playbook/actions.ts';
 import { type AudienceRow, audienceRow } from '#domain/playbook/audiences.ts';
@@ -52,6 +58,11 @@ export interface PlaybookPartResult {
   movement: LadderMovement;
   /** What became of the previous run's audience members (seen in this part). */
   previousActions: ActionOutcomes;
+  /**
+   * Satisfaction sums per ladder position (rung id, or slipping/lapsed), in runs whose scores carry
+   * satisfaction (customer attributes with NPS or CSAT); absent otherwise.
+   */
+  satisfaction?: GroupSatisfactionAccumulator;
 }
 
 /**
@@ -132,6 +143,14 @@ export function createPlaybookPart(run: FittedRun) {
         ...playbookFields(assignment, position.toNextRung?.text ?? ''),
       };
       addRungClv(result.rungs, assignment.rung, assignment.state, score.clv);
+      if (score.economics) {
+        result.satisfaction ??= emptyGroupSatisfaction();
+        addGroupSatisfaction(
+          result.satisfaction,
+          ladderPositionKey(assignment.rung, assignment.state),
+          score.economics.satisfaction,
+        );
+      }
       const audience = result.audiences[assignment.action] ?? {
         customers: 0,
         valueAtStake: 0,
@@ -218,6 +237,14 @@ export function mergePlaybookParts(parts: readonly PlaybookPartResult[]): Playbo
     }
     merged = {
       rungs: mergeRungClv(merged.rungs, part.rungs),
+      ...(merged.satisfaction || part.satisfaction
+        ? {
+            satisfaction: mergeGroupSatisfaction(
+              merged.satisfaction ?? emptyGroupSatisfaction(),
+              part.satisfaction ?? emptyGroupSatisfaction(),
+            ),
+          }
+        : {}),
       audiences,
       movement: mergeLadderMovement(merged.movement, part.movement),
       previousActions: mergeActionOutcomes(merged.previousActions, part.previousActions),

@@ -50,6 +50,11 @@ export const ladderPositionSummarySchema = z.object({
   valueShare: z.number(),
   /** What the position means and what to do, in one line. */
   explanation: z.string(),
+  /**
+   * Mean satisfaction of the position's customers with a score, on the common 0–100 scale (NPS × 10,
+   * CSAT (score − 1) × 25), and how many had one; absent in runs without satisfaction data.
+   */
+  satisfaction: z.object({ meanPercent: z.number().nullable(), scored: count }).optional(),
 });
 
 export const playbookActionSummarySchema = z.object({

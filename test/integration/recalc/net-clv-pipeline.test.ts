@@ -363,6 +363,27 @@ describe('net CLV through the recalculation, the API and the report', { timeout:
     }
   });
 
+  it('gives each ladder position the mean satisfaction of its customers (0–100 scale)', () => {
+    const positions = run.record.playbook!.positions;
+    for (const position of positions) {
+      const members = [...scores.values()].filter(
+        (s) => (s.ladderState === 'active' ? s.rung : s.ladderState) === position.position,
+      );
+      const nps = members.flatMap((m) => {
+        const score = ATTRIBUTES[m.customerId]?.nps;
+        return score == null ? [] : [score];
+      });
+      expect(position.satisfaction?.scored, position.position).toBe(nps.length);
+      if (nps.length === 0) expect(position.satisfaction?.meanPercent).toBeNull();
+      else
+        expect(position.satisfaction!.meanPercent!, position.position).toBeCloseTo(
+          (nps.reduce((a, b) => a + b, 0) * 10) / nps.length,
+          1,
+        );
+    }
+    expect(positions.some((p) => (p.satisfaction?.scored ?? 0) > 0)).toBe(true);
+  });
+
   it('shows the three economics sections in the run report with the recorded numbers', async () => {
     const object = await stack.clients.s3.send(
       new GetObjectCommand({ Bucket: stack.config.bucket, Key: reportKey(run.record.runId) }),
@@ -379,5 +400,10 @@ describe('net CLV through the recalculation, the API and the report', { timeout:
     const detractors = run.record.economics!.satisfactionBands.find((b) => b.band === 'detractor')!;
     expect(html).toContain(`<td>Detractors</td><td>${detractors.customers}</td>`);
     expect(html).not.toContain('satisfaction-advice');
+    // The ladder rows carry their mean satisfaction.
+    const scored = run.record.playbook!.positions.find((p) => (p.satisfaction?.scored ?? 0) > 0)!;
+    expect(html).toContain(
+      `mean satisfaction ${scored.satisfaction!.meanPercent!.toFixed(0)}/100 (${scored.satisfaction!.scored} scored)`,
+    );
   });
 });
