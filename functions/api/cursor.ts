@@ -71,35 +71,38 @@ function decodeCursor(raw: string): Cursor {
   return parsed.data;
 }
 
-export function decodeSegmentCursor(raw: string, segment: string): SegmentCursor {
+/**
+ * A cursor of a walk over one named listing of a run (a segment, an audience): it must be of that
+ * kind and name that listing, or it is a 400 naming what it belongs to.
+ */
+function decodeWalkCursor<K extends 'segment' | 'playbook'>(
+  raw: string,
+  kind: K,
+  field: 'segment' | 'action',
+  name: string,
+): Extract<Cursor, { kind: K }> {
   const cursor = decodeCursor(raw);
-  if (cursor.kind !== 'segment') {
+  if (cursor.kind !== kind) {
     throw new ApiError(400, 'invalid_cursor', 'query.cursor: this cursor belongs to another listing');
   }
-  if (cursor.segment !== segment) {
+  const walked = (cursor as Record<string, unknown>)[field] as string;
+  if (walked !== name) {
     throw new ApiError(
       400,
       'invalid_cursor',
-      `query.cursor: this cursor belongs to segment ${JSON.stringify(cursor.segment)}, not ${JSON.stringify(segment)}`,
+      `query.cursor: this cursor belongs to ${field} ${JSON.stringify(walked)}, not ${JSON.stringify(name)}`,
     );
   }
-  return cursor;
+  return cursor as Extract<Cursor, { kind: K }>;
+}
+
+export function decodeSegmentCursor(raw: string, segment: string): SegmentCursor {
+  return decodeWalkCursor(raw, 'segment', 'segment', segment);
 }
 
 /** A cursor of an audience walk (`GET /playbook/{action}/customers`): same rules as segment cursors. */
 export function decodePlaybookCursor(raw: string, action: string): PlaybookCursor {
-  const cursor = decodeCursor(raw);
-  if (cursor.kind !== 'playbook') {
-    throw new ApiError(400, 'invalid_cursor', 'query.cursor: this cursor belongs to another listing');
-  }
-  if (cursor.action !== action) {
-    throw new ApiError(
-      400,
-      'invalid_cursor',
-      `query.cursor: this cursor belongs to action ${JSON.stringify(cursor.action)}, not ${JSON.stringify(action)}`,
-    );
-  }
-  return cursor;
+  return decodeWalkCursor(raw, 'playbook', 'action', action);
 }
 
 export function decodeIngestCursor(raw: string): IngestCursor {

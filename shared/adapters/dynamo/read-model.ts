@@ -146,6 +146,32 @@ export function createScoreReadModel(
     sortKey: string = TABLE_KEYS.gsi1SortKey,
   ) => (more ? String(items[items.length - 1]?.[sortKey]) : null);
 
+  /**
+   * One page of a run's scores listed by an index partition (a segment by CLV on GSI1, an audience
+   * by value at stake on GSI2), descending; `after` is the index sort key of the last item seen.
+   */
+  async function listRunScores(
+    index: 'gsi1' | 'gsi2',
+    partition: string,
+    runId: string,
+    limit: number,
+    after: string | undefined,
+  ): Promise<Page<CustomerScore>> {
+    const [partitionKey, sortKey] =
+      index === 'gsi1'
+        ? [TABLE_KEYS.gsi1PartitionKey, TABLE_KEYS.gsi1SortKey]
+        : [TABLE_KEYS.gsi2PartitionKey, TABLE_KEYS.gsi2SortKey];
+    const startKey =
+      after === undefined
+        ? undefined
+        : { ...scoreKey(idAfterFirstHash(after), runId), [partitionKey]: partition, [sortKey]: after };
+    const { items, more } = await queryGsiDescending(partition, limit, startKey, index);
+    return {
+      items: items.map((item) => customerScoreSchema.parse(item)),
+      nextPosition: lastPosition(items, more, sortKey),
+    };
+  }
+
   /** Which of these runs are published (their run record says so), read in batches of 100. */
   async function publishedRuns(runIds: ReadonlySet<string>): Promise<Set<string>> {
     const published = new Set<string>();
@@ -234,38 +260,12 @@ export function createScoreReadModel(
       return item ? ingestReportSchema.parse(item) : null;
     },
 
-    async listSegmentMembers({ runId, segment, limit, after }) {
-      const partition = segmentPartition(runId, segment);
-      const startKey =
-        after === undefined
-          ? undefined
-          : {
-              ...scoreKey(idAfterFirstHash(after), runId),
-              [TABLE_KEYS.gsi1PartitionKey]: partition,
-              [TABLE_KEYS.gsi1SortKey]: after,
-            };
-      const { items, more } = await queryGsiDescending(partition, limit, startKey);
-      return {
-        items: items.map((item) => customerScoreSchema.parse(item)),
-        nextPosition: lastPosition(items, more),
-      };
+    listSegmentMembers({ runId, segment, limit, after }) {
+      return listRunScores('gsi1', segmentPartition(runId, segment), runId, limit, after);
     },
 
-    async listAudienceMembers({ runId, action, limit, after }) {
-      const partition = actionPartition(runId, action);
-      const startKey =
-        after === undefined
-          ? undefined
-          : {
-              ...scoreKey(idAfterFirstHash(after), runId),
-              [TABLE_KEYS.gsi2PartitionKey]: partition,
-              [TABLE_KEYS.gsi2SortKey]: after,
-            };
-      const { items, more } = await queryGsiDescending(partition, limit, startKey, 'gsi2');
-      return {
-        items: items.map((item) => customerScoreSchema.parse(item)),
-        nextPosition: lastPosition(items, more, TABLE_KEYS.gsi2SortKey),
-      };
+    listAudienceMembers({ runId, action, limit, after }) {
+      return listRunScores('gsi2', actionPartition(runId, action), runId, limit, after);
     },
 
     async listIngests({ limit, after }) {
