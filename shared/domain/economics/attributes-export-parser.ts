@@ -4,17 +4,17 @@
  * row to a sink as a clean `CustomerAttributesRow` or a reject with one reason a person understands.
  */
 import { CUSTOMER_ID_RULE, customerIdProblem } from '../customer-id.ts';
-import { currencySymbolMap, sniffDecimalSeparator } from '../ingest/amounts.ts';
+import { currencySymbolMap } from '../ingest/amounts.ts';
 import { CsvReader } from '../ingest/csv-reader.ts';
-import { compileDateFormat } from '../ingest/date-format.ts';
 import { sniffDelimiter } from '../ingest/delimiter-sniffing.ts';
 import type { ExportParseSummary, RejectedRow } from '../ingest/export-parser.ts';
 import { IngestFileError } from '../ingest/ingest-file-error.ts';
 import { MAX_FIELD_CHARS, MAX_ROW_CHARS, SNIFF_WINDOW_BYTES } from '../ingest/limits.ts';
-import { createOrderTimestampParser, sniffDateFormat } from '../ingest/order-timestamps.ts';
+import { createOrderTimestampParser } from '../ingest/order-timestamps.ts';
 import { forbiddenControlAt } from '../ingest/row-cleaner.ts';
 import type { SourceConfig } from '../ingest/source-config.ts';
 import { detectByteOrderMark, detectUtf16, StreamingTextDecoder } from '../ingest/text-decoding.ts';
+import { chooseValueFormats } from '../ingest/value-formats.ts';
 import {
   ATTRIBUTE_COLUMNS,
   type AttributeColumnMapping,
@@ -108,36 +108,18 @@ export function createAttributesParser(options: AttributesParserOptions): Attrib
     const column = (index: number) =>
       index < 0 ? [] : samples.map((row) => (row[index] ?? '').trim()).filter((v) => v !== '');
     const money = [...column(mapping.index.acquisition_cost), ...column(mapping.index.service_cost)];
-    const decimalChoice = sniffDecimalSeparator(
-      money,
-      config.decimal,
+    const { decimal, dateFormat } = chooseValueFormats(
+      fileName,
+      config,
+      {
+        amounts: money,
+        timestamps: [...column(mapping.index.updated_at), ...column(mapping.index.acquired_at)],
+      },
       currencySymbolMap(config.currencySymbols),
     );
-    if (decimalChoice.decimal === null) {
-      throw new IngestFileError(
-        'decimal_ambiguous',
-        `${fileName}: amounts such as ${decimalChoice.example} do not show whether ',' or '.' is the decimal ` +
-          'separator; set "decimal" in the source config',
-      );
-    }
-    let dateFormat = config.dateFormat ? compileDateFormat(config.dateFormat) : null;
-    if (!dateFormat) {
-      const sniffed = sniffDateFormat([
-        ...column(mapping.index.updated_at),
-        ...column(mapping.index.acquired_at),
-      ]);
-      if ('ambiguous' in sniffed) {
-        throw new IngestFileError(
-          'date_format_ambiguous',
-          `${fileName}: dates such as '${sniffed.ambiguous}' could be day-first or month-first; set "dateFormat" ` +
-            'in the source config (e.g. "dd/MM/yyyy" or "MM/dd/yyyy")',
-        );
-      }
-      dateFormat = sniffed.format;
-    }
     const clean = rowCleaner(headerRow, mapping, {
       mapping,
-      decimal: decimalChoice.decimal,
+      decimal,
       timestamps: createOrderTimestampParser(dateFormat, config.timezone ?? 'UTC'),
     });
     let headerSeen = false;
@@ -170,7 +152,7 @@ export function createAttributesParser(options: AttributesParserOptions): Attrib
       summary: {
         format: 'csv' as const,
         delimiter,
-        decimal: decimalChoice.decimal,
+        decimal,
         columns,
         ...(dateFormat ? { dateFormat: dateFormat.pattern } : {}),
       },

@@ -4,15 +4,14 @@
  */
 
 import type { OrderEconomics } from '../economics/order-economics.ts';
-import { currencySymbolMap, type DecimalSeparator, sniffDecimalSeparator } from './amounts.ts';
+import { currencySymbolMap, type DecimalSeparator } from './amounts.ts';
 import { asciiFields, asciiText, ByteCsvReader } from './byte-csv-reader.ts';
 import { type ColumnMapping, mapColumns } from './column-mapping.ts';
 import { CsvReader, clip, LineReader, type RowHandler } from './csv-reader.ts';
-import { compileDateFormat } from './date-format.ts';
 import { sniffDelimiter } from './delimiter-sniffing.ts';
 import { IngestFileError } from './ingest-file-error.ts';
 import { MAX_ROW_CHARS, SNIFF_WINDOW_BYTES } from './limits.ts';
-import { createOrderTimestampParser, sniffDateFormat } from './order-timestamps.ts';
+import { createOrderTimestampParser } from './order-timestamps.ts';
 import { hasForbiddenControl, RowCleaner } from './row-cleaner.ts';
 import { hashValues, rowHashText } from './row-hash.ts';
 import type { SourceConfig } from './source-config.ts';
@@ -23,6 +22,7 @@ import {
   RowDecoder,
   StreamingTextDecoder,
 } from './text-decoding.ts';
+import { chooseValueFormats } from './value-formats.ts';
 
 export { IngestFileError } from './ingest-file-error.ts';
 export type { SourceConfig } from './source-config.ts';
@@ -356,37 +356,18 @@ function buildCleaner(
 ): { cleaner: RowCleaner; decimal: DecimalSeparator; dateFormat: string | undefined } {
   const { config, fileName } = options;
   const currencySymbols = currencySymbolMap(config.currencySymbols);
-  const decimalChoice = sniffDecimalSeparator(samples.amounts, config.decimal, currencySymbols);
-  if (decimalChoice.decimal === null) {
-    throw new IngestFileError(
-      'decimal_ambiguous',
-      `${fileName}: amounts such as ${decimalChoice.example} do not show whether ',' or '.' is the decimal ` +
-        'separator; set "decimal" in the source config',
-    );
-  }
-  let dateFormat = config.dateFormat ? compileDateFormat(config.dateFormat) : null;
-  if (!dateFormat) {
-    const sniffed = sniffDateFormat(samples.timestamps);
-    if ('ambiguous' in sniffed) {
-      throw new IngestFileError(
-        'date_format_ambiguous',
-        `${fileName}: dates such as '${sniffed.ambiguous}' could be day-first or month-first; set "dateFormat" ` +
-          'in the source config (e.g. "dd/MM/yyyy" or "MM/dd/yyyy")',
-      );
-    }
-    dateFormat = sniffed.format;
-  }
+  const { decimal, dateFormat } = chooseValueFormats(fileName, config, samples, currencySymbols);
   const cleaner = new RowCleaner({
     headers,
     mapping,
-    decimal: decimalChoice.decimal,
+    decimal,
     timestamps: createOrderTimestampParser(dateFormat, config.timezone ?? 'UTC'),
     currency: config.currency ?? options.defaultCurrency,
     currencySymbols,
     sink: takingAsciiRows(options.sink),
     delimiter,
   });
-  return { cleaner, decimal: decimalChoice.decimal, dateFormat: dateFormat?.pattern };
+  return { cleaner, decimal, dateFormat: dateFormat?.pattern };
 }
 
 const SEP_LINE = /^sep=(.)$/i;
