@@ -17,6 +17,7 @@ import { createApiHandler } from '#functions/api/app.ts';
 import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
 import { runLocalRecalculation } from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { createRandom } from '#test-support/simulate.ts';
 import { ApiClient } from '../api/http-client.ts';
 import { upload } from '../ingest/support.ts';
 import { scoresOfRun } from './sample.ts';
@@ -25,14 +26,6 @@ const AS_OF = '2025-06-30';
 const K = 4;
 const HANDLING = 1.5;
 const READ_KEY = 'read-key-for-tests';
-
-function generator(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 interface Order {
   customer: string;
@@ -49,7 +42,7 @@ const dayOf = (offset: number) =>
 
 /** Random customers over 18 months; P and Q with the same orders at different costs; R returns everything. */
 function generateOrders(): Order[] {
-  const random = generator(1919);
+  const random = createRandom(1919);
   const orders: Order[] = [];
   for (let c = 0; c < 120; c++) {
     const count = 1 + Math.floor(random() * 6);

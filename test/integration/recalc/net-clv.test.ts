@@ -29,6 +29,7 @@ import {
 import { type ScoringRun, scoreSummaryRows } from '#domain/recalc/scoring.ts';
 import { parseRecalcConfig } from '#domain/recalc-config.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { createRandom } from '#test-support/simulate.ts';
 import { upload } from '../ingest/support.ts';
 
 const AS_OF = '2025-06-30';
@@ -36,15 +37,6 @@ const BG = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
 const GG = { p: 6.25, q: 3.74, v: 15.44 };
 const MARGIN = 1;
 const K = 4;
-
-/** A small deterministic generator (LCG), so the export is the same on every run. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 interface Order {
   customer: string;
@@ -57,7 +49,7 @@ interface Order {
 
 /** The generated export: random customers, plus P and Q with the same orders at different costs. */
 function generateOrders(): Order[] {
-  const random = generator(19);
+  const random = createRandom(19);
   const orders: Order[] = [];
   const day = (offset: number) =>
     new Date(Date.UTC(2025, 0, 1) + offset * 86_400_000).toISOString().slice(0, 10);
