@@ -76,6 +76,17 @@ export const cleanSourcePrefix = (source: string) => `${CLEAN_TRANSACTIONS_PREFI
 export const cleanTransactionKey = (source: string, ingestDate: string, contentSha256: string) =>
   `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
 
+/** The sources of clean transaction keys (their `source=<name>/` folders), sorted, each once. */
+export function cleanSourcesOf(keys: Iterable<string>): string[] {
+  const sources = new Set<string>();
+  for (const key of keys) {
+    if (!key.startsWith(CLEAN_TRANSACTIONS_PREFIX)) continue;
+    const source = /^source=([^/]+)\//.exec(key.slice(CLEAN_TRANSACTIONS_PREFIX.length))?.[1];
+    if (source) sources.add(source);
+  }
+  return [...sources].sort();
+}
+
 /**
  * Clean customer attributes (docs/economics.md): the same Hive-style layout as transactions, so the
  * warehouse projects `source` and `ingest_date` the same way.

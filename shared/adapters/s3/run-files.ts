@@ -1,7 +1,7 @@
 /** The run-files port on S3: the data bucket through the shared object helpers and the Parquet reader. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RunFiles } from '#app/ports/run-files.ts';
-import { listCleanParquetObjects, listCleanSources } from '../warehouse/clean-sources.ts';
+import { listCleanParquetObjects } from '../warehouse/clean-sources.ts';
 import { listParquetParts, readParquetParts } from '../warehouse/parquet-parts.ts';
 import { deletePrefix, getJsonObject, getTextObject, listKeys, putTextObject } from './objects.ts';
 
@@ -16,7 +16,6 @@ export function createS3RunFiles(s3: S3Client, bucket: string): RunFiles {
     deletePrefix: (prefix) => deletePrefix(s3, bucket, prefix),
     listParts: async (prefix) => (await listParquetParts(s3, bucket, prefix)).map((part) => part.key),
     readParts: (prefix, decode) => readParquetParts(s3, bucket, prefix, decode),
-    listCleanSources: () => listCleanSources(s3, bucket),
     async listCleanObjects() {
       const keys: string[] = [];
       for await (const { key } of listCleanParquetObjects(s3, bucket)) keys.push(key);

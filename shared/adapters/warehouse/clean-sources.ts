@@ -1,8 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import { CLEAN_TRANSACTIONS_PREFIX, cleanSourcesOf } from '#domain/bucket-layout.ts';
 import { listObjects } from '../s3/objects.ts';
-
-const SOURCE_FOLDER = /^source=([^/]+)\//;
 
 /**
  * The sources that have clean data: the `source=<name>/` folders under `clean/transactions/`.
@@ -14,12 +12,9 @@ const SOURCE_FOLDER = /^source=([^/]+)\//;
  * ingested export keeps the listing small.
  */
 export async function listCleanSources(s3: S3Client, bucket: string): Promise<string[]> {
-  const sources = new Set<string>();
-  for await (const { key } of listCleanParquetObjects(s3, bucket)) {
-    const source = SOURCE_FOLDER.exec(key.slice(CLEAN_TRANSACTIONS_PREFIX.length))?.[1];
-    if (source) sources.add(source);
-  }
-  return [...sources].sort();
+  const keys: string[] = [];
+  for await (const { key } of listCleanParquetObjects(s3, bucket)) keys.push(key);
+  return cleanSourcesOf(keys);
 }
 
 /** Every Parquet object under `prefix` (default `clean/transactions/`), page by page. */

@@ -19,8 +19,6 @@ export interface RunFiles {
   listParts(prefix: string): Promise<string[]>;
   /** Rows of every Parquet part under a prefix (or of the one part a full key names), batch by batch. */
   readParts<Row>(prefix: string, decode: (raw: Record<string, unknown>) => Row): AsyncGenerator<Row[]>;
-  /** Sources that have clean transactions. */
-  listCleanSources(): Promise<string[]>;
   /** Keys of every clean transaction Parquet object. */
   listCleanObjects(): Promise<string[]>;
 }

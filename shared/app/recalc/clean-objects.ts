@@ -14,14 +14,15 @@ export class CleanDataMissingError extends CvmError {
   readonly code = 'clean_data_missing';
 }
 
-/** Clean objects of succeeded ingests that the bucket no longer holds, in key order. */
+/**
+ * Clean objects of succeeded ingests that are not among `present` (the clean objects the bucket
+ * holds), in key order.
+ */
 export async function findMissingCleanObjects(
-  deps: Pick<RecalcDeps, 'ingests' | 'files'>,
+  deps: Pick<RecalcDeps, 'ingests'>,
+  present: readonly string[],
 ): Promise<IngestedCleanObject[]> {
-  const [expected, present] = await Promise.all([
-    deps.ingests.listCleanObjects(),
-    deps.files.listCleanObjects(),
-  ]);
+  const expected = await deps.ingests.listCleanObjects();
   const held = new Set(present);
   // The run reads the transactions; other clean data sets (customer attributes) are checked where
   // they are read.
@@ -44,11 +45,12 @@ export function describeMissing(missing: readonly IngestedCleanObject[], limit =
  * says so in its data warnings.
  */
 export async function checkCleanObjects(
-  deps: Pick<RecalcDeps, 'ingests' | 'files'>,
+  deps: Pick<RecalcDeps, 'ingests'>,
+  present: readonly string[],
   policy: 'fail' | 'exclude',
   runId: string,
 ): Promise<string[]> {
-  const missing = await findMissingCleanObjects(deps);
+  const missing = await findMissingCleanObjects(deps, present);
   if (missing.length === 0) return [];
   const what = `${missing.length} clean data object${missing.length === 1 ? ' is' : 's are'} missing from the bucket: ${describeMissing(missing)}`;
   if (policy === 'exclude') {

@@ -4,7 +4,12 @@
  * are unloaded by the next step (`unloadSummaries`).
  */
 
-import { CLEAN_TRANSACTIONS_PREFIX, runOutputPrefix, suppressedKey } from '#domain/bucket-layout.ts';
+import {
+  CLEAN_TRANSACTIONS_PREFIX,
+  cleanSourcesOf,
+  runOutputPrefix,
+  suppressedKey,
+} from '#domain/bucket-layout.ts';
 import {
   type DataSelection,
   daysPastLastTransaction,
@@ -51,8 +56,10 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   const suppressedObject = suppressedKey(runId);
   await deps.files.putJson(suppressedObject, suppressed);
 
-  const cleanWarnings = await checkCleanObjects(deps, configured.missingCleanObjects, runId);
-  const allSources = await deps.files.listCleanSources();
+  // One listing of the clean objects serves both: which sources exist, and whether any is missing.
+  const cleanObjects = await deps.files.listCleanObjects();
+  const cleanWarnings = await checkCleanObjects(deps, cleanObjects, configured.missingCleanObjects, runId);
+  const allSources = cleanSourcesOf(cleanObjects);
   if (allSources.length === 0) {
     throw new Error(
       `Nothing to score: ${deps.files.location(CLEAN_TRANSACTIONS_PREFIX)} holds no clean data yet. Ingest exports first.`,
