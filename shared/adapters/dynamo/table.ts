@@ -8,7 +8,8 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createBatchAccess } from './batch.ts';
 import { TABLE_KEYS } from './keys.ts';
 
 /** The indexes the table must have; a local table made before one of them existed is rebuilt. */
@@ -37,7 +38,9 @@ export async function ensureTable(documentClient: DynamoDBDocumentClient, tableN
     await client.send(new DeleteTableCommand({ TableName: tableName }));
     await waitUntilGone(client, tableName);
     await createTable(client, tableName);
-    await putAll(documentClient, tableName, items);
+    await createBatchAccess({ dynamo: documentClient, table: tableName }).batchWrite(
+      items.map((Item) => ({ PutRequest: { Item } })),
+    );
     return;
   }
   await createTable(client, tableName);
@@ -55,16 +58,6 @@ async function scanAll(
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
-}
-
-async function putAll(client: DynamoDBDocumentClient, tableName: string, items: Record<string, unknown>[]) {
-  for (let i = 0; i < items.length; i += 25) {
-    let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (pending.length > 0) {
-      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;
-    }
-  }
 }
 
 async function waitUntilGone(client: DynamoDBClient, tableName: string) {

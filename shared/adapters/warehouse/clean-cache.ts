@@ -106,19 +106,17 @@ export function createCleanCache(
     }
   }
 
-  async function download(key: string, size: number | undefined): Promise<string> {
+  async function download(key: string, size: number | undefined): Promise<void> {
     const target = localPath(key);
     await mkdir(dirname(target), { recursive: true });
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!response.Body) throw new Error(`s3://${bucket}/${key}: empty response body`);
     const bytes = await response.Body.transformToByteArray();
-    const eTag = response.ETag ?? '';
-    verifyObject(key, bytes, eTag, size);
+    verifyObject(key, bytes, response.ETag ?? '', size);
     // Write beside the target and rename, so DuckDB never sees a half-written file.
     const partial = `${target}.${randomUUID()}.partial`;
     await writeFile(partial, bytes);
     await rename(partial, target);
-    return eTag;
   }
 
   return {
