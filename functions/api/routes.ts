@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { UnknownCustomerError } from '#app/erasure/erase-customer.ts';
+import { indexShardsOf } from '#domain/run.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from './admin.ts';
 import { decodeIngestCursor, decodePlaybookCursor, decodeSegmentCursor, encodeCursor } from './cursor.ts';
@@ -320,6 +321,7 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
         segment: params.segment,
         limit: query.limit,
         ...(cursor ? { after: cursor.after } : {}),
+        indexShards: indexShardsOf(run),
       });
       const nextCursor =
         page.nextPosition === null
@@ -390,6 +392,7 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
         action: params.action,
         limit: query.limit,
         ...(cursor ? { after: cursor.after } : {}),
+        indexShards: indexShardsOf(run),
       });
       const nextCursor =
         page.nextPosition === null

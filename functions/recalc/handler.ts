@@ -77,6 +77,9 @@ export function createRecalcDeps(parts: {
       bucket: config.bucket,
       defaultCurrency: config.defaultCurrency,
       retentionWeeks: config.retentionWeeks,
+      ...(config.scoreMaxConcurrency !== undefined
+        ? { scoreMaxConcurrency: config.scoreMaxConcurrency }
+        : {}),
     },
     files: createS3RunFiles(clients.s3, config.bucket),
     ...createRecalcRepositories(

@@ -46,6 +46,11 @@ export const runtimeConfigSchema = z.object({
   corsOrigins: z.string().optional(),
   /** Local state directory (local mode only). */
   home: z.string().optional(),
+  /**
+   * The recalculation Map's concurrency when the deployment sets one (AWS): `prepare` sizes the
+   * run's index shards from it. Absent: the pipeline's own default.
+   */
+  scoreMaxConcurrency: z.coerce.number().int().min(1).max(1_000).optional(),
 });
 
 export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
@@ -67,6 +72,7 @@ export const ENV = {
   erasureStateMachineArn: 'CVM_ERASURE_STATE_MACHINE_ARN',
   corsOrigins: 'CVM_CORS_ORIGINS',
   home: 'CVM_HOME',
+  scoreMaxConcurrency: 'CVM_SCORE_MAX_CONCURRENCY',
 } as const satisfies Record<keyof RuntimeConfig, string>;
 
 /** Reads and validates the runtime configuration; the error names every missing variable. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { economicsReportSchema } from './economics/economics-report.ts';
 import { playbookSummarySchema } from './playbook/summary.ts';
+import { MAX_INDEX_SHARDS } from './recalc/index-shards.ts';
 
 export const runStatusSchema = z.enum(['running', 'published', 'failed']);
 
@@ -147,5 +148,13 @@ export const runRecordSchema = z.object({
   sampleExcluded: z.boolean().optional(),
   /** Runs with economics data: revenue vs net contribution, CLV/CAC by channel, satisfaction bands. */
   economics: economicsReportSchema.optional(),
+  /**
+   * Shards of the run's segment and audience index keys (see recalc/index-shards.ts): readers query
+   * each of them. Absent on runs written before sharding, whose keys carry no shard: the same as 1.
+   */
+  indexShards: z.number().int().min(1).max(MAX_INDEX_SHARDS).optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/** The run's index shard count: what it recorded, or 1 (unsharded keys) for runs recorded before. */
+export const indexShardsOf = (run: Pick<RunRecord, 'indexShards'>): number => run.indexShards ?? 1;

@@ -441,6 +441,20 @@ describe('recalculation: schedule, events, configuration', () => {
     expect(variables[ENV.bucket]).toEqual({ Ref: logicalIdOf(synth.stack, synth.stack.storage.dataBucket) });
   });
 
+  it('tells prepare the Map concurrency it sizes the index shards for, the one the Map runs with', () => {
+    const other = synthPipeline({ model: 'auto', scoreMaxConcurrency: 25 });
+    try {
+      const prepareId = logicalIdOf(other.stack, other.stack.recalculation.steps.prepare.function);
+      const functions = other.template.toJSON().Resources as typeof resources;
+      expect(functions[prepareId]!.Properties.Environment.Variables[ENV.scoreMaxConcurrency]).toBe('25');
+      const machine = functions[logicalIdOf(other.stack, other.stack.recalculation.stateMachine)]!;
+      const map = renderDefinition(machine.Properties).States.Recalculate!.Branches![0]!.States.ScoreParts!;
+      expect(map.MaxConcurrency).toBe(25);
+    } finally {
+      other.cleanup();
+    }
+  });
+
   it('lets the state machine run queries only in its own workgroup and read only its Glue table', () => {
     const roleId = logicalIdOf(synth.stack, synth.stack.recalculation.stateMachine.role as never);
     const statements = Object.values(synth.template.findResources('AWS::IAM::Policy'))

@@ -243,6 +243,10 @@ export class Recalculation extends Construct {
       [ENV.eventBusName]: this.eventBus.eventBusName,
       [ENV.athenaWorkgroup]: props.namePrefix,
       [ENV.glueDatabase]: this.databaseName,
+      // Prepare sizes the run's index shards for the Map's write rate (index-shards.ts).
+      ...(props.scoreMaxConcurrency !== undefined
+        ? { [ENV.scoreMaxConcurrency]: String(props.scoreMaxConcurrency) }
+        : {}),
     };
     // Functions live in their own scope: their ids would clash with the state names below.
     const functionsScope = new Construct(this, 'Steps');

@@ -21,7 +21,7 @@ import { parseSourceConfigText } from '#domain/ingest/source-config.ts';
 import type { IngestReport } from '#domain/ingest-report.ts';
 import { describeDataSelection, SAMPLE_SOURCE } from '#domain/recalc/data-selection.ts';
 import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
-import type { RunRecord } from '#domain/run.ts';
+import { indexShardsOf, type RunRecord } from '#domain/run.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { cvmHome } from '../../local/home.ts';
 import { type InboxWatcher, watchInbox } from '../../local/inbox.ts';
@@ -427,6 +427,7 @@ async function firstCustomer(stack: LocalStack, run: RunRecord): Promise<string 
     runId: run.runId,
     segment: top.segment,
     limit: 1,
+    indexShards: indexShardsOf(run),
   });
   return page.items[0]?.customerId ?? null;
 }

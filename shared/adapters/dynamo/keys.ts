@@ -9,14 +9,19 @@
  * | run record           | RUN#<runId>             | META               | RUNS                        | <startedAt ISO>#<runId>         |
  * | current-run pointer  | POINTER                 | CURRENT_RUN        | –                           | –                               |
  * | recalculation lock   | LOCK                    | RECALC             | –                           | –                               |
- * | customer score       | CUST#<customerId>       | RUN#<runId>        | SEG#<runId>#<segment>       | <clv sort key>#<customerId>     |
- * | (score, GSI2)        |                         |                    | gsi2pk ACT#<runId>#<action> | gsi2sk <value at stake sort key>#<customerId> |
+ * | customer score       | CUST#<customerId>       | RUN#<runId>        | SEG#<runId>#<segment>[#<s>] | <clv sort key>#<customerId>     |
+ * | (score, GSI2)        |                         |                    | gsi2pk ACT#<runId>#<action>[#<s>] | gsi2sk <value at stake sort key>#<customerId> |
  * | suppressed customer  | SUPPRESS#<sha256(id)>   | ERASED             | –                           | –                               |
  *
+ * `#<s>` is the index shard of a run written with `indexShards` S > 1 in its run record: s =
+ * {@link indexShardOf}(customerId, S), 0 ≤ s < S, so one segment's writes spread over S partitions
+ * (shared/domain/recalc/index-shards.ts). Runs with S = 1, and runs written before sharding (no
+ * `indexShards`), have the key without a suffix.
+ *
  * Reads this serves: one customer's current score = pointer (cached briefly) + one GetItem;
- * a customer's history = Query pk=CUST#id; a segment's customers by CLV = Query GSI1 descending;
- * a playbook audience by value at stake = Query GSI2 descending (a score is in one segment and one
- * audience, so each listing needs its own index);
+ * a customer's history = Query pk=CUST#id; a segment's customers by CLV = Query GSI1 descending on
+ * each shard, merged by sort key (read-model.ts); a playbook audience by value at stake = the same
+ * on GSI2 (a score is in one segment and one audience, so each listing needs its own index);
  * run metadata = GetItem; ingest reports newest first = Query GSI1 pk=INGESTS descending.
  */
 export const TABLE_KEYS = {
@@ -55,31 +60,78 @@ export const customerPartition = (customerId: string) => `CUST#${customerId}`;
 /** Largest CLV (in cents) the sort key can order; larger values sort as this value. */
 const MAX_CLV_CENTS = 999_999_999_999_999;
 
+/** `<zero-padded cents>#<customerId>`: string order equals numeric order, the id breaks ties. */
+const amountSortKey = (amount: number, customerId: string) => {
+  const cents = Math.min(MAX_CLV_CENTS, Math.max(0, Math.round(amount * 100)));
+  return `${String(cents).padStart(15, '0')}#${customerId}`;
+};
+
+const UTF8 = new TextEncoder();
+
+/**
+ * The index shard of a customer in a run with `shards` shards: FNV-1a (32 bit) of the id's UTF-8
+ * bytes, modulo the count. Stable across processes and versions (a reader and every writer of a run
+ * must agree), cheap, and spread evenly enough for ids that share long prefixes.
+ */
+export function indexShardOf(customerId: string, shards: number): number {
+  if (shards <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (const byte of UTF8.encode(customerId)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shards;
+}
+
+/** The index partition of one shard: unsuffixed for an unsharded run (S = 1, or written before shards). */
+const shardedPartition = (partition: string, shard: number, shards: number) =>
+  shards > 1 ? `${partition}#${shard}` : partition;
+
+/** Every index partition of a listing, one per shard (one, unsuffixed, when `shards` is 1). */
+const allShards = (partition: string, shards: number) =>
+  shards > 1 ? Array.from({ length: shards }, (_, shard) => `${partition}#${shard}`) : [partition];
+
 /**
  * GSI1 key of a score: segment members sorted by CLV. The CLV is written as zero-padded cents so that
- * string order equals numeric order; the customer id breaks ties so pagination is stable.
+ * string order equals numeric order; the customer id breaks ties so pagination is stable. `shards` is
+ * the run's index shard count (1 = the unsharded key).
  */
-export const segmentMemberKey = (runId: string, segment: string, clv: number, customerId: string) => {
-  const cents = Math.min(MAX_CLV_CENTS, Math.max(0, Math.round(clv * 100)));
-  return {
-    gsi1pk: segmentPartition(runId, segment),
-    gsi1sk: `${String(cents).padStart(15, '0')}#${customerId}`,
-  };
-};
+export const segmentMemberKey = (
+  runId: string,
+  segment: string,
+  clv: number,
+  customerId: string,
+  shards = 1,
+) => ({
+  gsi1pk: shardedPartition(segmentPartition(runId, segment), indexShardOf(customerId, shards), shards),
+  gsi1sk: amountSortKey(clv, customerId),
+});
+/** The segment's unsharded GSI1 key (the whole key of runs with one shard). */
 export const segmentPartition = (runId: string, segment: string) => `SEG#${runId}#${segment}`;
+/** The GSI1 keys of a segment, one per shard of the run. */
+export const segmentPartitions = (runId: string, segment: string, shards: number) =>
+  allShards(segmentPartition(runId, segment), shards);
 
 /**
  * GSI2 key of a score: the members of a playbook audience sorted by value at stake, written like the
- * segment key (zero-padded cents, then the customer id), so the same cursor conventions apply.
+ * segment key (zero-padded cents, then the customer id, sharded alike), so the same cursor conventions
+ * apply.
  */
-export const actionMemberKey = (runId: string, action: string, valueAtStake: number, customerId: string) => {
-  const cents = Math.min(MAX_CLV_CENTS, Math.max(0, Math.round(valueAtStake * 100)));
-  return {
-    gsi2pk: actionPartition(runId, action),
-    gsi2sk: `${String(cents).padStart(15, '0')}#${customerId}`,
-  };
-};
+export const actionMemberKey = (
+  runId: string,
+  action: string,
+  valueAtStake: number,
+  customerId: string,
+  shards = 1,
+) => ({
+  gsi2pk: shardedPartition(actionPartition(runId, action), indexShardOf(customerId, shards), shards),
+  gsi2sk: amountSortKey(valueAtStake, customerId),
+});
+/** The audience's unsharded GSI2 key (the whole key of runs with one shard). */
 export const actionPartition = (runId: string, action: string) => `ACT#${runId}#${action}`;
+/** The GSI2 keys of an audience, one per shard of the run. */
+export const actionPartitions = (runId: string, action: string, shards: number) =>
+  allShards(actionPartition(runId, action), shards);
 
 export const suppressionKey = (customerIdHash: string) => ({
   pk: `SUPPRESS#${customerIdHash}`,

@@ -10,15 +10,16 @@ import { type RunRecord, runRecordSchema } from '#domain/run.ts';
 import { type CustomerScore, customerScoreSchema } from '#domain/score.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import {
-  actionPartition,
+  actionPartitions,
   currentRunPointerKey,
   customerPartition,
   ingestKey,
   runKey,
   scoreKey,
-  segmentPartition,
+  segmentPartitions,
   TABLE_KEYS,
 } from './keys.ts';
+import { mergeShardsDescending, type ShardRead } from './shard-merge.ts';
 
 /**
  * Read side of the single table, as the scores API needs it. Items are validated with the domain
@@ -37,19 +38,24 @@ export interface ScoreReadModel {
   getCustomerHistory(customerId: string): Promise<CustomerScore[]>;
   getRun(runId: string): Promise<RunRecord | null>;
   getIngest(ingestId: string): Promise<IngestReport | null>;
-  /** A segment's customers, CLV descending; `after` is the `position` of the last item already seen. */
+  /**
+   * A segment's customers, CLV descending; `after` is the `position` of the last item already seen.
+   * `indexShards` is the run's shard count (`indexShardsOf(run)`): a wrong count misses customers.
+   */
   listSegmentMembers(query: {
     runId: string;
     segment: string;
     limit: number;
     after?: string;
+    indexShards: number;
   }): Promise<Page<CustomerScore>>;
-  /** A playbook audience's customers, value at stake descending; `after` as for segments. */
+  /** A playbook audience's customers, value at stake descending; `after` and shards as for segments. */
   listAudienceMembers(query: {
     runId: string;
     action: string;
     limit: number;
     after?: string;
+    indexShards: number;
   }): Promise<Page<CustomerScore>>;
   /** Ingest reports, newest first. */
   listIngests(query: { limit: number; after?: string }): Promise<Page<IngestReport>>;
@@ -147,25 +153,52 @@ export function createScoreReadModel(
   ) => (more ? String(items[items.length - 1]?.[sortKey]) : null);
 
   /**
-   * One page of a run's scores listed by an index partition (a segment by CLV on GSI1, an audience
-   * by value at stake on GSI2), descending; `after` is the index sort key of the last item seen.
+   * One page of a run's scores listed by an index (a segment by CLV on GSI1, an audience by value at
+   * stake on GSI2), descending: every shard's partition is read from just below `after` (the index
+   * sort key of the last item seen) and the shards are merged by sort key, so a page is the same
+   * whether the run has one shard or many.
    */
   async function listRunScores(
     index: 'gsi1' | 'gsi2',
-    partition: string,
-    runId: string,
+    partitions: readonly string[],
     limit: number,
     after: string | undefined,
   ): Promise<Page<CustomerScore>> {
-    const [partitionKey, sortKey] =
+    const [indexName, partitionKey, sortKey] =
       index === 'gsi1'
-        ? [TABLE_KEYS.gsi1PartitionKey, TABLE_KEYS.gsi1SortKey]
-        : [TABLE_KEYS.gsi2PartitionKey, TABLE_KEYS.gsi2SortKey];
-    const startKey =
-      after === undefined
-        ? undefined
-        : { ...scoreKey(idAfterFirstHash(after), runId), [partitionKey]: partition, [sortKey]: after };
-    const { items, more } = await queryGsiDescending(partition, limit, startKey, index);
+        ? [TABLE_KEYS.gsi1Name, TABLE_KEYS.gsi1PartitionKey, TABLE_KEYS.gsi1SortKey]
+        : [TABLE_KEYS.gsi2Name, TABLE_KEYS.gsi2PartitionKey, TABLE_KEYS.gsi2SortKey];
+    const readShard =
+      (partition: string): ShardRead<Record<string, unknown>, Record<string, unknown>> =>
+      async (size, next) => {
+        const page = await dynamo.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: indexName,
+            // Sort keys are unique within a listing (they end with the customer id), so "below the
+            // cursor's sort key" is the same position in every shard.
+            KeyConditionExpression: after === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :after',
+            ExpressionAttributeNames: {
+              '#pk': partitionKey,
+              ...(after === undefined ? {} : { '#sk': sortKey }),
+            },
+            ExpressionAttributeValues: {
+              ':pk': partition,
+              ...(after === undefined ? {} : { ':after': after }),
+            },
+            ScanIndexForward: false,
+            Limit: Math.min(MAX_QUERY_PAGE, size),
+            ExclusiveStartKey: next,
+          }),
+        );
+        return {
+          items: page.Items ?? [],
+          ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+        };
+      };
+    const { items, more } = await mergeShardsDescending(partitions.map(readShard), limit, (item) =>
+      String(item[sortKey]),
+    );
     return {
       items: items.map((item) => customerScoreSchema.parse(item)),
       nextPosition: lastPosition(items, more, sortKey),
@@ -260,12 +293,12 @@ export function createScoreReadModel(
       return item ? ingestReportSchema.parse(item) : null;
     },
 
-    listSegmentMembers({ runId, segment, limit, after }) {
-      return listRunScores('gsi1', segmentPartition(runId, segment), runId, limit, after);
+    listSegmentMembers({ runId, segment, limit, after, indexShards }) {
+      return listRunScores('gsi1', segmentPartitions(runId, segment, indexShards), limit, after);
     },
 
-    listAudienceMembers({ runId, action, limit, after }) {
-      return listRunScores('gsi2', actionPartition(runId, action), runId, limit, after);
+    listAudienceMembers({ runId, action, limit, after, indexShards }) {
+      return listRunScores('gsi2', actionPartitions(runId, action, indexShards), limit, after);
     },
 
     async listIngests({ limit, after }) {

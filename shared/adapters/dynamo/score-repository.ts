@@ -8,16 +8,22 @@ import { actionMemberKey, scoreKey, segmentMemberKey, TABLE_KEYS } from './keys.
 export function createScoreRepository(table: DynamoTable): ScoreRepository {
   const batch = createBatchAccess(table);
   return {
-    writeScores(scores, expiresAt) {
+    writeScores(scores, expiresAt, indexShards = 1) {
       return batch.batchWrite(
         scores.map((score) => ({
           PutRequest: {
             Item: {
               ...scoreKey(score.customerId, score.runId),
-              ...segmentMemberKey(score.runId, score.segment, score.clv, score.customerId),
+              ...segmentMemberKey(score.runId, score.segment, score.clv, score.customerId, indexShards),
               ...(score.action === undefined
                 ? {}
-                : actionMemberKey(score.runId, score.action, score.valueAtStake ?? 0, score.customerId)),
+                : actionMemberKey(
+                    score.runId,
+                    score.action,
+                    score.valueAtStake ?? 0,
+                    score.customerId,
+                    indexShards,
+                  )),
               ...score,
               [TABLE_KEYS.ttlAttribute]: expiresAt,
             },

@@ -25,8 +25,15 @@ export interface PreviousScore {
 }
 
 export interface ScoreRepository {
-  /** Writes score items with their TTL (epoch seconds); unprocessed items and throttling are retried. */
-  writeScores(scores: readonly CustomerScore[], expiresAt: number): Promise<BatchWriteStats>;
+  /**
+   * Writes score items with their TTL (epoch seconds); unprocessed items and throttling are retried.
+   * `indexShards` is the run's shard count of its segment and audience listings (1 when absent).
+   */
+  writeScores(
+    scores: readonly CustomerScore[],
+    expiresAt: number,
+    indexShards?: number,
+  ): Promise<BatchWriteStats>;
   /** Segment and churn band of each customer in `runId` (absent when the customer had no score). */
   getPreviousScores(customerIds: readonly string[], runId: string): Promise<Map<string, PreviousScore>>;
   /** Deletes the given customers' items of one run. */

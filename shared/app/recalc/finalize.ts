@@ -109,6 +109,8 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
     ...run.dataSelection,
     ...(economics ? { economics } : {}),
+    // Readers query as many index shards as the parts wrote under.
+    ...(run.indexShards !== undefined ? { indexShards: run.indexShards } : {}),
   };
   // Checked before anything is written: a run that cannot be stored must fail with the field's name.
   assertStorableRecord(`Run ${run.runId}: run record`, record, customers);

@@ -16,6 +16,7 @@ import {
   runExclusionsOf,
   selectRunData,
 } from '#domain/recalc/data-selection.ts';
+import { indexShardCount } from '#domain/recalc/index-shards.ts';
 import { clvSettingsOf, defaultAsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
 import type { RecalcConfig } from '#domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
@@ -24,6 +25,7 @@ import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
 import { checkCleanObjects, nameUnreadableCleanObject } from './clean-objects.ts';
 import { runEconomicsOf } from './economics-presence.ts';
 import { renewLease } from './lease.ts';
+import { RECALC_PIPELINE } from './pipeline.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
@@ -145,6 +147,12 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   // this run may have left.
   for (const task of Object.values(unloadTasks)) await deps.files.deletePrefix(task.outputPrefix);
 
+  // Decided before any score is written: every ScorePart writes under it, readers read it back.
+  const indexShards = indexShardCount({
+    customers: profile.customersSummarized,
+    scoreConcurrency: deps.settings.scoreMaxConcurrency ?? pipelineScoreConcurrency(),
+  });
+
   const running: RunRecord = {
     runId,
     status: 'running',
@@ -162,6 +170,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     previousRunId,
     migration: null,
     ...dataSelection,
+    indexShards,
   };
   await deps.runs.putRunRecord(
     running,
@@ -180,12 +189,19 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     profile,
     sources,
     summaryPrefix,
+    indexShards,
     summaryPartKeys: [],
     suppressedKey: suppressedObject,
     queries: Object.fromEntries(Object.entries(unloadTasks).map(([key, task]) => [key, task.queryString])),
     dataSelection,
     ...(economics ? { economics } : {}),
   };
+}
+
+/** The Distributed Map's concurrency as the pipeline defines it (deployments may set another). */
+function pipelineScoreConcurrency(): number {
+  const map = RECALC_PIPELINE.body.steps.find((step) => step.kind === 'map');
+  return map?.kind === 'map' ? map.maxConcurrency : 1;
 }
 
 /** The run-record fields of the data selection: the data's range, what was left out, warnings. */

@@ -53,6 +53,10 @@ async function releaseLock(deps: RecalcDeps, input: ReleaseLockInput): Promise<R
         previousRunId: existing?.previousRunId ?? run.previousRunId ?? null,
         migration: null,
         message,
+        // Its score items (if any) stay readable under the keys they were written with.
+        ...((existing?.indexShards ?? run.indexShards) !== undefined
+          ? { indexShards: existing?.indexShards ?? run.indexShards }
+          : {}),
       };
       const expiresAt = expiresAfterWeeks(new Date(startedAt), runRetentionWeeks(deps, config));
       try {

@@ -113,7 +113,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
       const change = withPlaybookChange(detectChange(score.customerId, before, score), before, score);
       if (change) changes.push(change);
     }
-    const stats = await deps.scores.writeScores(scores, expiresAt);
+    const stats = await deps.scores.writeScores(scores, expiresAt, run.indexShards ?? 1);
     result.customers += scores.length;
     result.writes.calls += stats.calls;
     result.writes.retries += stats.retries;

@@ -32,6 +32,11 @@ export interface RecalcSettings {
   defaultCurrency: string;
   /** Retention of a run's items when the settings do not say. */
   retentionWeeks: number;
+  /**
+   * ScorePart invocations the Distributed Map runs at once, when the deployment sets it (the
+   * pipeline's default otherwise): the index shard count follows from it.
+   */
+  scoreMaxConcurrency?: number;
 }
 
 /** Everything a step talks to, as ports; built once per Lambda container or per local run. */
@@ -105,6 +110,11 @@ export interface PreparedRun {
   sources: string[];
   /** Where the per-customer summaries are unloaded (Parquet parts; a Distributed Map reads this prefix). */
   summaryPrefix: string;
+  /**
+   * Shards of the run's segment and audience index keys, chosen by `prepare` from the customer count
+   * (shared/domain/recalc/index-shards.ts) and recorded in the run record; absent = 1 (unsharded).
+   */
+  indexShards?: number;
   /** The parts' keys; empty after `prepare` (the unload step writes them), filled by `fitModels`. */
   summaryPartKeys: string[];
   /** Suppressed customer-id hashes at prepare time, stored as JSON (the list can outgrow the state). */

@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
-import { segmentPartition } from '#adapters/dynamo/keys.ts';
+import { segmentPartitions } from '#adapters/dynamo/keys.ts';
+import { createRecalcRepositories } from '#adapters/dynamo/recalc-repositories.ts';
 import { ingestObject } from '#adapters/ingest/ingest-object.ts';
 import type { TransactionRecord } from '#domain/rfm-summary.ts';
+import { indexShardsOf } from '#domain/run.ts';
 import type { LocalStack } from '#infra/local/stack.ts';
 
 export const SAMPLE_FILE = new URL('../../../data/sample/orders.csv', import.meta.url);
@@ -31,24 +33,31 @@ export function sampleTransactions(): TransactionRecord[] {
   });
 }
 
-/** Every score item of a run, read segment by segment through GSI1 (the API's read path). */
+/**
+ * Every score item of a run, read segment by segment through GSI1 (the API's read path), from each
+ * index shard the run record names.
+ */
 export async function scoresOfRun(stack: LocalStack, runId: string, segments: readonly string[]) {
+  const { runs } = createRecalcRepositories({ dynamo: stack.clients.dynamo, table: stack.config.table });
+  const run = await runs.getRunRecord(runId);
   const items: Record<string, unknown>[] = [];
   for (const segment of segments) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await stack.clients.dynamo.send(
-        new QueryCommand({
-          TableName: stack.config.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': segmentPartition(runId, segment) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for (const partition of segmentPartitions(runId, segment, run ? indexShardsOf(run) : 1)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await stack.clients.dynamo.send(
+          new QueryCommand({
+            TableName: stack.config.table,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :pk',
+            ExpressionAttributeValues: { ':pk': partition },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
   }
   return items;
 }
