@@ -8,7 +8,8 @@ import { expiresAfterWeeks } from '#adapters/dynamo/keys.ts';
 import { createRecalcRepositories } from '#adapters/dynamo/recalc-repositories.ts';
 import { IngestReportRepository } from '#adapters/ingest/report-repository.ts';
 import type { IngestReport } from '#domain/ingest-report.ts';
-import type { RunRecord, SegmentSummary } from '#domain/run.ts';
+import type { PlaybookSummary } from '#domain/playbook/summary.ts';
+import { indexShardsOf, type RunRecord, type SegmentSummary } from '#domain/run.ts';
 import { type CustomerScore, DEFAULT_SEGMENT_NAMES } from '#domain/score.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { createRandom } from './simulate.ts';
@@ -30,6 +31,13 @@ export interface SyntheticRunOptions {
   /** Seed of the deterministic generator; the same seed gives the same scores. @default 1 */
   seed?: number;
   previousRunId?: string | null;
+  /** Index shards the run records and its scores are written under. @default absent (unsharded, as before sharding) */
+  indexShards?: number;
+  /**
+   * Playbook actions to spread customers over (with a value at stake, ties included) and to list in
+   * a minimal playbook summary. @default none (no audiences, no playbook)
+   */
+  actions?: readonly string[];
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -73,6 +81,13 @@ export function syntheticRun(options: SyntheticRunOptions): { run: RunRecord; sc
       rfm: { r: score(random()), f: score(random()), m: score(random()) },
       segment: segments[index % segments.length]!,
       valueTier: clv > 450 ? 'top1' : clv > 300 ? 'top10' : clv > 200 ? 'top25' : 'rest',
+      ...(options.actions && options.actions.length > 0
+        ? {
+            action: options.actions[Math.floor(random() * options.actions.length)]!,
+            // Few distinct values: audiences tie often and are ordered by customer id.
+            valueAtStake: Math.floor(random() * 6) * 12.5,
+          }
+        : {}),
     });
   }
   const totalClv = scores.reduce((sum, s) => sum + s.clv, 0);
@@ -115,8 +130,43 @@ export function syntheticRun(options: SyntheticRunOptions): { run: RunRecord; sc
     segments: summaries,
     previousRunId: options.previousRunId ?? null,
     migration: null,
+    ...(options.indexShards !== undefined ? { indexShards: options.indexShards } : {}),
+    ...(options.actions && options.actions.length > 0
+      ? { playbook: minimalPlaybook(options.actions, scores) }
+      : {}),
   };
   return { run, scores };
+}
+
+/** A playbook summary that lists the actions and their audience sizes (what the audience routes read). */
+function minimalPlaybook(actions: readonly string[], scores: readonly CustomerScore[]): PlaybookSummary {
+  return {
+    ladder: { name: 'test ladder', rungs: [], orderNoun: { singular: 'order', plural: 'orders' } },
+    positions: [],
+    rungStates: {},
+    actions: actions.map((action) => {
+      const members = scores.filter((score) => score.action === action);
+      const valueAtStake = round2(members.reduce((sum, score) => sum + (score.valueAtStake ?? 0), 0));
+      return {
+        action,
+        goal: action === 'let-go' ? 'let-go' : 'retain',
+        channel: null,
+        description: null,
+        customers: members.length,
+        valueAtStake,
+        successRate: 0.1,
+        maxCostPerCustomer: 1,
+        totalCost: members.length,
+        expectedNetGain: round2(valueAtStake * 0.1 - members.length),
+        backtest: null,
+        explanation: `${action} audience`,
+      };
+    }),
+    valueAtStakeBasis: 'test',
+    backtest: null,
+    movement: null,
+    previousActions: null,
+  };
 }
 
 /**
@@ -131,7 +181,7 @@ export async function seedRun(
   const { runs, scores } = createRecalcRepositories({ dynamo: target.dynamo, table: target.table });
   const startedAt = new Date(data.run.startedAt);
   const expiresAt = expiresAfterWeeks(startedAt, 26);
-  await scores.writeScores(data.scores, expiresAt);
+  await scores.writeScores(data.scores, expiresAt, indexShardsOf(data.run));
   await runs.putRunRecord(data.run, expiresAt);
   if (options.makeCurrent) {
     const previous = options.expectedPreviousRunId ?? (await runs.getCurrentRunId());
