@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { indexShardOf, segmentPartition } from '#adapters/dynamo/keys.ts';
 import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
 import { readLocalEvents } from '#adapters/events/jsonl-publisher.ts';
 import { pipelineStepNames } from '#app/recalc/pipeline.ts';
 import { GONE_COLUMN, migrationRowSums, NEW_CUSTOMERS_ROW } from '#domain/migration.ts';
 import { fitBgNbd } from '#domain/models/bgnbd.ts';
+import { indexShardCount } from '#domain/recalc/index-shards.ts';
 import { compressSummary, summarizeTransactions } from '#domain/rfm-summary.ts';
 import { runRecordSchema } from '#domain/run.ts';
 import { customerScoreSchema } from '#domain/score.ts';
@@ -81,6 +83,15 @@ describe('weekly recalculation end to end (ingest → recalc → DynamoDB)', { t
       const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, expiresAt, ...score } = item;
       expect(customerScoreSchema.parse(score).runId).toBe(first.record.runId);
       expect(expiresAt).toBeGreaterThan(Date.now() / 1000);
+    }
+    // The run chose its index shards from its size and wrote every customer under its shard's key.
+    expect(first.record.indexShards).toBe(
+      indexShardCount({ customers: summary.customerIds.length, scoreConcurrency: 4 }),
+    );
+    expect(first.record.indexShards).toBeGreaterThan(1);
+    for (const item of items) {
+      const shard = indexShardOf(item.customerId as string, first.record.indexShards!);
+      expect(item.gsi1pk).toBe(`${segmentPartition(first.record.runId, item.segment as string)}#${shard}`);
     }
     const shares = first.record.segments.reduce((s, seg) => s + seg.shareOfValue, 0);
     expect(shares).toBeCloseTo(1, 9);
