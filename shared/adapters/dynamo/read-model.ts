@@ -120,10 +120,9 @@ export function createScoreReadModel(
     partition: string,
     limit: number,
     startKey: Record<string, string> | undefined,
-    index: 'gsi1' | 'gsi2' = 'gsi1',
   ): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
-    const indexName = index === 'gsi1' ? TABLE_KEYS.gsi1Name : TABLE_KEYS.gsi2Name;
-    const partitionKey = index === 'gsi1' ? TABLE_KEYS.gsi1PartitionKey : TABLE_KEYS.gsi2PartitionKey;
+    const indexName = TABLE_KEYS.gsi1Name;
+    const partitionKey = TABLE_KEYS.gsi1PartitionKey;
     const items: Record<string, unknown>[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined = startKey;
     do {

@@ -6,10 +6,13 @@
  * its record, unsuffixed keys) pages as before, also when a walk of it continues after a sharded run
  * was published.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionPartition, segmentPartition } from '#adapters/dynamo/keys.ts';
 import { createScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import { ensureTable } from '#adapters/dynamo/table.ts';
+import { indexShardsOf } from '#domain/run.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import { createApiHandler } from '#functions/api/app.ts';
 import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
@@ -225,6 +228,108 @@ describe('sharded segment and audience pages (local server + dynalite)', () => {
       expect(total).toBe(sharded.run.customers);
     },
   );
+
+  it('reads a home from before sharding and GSI2 (table rebuilt on start) with its old keys, page by page', async () => {
+    // Items exactly as the earlier version wrote them: literal unsuffixed keys, no shard count.
+    const table = 'home-before-shards';
+    await stack.clients.rawDynamo.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'gsi1',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    const old = syntheticRun({
+      runId: 'run-old-home',
+      asOf: '2026-09-30',
+      startedAt: '2026-10-01T03:00:00.000Z',
+      customers: 90,
+      seed: 3,
+      actions: ['call'],
+    });
+    const cents = (amount: number) => String(Math.round(amount * 100)).padStart(15, '0');
+    for (const score of old.scores) {
+      await stack.clients.dynamo.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            pk: `CUST#${score.customerId}`,
+            sk: `RUN#${old.run.runId}`,
+            gsi1pk: `SEG#${old.run.runId}#${score.segment}`,
+            gsi1sk: `${cents(score.clv)}#${score.customerId}`,
+            gsi2pk: `ACT#${old.run.runId}#${score.action}`,
+            gsi2sk: `${cents(score.valueAtStake!)}#${score.customerId}`,
+            ...score,
+          },
+        }),
+      );
+    }
+    await stack.clients.dynamo.send(
+      new PutCommand({ TableName: table, Item: { pk: `RUN#${old.run.runId}`, sk: 'META', ...old.run } }),
+    );
+    await ensureTable(stack.clients.dynamo, table);
+
+    const readModel = createScoreReadModel(stack.clients, table);
+    const run = (await readModel.getRun(old.run.runId))!;
+    expect(run.indexShards).toBeUndefined();
+    const walkModel = async (list: (after?: string) => ReturnType<typeof readModel.listSegmentMembers>) => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await list(after);
+        seen.push(...page.items.map((item) => item.customerId));
+        after = page.nextPosition ?? undefined;
+      } while (after !== undefined);
+      return seen;
+    };
+    let total = 0;
+    for (const summary of run.segments) {
+      const seen = await walkModel((after) =>
+        readModel.listSegmentMembers({
+          runId: run.runId,
+          segment: summary.segment,
+          limit: 4,
+          indexShards: indexShardsOf(run),
+          ...(after ? { after } : {}),
+        }),
+      );
+      expect(seen).toEqual(
+        unshardedOrder(
+          old.scores.filter((s) => s.segment === summary.segment),
+          (s) => s.clv,
+        ),
+      );
+      total += seen.length;
+    }
+    expect(total).toBe(old.scores.length);
+    const audience = await walkModel((after) =>
+      readModel.listAudienceMembers({
+        runId: run.runId,
+        action: 'call',
+        limit: 6,
+        indexShards: indexShardsOf(run),
+        ...(after ? { after } : {}),
+      }),
+    );
+    expect(audience).toEqual(unshardedOrder(old.scores, (s) => s.valueAtStake ?? 0));
+  });
 
   it('still refuses a tampered cursor with 400', async () => {
     const first = (await api.request('GET', '/segments/Champions/customers?limit=2')).json as Page;
