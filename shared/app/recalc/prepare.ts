@@ -29,7 +29,7 @@ import { RECALC_PIPELINE } from './pipeline.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
-import type { LockedRun, PreparedRun, RecalcDeps, RunDataSelection } from './types.ts';
+import type { LockedRun, PreparedRun, RecalcDeps, RecalcSettings, RunDataSelection } from './types.ts';
 
 export function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun> {
   return loggedStep(
@@ -148,10 +148,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   for (const task of Object.values(unloadTasks)) await deps.files.deletePrefix(task.outputPrefix);
 
   // Decided before any score is written: every ScorePart writes under it, readers read it back.
-  const indexShards = indexShardCount({
-    customers: profile.customersSummarized,
-    scoreConcurrency: deps.settings.scoreMaxConcurrency ?? pipelineScoreConcurrency(),
-  });
+  const indexShards = runIndexShards(deps.settings, profile.customersSummarized);
 
   const running: RunRecord = {
     runId,
@@ -198,10 +195,17 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   };
 }
 
-/** The Distributed Map's concurrency as the pipeline defines it (deployments may set another). */
-function pipelineScoreConcurrency(): number {
+/**
+ * The run's index shard count for its customers, at the Map concurrency the deployment runs with
+ * (its setting, else the pipeline's own).
+ */
+export function runIndexShards(settings: Pick<RecalcSettings, 'scoreMaxConcurrency'>, customers: number) {
   const map = RECALC_PIPELINE.body.steps.find((step) => step.kind === 'map');
-  return map?.kind === 'map' ? map.maxConcurrency : 1;
+  const pipelineConcurrency = map?.kind === 'map' ? map.maxConcurrency : 1;
+  return indexShardCount({
+    customers,
+    scoreConcurrency: settings.scoreMaxConcurrency ?? pipelineConcurrency,
+  });
 }
 
 /** The run-record fields of the data selection: the data's range, what was left out, warnings. */
