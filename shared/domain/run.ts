@@ -152,7 +152,13 @@ export const runRecordSchema = z.object({
    * Shards of the run's segment and audience index keys (see recalc/index-shards.ts): readers query
    * each of them. Absent on runs written before sharding, whose keys carry no shard: the same as 1.
    */
-  indexShards: z.number().int().min(1).max(MAX_INDEX_SHARDS).optional(),
+  indexShards: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_INDEX_SHARDS)
+    .optional()
+    .describe('Shards of the run’s segment and audience index keys (storage detail; absent = 1)'),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
