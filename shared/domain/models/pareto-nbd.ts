@@ -23,6 +23,7 @@
  * BTYD (R) and lifetimes (Python) libraries.
  */
 import { hyp2f1, signedLogHyp2f1 } from '../hyp2f1.ts';
+import { integrate } from '../quadrature.ts';
 import { betaln, digamma, gammaln, logAddExp, logSumExp } from '../special.ts';
 import { columnMax, penalizerCuresPurchaseShortage, purchaseDataShortage } from './data-rules.ts';
 import { fitByMaximumLikelihood, type LikelihoodProblem } from './fit.ts';
@@ -102,7 +103,73 @@ export function paretoNbdCustomerLogLikelihood(
   const { r, alpha, s, beta } = params;
   const parts = { alive: 0, total: 0 };
   logBracket(r, alpha, s, beta, x, tx, T, parts);
-  return gammaln(r + x) - gammaln(r) + r * Math.log(alpha) + s * Math.log(beta) + parts.total;
+  const value = gammaln(r + x) - gammaln(r) + r * Math.log(alpha) + s * Math.log(beta) + parts.total;
+  return x === 0 ? checkedNoRepeatLogProbability(value, r, alpha, s, beta, T) : value;
+}
+
+/**
+ * ln P(no repeat purchase in (0, T]), the likelihood of a row with x = 0, by quadrature. A customer
+ * who dies at ω buys nothing before min(ω, T) with probability (α/(α+min(ω, T)))^r; integrating by
+ * parts over the Pareto lifetime, with U = ln(1 + T/α), u(τ) = ln(1 + τ/α) and v = 1 − e^(−r·u):
+ *
+ *   P = e^(−rU) + ∫_0^{1−e^(−rU)} (1 − S(τ(v))) dv,   S(τ) = (β/(β+τ))^s.
+ *
+ * Both terms are ≥ 0 and P ≤ 1, so ln P is finite and lies in [−rU, 0] for any parameters — unlike
+ * the closed form, whose hypergeometric terms lose all accuracy in extreme corners (r or s near
+ * 1e−300, z → 1) and there returned +∞ or a positive log-probability.
+ */
+export function paretoNbdNoRepeatLogProbability(
+  r: number,
+  alpha: number,
+  s: number,
+  beta: number,
+  T: number,
+): number {
+  const logNeverBought = -r * Math.log1p(T / alpha);
+  const end = -Math.expm1(logNeverBought);
+  const diedBeforeBuying = integrate(
+    (v) => {
+      const tau = alpha * Math.expm1(-Math.log1p(-v) / r);
+      return -Math.expm1(-s * Math.log1p(tau / beta));
+    },
+    0,
+    end,
+  );
+  const value = diedBeforeBuying > 0 ? logAddExp(logNeverBought, Math.log(diedBeforeBuying)) : logNeverBought;
+  return Math.min(0, value);
+}
+
+/**
+ * The closed-form ln P of an x = 0 row when it lies where a log-probability must (within
+ * [−r ln(1 + T/α), 0], with rounding room), else the quadrature's value.
+ */
+function checkedNoRepeatLogProbability(
+  closedForm: number,
+  r: number,
+  alpha: number,
+  s: number,
+  beta: number,
+  T: number,
+): number {
+  const lower = -r * Math.log1p(T / alpha);
+  if (closedForm <= 0 && closedForm >= lower * (1 + 1e-9) - 1e-300) return closedForm;
+  return paretoNbdNoRepeatLogProbability(r, alpha, s, beta, T);
+}
+
+/** ∂/∂[r, α, s, β] of the quadrature's ln P by central differences (only in the corners it serves). */
+function noRepeatGradient(r: number, alpha: number, s: number, beta: number, T: number, out: number[]): void {
+  const params = [r, alpha, s, beta];
+  for (let i = 0; i < 4; i++) {
+    const h = params[i]! * 1e-6;
+    const up = [...params];
+    const down = [...params];
+    up[i] = params[i]! + h;
+    down[i] = params[i]! - h;
+    out[i] =
+      (paretoNbdNoRepeatLogProbability(up[0]!, up[1]!, up[2]!, up[3]!, T) -
+        paretoNbdNoRepeatLogProbability(down[0]!, down[1]!, down[2]!, down[3]!, T)) /
+      (2 * h);
+  }
 }
 
 /**
@@ -133,7 +200,10 @@ export function paretoNbdLogLikelihoodAt(
       logGammaRx.set(x, lg);
     }
     logBracket(r, alpha, s, beta, x, data.tx[i]!, data.T[i]!, parts);
-    total += data.weight[i]! * (lg + constant + parts.total);
+    const value = lg + constant + parts.total;
+    total +=
+      data.weight[i]! *
+      (x === 0 ? checkedNoRepeatLogProbability(value, r, alpha, s, beta, data.T[i]!) : value);
   }
   return total;
 }
@@ -255,6 +325,7 @@ function logLikelihoodWithGradient(
   const atTx = new Float64Array(5);
   const atT = new Float64Array(5);
   const series = new Float64Array(4);
+  const cornerGradient = [0, 0, 0, 0];
   let total = 0;
   let gradR = 0;
   let gradAlpha = 0;
@@ -301,7 +372,20 @@ function logLikelihoodWithGradient(
         dBeta = weightA * dBeta + weightTx * atTx[4]! - weightT * atT[4]!;
       }
     }
-    total += w * (xTerms.logGamma - logGammaR + r * logAlpha + s * logBeta + logW);
+    const value = xTerms.logGamma - logGammaR + r * logAlpha + s * logBeta + logW;
+    if (x === 0) {
+      const checked = checkedNoRepeatLogProbability(value, r, alpha, s, beta, T);
+      if (checked !== value) {
+        noRepeatGradient(r, alpha, s, beta, T, cornerGradient);
+        total += w * checked;
+        gradR += w * cornerGradient[0]!;
+        gradAlpha += w * cornerGradient[1]!;
+        gradS += w * cornerGradient[2]!;
+        gradBeta += w * cornerGradient[3]!;
+        continue;
+      }
+    }
+    total += w * value;
     gradR += w * (xTerms.digamma - digammaR + logAlpha + dR);
     gradAlpha += w * (r / alpha + dAlpha);
     gradS += w * (logBeta + dS);

@@ -6,7 +6,12 @@ import { readSummaryFile, readTransactions } from '#adapters/csv-file.ts';
 import { betaGeometricCustomerLogLikelihood, fitBgNbd } from '#domain/models/bgnbd.ts';
 import { LOG_PARAM_LIMIT, logSpaceObjective, ModelFitError } from '#domain/models/fit.ts';
 import { gammaGammaLogLikelihood } from '#domain/models/gamma-gamma.ts';
-import { fitParetoNbd, paretoNbdProblem } from '#domain/models/pareto-nbd.ts';
+import {
+  fitParetoNbd,
+  paretoNbdCustomerLogLikelihood,
+  paretoNbdNoRepeatLogProbability,
+  paretoNbdProblem,
+} from '#domain/models/pareto-nbd.ts';
 import { fitPurchaseModel } from '#domain/models/purchase-models.ts';
 import { compressRfm, rfmColumns, summarizeTransactions } from '#domain/rfm-summary.ts';
 
@@ -78,6 +83,41 @@ describe('likelihoods over the whole parameter range (1e-300 … 1e300)', () => 
       expect(Number.isNaN(value), params.join(',')).toBe(false);
       expect(value).toBeGreaterThan(Number.NEGATIVE_INFINITY);
     }
+  });
+
+  it('Pareto/NBD: every customer term is finite, and ≤ 0 where it is a probability (x = 0)', () => {
+    // x = 0 rows are P(no repeat purchase in T); rows with purchases are densities in t_x.
+    const rows: [number, number, number][] = [...ROWS, [0, 0, 272], [0, 0, 1e-3]];
+    for (const [r, alpha, s, beta] of grid4())
+      for (const [x, tx, T] of rows) {
+        const ll = paretoNbdCustomerLogLikelihood({ r, alpha, s, beta }, x, tx, T);
+        const at = `r=${r} alpha=${alpha} s=${s} beta=${beta} x=${x} t_x=${tx} T=${T}: ${ll}`;
+        expect(Number.isNaN(ll) || ll === Number.POSITIVE_INFINITY, at).toBe(false);
+        if (x === 0) {
+          expect(Number.isFinite(ll), at).toBe(true);
+          expect(ll, at).toBeLessThanOrEqual(0);
+          // P(no purchase) is at least the chance of buying nothing while alive throughout.
+          expect(ll, at).toBeGreaterThanOrEqual(-r * Math.log1p(T / alpha) * (1 + 1e-9) - 1e-300);
+        }
+      }
+  });
+
+  it('Pareto/NBD: the no-repeat quadrature agrees with the closed form at ordinary parameters (1e-10)', () => {
+    const params: [number, number, number, number][] = [
+      [0.5534, 10.5802, 0.6061, 11.6562],
+      [0.5534, 74.06, 0.6061, 81.59],
+      [2, 1, 0.1, 30],
+      [0.1, 50, 3, 2],
+      [5, 0.5, 5, 0.5],
+    ];
+    for (const [r, alpha, s, beta] of params)
+      for (const T of [0.5, 1, 10, 39, 78, 272, 5000]) {
+        const closed = paretoNbdCustomerLogLikelihood({ r, alpha, s, beta }, 0, 0, T);
+        const quadrature = paretoNbdNoRepeatLogProbability(r, alpha, s, beta, T);
+        expect(Math.abs(quadrature - closed), `${[r, alpha, s, beta]} T=${T}`).toBeLessThanOrEqual(
+          1e-10 * Math.abs(closed),
+        );
+      }
   });
 
   it('the objective rejects log-parameters beyond ln(1e300)', () => {
