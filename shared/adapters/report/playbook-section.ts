@@ -129,7 +129,17 @@ function movementText(playbook: PlaybookSummary): string {
     return '<p class="caption">No previous run with a playbook to compare with: movement shows from the next run on.</p>';
   }
   const { summary, previousRunId } = playbook.movement;
-  return `<p class="caption movement-summary">Since run ${escapeHtml(previousRunId)}: ${count(summary.up.customers)} moved up, ${count(summary.stayed.customers)} stayed, ${count(summary.down.customers)} moved down, ${count(summary.new.customers)} new, ${count(summary.gone.customers)} gone; net ${summary.netUp.customers >= 0 ? '+' : ''}${count(summary.netUp.customers)} up.</p>`;
+  return `<p class="caption movement-summary">Since run ${escapeHtml(previousRunId)}: ${count(summary.up.customers)} moved up, ${count(summary.stayed.customers)} stayed, ${count(summary.down.customers)} moved down, ${count(summary.new.customers)} new, ${count(summary.gone.customers)} gone; net ${summary.netUp.customers >= 0 ? '+' : ''}${count(summary.netUp.customers)} up.${disjointRunsNote(summary)}</p>`;
+}
+
+/**
+ * Two runs without a customer in common (e.g. the bundled sample, then the user's own export) make
+ * every customer "new" and every earlier one "gone": say why instead of leaving it as churn.
+ */
+export function disjointRunsNote(summary: NonNullable<PlaybookSummary['movement']>['summary']): string {
+  const common = summary.up.customers + summary.stayed.customers + summary.down.customers;
+  if (common > 0 || summary.new.customers === 0 || summary.gone.customers === 0) return '';
+  return ' No customer is in both runs: the previous run read other data (another source, such as the bundled sample), so this is not movement of the same customers.';
 }
 
 function previousActionsTable(playbook: PlaybookSummary): string {

@@ -214,9 +214,10 @@ export function mapColumns(
   }
   if (problems.length > 0) {
     const found = headers.map((h) => `'${h}'`).join(', ');
+    const hint = headerlessHint(headers);
     throw new IngestFileError(
       'columns_missing',
-      `${fileName}: ${problems.join('; ')}. Headers found: ${found}`,
+      `${fileName}: ${problems.join('; ')}. Headers found: ${found}${hint ? `. ${hint}` : ''}`,
     );
   }
   for (const canonical of CANONICAL_COLUMNS) {
@@ -228,4 +229,30 @@ export function mapColumns(
     if (at >= 0) columns[field] = headers[at]!;
   }
   return { index, economics, columns };
+}
+
+/**
+ * Why a first line without usable headers may not be a header at all: a file that starts with data
+ * (every field a number or a date) or whose fields are separated by runs of spaces (the CDNOW
+ * layout, fixed-width exports). Undefined when the line looks like a header.
+ */
+export function headerlessHint(headers: readonly string[]): string | undefined {
+  const fields = headers.map((h) => h.trim()).filter((h) => h !== '');
+  if (fields.length === 0) return undefined;
+  const spaceSeparated = fields.length === 1 && /\S\s{1,}\S/.test(fields[0]!) && /\d/.test(fields[0]!);
+  if (spaceSeparated && fields[0]!.split(/\s+/).every((token) => /^[-+]?[\d.,:/-]+$/.test(token))) {
+    return (
+      'The first line looks like data separated by spaces, without a header row: exports are read as ' +
+      'comma, semicolon, tab or pipe separated text with a header naming the columns ' +
+      '(e.g. customer_id,order_date,amount); a CDNOW-layout file can be summarized with ' +
+      "'cvm summarize --format cdnow'"
+    );
+  }
+  if (fields.every((field) => /^[-+]?[\d.,:/ T-]+$/.test(field))) {
+    return (
+      'The first line looks like data, not a header row: add a first line naming the columns ' +
+      '(e.g. customer_id,order_date,amount)'
+    );
+  }
+  return undefined;
 }

@@ -179,6 +179,12 @@ describe('file-level problems', () => {
       /no column for customer_id.*Headers found: 'email', 'date', 'amount'/,
     ],
     [
+      'a file that starts with data instead of a header row',
+      utf8('1001,2025-01-01,9.95\n1002,2025-01-02,5\n'),
+      'columns_missing',
+      /first line looks like data, not a header row/,
+    ],
+    [
       'ambiguous decimals',
       utf8('customer,date,amount\nc,2025-01-01,1.500\nd,2025-01-01,2.000\n'),
       'decimal_ambiguous',
@@ -194,6 +200,17 @@ describe('file-level problems', () => {
     const error = fileError(() => parseExport(bytes));
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
+  });
+
+  it('says a whitespace-separated file without header (the raw CDNOW layout) is not read as an export', () => {
+    const raw = new Uint8Array(
+      readFileSync(new URL('../../fixtures/cdnow/CDNOW_sample.txt', import.meta.url)),
+    );
+    const error = fileError(() => parseExport(raw, { fileName: 'CDNOW_sample.txt' }));
+    expect(error.code).toBe('columns_missing');
+    expect(error.message).toMatch(
+      /data separated by spaces, without a header row.*cvm summarize --format cdnow/,
+    );
   });
 
   it('names a JSON array and a configured column that is not there', () => {
