@@ -73,15 +73,14 @@ export function scoreBgBb(
     const tx = rows.tx[i]!;
     const n = rows.n[i]!;
     const alive = bgbbProbabilityAlive(params, x, tx, n, 1);
-    let discounted = 0;
-    let previous = 0;
-    let nextPeriod = 0;
-    for (let k = 1; k <= periods; k++) {
-      const cumulative = bgbbConditionalExpected(params, k, x, tx, n);
-      if (k === 1) nextPeriod = cumulative;
-      discounted += (cumulative - previous) / (1 + discountRatePerPeriod) ** k;
-      previous = cumulative;
-    }
+    const { discounted, expected, nextPeriod } = bgbbHorizon(
+      params,
+      x,
+      tx,
+      n,
+      periods,
+      discountRatePerPeriod,
+    );
     const own = rows.monetaryValue[i]!;
     const expectedSpend = spend
       ? conditionalExpectedAverageSpend(spend, x, own)
@@ -89,7 +88,7 @@ export function scoreBgBb(
         ? own
         : fallbackSpend;
     scores.probabilityAlive[i] = alive;
-    scores.expectedPurchases[i] = previous;
+    scores.expectedPurchases[i] = expected;
     scores.expectedSpend[i] = expectedSpend;
     scores.clv[i] = options.margin * expectedSpend * discounted;
     // At most one transaction per period: the expected number in the next period is the probability
@@ -117,15 +116,7 @@ export function scoreSbg(
     const renewals = rows.tx[i]!;
     const n = rows.n[i]!;
     const alive = sbgProbabilityAlive(params, renewals, n, 0);
-    let expected = 0;
-    let discounted = 0;
-    if (alive > 0) {
-      for (let k = 1; k <= periods; k++) {
-        const survival = sbgProbabilityAlive(params, renewals, n, k);
-        expected += survival;
-        discounted += survival / (1 + discountRatePerPeriod) ** k;
-      }
-    }
+    const { expected, discounted } = sbgHorizon(params, renewals, n, alive, periods, discountRatePerPeriod);
     const payment = rows.monetaryValue[i]!;
     scores.probabilityAlive[i] = alive;
     scores.expectedPurchases[i] = expected;
@@ -166,4 +157,98 @@ function emptyScores(
     },
     churnBands: options.churnBands,
   };
+}
+
+/**
+ * One BG/BB customer over the horizon's H periods: the discounted expected transactions
+ * Σ_{k=1..H} (E[X(k)] − E[X(k−1)]) / (1 + d)^k, the expected transactions E[X(H)] and those of the
+ * next period E[X(1)]. The CLV and the net CLV both use this one sum.
+ */
+function bgbbHorizon(params: BgBbParams, x: number, tx: number, n: number, periods: number, d: number) {
+  let discounted = 0;
+  let previous = 0;
+  let nextPeriod = 0;
+  for (let k = 1; k <= periods; k++) {
+    const cumulative = bgbbConditionalExpected(params, k, x, tx, n);
+    if (k === 1) nextPeriod = cumulative;
+    discounted += (cumulative - previous) / (1 + d) ** k;
+    previous = cumulative;
+  }
+  return { discounted, expected: previous, nextPeriod };
+}
+
+/**
+ * One sBG member over the horizon: expected renewals Σ_{k=1..H} S(n+k)/S(n) and their discounted sum
+ * Σ S(n+k)/S(n) / (1 + d)^k; a member who has cancelled (alive = 0) has neither.
+ */
+function sbgHorizon(
+  params: SbgParams,
+  renewals: number,
+  n: number,
+  alive: number,
+  periods: number,
+  d: number,
+) {
+  let expected = 0;
+  let discounted = 0;
+  if (alive > 0) {
+    for (let k = 1; k <= periods; k++) {
+      const survival = sbgProbabilityAlive(params, renewals, n, k);
+      expected += survival;
+      discounted += survival / (1 + d) ** k;
+    }
+  }
+  return { expected, discounted };
+}
+
+/**
+ * What the net CLV of a period family needs besides the scores (docs/recalc.md, "Net CLV of the
+ * period families"), per customer:
+ * - `discountedTransactions` D = the discounted expected transactions the CLV multiplies (CLV =
+ *   margin × spend per transaction × D), so net CLV = D × (net per transaction − handling) − service;
+ * - `discountedAliveMonths` A = Σ_{k=1..H} P(alive in period k) × months per period / (1 + d)^k, the
+ *   months of service the customer is expected to need, discounted: a monthly service cost times A
+ *   is the discounted service cost of the horizon. BG/BB: P(alive at opportunity n + k | x, t_x, n);
+ *   sBG: the survival S(n+k)/S(n) of a member still paying, 0 for one who has cancelled (who is then
+ *   worth exactly 0, net or gross).
+ */
+export interface FamilyValueFactors {
+  discountedTransactions: Float64Array;
+  discountedAliveMonths: Float64Array;
+}
+
+export function familyValueFactors(
+  model: FamilyModelName,
+  params: Readonly<Record<string, number>>,
+  rows: Pick<PeriodSummaryColumns, 'x' | 'tx' | 'n'>,
+  options: Pick<FamilyScoringOptions, 'period' | 'horizonMonths' | 'annualDiscountRate'>,
+): FamilyValueFactors {
+  const { periods, discountRatePerPeriod: d } = familyHorizon(options);
+  const monthsPerPeriod = options.period === 'year' ? 12 : 1;
+  const length = rows.x.length;
+  const discountedTransactions = new Float64Array(length);
+  const discountedAliveMonths = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const x = rows.x[i]!;
+    const tx = rows.tx[i]!;
+    const n = rows.n[i]!;
+    let alivePeriods = 0;
+    if (model === 'sbg') {
+      const sbg = { gamma: params.gamma!, delta: params.delta! };
+      const alive = sbgProbabilityAlive(sbg, tx, n, 0);
+      // The member pays in each period they are alive in: the discounted expected renewals are the
+      // discounted expected periods alive.
+      const horizon = sbgHorizon(sbg, tx, n, alive, periods, d);
+      discountedTransactions[i] = horizon.discounted;
+      alivePeriods = horizon.discounted;
+    } else {
+      const bgbb = { alpha: params.alpha!, beta: params.beta!, gamma: params.gamma!, delta: params.delta! };
+      discountedTransactions[i] = bgbbHorizon(bgbb, x, tx, n, periods, d).discounted;
+      for (let k = 1; k <= periods; k++) {
+        alivePeriods += bgbbProbabilityAlive(bgbb, x, tx, n, k) / (1 + d) ** k;
+      }
+    }
+    discountedAliveMonths[i] = alivePeriods * monthsPerPeriod;
+  }
+  return { discountedTransactions, discountedAliveMonths };
 }

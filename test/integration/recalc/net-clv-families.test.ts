@@ -1,0 +1,233 @@
+/**
+ * Net CLV of the discrete family (BG/BB, yearly gifts) through the local stack: a gift export with a
+ * cost per gift and returns, an attributes file with service contacts → `runLocalRecalculation` →
+ * published scores, `GET /customers/{id}` and the run record. Every expected figure is computed here
+ * from the raw rows (periods, net contribution, the credibility-weighted ratio, the group prior) and
+ * the fitted model's own predictions (BG/BB conditional expectations and P(alive) per period).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestObject } from '#adapters/ingest/ingest-object.ts';
+import { incomingAttributesKey, incomingKey } from '#domain/bucket-layout.ts';
+import { type BgBbParams, bgbbConditionalExpected, bgbbProbabilityAlive } from '#domain/models/bgbb.ts';
+import type { CustomerScore } from '#domain/score.ts';
+import { createApiHandler } from '#functions/api/app.ts';
+import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
+import { runLocalRecalculation } from '#infra/local/recalc.ts';
+import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
+import { createRandom } from '#test-support/simulate.ts';
+import { ApiClient } from '../api/http-client.ts';
+import { upload } from '../ingest/support.ts';
+import { scoresOfRun } from './sample.ts';
+
+const AS_OF = '2001-12-31';
+const FIRST_YEAR = 1995;
+const K = 4;
+const HANDLING = 0.5;
+const PER_CONTACT = 6;
+const READ_KEY = 'read-key-for-family-net-clv';
+
+interface Gift {
+  donor: string;
+  id: string;
+  year: number;
+  amountCents: number;
+  costCents: number;
+  returnedCents: number;
+}
+
+/** A 1995 cohort of donors giving at most once a year until they stop; A and B give alike. */
+function generateGifts(): Gift[] {
+  const random = createRandom(2019);
+  const gifts: Gift[] = [];
+  for (let d = 0; d < 400; d++) {
+    // Heterogeneous donors as BG/BB assumes: a chance to give while alive, a chance to drop out.
+    const p = 0.1 + random() * 0.85;
+    const theta = 0.02 + random() * 0.4;
+    for (let year = FIRST_YEAR; year <= 2001; year++) {
+      if (year > FIRST_YEAR && random() < theta) break;
+      if (year === FIRST_YEAR || random() < p) {
+        const amountCents = 2000 + Math.floor(random() * 8000);
+        gifts.push({
+          donor: `D${d}`,
+          id: `D${d}-${year}`,
+          year,
+          amountCents,
+          costCents: Math.floor(amountCents * (0.05 + random() * 0.2)),
+          returnedCents: random() < 0.05 ? amountCents : 0,
+        });
+      }
+    }
+  }
+  for (const year of [1995, 1996, 1998, 2000, 2001]) {
+    gifts.push({ donor: 'A', id: `A-${year}`, year, amountCents: 10_000, costCents: 1000, returnedCents: 0 });
+    gifts.push({
+      donor: 'B',
+      id: `B-${year}`,
+      year,
+      amountCents: 10_000,
+      costCents: 3000,
+      returnedCents: year === 1998 ? 4000 : 0,
+    });
+  }
+  return gifts;
+}
+
+const money = (n: number) => `${Math.trunc(n / 100)}.${String(n % 100).padStart(2, '0')}`;
+
+/** Service contacts per year: A and B alike, some generated donors more. */
+const CONTACTS: Record<string, number> = {
+  A: 2,
+  B: 2,
+  ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`D${i}`, i % 5])),
+};
+
+describe('net CLV of the BG/BB family through the recalculation and the API', { timeout: 240_000 }, () => {
+  let stack: LocalStack;
+  let server: ApiServer;
+  let api: ApiClient;
+  let run: Awaited<ReturnType<typeof runLocalRecalculation>>;
+  let scores: Map<string, CustomerScore>;
+  const gifts = generateGifts();
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    const deps = {
+      config: stack.config,
+      clients: stack.clients,
+      now: () => new Date('2002-01-02T00:00:00Z'),
+    };
+    const csv = [
+      'customer_id,order_id,order_date,amount,cost,returned_amount',
+      ...gifts.map(
+        (g) =>
+          `${g.donor},${g.id},${g.year}-06-15,${money(g.amountCents)},${money(g.costCents)},${g.returnedCents ? money(g.returnedCents) : ''}`,
+      ),
+    ].join('\n');
+    expect(
+      await ingestObject(deps, await upload(stack, incomingKey('gifts', 'gifts.csv'), csv)),
+    ).toMatchObject({
+      status: 'succeeded',
+      accepted: gifts.length,
+    });
+    const attributes = [
+      'customer_id,service_contacts',
+      ...Object.entries(CONTACTS).map(([id, n]) => `${id},${n}`),
+    ].join('\n');
+    expect(
+      await ingestObject(deps, await upload(stack, incomingAttributesKey('gifts', 'donors.csv'), attributes)),
+    ).toMatchObject({ status: 'succeeded', accepted: Object.keys(CONTACTS).length });
+    run = await runLocalRecalculation(stack, {
+      asOf: AS_OF,
+      config: {
+        currency: 'EUR',
+        family: 'noncontractual-discrete',
+        period: 'year',
+        clv: { horizonMonths: 60 },
+        playbook: { preset: 'non-profit' },
+        economics: {
+          handlingCostPerOrder: HANDLING,
+          ratioShrinkageOrders: K,
+          costPerServiceContact: PER_CONTACT,
+          servicePeriodMonths: 12,
+        },
+      },
+    });
+    const items = await scoresOfRun(
+      stack,
+      run.record.runId,
+      run.record.segments.map((s) => s.segment),
+    );
+    scores = new Map(items.map((item) => [item.customerId as string, item as unknown as CustomerScore]));
+    const handler = createApiHandler({ config: stack.config, clients: stack.clients, serves: 'read' });
+    server = await startApiServer({ handler, port: 0, apiKey: READ_KEY });
+    api = new ApiClient(server.url, READ_KEY);
+    await api.loadOpenApi();
+  }, 240_000);
+  afterAll(async () => {
+    await server?.close();
+    await stack?.stop();
+  });
+
+  /** Per donor from the raw rows: x, t_x, n in years, gifts, revenue and net contribution. */
+  const raw = (donor: string) => {
+    const own = gifts.filter((g) => g.donor === donor);
+    const first = Math.min(...own.map((g) => g.year));
+    const repeats = own.filter((g) => g.year > first).map((g) => g.year - first);
+    return {
+      x: repeats.length,
+      tx: repeats.length === 0 ? 0 : Math.max(...repeats),
+      n: 2001 - first,
+      gifts: own.length,
+      revenue: own.reduce((s, g) => s + g.amountCents, 0),
+      net: own.reduce((s, g) => s + g.amountCents - g.costCents - g.returnedCents, 0),
+    };
+  };
+  const prior = () => {
+    const donors = [...new Set(gifts.map((g) => g.donor))].map(raw);
+    return donors.reduce((s, d) => s + d.net, 0) / donors.reduce((s, d) => s + d.revenue, 0);
+  };
+  /** D and A over the 5 yearly periods of the horizon, from the fitted model's own predictions. */
+  const factors = (donor: string) => {
+    const params = run.fitted.model.params as unknown as BgBbParams;
+    const { x, tx, n } = raw(donor);
+    let d = 0;
+    let months = 0;
+    for (let k = 1; k <= 5; k++) {
+      const step =
+        bgbbConditionalExpected(params, k, x, tx, n) - bgbbConditionalExpected(params, k - 1, x, tx, n);
+      d += step / 1.1 ** k;
+      months += (12 * bgbbProbabilityAlive(params, x, tx, n, k)) / 1.1 ** k;
+    }
+    return { d, months };
+  };
+
+  it('fits BG/BB and publishes net CLV = gross × ρ − handling × D − service × A for every donor', () => {
+    expect(run.fitted.model.name).toBe('bgbb');
+    const mu = prior();
+    expect(scores.size).toBe(new Set(gifts.map((g) => g.donor)).size);
+    for (const [donor, score] of scores) {
+      const r = raw(donor);
+      expect([score.frequency, score.recency, score.T], donor).toEqual([r.x, r.tx, r.n]);
+      const e = score.economics!;
+      expect(e, donor).toBeDefined();
+      const rho = (r.gifts * (r.net / r.revenue) + K * mu) / (r.gifts + K);
+      const { d, months } = factors(donor);
+      const service = ((CONTACTS[donor] ?? 0) * PER_CONTACT) / 12;
+      const cost = HANDLING * d + service * months;
+      expect(Math.abs(e.costToServe - cost), donor).toBeLessThanOrEqual(0.005);
+      // Gross CLV is published to the cent: the expected net CLV is within a cent or so.
+      expect(Math.abs(e.netClv - (score.clv * rho - cost)), donor).toBeLessThanOrEqual(0.011);
+      expect(e.historicNetContribution, donor).toBe(r.net / 100);
+    }
+  });
+
+  it('gives A and B (same gifts, different costs and returns) net CLVs that differ by exactly the computed amount', () => {
+    const a = scores.get('A')!;
+    const b = scores.get('B')!;
+    expect(a.clv).toBe(b.clv);
+    expect(a.clv).toBeGreaterThan(0);
+    const ra = raw('A');
+    const rb = raw('B');
+    expect(ra.net / ra.revenue).toBeCloseTo(0.9, 12);
+    expect(rb.net / rb.revenue).toBeCloseTo((50_000 - 15_000 - 4000) / 50_000, 12);
+    const expected = (a.clv * ra.gifts * (ra.net / ra.revenue - rb.net / rb.revenue)) / (ra.gifts + K);
+    expect(expected).toBeGreaterThan(1);
+    expect(Math.abs(a.economics!.netClv - b.economics!.netClv - expected)).toBeLessThanOrEqual(0.011);
+    expect(a.economics!.costToServe).toBe(b.economics!.costToServe);
+    expect(a.economics!.costToServe).toBeGreaterThan(0);
+  });
+
+  it('records the economics of the run and serves them on GET /customers/{id}', async () => {
+    const e = run.record.economics!;
+    expect(e.segments.reduce((sum, s) => sum + s.customers, 0)).toBe(scores.size);
+    const totalNetClv = [...scores.values()].reduce((sum, s) => sum + s.economics!.netClv, 0);
+    // The record sums the unrounded figures; the scores are published to the cent.
+    const recorded = e.segments.reduce((sum, s) => sum + s.netClv, 0);
+    expect(Math.abs(recorded - totalNetClv)).toBeLessThanOrEqual(0.005 * scores.size);
+    for (const id of ['A', 'B', 'D0']) {
+      const response = await api.request('GET', `/customers/${id}`);
+      expect(response.status).toBe(200);
+      expect((response.json as CustomerScore).economics).toEqual(scores.get(id)!.economics);
+    }
+  });
+});
