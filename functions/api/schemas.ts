@@ -140,6 +140,22 @@ export const playbookCustomersPageSchema = z.object({
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
 });
 
+export const runListPageSchema = z.object({
+  runId: z.string().describe('The run the page comes from; a cursor stays on its run'),
+  list: z.literal('high-value-detractors'),
+  total: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Customers on the whole list (the run record’s count); 0 in runs without economics data'),
+  advice: z
+    .string()
+    .nullable()
+    .describe('What to add when the run has no satisfaction scores (then the list is empty); else null'),
+  customers: z.array(customerScoreSchema).describe('Net CLV descending, ties by customer id'),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
+
 export const ingestPageSchema = z.object({
   ingests: z.array(ingestReportSchema).describe('Newest first'),
   nextCursor: z.string().nullable(),

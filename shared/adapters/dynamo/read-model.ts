@@ -14,6 +14,8 @@ import {
   currentRunPointerKey,
   customerPartition,
   ingestKey,
+  listPartition,
+  type RunList,
   runKey,
   scoreKey,
   segmentPartition,
@@ -51,9 +53,36 @@ export interface ScoreReadModel {
     limit: number;
     after?: string;
   }): Promise<Page<CustomerScore>>;
+  /** A run list's customers (GSI3), net CLV descending; `after` as for segments. */
+  listRunListMembers(query: {
+    runId: string;
+    list: RunList;
+    limit: number;
+    after?: string;
+  }): Promise<Page<CustomerScore>>;
   /** Ingest reports, newest first. */
   listIngests(query: { limit: number; after?: string }): Promise<Page<IngestReport>>;
 }
+
+/** The indexes scores are listed by: segments (GSI1), audiences (GSI2), run lists (GSI3). */
+type ScoreIndex = 'gsi1' | 'gsi2' | 'gsi3';
+const INDEX_KEYS: Record<ScoreIndex, { indexName: string; partitionKey: string; sortKey: string }> = {
+  gsi1: {
+    indexName: TABLE_KEYS.gsi1Name,
+    partitionKey: TABLE_KEYS.gsi1PartitionKey,
+    sortKey: TABLE_KEYS.gsi1SortKey,
+  },
+  gsi2: {
+    indexName: TABLE_KEYS.gsi2Name,
+    partitionKey: TABLE_KEYS.gsi2PartitionKey,
+    sortKey: TABLE_KEYS.gsi2SortKey,
+  },
+  gsi3: {
+    indexName: TABLE_KEYS.gsi3Name,
+    partitionKey: TABLE_KEYS.gsi3PartitionKey,
+    sortKey: TABLE_KEYS.gsi3SortKey,
+  },
+};
 
 /**
  * One page of a listing. `nextPosition` is the GSI sort key of the last item returned when more items
@@ -114,10 +143,9 @@ export function createScoreReadModel(
     partition: string,
     limit: number,
     startKey: Record<string, string> | undefined,
-    index: 'gsi1' | 'gsi2' = 'gsi1',
+    index: ScoreIndex = 'gsi1',
   ): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
-    const indexName = index === 'gsi1' ? TABLE_KEYS.gsi1Name : TABLE_KEYS.gsi2Name;
-    const partitionKey = index === 'gsi1' ? TABLE_KEYS.gsi1PartitionKey : TABLE_KEYS.gsi2PartitionKey;
+    const { indexName, partitionKey } = INDEX_KEYS[index];
     const items: Record<string, unknown>[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined = startKey;
     do {
@@ -151,16 +179,13 @@ export function createScoreReadModel(
    * by value at stake on GSI2), descending; `after` is the index sort key of the last item seen.
    */
   async function listRunScores(
-    index: 'gsi1' | 'gsi2',
+    index: ScoreIndex,
     partition: string,
     runId: string,
     limit: number,
     after: string | undefined,
   ): Promise<Page<CustomerScore>> {
-    const [partitionKey, sortKey] =
-      index === 'gsi1'
-        ? [TABLE_KEYS.gsi1PartitionKey, TABLE_KEYS.gsi1SortKey]
-        : [TABLE_KEYS.gsi2PartitionKey, TABLE_KEYS.gsi2SortKey];
+    const { partitionKey, sortKey } = INDEX_KEYS[index];
     const startKey =
       after === undefined
         ? undefined
@@ -266,6 +291,10 @@ export function createScoreReadModel(
 
     listAudienceMembers({ runId, action, limit, after }) {
       return listRunScores('gsi2', actionPartition(runId, action), runId, limit, after);
+    },
+
+    listRunListMembers({ runId, list, limit, after }) {
+      return listRunScores('gsi3', listPartition(runId, list), runId, limit, after);
     },
 
     async listIngests({ limit, after }) {

@@ -17,6 +17,7 @@ import {
   emptyNetRatioGroups,
   type NetRatioGroups,
 } from '#domain/economics/net-contribution.ts';
+import { isHighValueDetractor } from '#domain/economics/satisfaction.ts';
 import {
   type CustomerEconomicsInput,
   netRatioGroupOf,
@@ -109,7 +110,17 @@ export function createEconomicsScoring(run: FittedRun) {
       economics.forEach((e, i) => {
         const score = scores[i]!;
         const attributes = customers[i]!.attributes;
-        score.economics = customerEconomicsScore(e, attributes);
+        // The domain rule, on the published tier and the net CLV before rounding.
+        const highValueDetractor = isHighValueDetractor(
+          {
+            customerId: score.customerId,
+            valueTier: score.valueTier,
+            netClv: e.netClv,
+            satisfaction: attributes?.satisfaction ?? null,
+          },
+          config.highValue,
+        );
+        score.economics = customerEconomicsScore(e, attributes, highValueDetractor);
         addEconomicsCustomer(aggregates, {
           segment: score.segment,
           historicRevenue: score.historicRevenue,
@@ -123,6 +134,7 @@ export function createEconomicsScoring(run: FittedRun) {
           pAlive: score.pAlive,
           purchasedInLastPeriod:
             run.calibrationEnd === null ? null : rows[i]!.lastPurchaseDate > run.calibrationEnd,
+          highValueDetractor,
         });
       });
     },
