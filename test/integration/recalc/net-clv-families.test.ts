@@ -217,13 +217,24 @@ describe('net CLV of the BG/BB family through the recalculation and the API', { 
     expect(a.economics!.costToServe).toBeGreaterThan(0);
   });
 
-  it('records the economics of the run and serves them on GET /customers/{id}', async () => {
+  it('records the economics of the run, serves them on GET /customers/{id}, and an empty detractors list with advice', async () => {
     const e = run.record.economics!;
     expect(e.segments.reduce((sum, s) => sum + s.customers, 0)).toBe(scores.size);
     const totalNetClv = [...scores.values()].reduce((sum, s) => sum + s.economics!.netClv, 0);
     // The record sums the unrounded figures; the scores are published to the cent.
     const recorded = e.segments.reduce((sum, s) => sum + s.netClv, 0);
     expect(Math.abs(recorded - totalNetClv)).toBeLessThanOrEqual(0.005 * scores.size);
+    // No satisfaction column in the attributes: the detractors list is empty and says what to add.
+    expect(e.highValueDetractors).toBe(0);
+    expect(e.satisfactionAdvice).toMatch(/nps column/);
+    const list = await api.request('GET', '/playbook/high-value-detractors');
+    expect(list.status).toBe(200);
+    expect(list.json).toMatchObject({
+      total: 0,
+      customers: [],
+      nextCursor: null,
+      advice: e.satisfactionAdvice,
+    });
     for (const id of ['A', 'B', 'D0']) {
       const response = await api.request('GET', `/customers/${id}`);
       expect(response.status).toBe(200);
