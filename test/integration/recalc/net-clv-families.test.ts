@@ -1,14 +1,17 @@
 /**
- * Net CLV of the discrete family (BG/BB, yearly gifts) through the local stack: a gift export with a
- * cost per gift and returns, an attributes file with service contacts → `runLocalRecalculation` →
- * published scores, `GET /customers/{id}` and the run record. Every expected figure is computed here
+ * Net CLV of the period families through the local stack: a gift export (BG/BB, yearly) with a cost
+ * per gift and returns, and a membership fee export (sBG, yearly renewals) with costs, each with an
+ * attributes file of service contacts → `runLocalRecalculation` → published scores,
+ * `GET /customers/{id}` and the run record. Every expected figure is computed here
  * from the raw rows (periods, net contribution, the credibility-weighted ratio, the group prior) and
- * the fitted model's own predictions (BG/BB conditional expectations and P(alive) per period).
+ * the fitted model's own predictions (BG/BB conditional expectations and P(alive) per period, sBG
+ * survival).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestObject } from '#adapters/ingest/ingest-object.ts';
 import { incomingAttributesKey, incomingKey } from '#domain/bucket-layout.ts';
 import { type BgBbParams, bgbbConditionalExpected, bgbbProbabilityAlive } from '#domain/models/bgbb.ts';
+import { type SbgParams, sbgProbabilityAlive } from '#domain/models/sbg.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import { createApiHandler } from '#functions/api/app.ts';
 import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
@@ -240,5 +243,124 @@ describe('net CLV of the BG/BB family through the recalculation and the API', { 
       expect(response.status).toBe(200);
       expect((response.json as CustomerScore).economics).toEqual(scores.get(id)!.economics);
     }
+  });
+});
+
+/** A 1995 cohort of members paying a yearly fee until they cancel; MA and MB pay alike, MC cancelled. */
+function generateFees(): Gift[] {
+  const random = createRandom(3031);
+  const fees: Gift[] = [];
+  const fee = (member: string, year: number, amountCents: number, costCents: number) =>
+    fees.push({ donor: member, id: `${member}-${year}`, year, amountCents, costCents, returnedCents: 0 });
+  for (let m = 0; m < 300; m++) {
+    const theta = 0.05 + random() * 0.45;
+    for (let year = FIRST_YEAR; year <= 2001; year++) {
+      if (year > FIRST_YEAR && random() < theta) break;
+      fee(`M${m}`, year, 5000, 500 + Math.floor(random() * 1500));
+    }
+  }
+  for (let year = FIRST_YEAR; year <= 2001; year++) {
+    fee('MA', year, 10_000, 1000);
+    fee('MB', year, 10_000, 4000);
+  }
+  for (let year = FIRST_YEAR; year <= 1997; year++) fee('MC', year, 10_000, 1000);
+  return fees;
+}
+
+describe('net CLV of the sBG family through the recalculation', { timeout: 240_000 }, () => {
+  let stack: LocalStack;
+  let run: Awaited<ReturnType<typeof runLocalRecalculation>>;
+  let scores: Map<string, CustomerScore>;
+  const fees = generateFees();
+  const contacts: Record<string, number> = { MA: 3, MB: 3, MC: 5, M0: 1, M1: 4 };
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    const deps = {
+      config: stack.config,
+      clients: stack.clients,
+      now: () => new Date('2002-01-02T00:00:00Z'),
+    };
+    const csv = [
+      'customer_id,order_id,order_date,amount,cost',
+      ...fees.map((f) => `${f.donor},${f.id},${f.year}-03-01,${money(f.amountCents)},${money(f.costCents)}`),
+    ].join('\n');
+    expect(await ingestObject(deps, await upload(stack, incomingKey('club', 'fees.csv'), csv))).toMatchObject(
+      {
+        status: 'succeeded',
+        accepted: fees.length,
+      },
+    );
+    const attributes = [
+      'customer_id,service_contacts',
+      ...Object.entries(contacts).map(([id, n]) => `${id},${n}`),
+    ].join('\n');
+    expect(
+      await ingestObject(deps, await upload(stack, incomingAttributesKey('club', 'members.csv'), attributes)),
+    ).toMatchObject({ status: 'succeeded' });
+    run = await runLocalRecalculation(stack, {
+      asOf: AS_OF,
+      config: {
+        currency: 'EUR',
+        family: 'contractual',
+        period: 'year',
+        clv: { horizonMonths: 36 },
+        economics: {
+          handlingCostPerOrder: HANDLING,
+          ratioShrinkageOrders: K,
+          costPerServiceContact: PER_CONTACT,
+          servicePeriodMonths: 12,
+        },
+      },
+    });
+    const items = await scoresOfRun(
+      stack,
+      run.record.runId,
+      run.record.segments.map((s) => s.segment),
+    );
+    scores = new Map(items.map((item) => [item.customerId as string, item as unknown as CustomerScore]));
+  }, 240_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const raw = (member: string) => {
+    const own = fees.filter((f) => f.donor === member);
+    const revenue = own.reduce((s, f) => s + f.amountCents, 0);
+    const net = own.reduce((s, f) => s + f.amountCents - f.costCents, 0);
+    return { payments: own.length, revenue, net };
+  };
+
+  it('charges service per period alive (survival) and values members still paying net of their costs', () => {
+    expect(run.fitted.model.name).toBe('sbg');
+    const params = run.fitted.model.params as unknown as SbgParams;
+    const members = [...new Set(fees.map((f) => f.donor))].map(raw);
+    const mu = members.reduce((s, m) => s + m.net, 0) / members.reduce((s, m) => s + m.revenue, 0);
+    for (const [member, score] of scores) {
+      const r = raw(member);
+      const e = score.economics!;
+      const rho = (r.payments * (r.net / r.revenue) + K * mu) / (r.payments + K);
+      let d = 0;
+      if (score.pAlive > 0) {
+        for (let k = 1; k <= 3; k++) d += sbgProbabilityAlive(params, score.recency, score.T, k) / 1.1 ** k;
+      }
+      const cost = HANDLING * d + (((contacts[member] ?? 0) * PER_CONTACT) / 12) * 12 * d;
+      expect(Math.abs(e.costToServe - cost), member).toBeLessThanOrEqual(0.005);
+      expect(Math.abs(e.netClv - (score.clv * rho - cost)), member).toBeLessThanOrEqual(0.011);
+    }
+    const a = scores.get('MA')!;
+    const b = scores.get('MB')!;
+    expect(a.clv).toBe(b.clv);
+    const [ra, rb] = [raw('MA'), raw('MB')];
+    const expected = (a.clv * ra.payments * (ra.net / ra.revenue - rb.net / rb.revenue)) / (ra.payments + K);
+    expect(expected).toBeGreaterThan(1);
+    expect(Math.abs(a.economics!.netClv - b.economics!.netClv - expected)).toBeLessThanOrEqual(0.011);
+  });
+
+  it('values a member who has cancelled at exactly 0, gross and net, whatever their service cost', () => {
+    const c = scores.get('MC')!;
+    expect(c.pAlive).toBe(0);
+    expect(c.clv).toBe(0);
+    expect(c.economics).toMatchObject({ netClv: 0, costToServe: 0 });
   });
 });
