@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { UnknownCustomerError } from '#app/erasure/erase-customer.ts';
+import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from './admin.ts';
 import {
@@ -429,7 +430,7 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     },
     errors: [404],
     async handle({ query }, context) {
-      const list = 'high-value-detractors' as const;
+      const list = HIGH_VALUE_DETRACTORS_LIST;
       const cursor = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, list);
       const { runId, run } = await runOfWalk(context, cursor?.runId);
       const page = await context.readModel.listRunListMembers({

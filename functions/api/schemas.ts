@@ -2,8 +2,10 @@
  * Request and response schemas of the scores API. The route table (`routes.ts`) points at these; the
  * handler validates with them and the OpenAPI document is generated from them, so each shape is written once.
  */
+
 import * as z from 'zod';
 import { customerIdProblem } from '#domain/customer-id.ts';
+import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
 import { ingestReportSchema } from '#domain/ingest-report.ts';
 import { playbookSummarySchema } from '#domain/playbook/summary.ts';
 import { modelChoiceSchema } from '#domain/recalc-config.ts';
@@ -142,7 +144,7 @@ export const playbookCustomersPageSchema = z.object({
 
 export const runListPageSchema = z.object({
   runId: z.string().describe('The run the page comes from; a cursor stays on its run'),
-  list: z.literal('high-value-detractors'),
+  list: z.literal(HIGH_VALUE_DETRACTORS_LIST),
   total: z
     .number()
     .int()

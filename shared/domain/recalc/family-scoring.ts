@@ -3,7 +3,12 @@
  * and CLV per customer from period summaries, in the same columnar shape as the continuous scores.
  */
 import { type ChurnBands, type CustomerScores, churnRiskBand } from '../clv.ts';
-import { type BgBbParams, bgbbConditionalExpected, bgbbProbabilityAlive } from '../models/bgbb.ts';
+import {
+  type BgBbParams,
+  bgbbConditionalExpected,
+  bgbbOpportunitySeries,
+  bgbbProbabilityAlive,
+} from '../models/bgbb.ts';
 import { conditionalExpectedAverageSpend } from '../models/gamma-gamma.ts';
 import { type SbgParams, sbgProbabilityAlive } from '../models/sbg.ts';
 import type { GammaGammaParams } from '../models/types.ts';
@@ -243,10 +248,16 @@ export function familyValueFactors(
       alivePeriods = horizon.discounted;
     } else {
       const bgbb = { alpha: params.alpha!, beta: params.beta!, gamma: params.gamma!, delta: params.delta! };
-      discountedTransactions[i] = bgbbHorizon(bgbb, x, tx, n, periods, d).discounted;
+      // Term by term: the same D as the CLV's closed-form differences (to rounding), at one
+      // likelihood per customer.
+      const series = bgbbOpportunitySeries(bgbb, periods, x, tx, n);
+      let transactions = 0;
       for (let k = 1; k <= periods; k++) {
-        alivePeriods += bgbbProbabilityAlive(bgbb, x, tx, n, k) / (1 + d) ** k;
+        const factor = (1 + d) ** k;
+        transactions += series.transaction[k - 1]! / factor;
+        alivePeriods += series.alive[k - 1]! / factor;
       }
+      discountedTransactions[i] = transactions;
     }
     discountedAliveMonths[i] = alivePeriods * monthsPerPeriod;
   }
