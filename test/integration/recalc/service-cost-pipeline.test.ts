@@ -286,6 +286,17 @@ describe('service cost and the high-value detractors list end to end', { timeout
     expect(html).toContain('href="lists/high-value-detractors.csv"');
   });
 
+  it('declares the list route in the OpenAPI document and asks for the read key like the other read routes', async () => {
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; operationId?: string }>>;
+    };
+    const operation = document.paths['/playbook/high-value-detractors']!.get!;
+    expect(operation.operationId).toBe('listHighValueDetractors');
+    expect(operation.security).toEqual(document.paths['/playbook/{action}/customers']!.get!.security);
+    expect((await api.request('GET', '/playbook/high-value-detractors', { key: null })).status).toBe(401);
+    expect((await api.request('GET', '/playbook/high-value-detractors', { key: 'wrong' })).status).toBe(403);
+  });
+
   it('forgets a listed customer: gone from the list, the list file and the index', async () => {
     const expected = expectedDetractors();
     const forgotten = expected[1]!;
