@@ -78,14 +78,15 @@ export function scoreBgBb(
     const tx = rows.tx[i]!;
     const n = rows.n[i]!;
     const alive = bgbbProbabilityAlive(params, x, tx, n, 1);
-    const { discounted, expected, nextPeriod } = bgbbHorizon(
-      params,
-      x,
-      tx,
-      n,
-      periods,
-      discountRatePerPeriod,
-    );
+    let discounted = 0;
+    let previous = 0;
+    let nextPeriod = 0;
+    for (let k = 1; k <= periods; k++) {
+      const cumulative = bgbbConditionalExpected(params, k, x, tx, n);
+      if (k === 1) nextPeriod = cumulative;
+      discounted += (cumulative - previous) / (1 + discountRatePerPeriod) ** k;
+      previous = cumulative;
+    }
     const own = rows.monetaryValue[i]!;
     const expectedSpend = spend
       ? conditionalExpectedAverageSpend(spend, x, own)
@@ -93,7 +94,7 @@ export function scoreBgBb(
         ? own
         : fallbackSpend;
     scores.probabilityAlive[i] = alive;
-    scores.expectedPurchases[i] = expected;
+    scores.expectedPurchases[i] = previous;
     scores.expectedSpend[i] = expectedSpend;
     scores.clv[i] = options.margin * expectedSpend * discounted;
     // At most one transaction per period: the expected number in the next period is the probability
@@ -165,24 +166,6 @@ function emptyScores(
 }
 
 /**
- * One BG/BB customer over the horizon's H periods: the discounted expected transactions
- * Σ_{k=1..H} (E[X(k)] − E[X(k−1)]) / (1 + d)^k, the expected transactions E[X(H)] and those of the
- * next period E[X(1)]. The CLV and the net CLV both use this one sum.
- */
-function bgbbHorizon(params: BgBbParams, x: number, tx: number, n: number, periods: number, d: number) {
-  let discounted = 0;
-  let previous = 0;
-  let nextPeriod = 0;
-  for (let k = 1; k <= periods; k++) {
-    const cumulative = bgbbConditionalExpected(params, k, x, tx, n);
-    if (k === 1) nextPeriod = cumulative;
-    discounted += (cumulative - previous) / (1 + d) ** k;
-    previous = cumulative;
-  }
-  return { discounted, expected: previous, nextPeriod };
-}
-
-/**
  * One sBG member over the horizon: expected renewals Σ_{k=1..H} S(n+k)/S(n) and their discounted sum
  * Σ S(n+k)/S(n) / (1 + d)^k; a member who has cancelled (alive = 0) has neither.
  */
@@ -210,7 +193,9 @@ function sbgHorizon(
  * What the net CLV of a period family needs besides the scores (docs/recalc.md, "Net CLV of the
  * period families"), per customer:
  * - `discountedTransactions` D = the discounted expected transactions the CLV multiplies (CLV =
- *   margin × spend per transaction × D), so net CLV = D × (net per transaction − handling) − service;
+ *   margin × spend per transaction × D; BG/BB summed term by term with `bgbbOpportunitySeries`, equal
+ *   to the CLV's closed-form differences to rounding, unit-tested), so net CLV = D × (net per
+ *   transaction − handling) − service;
  * - `discountedAliveMonths` A = Σ_{k=1..H} P(alive in period k) × months per period / (1 + d)^k, the
  *   months of service the customer is expected to need, discounted: a monthly service cost times A
  *   is the discounted service cost of the horizon. BG/BB: P(alive at opportunity n + k | x, t_x, n);
