@@ -28,6 +28,15 @@ const playbookCursorSchema = z.strictObject({
   after: z.string().regex(/^\d{15}#.+$/s),
 });
 
+const listCursorSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('list'),
+  runId: z.string().min(1).max(256),
+  list: z.string().min(1).max(100),
+  // Offset, zero-padded signed cents of the net CLV then the customer id, as written by listMemberKey().
+  after: z.string().regex(/^\d{16}#.+$/s),
+});
+
 const ingestCursorSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('ingests'),
@@ -38,16 +47,22 @@ const ingestCursorSchema = z.strictObject({
 const cursorSchema = z.discriminatedUnion('kind', [
   segmentCursorSchema,
   playbookCursorSchema,
+  listCursorSchema,
   ingestCursorSchema,
 ]);
 
 export type SegmentCursor = z.infer<typeof segmentCursorSchema>;
 export type IngestCursor = z.infer<typeof ingestCursorSchema>;
 export type PlaybookCursor = z.infer<typeof playbookCursorSchema>;
+export type ListCursor = z.infer<typeof listCursorSchema>;
 type Cursor = z.infer<typeof cursorSchema>;
 
 export function encodeCursor(
-  cursor: Omit<SegmentCursor, 'v'> | Omit<PlaybookCursor, 'v'> | Omit<IngestCursor, 'v'>,
+  cursor:
+    | Omit<SegmentCursor, 'v'>
+    | Omit<PlaybookCursor, 'v'>
+    | Omit<ListCursor, 'v'>
+    | Omit<IngestCursor, 'v'>,
 ): string {
   return Buffer.from(JSON.stringify({ v: 1, ...cursor }), 'utf8').toString('base64url');
 }
@@ -75,10 +90,10 @@ function decodeCursor(raw: string): Cursor {
  * A cursor of a walk over one named listing of a run (a segment, an audience): it must be of that
  * kind and name that listing, or it is a 400 naming what it belongs to.
  */
-function decodeWalkCursor<K extends 'segment' | 'playbook'>(
+function decodeWalkCursor<K extends 'segment' | 'playbook' | 'list'>(
   raw: string,
   kind: K,
-  field: 'segment' | 'action',
+  field: 'segment' | 'action' | 'list',
   name: string,
 ): Extract<Cursor, { kind: K }> {
   const cursor = decodeCursor(raw);
@@ -103,6 +118,11 @@ export function decodeSegmentCursor(raw: string, segment: string): SegmentCursor
 /** A cursor of an audience walk (`GET /playbook/{action}/customers`): same rules as segment cursors. */
 export function decodePlaybookCursor(raw: string, action: string): PlaybookCursor {
   return decodeWalkCursor(raw, 'playbook', 'action', action);
+}
+
+/** A cursor of a run list walk (`GET /playbook/high-value-detractors`): same rules as segment cursors. */
+export function decodeListCursor(raw: string, list: string): ListCursor {
+  return decodeWalkCursor(raw, 'list', 'list', list);
 }
 
 export function decodeIngestCursor(raw: string): IngestCursor {

@@ -45,6 +45,12 @@ export const ROUTE_TABLE = [
   { method: 'GET', path: '/playbook', access: 'read', operationId: 'getPlaybook' },
   {
     method: 'GET',
+    path: '/playbook/high-value-detractors',
+    access: 'read',
+    operationId: 'listHighValueDetractors',
+  },
+  {
+    method: 'GET',
     path: '/playbook/{action}/customers',
     access: 'read',
     operationId: 'listPlaybookCustomers',

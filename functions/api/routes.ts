@@ -6,10 +6,17 @@
 import type { z } from 'zod';
 import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { UnknownCustomerError } from '#app/erasure/erase-customer.ts';
+import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
 import { indexShardsOf } from '#domain/run.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from './admin.ts';
-import { decodeIngestCursor, decodePlaybookCursor, decodeSegmentCursor, encodeCursor } from './cursor.ts';
+import {
+  decodeIngestCursor,
+  decodeListCursor,
+  decodePlaybookCursor,
+  decodeSegmentCursor,
+  encodeCursor,
+} from './cursor.ts';
 import { ApiError, quote } from './errors.ts';
 import { type OperationId, ROUTE_TABLE, type RouteEntry } from './route-table.ts';
 import {
@@ -30,6 +37,7 @@ import {
   playbookCustomersPageSchema,
   playbookSchema,
   recalculationStartedSchema,
+  runListPageSchema,
   runPathSchema,
   runRecordSchema,
   segmentCustomersPageSchema,
@@ -401,6 +409,59 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
       return {
         status: 200,
         body: { runId, action: params.action, customers: page.items, nextCursor },
+        etagBasis: runId,
+        cacheControl: CURRENT_RUN_CACHE,
+      };
+    },
+  }),
+
+  listHighValueDetractors: implement({
+    summary: 'The high-value detractors of the current run, net CLV descending, paginated',
+    description:
+      'Customers whose latest satisfaction score is a detractor’s (NPS 0–6, CSAT 1–3) and whose value ' +
+      'is high: value tier at or above `economics.highValue.minValueTier` (default top10), or net CLV ≥ ' +
+      '`economics.highValue.minNetClv`. Same paging conventions as segment pages. Empty when the run ' +
+      'has no satisfaction scores (`advice` then says what to add) or no economics data.',
+    params: noParams,
+    query: pageQuerySchema,
+    body: undefined,
+    response: {
+      status: 200,
+      name: 'RunListPage',
+      schema: runListPageSchema,
+      description: 'One page of customers',
+    },
+    errors: [404],
+    async handle({ query }, context) {
+      const list = HIGH_VALUE_DETRACTORS_LIST;
+      const cursor = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, list);
+      const { runId, run } = await runOfWalk(context, cursor?.runId);
+      const page = await context.readModel.listRunListMembers({
+        runId,
+        list,
+        limit: query.limit,
+        ...(cursor ? { after: cursor.after } : {}),
+      });
+      const nextCursor =
+        page.nextPosition === null
+          ? null
+          : encodeCursor({ kind: 'list', runId, list, after: page.nextPosition });
+      const advice =
+        run.economics?.satisfactionAdvice ??
+        (run.economics
+          ? null
+          : 'This run has no customer economics: add a customer attributes export with a customer_id ' +
+            'and an nps (0–10) or csat (1–5) column, then recalculate.');
+      return {
+        status: 200,
+        body: {
+          runId,
+          list,
+          total: run.economics?.highValueDetractors ?? 0,
+          advice,
+          customers: page.items,
+          nextCursor,
+        },
         etagBasis: runId,
         cacheControl: CURRENT_RUN_CACHE,
       };

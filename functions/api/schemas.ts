@@ -2,8 +2,10 @@
  * Request and response schemas of the scores API. The route table (`routes.ts`) points at these; the
  * handler validates with them and the OpenAPI document is generated from them, so each shape is written once.
  */
+
 import * as z from 'zod';
 import { customerIdProblem } from '#domain/customer-id.ts';
+import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
 import { ingestReportSchema } from '#domain/ingest-report.ts';
 import { playbookSummarySchema } from '#domain/playbook/summary.ts';
 import { modelChoiceSchema } from '#domain/recalc-config.ts';
@@ -137,6 +139,22 @@ export const playbookCustomersPageSchema = z.object({
   runId: z.string().describe('The run the page comes from; a cursor stays on its run'),
   action: z.string(),
   customers: z.array(customerScoreSchema).describe('Value at stake descending, ties by customer id'),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
+
+export const runListPageSchema = z.object({
+  runId: z.string().describe('The run the page comes from; a cursor stays on its run'),
+  list: z.literal(HIGH_VALUE_DETRACTORS_LIST),
+  total: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Customers on the whole list (the run record’s count); 0 in runs without economics data'),
+  advice: z
+    .string()
+    .nullable()
+    .describe('What to add when the run has no satisfaction scores (then the list is empty); else null'),
+  customers: z.array(customerScoreSchema).describe('Net CLV descending, ties by customer id'),
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
 });
 

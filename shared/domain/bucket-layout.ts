@@ -170,6 +170,8 @@ export const partChangesKey = (runId: string, partKey: string) =>
 export const audiencesPrefix = (runId: string) => `${runPrefix(runId)}audiences/`;
 /** One playbook action's audience of a run, as CSV for campaign tools. */
 export const audienceKey = (runId: string, action: string) => `${audiencesPrefix(runId)}${action}.csv`;
+/** A run list of customers (the high-value detractors), as CSV; rewritten by erasure like the audiences. */
+export const runListKey = (runId: string, list: string) => `${runPrefix(runId)}lists/${list}.csv`;
 /** A scored part's audience rows (JSON lines), ranked and split into the audience files by finalize. */
 export const audienceRowsPrefix = (runId: string) => `${runPrefix(runId)}audience-rows/`;
 export const partAudienceRowsKey = (runId: string, partKey: string) =>

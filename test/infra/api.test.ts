@@ -177,13 +177,14 @@ describe('API: function permissions (least privilege per function)', () => {
     statements.flatMap((statement) => [statement.Action].flat() as string[]);
   const tableId = () => logicalIdOf(synth.stack, synth.stack.storage.table);
 
-  it('lets the read function only read the table, GSI1 and GSI2 by exact ARN', () => {
+  it('lets the read function only read the table, GSI1, GSI2 and GSI3 by exact ARN', () => {
     const read = readStatements().find((statement) => statement.Sid === 'ReadScores')!;
     expect(read.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']);
     expect(read.Resource).toEqual([
       { 'Fn::GetAtt': [tableId(), 'Arn'] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${TABLE_KEYS.gsi1Name}`]] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${TABLE_KEYS.gsi2Name}`]] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${TABLE_KEYS.gsi3Name}`]] },
     ]);
     const dynamoActions = actionsOf(readStatements()).filter((action) => action.startsWith('dynamodb:'));
     expect(dynamoActions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);

@@ -154,6 +154,14 @@ describe('storage', () => {
         ],
         Projection: { ProjectionType: 'ALL' },
       },
+      {
+        IndexName: TABLE_KEYS.gsi3Name,
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.gsi3PartitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.gsi3SortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ]);
   });
 });

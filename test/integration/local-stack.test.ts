@@ -79,6 +79,13 @@ describe('local stack', () => {
             n: i,
             [TABLE_KEYS.gsi2PartitionKey]: 'ACT#r1#win-back',
             [TABLE_KEYS.gsi2SortKey]: String(1000 + i),
+            // A run list's sparse index (GSI3): only some items carry its key.
+            ...(i % 3 === 0
+              ? {
+                  [TABLE_KEYS.gsi3PartitionKey]: 'LIST#r1#high-value-detractors',
+                  [TABLE_KEYS.gsi3SortKey]: String(i),
+                }
+              : {}),
           },
         }),
       );
@@ -86,7 +93,7 @@ describe('local stack', () => {
     await ensureTable(stack.clients.dynamo, old);
     const described = await stack.clients.rawDynamo.send(new DescribeTableCommand({ TableName: old }));
     expect(described.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(
-      [TABLE_KEYS.gsi1Name, TABLE_KEYS.gsi2Name].sort(),
+      [TABLE_KEYS.gsi1Name, TABLE_KEYS.gsi2Name, TABLE_KEYS.gsi3Name].sort(),
     );
     const scanned = await stack.clients.dynamo.send(new ScanCommand({ TableName: old }));
     expect(scanned.Items).toHaveLength(60);
@@ -100,6 +107,16 @@ describe('local stack', () => {
       }),
     );
     expect(audience.Items).toHaveLength(60);
+    const list = await stack.clients.dynamo.send(
+      new QueryCommand({
+        TableName: old,
+        IndexName: TABLE_KEYS.gsi3Name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi3PartitionKey },
+        ExpressionAttributeValues: { ':pk': 'LIST#r1#high-value-detractors' },
+      }),
+    );
+    expect(list.Items).toHaveLength(20);
     // A table with every index is left as it is.
     await ensureTable(stack.clients.dynamo, old);
     expect((await stack.clients.dynamo.send(new ScanCommand({ TableName: old }))).Items).toHaveLength(60);

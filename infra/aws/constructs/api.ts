@@ -283,13 +283,13 @@ export class Api extends Construct {
     }
   }
 
-  /** Read-only: single items, batches and queries on the table, GSI1 and GSI2, nothing else. */
+  /** Read-only: single items, batches and queries on the table, GSI1, GSI2 and GSI3, nothing else. */
   private grantReadPermissions(storage: Storage) {
     this.readHandler.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadScores',
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-        resources: [storage.table.tableArn, storage.gsi1Arn, storage.gsi2Arn],
+        resources: [storage.table.tableArn, storage.gsi1Arn, storage.gsi2Arn, storage.gsi3Arn],
       }),
     );
   }

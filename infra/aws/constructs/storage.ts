@@ -148,6 +148,13 @@ export class Storage extends Construct {
       sortKey: { name: TABLE_KEYS.gsi2SortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // Run lists (high-value detractors) by net CLV: sparse, only listed scores carry its key.
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE_KEYS.gsi3Name,
+      partitionKey: { name: TABLE_KEYS.gsi3PartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.gsi3SortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
   }
 
   /** ARN of objects under `prefix` of the data bucket, e.g. `arn:…:bucket/clean/*`. */
@@ -188,5 +195,10 @@ export class Storage extends Construct {
   /** ARN of the table's GSI2 (playbook audiences). */
   get gsi2Arn(): string {
     return `${this.table.tableArn}/index/${TABLE_KEYS.gsi2Name}`;
+  }
+
+  /** ARN of the table's GSI3 (run lists). */
+  get gsi3Arn(): string {
+    return `${this.table.tableArn}/index/${TABLE_KEYS.gsi3Name}`;
   }
 }

@@ -11,6 +11,7 @@
  * | recalculation lock   | LOCK                    | RECALC             | –                           | –                               |
  * | customer score       | CUST#<customerId>       | RUN#<runId>        | SEG#<runId>#<segment>[#<s>] | <clv sort key>#<customerId>     |
  * | (score, GSI2)        |                         |                    | gsi2pk ACT#<runId>#<action>[#<s>] | gsi2sk <value at stake sort key>#<customerId> |
+ * | (score, GSI3, sparse)|                         |                    | gsi3pk LIST#<runId>#<list>  | gsi3sk <signed net CLV sort key>#<customerId> |
  * | suppressed customer  | SUPPRESS#<sha256(id)>   | ERASED             | –                           | –                               |
  *
  * `#<s>` is the index shard of a run written with `indexShards` S > 1 in its run record: s =
@@ -22,8 +23,13 @@
  * a customer's history = Query pk=CUST#id; a segment's customers by CLV = Query GSI1 descending on
  * each shard, merged by sort key (read-model.ts); a playbook audience by value at stake = the same
  * on GSI2 (a score is in one segment and one audience, so each listing needs its own index);
+ * a run list (the high-value detractors) by net CLV = Query GSI3 descending (sparse, not sharded:
+ * only listed scores carry gsi3pk, so the index holds just them, and erasing the score item removes
+ * the customer from the list);
  * run metadata = GetItem; ingest reports newest first = Query GSI1 pk=INGESTS descending.
  */
+import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
+
 export const TABLE_KEYS = {
   partitionKey: 'pk',
   sortKey: 'sk',
@@ -33,6 +39,9 @@ export const TABLE_KEYS = {
   gsi2Name: 'gsi2',
   gsi2PartitionKey: 'gsi2pk',
   gsi2SortKey: 'gsi2sk',
+  gsi3Name: 'gsi3',
+  gsi3PartitionKey: 'gsi3pk',
+  gsi3SortKey: 'gsi3sk',
   ttlAttribute: 'expiresAt',
 } as const;
 
@@ -132,6 +141,27 @@ export const actionPartition = (runId: string, action: string) => `ACT#${runId}#
 /** The GSI2 keys of an audience, one per shard of the run. */
 export const actionPartitions = (runId: string, action: string, shards: number) =>
   allShards(actionPartition(runId, action), shards);
+
+/** The run lists a score can be on (GSI3). */
+export const RUN_LISTS = [HIGH_VALUE_DETRACTORS_LIST] as const;
+export type RunList = (typeof RUN_LISTS)[number];
+
+/** Offset that makes a signed amount in cents a non-negative number of 16 digits. */
+const SIGNED_OFFSET_CENTS = 1_000_000_000_000_000;
+
+/**
+ * GSI3 key of a score on a run list, sorted by net CLV. Net CLV may be negative, so the cents are
+ * offset by 10^15 and zero-padded to 16 digits (string order = numeric order over ±10^15 cents); the
+ * customer id breaks ties, as in the other listings.
+ */
+export const listMemberKey = (runId: string, list: RunList, netClv: number, customerId: string) => {
+  const cents = Math.min(MAX_CLV_CENTS, Math.max(-MAX_CLV_CENTS, Math.round(netClv * 100)));
+  return {
+    gsi3pk: listPartition(runId, list),
+    gsi3sk: `${String(cents + SIGNED_OFFSET_CENTS).padStart(16, '0')}#${customerId}`,
+  };
+};
+export const listPartition = (runId: string, list: RunList) => `LIST#${runId}#${list}`;
 
 export const suppressionKey = (customerIdHash: string) => ({
   pk: `SUPPRESS#${customerIdHash}`,

@@ -14,6 +14,8 @@ import {
   currentRunPointerKey,
   customerPartition,
   ingestKey,
+  listPartition,
+  type RunList,
   runKey,
   scoreKey,
   segmentPartitions,
@@ -57,9 +59,36 @@ export interface ScoreReadModel {
     after?: string;
     indexShards: number;
   }): Promise<Page<CustomerScore>>;
+  /** A run list's customers (GSI3), net CLV descending; `after` as for segments. */
+  listRunListMembers(query: {
+    runId: string;
+    list: RunList;
+    limit: number;
+    after?: string;
+  }): Promise<Page<CustomerScore>>;
   /** Ingest reports, newest first. */
   listIngests(query: { limit: number; after?: string }): Promise<Page<IngestReport>>;
 }
+
+/** The indexes scores are listed by: segments (GSI1), audiences (GSI2), run lists (GSI3). */
+type ScoreIndex = 'gsi1' | 'gsi2' | 'gsi3';
+const INDEX_KEYS: Record<ScoreIndex, { indexName: string; partitionKey: string; sortKey: string }> = {
+  gsi1: {
+    indexName: TABLE_KEYS.gsi1Name,
+    partitionKey: TABLE_KEYS.gsi1PartitionKey,
+    sortKey: TABLE_KEYS.gsi1SortKey,
+  },
+  gsi2: {
+    indexName: TABLE_KEYS.gsi2Name,
+    partitionKey: TABLE_KEYS.gsi2PartitionKey,
+    sortKey: TABLE_KEYS.gsi2SortKey,
+  },
+  gsi3: {
+    indexName: TABLE_KEYS.gsi3Name,
+    partitionKey: TABLE_KEYS.gsi3PartitionKey,
+    sortKey: TABLE_KEYS.gsi3SortKey,
+  },
+};
 
 /**
  * One page of a listing. `nextPosition` is the GSI sort key of the last item returned when more items
@@ -120,9 +149,9 @@ export function createScoreReadModel(
     partition: string,
     limit: number,
     startKey: Record<string, string> | undefined,
+    index: ScoreIndex = 'gsi1',
   ): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
-    const indexName = TABLE_KEYS.gsi1Name;
-    const partitionKey = TABLE_KEYS.gsi1PartitionKey;
+    const { indexName, partitionKey } = INDEX_KEYS[index];
     const items: Record<string, unknown>[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined = startKey;
     do {
@@ -158,15 +187,12 @@ export function createScoreReadModel(
    * whether the run has one shard or many.
    */
   async function listRunScores(
-    index: 'gsi1' | 'gsi2',
+    index: ScoreIndex,
     partitions: readonly string[],
     limit: number,
     after: string | undefined,
   ): Promise<Page<CustomerScore>> {
-    const [indexName, partitionKey, sortKey] =
-      index === 'gsi1'
-        ? [TABLE_KEYS.gsi1Name, TABLE_KEYS.gsi1PartitionKey, TABLE_KEYS.gsi1SortKey]
-        : [TABLE_KEYS.gsi2Name, TABLE_KEYS.gsi2PartitionKey, TABLE_KEYS.gsi2SortKey];
+    const { indexName, partitionKey, sortKey } = INDEX_KEYS[index];
     const readShard =
       (partition: string): ShardRead<Record<string, unknown>, Record<string, unknown>> =>
       async (size, next) => {
@@ -298,6 +324,10 @@ export function createScoreReadModel(
 
     listAudienceMembers({ runId, action, limit, after, indexShards }) {
       return listRunScores('gsi2', actionPartitions(runId, action, indexShards), limit, after);
+    },
+
+    listRunListMembers({ runId, list, limit, after }) {
+      return listRunScores('gsi3', [listPartition(runId, list)], limit, after);
     },
 
     async listIngests({ limit, after }) {

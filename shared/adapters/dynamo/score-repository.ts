@@ -1,9 +1,10 @@
 /** Score items of the runs on DynamoDB: batch writes, previous scores for migration, deletes. */
 import type { PreviousScore, ScoreRepository } from '#app/ports/score-repository.ts';
+import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
 import type { LadderState } from '#domain/playbook/playbook-config.ts';
 import type { ChurnRisk } from '#domain/score.ts';
 import { createBatchAccess, type DynamoTable } from './batch.ts';
-import { actionMemberKey, scoreKey, segmentMemberKey, TABLE_KEYS } from './keys.ts';
+import { actionMemberKey, listMemberKey, scoreKey, segmentMemberKey, TABLE_KEYS } from './keys.ts';
 
 export function createScoreRepository(table: DynamoTable): ScoreRepository {
   const batch = createBatchAccess(table);
@@ -24,6 +25,15 @@ export function createScoreRepository(table: DynamoTable): ScoreRepository {
                     score.customerId,
                     indexShards,
                   )),
+              // Sparse GSI3: only listed customers carry the key, so the list is erased with the item.
+              ...(score.economics?.highValueDetractor
+                ? listMemberKey(
+                    score.runId,
+                    HIGH_VALUE_DETRACTORS_LIST,
+                    score.economics.netClv,
+                    score.customerId,
+                  )
+                : {}),
               ...score,
               [TABLE_KEYS.ttlAttribute]: expiresAt,
             },

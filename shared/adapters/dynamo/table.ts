@@ -13,10 +13,10 @@ import { createBatchAccess } from './batch.ts';
 import { TABLE_KEYS } from './keys.ts';
 
 /** The indexes the table must have; a local table made before one of them existed is rebuilt. */
-const INDEXES = [TABLE_KEYS.gsi1Name, TABLE_KEYS.gsi2Name];
+const INDEXES = [TABLE_KEYS.gsi1Name, TABLE_KEYS.gsi2Name, TABLE_KEYS.gsi3Name];
 
 /**
- * Creates the single table (on-demand, with GSI1 and GSI2) when it does not exist, and rebuilds a table
+ * Creates the single table (on-demand, with GSI1, GSI2 and GSI3) when it does not exist, and rebuilds a table
  * that lacks an index (made by an earlier version). Used by the local stack and integration tests; in
  * AWS the CDK app creates the same table from {@link TABLE_KEYS}.
  */
@@ -85,6 +85,8 @@ async function createTable(client: DynamoDBClient, tableName: string) {
         { AttributeName: TABLE_KEYS.gsi1SortKey, AttributeType: 'S' },
         { AttributeName: TABLE_KEYS.gsi2PartitionKey, AttributeType: 'S' },
         { AttributeName: TABLE_KEYS.gsi2SortKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi3PartitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi3SortKey, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -104,6 +106,14 @@ async function createTable(client: DynamoDBClient, tableName: string) {
           KeySchema: [
             { AttributeName: TABLE_KEYS.gsi2PartitionKey, KeyType: 'HASH' },
             { AttributeName: TABLE_KEYS.gsi2SortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: TABLE_KEYS.gsi3Name,
+          KeySchema: [
+            { AttributeName: TABLE_KEYS.gsi3PartitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_KEYS.gsi3SortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },

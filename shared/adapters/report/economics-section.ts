@@ -3,6 +3,8 @@
  * net contribution per segment, CLV/CAC by acquisition channel, and the value for the customer by
  * satisfaction band — or, without satisfaction scores, what to add. Empty for other runs.
  */
+import { runListKey, runPrefix } from '#domain/bucket-layout.ts';
+import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
 import type { RunRecord } from '#domain/run.ts';
 
 const escapeHtml = (value: unknown) =>
@@ -30,6 +32,10 @@ const BAND_NAMES = {
   promoter: 'Promoters',
   unknown: 'No score',
 };
+
+/** The list file relative to the report (both in the run folder). */
+const listLink = (runId: string) =>
+  runListKey(runId, HIGH_VALUE_DETRACTORS_LIST).slice(runPrefix(runId).length);
 
 export function renderEconomicsSection(run: RunRecord): string {
   const e = run.economics;
@@ -105,6 +111,12 @@ export function renderEconomicsSection(run: RunRecord): string {
             amount(b.meanNetClv),
           ]),
         );
+  const detractors =
+    e.highValueDetractors === undefined
+      ? ''
+      : e.satisfactionAdvice !== null
+        ? '<p class="high-value-detractors">The high-value detractors list stays empty until satisfaction scores are exported (see above).</p>'
+        : `<p class="high-value-detractors"><strong>${e.highValueDetractors}</strong> high-value detractors (a detractor’s score, and a value tier at or above economics.highValue.minValueTier or net CLV ≥ economics.highValue.minNetClv), net CLV descending: <a href="${escapeHtml(listLink(run.runId))}">the list file</a>, or <code>GET /playbook/high-value-detractors</code>.</p>`;
   return `<section class="economics" data-panel="economics">
 <h2>Revenue vs net contribution per segment</h2>
 <p class="caption">Net contribution = revenue − cost of goods − discounts − shipping − returns; net CLV also subtracts the expected cost to serve. Satisfaction on 0–100 (NPS × 10, (CSAT − 1) × 25) over the customers with a score.</p>
@@ -114,5 +126,6 @@ ${segments}
 ${channels}
 <h2>Satisfaction bands (detractors / passives / promoters): retention, P(alive), CLV</h2>
 ${satisfaction}
+${detractors}
 </section>`;
 }

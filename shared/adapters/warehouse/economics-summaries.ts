@@ -206,15 +206,14 @@ export function economicsPresenceStatement(input: {
 
 /**
  * A run's statements with the economics joined into the customer summaries when the parameters ask
- * for it (continuous family only: the period families' scoring has no discounted expected orders of
- * the purchase models); otherwise the statements as they are.
+ * for it (every family: the period families' summaries have the same customer id and columns);
+ * otherwise the statements as they are.
  */
 export function withRunEconomics<T extends { customerSummaries?: Statement<CustomerSummaryRow> }>(
   statements: T,
   params: WarehouseParamsInput & { economics?: EconomicsSqlSettings | undefined },
 ): T {
-  const continuous = params.family === undefined || params.family === 'noncontractual-continuous';
-  if (!params.economics || !continuous || !statements.customerSummaries) return statements;
+  if (!params.economics || !statements.customerSummaries) return statements;
   const full = { ...params, calibrationEnd: undefined };
   return {
     ...statements,

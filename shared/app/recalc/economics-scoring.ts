@@ -17,6 +17,7 @@ import {
   emptyNetRatioGroups,
   type NetRatioGroups,
 } from '#domain/economics/net-contribution.ts';
+import { isHighValueDetractor } from '#domain/economics/satisfaction.ts';
 import {
   type CustomerEconomicsInput,
   netRatioGroupOf,
@@ -24,7 +25,8 @@ import {
   scoreEconomics,
 } from '#domain/economics/score-economics.ts';
 import { isPurchaseModelName } from '#domain/models/purchase-models.ts';
-import { scoreSummaryRows } from '#domain/recalc/scoring.ts';
+import { isFamilyModelName } from '#domain/recalc/family-scoring.ts';
+import { familyValueFactorsOf, scoreSummaryRows } from '#domain/recalc/scoring.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import type { CustomerSummaryRow } from '../ports/warehouse.ts';
@@ -71,24 +73,35 @@ export function createEconomicsScoring(run: FittedRun) {
   return {
     /** `rows` and `scores` as `buildScores` paired them (same order). */
     score(rows: readonly CustomerSummaryRow[], scores: CustomerScore[]): void {
-      if (!run.economics || !isPurchaseModelName(model) || rows.length === 0) return;
+      if (!run.economics || rows.length === 0) return;
       if (rows.some((row) => row.economics === undefined)) return;
+      // The period families discount per period and charge service per period alive; the purchase
+      // models per month of the horizon with today's P(alive) (docs/economics.md §3).
+      let discounted: ArrayLike<number>;
+      let aliveMonths: ArrayLike<number> | undefined;
+      if (isFamilyModelName(model)) {
+        const family = familyValueFactorsOf(run, rows);
+        discounted = family.discountedTransactions;
+        aliveMonths = family.discountedAliveMonths;
+      } else if (isPurchaseModelName(model)) {
+        discounted = discountedExpectedPurchases(
+          model,
+          run.model.params,
+          { x: rows.map((r) => r.frequency), tx: rows.map((r) => r.recency), T: rows.map((r) => r.T) },
+          {
+            unit: run.config.timeUnit,
+            horizonMonths: run.config.clv.horizonMonths,
+            annualDiscountRate: run.config.clv.annualDiscountRate,
+          },
+        );
+      } else return;
       used = true;
       const columns = scoreSummaryRows(run, rows);
-      const discounted = discountedExpectedPurchases(
-        model,
-        run.model.params,
-        { x: rows.map((r) => r.frequency), tx: rows.map((r) => r.recency), T: rows.map((r) => r.T) },
-        {
-          unit: run.config.timeUnit,
-          horizonMonths: run.config.clv.horizonMonths,
-          annualDiscountRate: run.config.clv.annualDiscountRate,
-        },
-      );
       const customers = rows.map(economicsInputOf);
       const economics = scoreEconomics({
         scores: columns,
         discountedExpectedPurchases: discounted,
+        ...(aliveMonths ? { discountedAliveMonths: aliveMonths } : {}),
         customers,
         groups: run.economicsGroups ?? netRatioGroupsOf([]),
         config,
@@ -97,7 +110,17 @@ export function createEconomicsScoring(run: FittedRun) {
       economics.forEach((e, i) => {
         const score = scores[i]!;
         const attributes = customers[i]!.attributes;
-        score.economics = customerEconomicsScore(e, attributes);
+        // The domain rule, on the published tier and the net CLV before rounding.
+        const highValueDetractor = isHighValueDetractor(
+          {
+            customerId: score.customerId,
+            valueTier: score.valueTier,
+            netClv: e.netClv,
+            satisfaction: attributes?.satisfaction ?? null,
+          },
+          config.highValue,
+        );
+        score.economics = customerEconomicsScore(e, attributes, highValueDetractor);
         addEconomicsCustomer(aggregates, {
           segment: score.segment,
           historicRevenue: score.historicRevenue,
@@ -111,6 +134,7 @@ export function createEconomicsScoring(run: FittedRun) {
           pAlive: score.pAlive,
           purchasedInLastPeriod:
             run.calibrationEnd === null ? null : rows[i]!.lastPurchaseDate > run.calibrationEnd,
+          highValueDetractor,
         });
       });
     },

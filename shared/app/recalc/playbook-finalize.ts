@@ -3,8 +3,13 @@
  * actions with their economics and backtest, movement since the previous run, what became of the
  * previous run's audiences) and writes one ranked audience file per action.
  */
-import { audienceKey, partAudienceRowsKey } from '#domain/bucket-layout.ts';
-import { groupSatisfaction } from '#domain/economics/satisfaction.ts';
+import { audienceKey, partAudienceRowsKey, runListKey } from '#domain/bucket-layout.ts';
+import {
+  groupSatisfaction,
+  HIGH_VALUE_DETRACTORS_LIST,
+  type HighValueDetractorRow,
+  highValueDetractorsCsv,
+} from '#domain/economics/satisfaction.ts';
 import { type AudienceRow, audienceCsv, rankAudiences } from '#domain/playbook/audiences.ts';
 import { describeRungRule, explainAction, explainPosition } from '#domain/playbook/explain.ts';
 import {
@@ -210,11 +215,23 @@ function withGoneMembers(
  */
 async function writeAudiences(deps: RecalcDeps, run: FittedRun, playbook: PlaybookConfig): Promise<void> {
   const rows: AudienceRow[] = [];
+  const detractors: HighValueDetractorRow[] = [];
   for (const partKey of run.summaryPartKeys) {
     const text = await deps.files.getText(partAudienceRowsKey(run.runId, partKey));
     for (const line of text.split('\n')) {
-      if (line.trim() !== '') rows.push(JSON.parse(line) as AudienceRow);
+      if (line.trim() === '') continue;
+      const row = JSON.parse(line) as AudienceRow & { highValueDetractor?: HighValueDetractorRow };
+      if (row.highValueDetractor) detractors.push(row.highValueDetractor);
+      rows.push(row);
     }
+  }
+  // Runs with economics only: the list file, header only when nobody is on it.
+  if (run.economics) {
+    await deps.files.putText(
+      runListKey(run.runId, HIGH_VALUE_DETRACTORS_LIST),
+      highValueDetractorsCsv(detractors),
+      'text/csv; charset=utf-8',
+    );
   }
   const ranked = rankAudiences(rows);
   const actions = [...playbook.actions.map((action) => action.name), LET_GO_ACTION];

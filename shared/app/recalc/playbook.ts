@@ -4,6 +4,7 @@
  * ladder movement against the previous run and what became of the previous run's audiences — as
  * additive tallies (parts merge in any order), plus the audience rows for the CSV files.
  */
+import type { HighValueDetractorRow } from '#domain/economics/satisfaction.ts';
 import {
   addGroupSatisfaction,
   emptyGroupSatisfaction,
@@ -121,6 +122,21 @@ export function playbookFields(
     action: assignment.action,
     // Cents, like every money figure of a score (the audience files keep two decimals too).
     valueAtStake: Math.round(assignment.valueAtStake * 100) / 100,
+  };
+}
+
+/** A listed customer's line of the high-value detractors file (the score has economics). */
+export function highValueDetractorRowOf(score: CustomerScore): HighValueDetractorRow {
+  return {
+    customerId: score.customerId,
+    valueTier: score.valueTier,
+    netClv: score.economics?.netClv ?? score.clv,
+    satisfaction: score.economics?.satisfaction
+      ? { scale: score.economics.satisfaction.scale, score: score.economics.satisfaction.score }
+      : null,
+    clv: score.clv,
+    segment: score.segment,
+    currency: score.currency,
   };
 }
 

@@ -19,7 +19,7 @@ import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
 import { createEconomicsScoring } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
-import { createPlaybookPart, withPlaybookChange } from './playbook.ts';
+import { createPlaybookPart, highValueDetractorRowOf, withPlaybookChange } from './playbook.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
@@ -99,7 +99,15 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
       const evaluated = playbook.evaluate(built, previous.get(built.customerId));
       const score = evaluated.score;
       scores[i] = score;
-      audienceRows.push(JSON.stringify(evaluated.row));
+      // A listed customer's row also carries what the high-value detractors file needs (finalize
+      // writes the list from these rows, so it is ranked across parts like the audiences).
+      audienceRows.push(
+        JSON.stringify(
+          score.economics?.highValueDetractor
+            ? { ...evaluated.row, highValueDetractor: highValueDetractorRowOf(score) }
+            : evaluated.row,
+        ),
+      );
       addToSegment(result.segments, score.segment, score.clv);
       report.add({
         clv: score.clv,

@@ -48,6 +48,12 @@ export interface CostToServeInput {
   serviceCostPerMonth: number;
   /** `discountedMonths(terms)`. */
   discountedMonths: number;
+  /**
+   * The period families' Σ_k P(alive in period k) × months per period / (1 + d)^k
+   * (`familyValueFactors`): when given, service = cost per month × this, P(alive) weighted period by
+   * period instead of P(alive) today over the whole horizon.
+   */
+  discountedAliveMonths?: number;
 }
 
 export interface CostToServe {
@@ -69,6 +75,8 @@ export function expectedCostToServe(input: CostToServeInput): CostToServe {
   const service =
     input.serviceCostPerMonth === 0
       ? 0
-      : input.serviceCostPerMonth * input.probabilityAlive * input.discountedMonths;
+      : input.discountedAliveMonths !== undefined
+        ? input.serviceCostPerMonth * input.discountedAliveMonths
+        : input.serviceCostPerMonth * input.probabilityAlive * input.discountedMonths;
   return { handling, service, total: handling + service };
 }

@@ -45,6 +45,11 @@ export interface EconomicsAggregates {
   segmentSatisfaction: GroupSatisfactionAccumulator;
   channels: ChannelEconomicsAccumulator;
   satisfaction: SatisfactionBandAccumulator;
+  /**
+   * How many customers are high-value detractors (`isHighValueDetractor`): a count only, the list
+   * itself lives on the score items (erased with them), never in the run record.
+   */
+  highValueDetractors?: number;
 }
 
 export const emptyEconomicsAggregates = (): EconomicsAggregates => ({
@@ -52,6 +57,7 @@ export const emptyEconomicsAggregates = (): EconomicsAggregates => ({
   segmentSatisfaction: emptyGroupSatisfaction(),
   channels: emptyChannelEconomics(),
   satisfaction: emptySatisfactionBands(),
+  highValueDetractors: 0,
 });
 
 export interface EconomicsReportCustomer {
@@ -67,6 +73,8 @@ export interface EconomicsReportCustomer {
   pAlive: number;
   /** Bought after the calibration end (the holdout weeks); null when the run has no such split. */
   purchasedInLastPeriod: boolean | null;
+  /** On the high-value detractors list (`isHighValueDetractor`). */
+  highValueDetractor?: boolean;
 }
 
 export function addEconomicsCustomer(aggregates: EconomicsAggregates, c: EconomicsReportCustomer): void {
@@ -80,6 +88,7 @@ export function addEconomicsCustomer(aggregates: EconomicsAggregates, c: Economi
   addGroupSatisfaction(aggregates.segmentSatisfaction, c.segment, c.satisfaction);
   addChannelCustomer(aggregates.channels, c);
   addSatisfactionCustomer(aggregates.satisfaction, c);
+  if (c.highValueDetractor) aggregates.highValueDetractors = (aggregates.highValueDetractors ?? 0) + 1;
 }
 
 export const mergeEconomicsAggregates = (
@@ -91,6 +100,7 @@ export const mergeEconomicsAggregates = (
   segmentSatisfaction: mergeGroupSatisfaction(a.segmentSatisfaction ?? {}, b.segmentSatisfaction ?? {}),
   channels: mergeChannelEconomics(a.channels, b.channels),
   satisfaction: mergeSatisfactionBands(a.satisfaction, b.satisfaction),
+  highValueDetractors: (a.highValueDetractors ?? 0) + (b.highValueDetractors ?? 0),
 });
 
 export interface SegmentEconomics {
@@ -158,6 +168,11 @@ export const economicsReportSchema = z.object({
   ),
   /** What to add when no customer has a satisfaction score; null when some have. */
   satisfactionAdvice: z.string().nullable(),
+  /**
+   * Customers on the high-value detractors list (`GET /playbook/high-value-detractors`); absent in
+   * records written before the list existed.
+   */
+  highValueDetractors: z.number().int().nonnegative().optional(),
 });
 export type EconomicsReport = z.infer<typeof economicsReportSchema>;
 // The schema describes the domain's rows: a change to either must show here.
@@ -203,5 +218,6 @@ export function economicsReport(aggregates: EconomicsAggregates): EconomicsRepor
     channelsOmitted: Math.max(0, channels.length - MAX_REPORTED_CHANNELS),
     satisfactionBands,
     satisfactionAdvice: satisfactionAdvice(satisfactionBands),
+    highValueDetractors: aggregates.highValueDetractors ?? 0,
   };
 }

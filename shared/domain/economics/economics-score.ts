@@ -47,6 +47,12 @@ export const customerEconomicsScoreSchema = z
       })
       .nullable()
       .describe('Latest satisfaction score (NPS 0–10 or CSAT 1–5) and its band; null when none was exported'),
+    highValueDetractor: z
+      .boolean()
+      .optional()
+      .describe(
+        'A detractor of high value (value tier at or above economics.highValue.minValueTier, or net CLV ≥ economics.highValue.minNetClv): listed by GET /playbook/high-value-detractors',
+      ),
   })
   .describe(
     'Customer economics (net CLV, cost to serve, CLV/CAC, satisfaction); only in runs with economics data',
@@ -62,6 +68,7 @@ const round = (value: number, digits: number) => {
 export function customerEconomicsScore(
   economics: EconomicsScore,
   attributes: Pick<CustomerAttributes, 'satisfaction'> | null,
+  highValueDetractor = false,
 ): CustomerEconomicsScore {
   const satisfaction = attributes?.satisfaction ?? null;
   return {
@@ -74,5 +81,7 @@ export function customerEconomicsScore(
     acquisitionCost: economics.acquisitionCost,
     clvToCac: economics.clvToCac === null ? null : round(economics.clvToCac, 6),
     satisfaction: satisfaction ? { ...satisfaction, band: satisfactionBand(satisfaction) } : null,
+    // Only on the listed customers: the flag is what puts a score item on the list's index.
+    ...(highValueDetractor ? { highValueDetractor: true } : {}),
   };
 }

@@ -2,6 +2,7 @@
  * Value for the customer: satisfaction bands (NPS and CSAT), per-band and per-segment aggregates as
  * mergeable accumulators, the high-value detractors, and what to add when no scores exist.
  */
+import { csvField } from '../playbook/audiences.ts';
 import type { ValueTier } from '../score.ts';
 import type { SatisfactionScore } from './customer-attributes.ts';
 import type { EconomicsConfig } from './economics-config.ts';
@@ -196,9 +197,54 @@ export function selectHighValueDetractors<C extends DetractorCandidate>(
 ): C[] {
   const selected: C[] = [];
   for (const c of customers) if (isHighValueDetractor(c, highValue)) selected.push(c);
-  return selected.sort(
-    (a, b) => b.netClv - a.netClv || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0),
-  );
+  return selected.sort(compareDetractors);
+}
+
+/** Most valuable first (net CLV descending), ties by customer id: the list's one order. */
+export const compareDetractors = (a: DetractorCandidate, b: DetractorCandidate): number =>
+  b.netClv - a.netClv || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
+
+/** The run list of the high-value detractors: its name in the API, the table index and the run folder. */
+export const HIGH_VALUE_DETRACTORS_LIST = 'high-value-detractors';
+
+/** One listed customer as the run's list file carries it. */
+export interface HighValueDetractorRow extends DetractorCandidate {
+  clv: number;
+  segment: string;
+  currency: string;
+}
+
+/** Columns of the list file, in order (money to the cent in the run currency). */
+export const HIGH_VALUE_DETRACTORS_CSV_COLUMNS = [
+  'rank',
+  'customer_id',
+  'net_clv',
+  'clv',
+  'value_tier',
+  'satisfaction_scale',
+  'satisfaction_score',
+  'segment',
+  'currency',
+] as const;
+
+/** The list file: every listed customer, ranked in the list's order; the header only when empty. */
+export function highValueDetractorsCsv(rows: Iterable<HighValueDetractorRow>): string {
+  const lines: string[] = [HIGH_VALUE_DETRACTORS_CSV_COLUMNS.join(',')];
+  [...rows].sort(compareDetractors).forEach((row, i) => {
+    const values = [
+      i + 1,
+      row.customerId,
+      row.netClv.toFixed(2),
+      row.clv.toFixed(2),
+      row.valueTier,
+      row.satisfaction?.scale ?? null,
+      row.satisfaction?.score ?? null,
+      row.segment,
+      row.currency,
+    ];
+    lines.push(values.map(csvField).join(','));
+  });
+  return `${lines.join('\n')}\n`;
 }
 
 /**

@@ -77,8 +77,16 @@ export interface EconomicsScore {
 export interface ScoreEconomicsInput {
   /** `scoreSummaryRows` of the same customers, in the same order. */
   scores: CustomerScores;
-  /** `discountedExpectedPurchases` of the same customers. */
+  /**
+   * `discountedExpectedPurchases` of the same customers (the period families: `familyValueFactors`'
+   * discounted expected transactions).
+   */
   discountedExpectedPurchases: ArrayLike<number>;
+  /**
+   * Period families only (`familyValueFactors`): the discounted expected months alive, which the
+   * service cost is charged over instead of P(alive) today × the discounted months of the horizon.
+   */
+  discountedAliveMonths?: ArrayLike<number>;
   customers: readonly CustomerEconomicsInput[];
   /** `netRatioGroupsOf` over every customer of the run (not just this batch). */
   groups: NetRatioGroups;
@@ -112,6 +120,7 @@ export function scoreEconomics(input: ScoreEconomicsInput): EconomicsScore[] {
       handlingCostPerOrder: config.handlingCostPerOrder,
       serviceCostPerMonth: serviceCostPerMonth(customer.attributes, config).perMonth,
       discountedMonths: months,
+      ...(input.discountedAliveMonths ? { discountedAliveMonths: input.discountedAliveMonths[i]! } : {}),
     });
     const value = netClv({
       grossClv: scores.clv[i]!,

@@ -187,6 +187,36 @@ function bgbbExpectedBySum(params: BgBbParams, future: number, x: number, tx: nu
   return sum;
 }
 
+/**
+ * Per future opportunity k = 1..`future`, given (x, t_x, n): the probability of a transaction at
+ * opportunity n + k (the k-th term of E[X(k)] − E[X(k−1)]) and of being alive at it
+ * (`bgbbProbabilityAlive(…, k)`). Both share B(γ, δ+n+k) and the likelihood, so the series costs one
+ * likelihood per customer instead of one per opportunity (what the net CLV of the period families
+ * needs per customer).
+ */
+export function bgbbOpportunitySeries(
+  params: BgBbParams,
+  future: number,
+  x: number,
+  tx: number,
+  n: number,
+): { transaction: Float64Array; alive: Float64Array } {
+  checkParams(params);
+  const { alpha, beta, gamma, delta } = params;
+  const lnL = bgbbCustomerLogLikelihood(params, x, tx, n);
+  const base = -betaln(alpha, beta) - betaln(gamma, delta) - lnL;
+  const buys = betaln(alpha + x + 1, beta + n - x) + base;
+  const lives = betaln(alpha + x, beta + n - x) + base;
+  const transaction = new Float64Array(future);
+  const alive = new Float64Array(future);
+  for (let k = 1; k <= future; k++) {
+    const survives = betaln(gamma, delta + n + k);
+    transaction[k - 1] = Math.exp(buys + survives);
+    alive[k - 1] = Math.min(1, Math.exp(lives + survives));
+  }
+  return { transaction, alive };
+}
+
 /** Unconditional P(X(n) = x): x transactions in the first n opportunities (paper eq. 7). */
 export function bgbbProbabilityOfTransactions(params: BgBbParams, n: number, x: number): number {
   checkParams(params);

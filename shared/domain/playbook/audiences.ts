@@ -84,7 +84,7 @@ export const AUDIENCE_CSV_COLUMNS = [
 ] as const;
 
 /** RFC 4180: quote fields with a comma, quote or line break; double the quotes inside. */
-function csvField(value: string | number | null): string {
+export function csvField(value: string | number | null): string {
   const text = value === null ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

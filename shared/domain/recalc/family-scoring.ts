@@ -3,7 +3,12 @@
  * and CLV per customer from period summaries, in the same columnar shape as the continuous scores.
  */
 import { type ChurnBands, type CustomerScores, churnRiskBand } from '../clv.ts';
-import { type BgBbParams, bgbbConditionalExpected, bgbbProbabilityAlive } from '../models/bgbb.ts';
+import {
+  type BgBbParams,
+  bgbbConditionalExpected,
+  bgbbOpportunitySeries,
+  bgbbProbabilityAlive,
+} from '../models/bgbb.ts';
 import { conditionalExpectedAverageSpend } from '../models/gamma-gamma.ts';
 import { type SbgParams, sbgProbabilityAlive } from '../models/sbg.ts';
 import type { GammaGammaParams } from '../models/types.ts';
@@ -117,15 +122,7 @@ export function scoreSbg(
     const renewals = rows.tx[i]!;
     const n = rows.n[i]!;
     const alive = sbgProbabilityAlive(params, renewals, n, 0);
-    let expected = 0;
-    let discounted = 0;
-    if (alive > 0) {
-      for (let k = 1; k <= periods; k++) {
-        const survival = sbgProbabilityAlive(params, renewals, n, k);
-        expected += survival;
-        discounted += survival / (1 + discountRatePerPeriod) ** k;
-      }
-    }
+    const { expected, discounted } = sbgHorizon(params, renewals, n, alive, periods, discountRatePerPeriod);
     const payment = rows.monetaryValue[i]!;
     scores.probabilityAlive[i] = alive;
     scores.expectedPurchases[i] = expected;
@@ -166,4 +163,88 @@ function emptyScores(
     },
     churnBands: options.churnBands,
   };
+}
+
+/**
+ * One sBG member over the horizon: expected renewals Σ_{k=1..H} S(n+k)/S(n) and their discounted sum
+ * Σ S(n+k)/S(n) / (1 + d)^k; a member who has cancelled (alive = 0) has neither.
+ */
+function sbgHorizon(
+  params: SbgParams,
+  renewals: number,
+  n: number,
+  alive: number,
+  periods: number,
+  d: number,
+) {
+  let expected = 0;
+  let discounted = 0;
+  if (alive > 0) {
+    for (let k = 1; k <= periods; k++) {
+      const survival = sbgProbabilityAlive(params, renewals, n, k);
+      expected += survival;
+      discounted += survival / (1 + d) ** k;
+    }
+  }
+  return { expected, discounted };
+}
+
+/**
+ * What the net CLV of a period family needs besides the scores (docs/recalc.md, "Net CLV of the
+ * period families"), per customer:
+ * - `discountedTransactions` D = the discounted expected transactions the CLV multiplies (CLV =
+ *   margin × spend per transaction × D; BG/BB summed term by term with `bgbbOpportunitySeries`, equal
+ *   to the CLV's closed-form differences to rounding, unit-tested), so net CLV = D × (net per
+ *   transaction − handling) − service;
+ * - `discountedAliveMonths` A = Σ_{k=1..H} P(alive in period k) × months per period / (1 + d)^k, the
+ *   months of service the customer is expected to need, discounted: a monthly service cost times A
+ *   is the discounted service cost of the horizon. BG/BB: P(alive at opportunity n + k | x, t_x, n);
+ *   sBG: the survival S(n+k)/S(n) of a member still paying, 0 for one who has cancelled (who is then
+ *   worth exactly 0, net or gross).
+ */
+export interface FamilyValueFactors {
+  discountedTransactions: Float64Array;
+  discountedAliveMonths: Float64Array;
+}
+
+export function familyValueFactors(
+  model: FamilyModelName,
+  params: Readonly<Record<string, number>>,
+  rows: Pick<PeriodSummaryColumns, 'x' | 'tx' | 'n'>,
+  options: Pick<FamilyScoringOptions, 'period' | 'horizonMonths' | 'annualDiscountRate'>,
+): FamilyValueFactors {
+  const { periods, discountRatePerPeriod: d } = familyHorizon(options);
+  const monthsPerPeriod = options.period === 'year' ? 12 : 1;
+  const length = rows.x.length;
+  const discountedTransactions = new Float64Array(length);
+  const discountedAliveMonths = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const x = rows.x[i]!;
+    const tx = rows.tx[i]!;
+    const n = rows.n[i]!;
+    let alivePeriods = 0;
+    if (model === 'sbg') {
+      const sbg = { gamma: params.gamma!, delta: params.delta! };
+      const alive = sbgProbabilityAlive(sbg, tx, n, 0);
+      // The member pays in each period they are alive in: the discounted expected renewals are the
+      // discounted expected periods alive.
+      const horizon = sbgHorizon(sbg, tx, n, alive, periods, d);
+      discountedTransactions[i] = horizon.discounted;
+      alivePeriods = horizon.discounted;
+    } else {
+      const bgbb = { alpha: params.alpha!, beta: params.beta!, gamma: params.gamma!, delta: params.delta! };
+      // Term by term: the same D as the CLV's closed-form differences (to rounding), at one
+      // likelihood per customer.
+      const series = bgbbOpportunitySeries(bgbb, periods, x, tx, n);
+      let transactions = 0;
+      for (let k = 1; k <= periods; k++) {
+        const factor = (1 + d) ** k;
+        transactions += series.transaction[k - 1]! / factor;
+        alivePeriods += series.alive[k - 1]! / factor;
+      }
+      discountedTransactions[i] = transactions;
+    }
+    discountedAliveMonths[i] = alivePeriods * monthsPerPeriod;
+  }
+  return { discountedTransactions, discountedAliveMonths };
 }

@@ -11,7 +11,14 @@ import { parseEpochDay } from '../rfm-summary.ts';
 import type { RunRecord } from '../run.ts';
 import type { CustomerScore } from '../score.ts';
 import { rfmSegment, type ValueTierThresholds, valueTier } from '../segments.ts';
-import { type FamilyModelName, isFamilyModelName, scoreBgBb, scoreSbg } from './family-scoring.ts';
+import {
+  type FamilyModelName,
+  type FamilyValueFactors,
+  familyValueFactors,
+  isFamilyModelName,
+  scoreBgBb,
+  scoreSbg,
+} from './family-scoring.ts';
 
 /** Horizon of the "expected purchases" figure of a score. */
 export const EXPECTED_PURCHASES_DAYS = 90;
@@ -130,6 +137,28 @@ function scoreFamilyRows(
     run.fallbackSpend,
     columns,
     options,
+  );
+}
+
+/**
+ * The period families' discounted expected transactions and months alive of a batch (what their net
+ * CLV needs besides the scores); `frequency`, `recency` and `T` are x, t_x and n as in scoring.
+ */
+export function familyValueFactorsOf(
+  run: Pick<ScoringRun, 'model' | 'config'>,
+  rows: readonly Pick<SummaryRow, 'frequency' | 'recency' | 'T'>[],
+): FamilyValueFactors {
+  const model = run.model.name;
+  if (!isFamilyModelName(model)) throw new Error(`run model '${model}' is not a period-family model`);
+  return familyValueFactors(
+    model,
+    run.model.params,
+    { x: rows.map((r) => r.frequency), tx: rows.map((r) => r.recency), n: rows.map((r) => r.T) },
+    {
+      period: run.config.period,
+      horizonMonths: run.config.clv.horizonMonths,
+      annualDiscountRate: run.config.clv.annualDiscountRate,
+    },
   );
 }
 

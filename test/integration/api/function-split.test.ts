@@ -32,6 +32,7 @@ const emptyReadModel: ScoreReadModel = {
   getIngest: async () => null,
   listSegmentMembers: async () => ({ items: [], nextPosition: null }),
   listAudienceMembers: async () => ({ items: [], nextPosition: null }),
+  listRunListMembers: async () => ({ items: [], nextPosition: null }),
   listIngests: async () => ({ items: [], nextPosition: null }),
 };
 

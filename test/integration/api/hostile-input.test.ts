@@ -162,6 +162,7 @@ describe('scores API under hostile input', () => {
         getIngest: failing,
         listSegmentMembers: failing,
         listAudienceMembers: failing,
+        listRunListMembers: failing,
         listIngests: failing,
       },
       // Errors are logged; keep the test output quiet.

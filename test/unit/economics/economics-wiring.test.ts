@@ -64,11 +64,17 @@ describe('economics in the recalculation statements', () => {
     expect(athena.histogram!.queryString).toContain(plain.histogram.sql);
   });
 
-  it('leaves the period families alone (their scoring has no purchase-model discounting)', () => {
-    const family = { ...PARAMS, calibrationEnd: undefined, family: 'contractual' as const };
-    expect(queries.statements({ ...family, economics: SETTINGS }).customerSummaries.sql).toBe(
-      recalcStatements(family).customerSummaries.sql,
-    );
+  it("joins economics into the period families' summaries too, leaving their other statements and runs without economics alone", () => {
+    for (const name of ['contractual', 'noncontractual-discrete'] as const) {
+      const family = { ...PARAMS, calibrationEnd: undefined, family: name };
+      const plain = recalcStatements(family);
+      const joined = queries.statements({ ...family, economics: SETTINGS });
+      expect(joined.customerSummaries.sql, name).not.toBe(plain.customerSummaries.sql);
+      expect(joined.customerSummaries.sql, name).toContain(plain.customerSummaries.sql);
+      expect(joined.customerSummaries.sql, name).toContain('economics_own_net_cents');
+      expect(joined.histogram.sql, name).toBe(plain.histogram.sql);
+      expect(queries.statements(family).customerSummaries.sql, name).toBe(plain.customerSummaries.sql);
+    }
   });
 
   it('takes the SQL settings from the run settings, the run margin as the last resort', () => {
