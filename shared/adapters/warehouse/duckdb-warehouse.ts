@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
 import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX } from '#domain/bucket-layout.ts';
@@ -14,7 +14,7 @@ import { type DuckDbOptions, openDuckDb, sqlLiteral } from '../duckdb.ts';
 import { CLEAN_ATTRIBUTE_COLUMNS } from '../ingest/attributes-ingest.ts';
 import { deletePrefix } from '../s3/objects.ts';
 import { type CleanCacheSyncReport, createCleanCache } from './clean-cache.ts';
-import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from './queries.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION, unloadSelect } from './queries.ts';
 
 /** The clean transaction columns (shared/domain/transaction.ts) plus the partition columns. */
 const EMPTY_TRANSACTIONS = `SELECT
@@ -170,18 +170,29 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
       await ready();
       if (!target.prefix.endsWith('/')) throw new Error(`Unload prefix '${target.prefix}' must end with '/'`);
       const localDir = join(options.workDirectory ?? tmpdir(), `cvm-unload-${randomUUID()}`);
+      const { sql, partitionedBy } = unloadSelect(statement);
       try {
+        // Partitioned: one folder `<column>=<value>/` per value, as Athena's UNLOAD partitioned_by
+        // writes it (and the partition column leaves the files, as there).
+        const layout = partitionedBy
+          ? `PARTITION_BY (${partitionedBy}), FILENAME_PATTERN 'part-{i}'`
+          : 'PER_THREAD_OUTPUT true';
         await run(statement, () =>
           db.connection.run(
-            `COPY (${statement.sql}) TO ${sqlLiteral(localDir)} (FORMAT parquet, PER_THREAD_OUTPUT true, ` +
+            `COPY (${sql}) TO ${sqlLiteral(localDir)} (FORMAT parquet, ${layout}, ` +
               `ROW_GROUP_SIZE ${rowGroupSize}, ROW_GROUPS_PER_FILE ${rowGroupsPerPart})`,
           ),
         );
-        const files = (await readdir(localDir)).filter((f) => f.endsWith('.parquet')).sort();
+        const files = (await readdir(localDir, { recursive: true }))
+          .filter((f) => f.endsWith('.parquet'))
+          .sort();
         await deletePrefix(options.s3, target.bucket, target.prefix);
         const keys: string[] = [];
         for (const [index, file] of files.entries()) {
-          const key = `${target.prefix}part-${String(index).padStart(5, '0')}.parquet`;
+          // Unpartitioned: part-00000.parquet …; partitioned: part=<n>/part-<i>.parquet as written.
+          const key = partitionedBy
+            ? `${target.prefix}${file.split(sep).join('/')}`
+            : `${target.prefix}part-${String(index).padStart(5, '0')}.parquet`;
           await options.s3.send(
             new PutObjectCommand({
               Bucket: target.bucket,
