@@ -62,7 +62,10 @@ export interface DuckDbWarehouseOptions {
   workDirectory?: string;
   /** Rows per Parquet row group of unloaded parts (one read batch). @default 100_000 */
   rowGroupSize?: number;
-  /** Row groups per unloaded part, bounding the work of one scoring task. @default 10 */
+  /**
+   * Row groups per file of an unload the pipeline does not split itself (a statement without `parts`).
+   * @default 10
+   */
   rowGroupsPerPart?: number;
   duckDb?: DuckDbOptions;
   /** Called with the exact text of every statement executed (logging; tests compare it with Athena's). */
@@ -173,15 +176,13 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
       const { sql, partitionedBy } = unloadSelect(statement);
       try {
         // Partitioned: one folder `<column>=<value>/` per value, as Athena's UNLOAD partitioned_by
-        // writes it (and the partition column leaves the files, as there).
+        // writes it (and the partition column leaves the files, as there); the pipeline bounds the
+        // parts, so no file rotation (DuckDB cannot combine it with PARTITION_BY anyway).
         const layout = partitionedBy
-          ? `PARTITION_BY (${partitionedBy}), FILENAME_PATTERN 'part-{i}'`
-          : 'PER_THREAD_OUTPUT true';
+          ? `PARTITION_BY (${partitionedBy}), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE ${rowGroupSize}`
+          : `PER_THREAD_OUTPUT true, ROW_GROUP_SIZE ${rowGroupSize}, ROW_GROUPS_PER_FILE ${rowGroupsPerPart}`;
         await run(statement, () =>
-          db.connection.run(
-            `COPY (${sql}) TO ${sqlLiteral(localDir)} (FORMAT parquet, ${layout}, ` +
-              `ROW_GROUP_SIZE ${rowGroupSize}, ROW_GROUPS_PER_FILE ${rowGroupsPerPart})`,
-          ),
+          db.connection.run(`COPY (${sql}) TO ${sqlLiteral(localDir)} (FORMAT parquet, ${layout})`),
         );
         const files = (await readdir(localDir, { recursive: true }))
           .filter((f) => f.endsWith('.parquet'))
