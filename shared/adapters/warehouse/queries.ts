@@ -757,13 +757,13 @@ export function customerBucketSql(column: string, parts: number): string {
 
 /** The three RFM dimensions: the value ranked, and a coarse key that never decreases with it. */
 const RFM_DIMENSIONS = [
-  // Recency ranks the last purchase day, frequency the repeat purchases: few distinct values, so the
-  // value is its own key.
-  { prefix: 'r', value: 'last_day', key: 'last_day' },
-  { prefix: 'f', value: 'frequency', key: 'frequency' },
-  // Monetary ranks the revenue (exact DECIMAL): up to one distinct value per customer, so the key
-  // groups values into ≈ 0.5 % wide logarithmic ranges (≈ 8,000 keys up to ±1e9), monotone in the
-  // value and symmetric around 0 (negative revenue after refunds sorts below).
+  // Recency ranks the last purchase day, frequency the repeat purchases: few distinct values (days
+  // of the history, purchase counts), so their (value, salt) leads are ranked directly.
+  { prefix: 'r', value: 'last_day' },
+  { prefix: 'f', value: 'frequency' },
+  // Monetary ranks the revenue (exact DECIMAL): up to one distinct value per customer, so its leads
+  // are ranked within a key first: ≈ 0.5 % wide logarithmic ranges of the value (≈ 8,000 keys up to
+  // ±1e9), monotone in the value and symmetric around 0 (negative revenue after refunds sorts below).
   {
     prefix: 'm',
     value: 'revenue',
@@ -783,25 +783,31 @@ const RFM_DIMENSIONS = [
  * data twice). Instead, every window is partitioned by something small:
  * 1. (value, salt): customers with the same value and the same salt (the part bucket, so at most one
  *    part's customers) are counted, and one of them is that group's lead;
- * 2. the leads of one key, in value order: customers of the key with a smaller value, the key's total,
- *    and the key's head (its first lead). Rows that are not leads sit alone in their partition;
- * 3. the heads of all keys, in key order: customers with a smaller key (one row per key: a few
- *    thousand rows at most), and the total;
- * 4. back to the key's leads, then 5. back to every customer of the (value, salt) group.
+ * 2. the leads, in value order (recency, frequency: distinct values × parts rows), or the leads of one
+ *    key (monetary): customers with a smaller value, the total, and each key's head (its first lead).
+ *    Rows that are not leads sit alone in their partition;
+ * 3. monetary only: the heads of all keys (one row per key), in key order: customers with a smaller
+ *    key; 4. back to the key's leads;
+ * 5. back to every customer of the (value, salt) group.
  */
 function rankedSummary(source: string, parts: number | undefined): string {
   const salt =
     parts !== undefined && parts > 1 ? customerBucketSql('customer_id', parts) : 'CAST(0 AS BIGINT)';
-  const dims = RFM_DIMENSIONS;
-  const columns = (build: (d: (typeof dims)[number]) => string[]) => dims.flatMap(build).join(',\n    ');
-  // A partition in which each lead (or head) of a key is grouped with the others and every other row
-  // sits alone.
+  type Dimension = (typeof RFM_DIMENSIONS)[number];
+  const keyed = (d: Dimension): d is Extract<Dimension, { key: string }> => 'key' in d;
+  const columns = (build: (d: Dimension) => string[]) => RFM_DIMENSIONS.flatMap(build).join(',\n    ');
+  // A partition in which each lead (or head) is grouped with the others (of its key) and every other
+  // row sits alone.
   const alone = (flag: string) => `CASE WHEN ${flag} = 1 THEN '' ELSE customer_id END`;
+  const leadsOf = (d: Dimension) =>
+    `${d.prefix}_lead, ${keyed(d) ? `${d.prefix}_key, ` : ''}${alone(`${d.prefix}_lead`)}`;
   return `rank_input AS (
   SELECT
     customer_id, frequency, recency, t, monetary_value, first_day, last_day, revenue, orders,
     ${salt} AS salt,
-    ${columns((d) => [`${d.key} AS ${d.prefix}_key`])}
+    ${RFM_DIMENSIONS.filter(keyed)
+      .map((d) => `${d.key} AS ${d.prefix}_key`)
+      .join(',\n    ')}
   FROM ${source}
 ),
 rank_groups AS (
@@ -817,11 +823,14 @@ rank_keys AS (
   SELECT
     rank_groups.*,
     ${columns((d) => {
-      const leads = `${d.prefix}_lead, ${d.prefix}_key, ${alone(`${d.prefix}_lead`)}`;
+      const leads = leadsOf(d);
+      const below = `SUM(${d.prefix}_n) OVER (PARTITION BY ${leads} ORDER BY ${d.value})
+      - SUM(${d.prefix}_n) OVER (PARTITION BY ${leads}, ${d.value})`;
+      const total = `SUM(${d.prefix}_n) OVER (PARTITION BY ${leads})`;
+      if (!keyed(d)) return [`${below} AS ${d.prefix}_below`, `${total} AS ${d.prefix}_all`];
       return [
-        `SUM(${d.prefix}_n) OVER (PARTITION BY ${leads} ORDER BY ${d.value})
-      - SUM(${d.prefix}_n) OVER (PARTITION BY ${leads}, ${d.value}) AS ${d.prefix}_below_in_key`,
-        `SUM(${d.prefix}_n) OVER (PARTITION BY ${leads}) AS ${d.prefix}_key_n`,
+        `${below} AS ${d.prefix}_below_in_key`,
+        `${total} AS ${d.prefix}_key_n`,
         `CASE WHEN ${d.prefix}_lead = 1 AND row_number() OVER (PARTITION BY ${leads} ORDER BY ${d.value}, salt) = 1
       THEN 1 ELSE 0 END AS ${d.prefix}_head`,
       ];
@@ -831,26 +840,27 @@ rank_keys AS (
 rank_heads AS (
   SELECT
     rank_keys.*,
-    ${columns((d) => {
-      const heads = `${d.prefix}_head, ${alone(`${d.prefix}_head`)}`;
-      return [
-        `SUM(${d.prefix}_key_n) OVER (PARTITION BY ${heads} ORDER BY ${d.prefix}_key) - ${d.prefix}_key_n AS ${d.prefix}_below_key`,
-        `SUM(${d.prefix}_key_n) OVER (PARTITION BY ${heads}) AS ${d.prefix}_total`,
-      ];
-    })}
+    ${RFM_DIMENSIONS.filter(keyed)
+      .flatMap((d) => {
+        const heads = `${d.prefix}_head, ${alone(`${d.prefix}_head`)}`;
+        return [
+          `SUM(${d.prefix}_key_n) OVER (PARTITION BY ${heads} ORDER BY ${d.prefix}_key) - ${d.prefix}_key_n AS ${d.prefix}_below_key`,
+          `SUM(${d.prefix}_key_n) OVER (PARTITION BY ${heads}) AS ${d.prefix}_total`,
+        ];
+      })
+      .join(',\n    ')}
   FROM rank_keys
 ),
 rank_leads AS (
   SELECT
     rank_heads.*,
-    ${columns((d) => {
-      const leads = `${d.prefix}_lead, ${d.prefix}_key, ${alone(`${d.prefix}_lead`)}`;
-      return [
-        `${d.prefix}_below_in_key + MAX(CASE WHEN ${d.prefix}_head = 1 THEN ${d.prefix}_below_key END) OVER (PARTITION BY ${leads})
+    ${RFM_DIMENSIONS.filter(keyed)
+      .flatMap((d) => [
+        `${d.prefix}_below_in_key + MAX(CASE WHEN ${d.prefix}_head = 1 THEN ${d.prefix}_below_key END) OVER (PARTITION BY ${leadsOf(d)})
       AS ${d.prefix}_below`,
-        `MAX(CASE WHEN ${d.prefix}_head = 1 THEN ${d.prefix}_total END) OVER (PARTITION BY ${leads}) AS ${d.prefix}_all`,
-      ];
-    })}
+        `MAX(CASE WHEN ${d.prefix}_head = 1 THEN ${d.prefix}_total END) OVER (PARTITION BY ${leadsOf(d)}) AS ${d.prefix}_all`,
+      ])
+      .join(',\n    ')}
   FROM rank_heads
 ),
 ranks AS (
