@@ -14,6 +14,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { runLocalRecalculation } from '../infra/local/recalc.ts';
 import { startLocalStack } from '../infra/local/stack.ts';
 import { createDuckDbWarehouse } from '../shared/adapters/warehouse/duckdb-warehouse.ts';
+import { listParquetParts } from '../shared/adapters/warehouse/parquet-parts.ts';
 import { customerSummariesStatement } from '../shared/adapters/warehouse/queries.ts';
 import { cleanTransactionKey } from '../shared/domain/bucket-layout.ts';
 import { writeTransactions } from './recalc.ts';
@@ -68,6 +69,11 @@ try {
       const best = Math.min(...times);
       console.log(
         `summaries ${label}: best of 3 ${Math.round(best)} ms (${times.map(Math.round).join(', ')}), ${Math.round(rows / (best / 1000)).toLocaleString('en-US')} transactions/s`,
+      );
+      const files = await listParquetParts(stack.clients.s3, stack.config.bucket, 'bench/2/');
+      const bytes = files.reduce((sum, f) => sum + f.size, 0);
+      console.log(
+        `  ${files.length} file(s), ${(bytes / 1e6).toFixed(1)} MB in all, ${Math.round(bytes / customers)} bytes per customer`,
       );
     }
   } finally {
