@@ -69,8 +69,15 @@ describe('partitioned unload text', () => {
     const overs = sql.match(/OVER \([^)]*\)?/g) ?? [];
     expect(overs.length).toBeGreaterThan(10);
     for (const over of overs) expect(over).toMatch(/^OVER \(PARTITION BY /);
-    // The clean data is read once: one reference to the transactions relation.
+    // The clean data is read once: one reference to the transactions relation, and every CTE is read
+    // by exactly one FROM/JOIN (Trino evaluates a CTE once per reference).
     expect(sql.match(/FROM transactions\b/g)).toHaveLength(1);
+    const ctes = [...sql.matchAll(/^(?:WITH\n)?([a-z_]+) AS \(/gm)].map((m) => m[1]!);
+    expect(ctes).toContain('used');
+    expect(ctes).toContain('rank_input');
+    for (const cte of ctes) {
+      expect(sql.match(new RegExp(`\\b(?:FROM|JOIN)\\s+${cte}\\b`, 'g')), cte).toHaveLength(1);
+    }
   });
 });
 
