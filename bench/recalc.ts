@@ -23,7 +23,7 @@ const AS_OF = '2024-12-31';
  * repeat ones on uniform days between the first purchase and the end of 2024, at a random time of
  * day, for 5–200 EUR (5 % refunds of an earlier amount). Deterministic (fixed seed).
  */
-async function writeTransactions(file: string, customers: number): Promise<number> {
+export async function writeTransactions(file: string, customers: number): Promise<number> {
   const db = await openDuckDb({ memoryLimit: '1GB' });
   try {
     await db.connection.run('SELECT setseed(0.42)');

@@ -34,6 +34,7 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<{
   });
   const connection = await instance.connect();
   await connection.run("SET TimeZone = 'UTC'");
+  for (const macro of TRINO_MACROS) await connection.run(macro);
   return {
     instance,
     connection,
@@ -43,6 +44,22 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<{
     },
   };
 }
+
+/**
+ * The Trino functions of the customer bucket (`customerBucketSql` in warehouse/queries.ts) that
+ * DuckDB lacks or spells differently, so the warehouse SQL text is the same in both engines:
+ * - `to_utf8(s)`: Trino turns text into its UTF-8 bytes for `sha256`; DuckDB's `sha256` hashes a
+ *   VARCHAR's UTF-8 bytes directly, so the text itself.
+ * - `to_hex(h)`: Trino's `to_hex(sha256(...))` is the digest as upper-case hex; DuckDB's `sha256`
+ *   already returns lower-case hex text, so upper-casing it gives the same string. (This replaces
+ *   DuckDB's own `to_hex` on this connection; no other statement uses it.)
+ * - `from_base(s, 16)`: Trino parses hex text into a BIGINT; DuckDB casts a '0x' literal.
+ */
+const TRINO_MACROS = [
+  'CREATE OR REPLACE TEMP MACRO to_utf8(s) AS s',
+  'CREATE OR REPLACE TEMP MACRO to_hex(s) AS upper(s)',
+  "CREATE OR REPLACE TEMP MACRO from_base(s, radix) AS CASE WHEN radix = 16 THEN CAST('0x' || s AS BIGINT) ELSE error('from_base: only radix 16 is defined here') END",
+];
 
 /** Quotes a string as a SQL literal (paths and ids in COPY/read_* calls cannot be bound parameters). */
 export function sqlLiteral(value: string): string {

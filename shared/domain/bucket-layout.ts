@@ -154,12 +154,18 @@ export const changesPrefix = (runId: string) => `${runPrefix(runId)}changes/`;
 /** Which change files were sent as events already: the checkpoint of the sending step. */
 export const changesSentKey = (runId: string) => `${runPrefix(runId)}changes-sent.json`;
 
-/** File name of a summary part, used to name its result and change files. */
-export const partName = (partKey: string) =>
-  partKey
-    .slice(partKey.lastIndexOf('/') + 1)
-    .replace(/\.parquet$/, '')
-    .replace(/[^A-Za-z0-9._-]/g, '_');
+/**
+ * File name of a summary part, used to name its result and change files. A part in a partition
+ * folder (`part=3/part-0.parquet`, the pipeline's customer buckets) keeps the folder in its name:
+ * file names repeat across folders.
+ */
+export const partName = (partKey: string) => {
+  const segments = partKey.split('/');
+  const folder = segments.length > 1 ? segments[segments.length - 2]! : '';
+  const file = segments[segments.length - 1]!;
+  const name = `${/^[A-Za-z0-9_]+=[^=]+$/.test(folder) ? `${folder}_` : ''}${file.replace(/\.parquet$/, '')}`;
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+};
 
 export const partResultKey = (runId: string, partKey: string) =>
   `${partResultsPrefix(runId)}${partName(partKey)}.json`;

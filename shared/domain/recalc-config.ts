@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
 import { economicsConfigSchema } from './economics/economics-config.ts';
 import { playbookSettingsSchema } from './playbook/playbook-config.ts';
+import { DEFAULT_PART_CUSTOMERS } from './recalc/summary-parts.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
 /**
@@ -211,6 +212,12 @@ export const recalcConfigSchema = z.object({
    * above it an evenly spaced sample of about this size is used.
    */
   statisticsSampleSize: z.number().int().min(1000).default(1_000_000),
+  /**
+   * Customers per part of the run's summaries, so one ScorePart task scores at most about this many
+   * (docs/scale.md: measured seconds per 100 k customers). The part count is ceil(customers /
+   * partCustomers), at most 100 (Athena UNLOAD's partition limit), see recalc/summary-parts.ts.
+   */
+  partCustomers: z.number().int().min(1).max(10_000_000).default(DEFAULT_PART_CUSTOMERS),
   /**
    * Customer economics (docs/economics.md §5): margin rates, cost to serve, acquisition costs. Absent
    * = the defaults, which keep today's CLV; runs without economics data ignore it.

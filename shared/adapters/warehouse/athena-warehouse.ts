@@ -19,7 +19,7 @@ import { QUERY_RESULTS_PREFIX, runOutputPrefix } from '#domain/bucket-layout.ts'
 import { deletePrefix } from '../s3/objects.ts';
 import { withRunEconomics } from './economics-summaries.ts';
 import { listParquetParts, readParquetParts } from './parquet-parts.ts';
-import { recalcStatements, type WarehouseParamsInput } from './queries.ts';
+import { recalcStatements, unloadSelect, type WarehouseParamsInput } from './queries.ts';
 
 export interface AthenaPollingOptions {
   /** First wait between GetQueryExecution calls. @default 500 */
@@ -60,11 +60,17 @@ export interface AthenaWarehouse extends Warehouse {
  * The text Athena runs for a statement. SNAPPY is asked for explicitly: Athena's Parquet default is
  * GZIP, and SNAPPY is what DuckDB writes and hyparquet decodes natively.
  */
-export function athenaUnloadSql(sql: string, location: string): string {
+export function athenaUnloadSql(
+  statement: string | Pick<Statement<unknown>, 'sql' | 'parts' | 'partitionedBy'>,
+  location: string,
+): string {
   if (!/^s3:\/\/[a-z0-9.-]+\/.+\/$/.test(location) || location.includes("'")) {
     throw new Error(`Unload location '${location}' must be an s3://bucket/prefix/ URL without quotes`);
   }
-  return `UNLOAD (${sql}) TO '${location}' WITH (format = 'PARQUET', compression = 'SNAPPY')`;
+  const { sql, partitionedBy } = unloadSelect(typeof statement === 'string' ? { sql: statement } : statement);
+  // partitioned_by: one folder per part (`part=<n>/`), at most MAX_SUMMARY_PARTS of them.
+  const partitioned = partitionedBy ? `, partitioned_by = ARRAY['${partitionedBy}']` : '';
+  return `UNLOAD (${sql}) TO '${location}' WITH (format = 'PARQUET', compression = 'SNAPPY'${partitioned})`;
 }
 
 /** One Athena task of the recalculation state machine: the query to start and where its output lands. */
@@ -89,7 +95,7 @@ export function athenaRecalcQueries(
     const outputPrefix = runOutputPrefix(run.runId, statement.name);
     queries[key] = {
       statement: statement.name,
-      queryString: athenaUnloadSql(statement.sql, `s3://${run.bucket}/${outputPrefix}`),
+      queryString: athenaUnloadSql(statement, `s3://${run.bucket}/${outputPrefix}`),
       outputBucket: run.bucket,
       outputPrefix,
     };
@@ -205,7 +211,7 @@ export function createAthenaWarehouse(options: AthenaWarehouseOptions): AthenaWa
     // UNLOAD refuses a non-empty location; a retried step must start from an empty prefix.
     await deletePrefix(options.s3, target.bucket, target.prefix);
     options.onStatement?.(statement.name, statement.sql);
-    await execute(athenaUnloadSql(statement.sql, `s3://${target.bucket}/${target.prefix}`), statement.name);
+    await execute(athenaUnloadSql(statement, `s3://${target.bucket}/${target.prefix}`), statement.name);
     const parts = await listParquetParts(options.s3, target.bucket, target.prefix);
     return { bucket: target.bucket, prefix: target.prefix, keys: parts.map((p) => p.key) };
   }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
 import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX } from '#domain/bucket-layout.ts';
@@ -14,7 +14,7 @@ import { type DuckDbOptions, openDuckDb, sqlLiteral } from '../duckdb.ts';
 import { CLEAN_ATTRIBUTE_COLUMNS } from '../ingest/attributes-ingest.ts';
 import { deletePrefix } from '../s3/objects.ts';
 import { type CleanCacheSyncReport, createCleanCache } from './clean-cache.ts';
-import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from './queries.ts';
+import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION, unloadSelect } from './queries.ts';
 
 /** The clean transaction columns (shared/domain/transaction.ts) plus the partition columns. */
 const EMPTY_TRANSACTIONS = `SELECT
@@ -62,7 +62,10 @@ export interface DuckDbWarehouseOptions {
   workDirectory?: string;
   /** Rows per Parquet row group of unloaded parts (one read batch). @default 100_000 */
   rowGroupSize?: number;
-  /** Row groups per unloaded part, bounding the work of one scoring task. @default 10 */
+  /**
+   * Row groups per file of an unload the pipeline does not split itself (a statement without `parts`).
+   * @default 10
+   */
   rowGroupsPerPart?: number;
   duckDb?: DuckDbOptions;
   /** Called with the exact text of every statement executed (logging; tests compare it with Athena's). */
@@ -170,18 +173,27 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
       await ready();
       if (!target.prefix.endsWith('/')) throw new Error(`Unload prefix '${target.prefix}' must end with '/'`);
       const localDir = join(options.workDirectory ?? tmpdir(), `cvm-unload-${randomUUID()}`);
+      const { sql, partitionedBy } = unloadSelect(statement);
       try {
+        // Partitioned: one folder `<column>=<value>/` per value, as Athena's UNLOAD partitioned_by
+        // writes it (and the partition column leaves the files, as there); the pipeline bounds the
+        // parts, so no file rotation (DuckDB cannot combine it with PARTITION_BY anyway).
+        const layout = partitionedBy
+          ? `PARTITION_BY (${partitionedBy}), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE ${rowGroupSize}`
+          : `PER_THREAD_OUTPUT true, ROW_GROUP_SIZE ${rowGroupSize}, ROW_GROUPS_PER_FILE ${rowGroupsPerPart}`;
         await run(statement, () =>
-          db.connection.run(
-            `COPY (${statement.sql}) TO ${sqlLiteral(localDir)} (FORMAT parquet, PER_THREAD_OUTPUT true, ` +
-              `ROW_GROUP_SIZE ${rowGroupSize}, ROW_GROUPS_PER_FILE ${rowGroupsPerPart})`,
-          ),
+          db.connection.run(`COPY (${sql}) TO ${sqlLiteral(localDir)} (FORMAT parquet, ${layout})`),
         );
-        const files = (await readdir(localDir)).filter((f) => f.endsWith('.parquet')).sort();
+        const files = (await readdir(localDir, { recursive: true }))
+          .filter((f) => f.endsWith('.parquet'))
+          .sort();
         await deletePrefix(options.s3, target.bucket, target.prefix);
         const keys: string[] = [];
         for (const [index, file] of files.entries()) {
-          const key = `${target.prefix}part-${String(index).padStart(5, '0')}.parquet`;
+          // Unpartitioned: part-00000.parquet …; partitioned: part=<n>/part-<i>.parquet as written.
+          const key = partitionedBy
+            ? `${target.prefix}${file.split(sep).join('/')}`
+            : `${target.prefix}part-${String(index).padStart(5, '0')}.parquet`;
           await options.s3.send(
             new PutObjectCommand({
               Bucket: target.bucket,

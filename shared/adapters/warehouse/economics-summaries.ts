@@ -123,6 +123,7 @@ ${attributes.sql}
     sql,
     decode: (raw) => ({ ...summaries.decode(raw), economics: decodeSummaryEconomics(summaries.name, raw) }),
     ...(summaries.compare ? { compare: summaries.compare } : {}),
+    ...(summaries.parts === undefined ? {} : { parts: summaries.parts }),
   };
 }
 

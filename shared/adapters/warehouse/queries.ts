@@ -29,6 +29,7 @@ import type {
   TrackingRow,
   WarehouseTimeUnit,
 } from '#app/ports/warehouse.ts';
+import { summaryPartCount } from '#domain/recalc/summary-parts.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 
 /** Period of the discrete and contractual families. */
@@ -106,6 +107,14 @@ export const warehouseParamsSchema = z
      * `collapse` only the copy of the first source by name.
      */
     crossSourceDuplicates: z.enum(['keep', 'collapse']).optional(),
+    /**
+     * Customers the run summarizes (the data profile's `customersSummarized`): the customer summaries
+     * are then written in ceil(customers / partCustomers) parts by customer bucket (summary-parts.ts).
+     * Omitted = not split by the pipeline. Only the summaries statement uses it.
+     */
+    customers: z.number().int().min(0).optional(),
+    /** Customers per summary part (config `partCustomers`). @default DEFAULT_PART_CUSTOMERS */
+    partCustomers: z.number().int().min(1).optional(),
   })
   .refine((p) => p.calibrationEnd === undefined || p.calibrationEnd <= p.asOf, {
     message: 'calibrationEnd must not be after asOf',
@@ -275,13 +284,23 @@ used AS (
  * - `summary`/`rfm`: the per-customer summary of customers whose first purchase is on or before the
  *   period end, with x, t_x, T, monetary value in the time unit, and holdout purchase days after it.
  */
-function baseCtes(p: WarehouseParams, options: { sourceRank?: boolean } = {}): string {
+function baseCtes(p: WarehouseParams, options: { sourceRank?: boolean; orders?: boolean } = {}): string {
   const periodEnd = dateLiteral(p.calibrationEnd ?? p.asOf);
   const collapse = p.crossSourceDuplicates === 'collapse';
+  // With `orders`, each customer's distinct orders up to the period end ride along: a row is an
+  // order's first (per customer, earliest day) or not, the days count the orders they start, and
+  // `customer_days` sums the days up to the period end like the revenue. Only the summaries need it;
+  // every other statement's text stays as it was.
+  const orders = options.orders === true;
+  const orderStart = orders
+    ? `,
+    CASE WHEN row_number() OVER (PARTITION BY customer_id, source, order_id ORDER BY order_day) = 1
+      THEN 1 ELSE 0 END AS order_start`
+    : '';
   return `WITH
 ${rankedCte(p, collapse || options.sourceRank === true)},
 used AS (
-  SELECT source, order_id, customer_id, amount, order_day
+  SELECT source, order_id, customer_id, amount, order_day${orderStart}
   FROM ranked
   WHERE ${usedRow(p)}${collapse ? ' AND source_rank = 1' : ''}
 ),
@@ -290,16 +309,22 @@ customer_days AS (
     customer_id,
     order_day,
     net,
-    SUM(CASE WHEN order_day <= ${periodEnd} THEN net END) OVER (PARTITION BY customer_id) AS revenue,
+    SUM(CASE WHEN order_day <= ${periodEnd} THEN net END) OVER (PARTITION BY customer_id) AS revenue,${
+      orders
+        ? `
+    SUM(CASE WHEN order_day <= ${periodEnd} THEN orders_started ELSE 0 END) OVER (PARTITION BY customer_id)
+      AS orders,`
+        : ''
+    }
     MIN(CASE WHEN net >= 0 THEN order_day END) OVER (PARTITION BY customer_id) AS first_day
   FROM (
-    SELECT customer_id, order_day, SUM(amount) AS net
+    SELECT customer_id, order_day, SUM(amount) AS net${orders ? ', SUM(order_start) AS orders_started' : ''}
     FROM used
     GROUP BY customer_id, order_day
   ) day_totals
 ),
 purchases AS (
-  SELECT customer_id, order_day, net, revenue, first_day
+  SELECT customer_id, order_day, net, revenue, first_day${orders ? ', orders' : ''}
   FROM customer_days
   WHERE order_day = first_day OR (order_day > first_day AND net > 0)
 ),
@@ -307,7 +332,7 @@ summary AS (
   SELECT
     customer_id,
     first_day,
-    MAX(revenue) AS revenue,
+    MAX(revenue) AS revenue,${orders ? '\n    MAX(orders) AS orders,' : ''}
     SUM(CASE WHEN order_day > first_day AND order_day <= ${periodEnd} THEN 1 ELSE 0 END) AS x,
     MAX(CASE WHEN order_day <= ${periodEnd} THEN order_day END) AS last_day,
     SUM(CASE WHEN order_day > first_day AND order_day <= ${periodEnd} THEN net END) AS repeat_value,
@@ -326,7 +351,7 @@ rfm AS (
     CAST(holdout_x AS BIGINT) AS holdout_frequency,
     first_day,
     last_day,
-    revenue
+    revenue${orders ? ',\n    orders' : ''}
   FROM summary
 )`;
 }
@@ -358,20 +383,11 @@ function requireCalibrationEnd(p: WarehouseParams, statement: string): string {
  */
 export function customerSummariesStatement(input: WarehouseParamsInput): Statement<CustomerSummaryRow> {
   const p = parseWarehouseParams(input);
-  const periodEnd = dateLiteral(p.calibrationEnd ?? p.asOf);
-  // Distinct orders need the order grain, which no other statement does: a second pass over `used`
-  // here only (cheaper than carrying an order-level window through every statement).
-  const sql = `${baseCtes(p)},
-order_counts AS (
-  SELECT customer_id, COUNT(*) AS orders
-  FROM (
-    SELECT DISTINCT customer_id, source, order_id
-    FROM used
-    WHERE order_day <= ${periodEnd}
-  ) distinct_orders
-  GROUP BY customer_id
-),
-${rankedSummary('rfm', 'r')}`;
+  const parts = summaryPartsOf(p);
+  // Distinct orders are counted on the way through `customer_days` (baseCtes' `orders`), so the
+  // clean data is scanned once.
+  const sql = `${baseCtes(p, { orders: true })},
+${rankedSummary('rfm', parts)}`;
   const name = p.calibrationEnd === undefined ? 'customer-summaries' : 'calibration-customer-summaries';
   return {
     name,
@@ -391,8 +407,44 @@ ${rankedSummary('rfm', 'r')}`;
       monetaryScore: c.integer('monetary_score'),
     })),
     compare: (a, b) => compareStrings(a.customerId, b.customerId),
+    ...(parts === undefined ? {} : { parts }),
   };
 }
+
+/**
+ * The part count of a run's summaries, from the customer count the run's data profile gave
+ * (`customers`); undefined when no count is given (the output is then not split by the pipeline).
+ */
+function summaryPartsOf(p: WarehouseParams): number | undefined {
+  return p.customers === undefined ? undefined : summaryPartCount(p.customers, p.partCustomers);
+}
+
+/**
+ * What UNLOAD (Athena) or COPY (DuckDB) encloses for a statement, and the column its output is
+ * partitioned by. A statement with `parts` gets its customers' bucket as a last column `part`
+ * (UNLOAD wants partition columns last), so each bucket is its own folder `part=<n>/` and no customer
+ * is in two folders.
+ */
+export function unloadSelect(statement: Pick<Statement<unknown>, 'sql' | 'parts' | 'partitionedBy'>): {
+  sql: string;
+  partitionedBy?: string;
+} {
+  if (statement.parts !== undefined) {
+    return {
+      sql: `SELECT unloaded.*, ${customerBucketSql('unloaded.customer_id', statement.parts)} AS ${SUMMARY_PART_COLUMN}
+FROM (
+${statement.sql}
+) unloaded`,
+      partitionedBy: SUMMARY_PART_COLUMN,
+    };
+  }
+  return statement.partitionedBy === undefined
+    ? { sql: statement.sql }
+    : { sql: statement.sql, partitionedBy: statement.partitionedBy };
+}
+
+/** The partition column of the unloaded summaries (folder names `part=<bucket>/`). */
+export const SUMMARY_PART_COLUMN = 'part';
 
 /** Compressed (x, t_x, T) of the period (calibration period when calibrationEnd is given). */
 export function histogramStatement(input: WarehouseParamsInput): Statement<HistogramRow> {
@@ -691,28 +743,134 @@ GROUP BY source, currency`;
 }
 
 /**
- * The end of every customer-summary statement: RFM ranks over all customers and the output columns,
- * from a CTE `summaryCte` (customer_id, frequency, recency, t, monetary_value, first_day, last_day,
- * revenue) and `order_counts`. One text for the continuous and the period families.
+ * The bucket (0 … parts − 1) of a customer id, the same number in Trino and DuckDB: the first 60 bits
+ * of the id's SHA-256 (15 hex digits, so the value is a non-negative BIGINT) modulo `parts`. Trino
+ * has every function named here; DuckDB lacks `to_utf8` and `from_base` and its `sha256` already
+ * returns hex text, so the DuckDB adapter defines those three names as macros (shared/adapters/
+ * duckdb.ts) and the text stays the same in both engines.
  */
-function rankedSummary(summaryCte: string, alias: string): string {
-  return `ranks AS (
+export function customerBucketSql(column: string, parts: number): string {
+  if (!Number.isSafeInteger(parts) || parts < 1)
+    throw new RangeError(`parts must be a positive integer, got ${parts}`);
+  return `CAST(mod(from_base(substr(to_hex(sha256(to_utf8(${column}))), 1, 15), 16), ${parts}) AS BIGINT)`;
+}
+
+/** The three RFM dimensions: the value ranked, and a coarse key that never decreases with it. */
+const RFM_DIMENSIONS = [
+  // Recency ranks the last purchase day, frequency the repeat purchases: few distinct values (days
+  // of the history, purchase counts), so their (value, salt) leads are ranked directly.
+  { prefix: 'r', value: 'last_day' },
+  { prefix: 'f', value: 'frequency' },
+  // Monetary ranks the revenue (exact DECIMAL): up to one distinct value per customer, so its leads
+  // are ranked within a key first: ≈ 0.5 % wide logarithmic ranges of the value (≈ 8,000 keys up to
+  // ±1e9), monotone in the value and symmetric around 0 (negative revenue after refunds sorts below).
+  {
+    prefix: 'm',
+    value: 'revenue',
+    key: 'CAST(sign(CAST(revenue AS DOUBLE)) * floor(ln(1 + abs(CAST(revenue AS DOUBLE))) * 200) AS BIGINT)',
+  },
+] as const;
+
+/**
+ * The end of every customer-summary statement: RFM scores and the output columns, from a CTE
+ * `source` with customer_id, frequency, recency, t, monetary_value, first_day, last_day, revenue,
+ * orders. One text for the continuous and the period families.
+ *
+ * A customer's rank in a dimension is 1 + the customers with a strictly smaller value (SQL `rank()`),
+ * its score 1 + floor(5 · (rank − 1) / customers) — `rfmScoresOf` in shared/domain/rfm-scores.ts. No
+ * window runs over all customers (on Trino such a window runs on one node), and `source` is read
+ * once (Trino evaluates a CTE per reference, so a join back to a distribution would scan the clean
+ * data twice). Instead, every window is partitioned by something small:
+ * 1. (value, salt): customers with the same value and the same salt (the part bucket, so at most one
+ *    part's customers) are counted, and one of them is that group's lead;
+ * 2. the leads, in value order (recency, frequency: distinct values × parts rows), or the leads of one
+ *    key (monetary): customers with a smaller value, the total, and each key's head (its first lead).
+ *    Rows that are not leads sit alone in their partition;
+ * 3. monetary only: the heads of all keys (one row per key), in key order: customers with a smaller
+ *    key; 4. back to the key's leads;
+ * 5. back to every customer of the (value, salt) group.
+ */
+function rankedSummary(source: string, parts: number | undefined): string {
+  const salt =
+    parts !== undefined && parts > 1 ? customerBucketSql('customer_id', parts) : 'CAST(0 AS BIGINT)';
+  type Dimension = (typeof RFM_DIMENSIONS)[number];
+  const keyed = (d: Dimension): d is Extract<Dimension, { key: string }> => 'key' in d;
+  const columns = (build: (d: Dimension) => string[]) => RFM_DIMENSIONS.flatMap(build).join(',\n    ');
+  // A partition in which each lead (or head) is grouped with the others (of its key) and every other
+  // row sits alone.
+  const alone = (flag: string) => `CASE WHEN ${flag} = 1 THEN '' ELSE customer_id END`;
+  const leadsOf = (d: Dimension) =>
+    `${d.prefix}_lead, ${keyed(d) ? `${d.prefix}_key, ` : ''}${alone(`${d.prefix}_lead`)}`;
+  return `rank_input AS (
   SELECT
-    ${alias}.customer_id,
-    ${alias}.frequency,
-    ${alias}.recency,
-    ${alias}.t,
-    ${alias}.monetary_value,
-    ${alias}.first_day,
-    ${alias}.last_day,
-    ${alias}.revenue,
-    o.orders,
-    rank() OVER (ORDER BY ${alias}.last_day) AS r_rank,
-    rank() OVER (ORDER BY ${alias}.frequency) AS f_rank,
-    rank() OVER (ORDER BY ${alias}.revenue) AS m_rank,
-    COUNT(*) OVER () AS customers
-  FROM ${summaryCte} ${alias}
-  JOIN order_counts o ON o.customer_id = ${alias}.customer_id
+    customer_id, frequency, recency, t, monetary_value, first_day, last_day, revenue, orders,
+    ${salt} AS salt,
+    ${RFM_DIMENSIONS.filter(keyed)
+      .map((d) => `${d.key} AS ${d.prefix}_key`)
+      .join(',\n    ')}
+  FROM ${source}
+),
+rank_groups AS (
+  SELECT
+    rank_input.*,
+    ${columns((d) => [
+      `COUNT(*) OVER (PARTITION BY ${d.value}, salt) AS ${d.prefix}_n`,
+      `CASE WHEN row_number() OVER (PARTITION BY ${d.value}, salt ORDER BY customer_id) = 1 THEN 1 ELSE 0 END AS ${d.prefix}_lead`,
+    ])}
+  FROM rank_input
+),
+rank_keys AS (
+  SELECT
+    rank_groups.*,
+    ${columns((d) => {
+      const leads = leadsOf(d);
+      const below = `SUM(${d.prefix}_n) OVER (PARTITION BY ${leads} ORDER BY ${d.value})
+      - SUM(${d.prefix}_n) OVER (PARTITION BY ${leads}, ${d.value})`;
+      const total = `SUM(${d.prefix}_n) OVER (PARTITION BY ${leads})`;
+      if (!keyed(d)) return [`${below} AS ${d.prefix}_below`, `${total} AS ${d.prefix}_all`];
+      return [
+        `${below} AS ${d.prefix}_below_in_key`,
+        `${total} AS ${d.prefix}_key_n`,
+        `CASE WHEN ${d.prefix}_lead = 1 AND row_number() OVER (PARTITION BY ${leads} ORDER BY ${d.value}, salt) = 1
+      THEN 1 ELSE 0 END AS ${d.prefix}_head`,
+      ];
+    })}
+  FROM rank_groups
+),
+rank_heads AS (
+  SELECT
+    rank_keys.*,
+    ${RFM_DIMENSIONS.filter(keyed)
+      .flatMap((d) => {
+        const heads = `${d.prefix}_head, ${alone(`${d.prefix}_head`)}`;
+        return [
+          `SUM(${d.prefix}_key_n) OVER (PARTITION BY ${heads} ORDER BY ${d.prefix}_key) - ${d.prefix}_key_n AS ${d.prefix}_below_key`,
+          `SUM(${d.prefix}_key_n) OVER (PARTITION BY ${heads}) AS ${d.prefix}_total`,
+        ];
+      })
+      .join(',\n    ')}
+  FROM rank_keys
+),
+rank_leads AS (
+  SELECT
+    rank_heads.*,
+    ${RFM_DIMENSIONS.filter(keyed)
+      .flatMap((d) => [
+        `${d.prefix}_below_in_key + MAX(CASE WHEN ${d.prefix}_head = 1 THEN ${d.prefix}_below_key END) OVER (PARTITION BY ${leadsOf(d)})
+      AS ${d.prefix}_below`,
+        `MAX(CASE WHEN ${d.prefix}_head = 1 THEN ${d.prefix}_total END) OVER (PARTITION BY ${leadsOf(d)}) AS ${d.prefix}_all`,
+      ])
+      .join(',\n    ')}
+  FROM rank_heads
+),
+ranks AS (
+  SELECT
+    rank_leads.*,
+    ${columns((d) => [
+      `1 + MAX(CASE WHEN ${d.prefix}_lead = 1 THEN ${d.prefix}_below END) OVER (PARTITION BY ${d.value}, salt) AS ${d.prefix}_rank`,
+      `MAX(CASE WHEN ${d.prefix}_lead = 1 THEN ${d.prefix}_all END) OVER (PARTITION BY ${d.value}, salt) AS ${d.prefix}_customers`,
+    ])}
+  FROM rank_leads
 )
 SELECT
   CAST(customer_id AS VARCHAR) AS customer_id,
@@ -724,9 +882,9 @@ SELECT
   CAST(last_day AS VARCHAR) AS last_purchase_date,
   CAST(revenue AS DOUBLE) AS historic_revenue,
   CAST(orders AS BIGINT) AS historic_orders,
-  CAST(1 + floor(5 * CAST(r_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS recency_score,
-  CAST(1 + floor(5 * CAST(f_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS frequency_score,
-  CAST(1 + floor(5 * CAST(m_rank - 1 AS DOUBLE) / customers) AS BIGINT) AS monetary_score
+  CAST(1 + floor(5 * CAST(r_rank - 1 AS DOUBLE) / r_customers) AS BIGINT) AS recency_score,
+  CAST(1 + floor(5 * CAST(f_rank - 1 AS DOUBLE) / f_customers) AS BIGINT) AS frequency_score,
+  CAST(1 + floor(5 * CAST(m_rank - 1 AS DOUBLE) / m_customers) AS BIGINT) AS monetary_score
 FROM ranks`;
 }
 
@@ -895,7 +1053,12 @@ order_counts AS (
   FROM (SELECT DISTINCT customer_id, source, order_id FROM used) distinct_orders
   GROUP BY customer_id
 ),
-${rankedSummary('family_summary', 's')}`;
+family_customers AS (
+  SELECT s.*, o.orders
+  FROM family_summary s
+  JOIN order_counts o ON o.customer_id = s.customer_id
+),
+${rankedSummary('family_customers', p.customers === undefined ? undefined : summaryPartCount(p.customers, p.partCustomers))}`;
   const continuous = { ...p, family: undefined };
   const summaries = customerSummariesStatement(continuous);
   const histogramName = `${tag}-histogram`;
@@ -941,6 +1104,7 @@ GROUP BY frequency, monetary_value`),
     sql: asSingleSelect(summariesSql),
     decode: summaries.decode,
     compare: summaries.compare,
+    ...(summaries.parts === undefined ? {} : { parts: summaries.parts }),
   };
   return { customerSummaries, histogram, spend };
 }

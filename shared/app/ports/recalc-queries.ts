@@ -34,6 +34,13 @@ export interface RecalcQueryParams {
    * customer's net contribution sums and latest attributes. Absent = the summaries exactly as before.
    */
   economics?: EconomicsSqlSettings;
+  /**
+   * Customers the run summarizes (its data profile) and customers per summary part: the customer
+   * summaries are unloaded in ceil(customers / partCustomers) parts by customer bucket. Absent =
+   * written as the engine splits them.
+   */
+  customers?: number;
+  partCustomers?: number;
 }
 
 /** What the SQL needs of the `economics` settings to fold the economics sums per customer. */

@@ -27,6 +27,13 @@ export interface Statement<Row> {
   decode(raw: Record<string, unknown>): Row;
   /** Order of the decoded rows returned by `Warehouse.query` (the SQL itself has none). */
   compare?(a: Row, b: Row): number;
+  /**
+   * Per-customer statements only: unload the rows in this many parts by customer bucket, one folder
+   * `part=<bucket>/` each (the SQL has a `customer_id` column). Absent = as the engine writes them.
+   */
+  readonly parts?: number;
+  /** The SQL's last column is a partition column of this name (already computed): one folder per value. */
+  readonly partitionedBy?: string;
 }
 
 /** Where a large result was written: every key is one Parquet part (possibly none for no rows). */

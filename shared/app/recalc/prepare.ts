@@ -139,7 +139,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
 
   const economics = await runEconomicsOf(deps, warehouse, config, sources);
   const unloadTasks = deps.queries.unloadTasks(
-    { ...params, ...selectionQueryParams({ config, ...(economics ? { economics } : {}) }) },
+    { ...params, ...selectionQueryParams({ config, profile, ...(economics ? { economics } : {}) }) },
     runId,
   );
   const summaryPrefix = runOutputPrefix(runId, statements.customerSummaries.name);

@@ -17,14 +17,21 @@ export function economicsSqlSettings(config: PreparedRun['config']): EconomicsSq
 }
 
 export function selectionQueryParams(
-  run: Pick<PreparedRun, 'config' | 'economics'>,
-): Pick<RecalcQueryParams, 'fxRates' | 'crossSourceDuplicates' | 'economics'> {
-  const { currency, fxRates, crossSourceDuplicates } = run.config;
+  run: Pick<PreparedRun, 'config' | 'economics'> & {
+    profile?: Pick<PreparedRun['profile'], 'customersSummarized'>;
+  },
+): Pick<
+  RecalcQueryParams,
+  'fxRates' | 'crossSourceDuplicates' | 'economics' | 'customers' | 'partCustomers'
+> {
+  const { currency, fxRates, crossSourceDuplicates, partCustomers } = run.config;
   const rates = Object.fromEntries(Object.entries(fxRates ?? {}).filter(([code]) => code !== currency));
   return {
     ...(Object.keys(rates).length > 0 ? { fxRates: rates } : {}),
     ...(crossSourceDuplicates === 'collapse' ? { crossSourceDuplicates } : {}),
     // Only runs with economics join them into the summaries: every other run's SQL is unchanged.
     ...(run.economics ? { economics: economicsSqlSettings(run.config) } : {}),
+    // Once the profile has counted the customers, the summaries are unloaded in bounded parts.
+    ...(run.profile ? { customers: run.profile.customersSummarized, partCustomers } : {}),
   };
 }

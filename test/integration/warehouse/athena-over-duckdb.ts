@@ -14,7 +14,7 @@ import type { DuckDbWarehouse } from '#adapters/warehouse/duckdb-warehouse.ts';
 import type { LocalStack } from '#infra/local/stack.ts';
 
 const UNLOAD =
-  /^UNLOAD \(([\s\S]*)\) TO '(s3:\/\/([^/']+)\/([^']*))' WITH \(format = 'PARQUET', compression = 'SNAPPY'\)$/;
+  /^UNLOAD \(([\s\S]*)\) TO '(s3:\/\/([^/']+)\/([^']*))' WITH \(format = 'PARQUET', compression = 'SNAPPY'(?:, partitioned_by = ARRAY\['([a-z_]+)'\])?\)$/;
 
 export interface AthenaOverDuckDb {
   warehouse: ReturnType<typeof createAthenaWarehouse>;
@@ -31,9 +31,19 @@ export function athenaOverDuckDb(stack: LocalStack, duck: DuckDbWarehouse): Athe
   athenaMock.on(StartQueryExecutionCommand).callsFake(async (input: StartQueryExecutionCommandInput) => {
     const match = UNLOAD.exec(input.QueryString ?? '');
     if (!match) throw new Error(`Not an UNLOAD statement: ${input.QueryString?.slice(0, 80)}`);
-    const [, sql, , bucket, prefix] = match as unknown as [string, string, string, string, string];
+    const [, sql, , bucket, prefix, partitionedBy] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
     submitted.push(sql);
-    await duck.unload({ name: 'athena-stand-in', sql, decode: (row) => row }, { bucket, prefix });
+    await duck.unload(
+      { name: 'athena-stand-in', sql, decode: (row) => row, ...(partitionedBy ? { partitionedBy } : {}) },
+      { bucket, prefix },
+    );
     return { QueryExecutionId: `q-${++executions}` };
   });
   athenaMock.on(GetQueryExecutionCommand).callsFake(async (input: { QueryExecutionId: string }) => ({

@@ -46,5 +46,10 @@ describe('recalculation step helpers', () => {
   it('names part files safely', () => {
     expect(partName('runs/r1/customer-summaries/data_0.parquet')).toBe('data_0');
     expect(partName('runs/r1/customer-summaries/20260105_000 1 a+b')).toBe('20260105_000_1_a_b');
+    // Bucket folders repeat file names (DuckDB writes part-0 in each): the folder is kept.
+    expect(partName('runs/r1/customer-summaries/part=3/part-0.parquet')).toBe('part_3_part-0');
+    expect(partName('runs/r1/customer-summaries/part=12/part-0.parquet')).not.toBe(
+      partName('runs/r1/customer-summaries/part=1/part-0.parquet'),
+    );
   });
 });
