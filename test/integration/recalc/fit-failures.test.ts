@@ -11,7 +11,12 @@ import { fitModelsStep } from '#app/recalc/fit-models.ts';
 import { releaseLockStep } from '#app/recalc/release-lock.ts';
 import type { PreparedRun } from '#app/recalc/types.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
-import { executeBodyUntil, localExecutor, localRecalcDeps, runLocalRecalculation } from '#infra/local/recalc.ts';
+import {
+  executeBodyUntil,
+  localExecutor,
+  localRecalcDeps,
+  runLocalRecalculation,
+} from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { createRandom, sampleGamma } from '#test-support/simulate.ts';
 
@@ -132,7 +137,11 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
       });
       held = locked.runId;
       // Every step up to the fit, warehouse tasks included, as the pipeline runs them.
-      const prepared = (await executeBodyUntil(localExecutor(stack, deps), locked, 'fitModels')) as PreparedRun;
+      const prepared = (await executeBodyUntil(
+        localExecutor(stack, deps),
+        locked,
+        'fitModels',
+      )) as PreparedRun;
       const error = (await fitModelsStep(deps, prepared).catch((e: Error) => e)) as Error;
       expect(error.name).toBe('ModelFitError');
       // What Step Functions hands the failure path: the Lambda error as Error + Cause JSON.
@@ -171,7 +180,11 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
       });
       runId = locked.runId;
       // Every step up to the fit, warehouse tasks included, as the pipeline runs them.
-      const prepared = (await executeBodyUntil(localExecutor(stack, deps), locked, 'fitModels')) as PreparedRun;
+      const prepared = (await executeBodyUntil(
+        localExecutor(stack, deps),
+        locked,
+        'fitModels',
+      )) as PreparedRun;
       const fitted = await fitModelsStep(deps, prepared);
       const notes = fitted.messages.join('\n');
       expect(notes).toMatch(/% of the calibration customers bought once: MBG\/NBD/);

@@ -8,7 +8,12 @@ import { fitModelsStep } from '#app/recalc/fit-models.ts';
 import { scorePartStep } from '#app/recalc/score-part.ts';
 import type { PreparedRun } from '#app/recalc/types.ts';
 import { migrationRowSums } from '#domain/migration.ts';
-import { executeBodyUntil, localExecutor, localRecalcDeps, runLocalRecalculation } from '#infra/local/recalc.ts';
+import {
+  executeBodyUntil,
+  localExecutor,
+  localRecalcDeps,
+  runLocalRecalculation,
+} from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ingestSample, scoresOfRun } from './sample.ts';
 
@@ -45,7 +50,11 @@ describe('recalculation faults', { timeout: 240_000 }, () => {
         config: { ...SETTINGS.config, clv: { margin: 0.5 } },
       });
       // Every step up to the fit, warehouse tasks included, as the pipeline runs them.
-      const prepared = (await executeBodyUntil(localExecutor(stack, deps), locked, 'fitModels')) as PreparedRun;
+      const prepared = (await executeBodyUntil(
+        localExecutor(stack, deps),
+        locked,
+        'fitModels',
+      )) as PreparedRun;
       const fitted = await fitModelsStep(deps, prepared);
       for (const partKey of fitted.summaryPartKeys) await scorePartStep(deps, { run: fitted, partKey });
       const orphan = await store.getScore('0001', locked.runId);
