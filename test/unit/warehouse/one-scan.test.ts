@@ -165,6 +165,19 @@ b AS (SELECT * FROM a), c AS (SELECT * FROM a) SELECT * FROM b CROSS JOIN c`;
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('reads the transactions once in the profiles of a period-family run (its summary statements are the families’ own)', () => {
+    for (const family of ['noncontractual-discrete', 'contractual'] as const) {
+      const run = plannedRun({ calibrationEnd: null, config: { ...config, currency: 'USD', family } });
+      const statements = runStatements(run);
+      expect(Object.keys(statements).sort()).toEqual(
+        ['customerSummaries', 'histogram', 'runProfile', 'sourceProfile', 'spend'].sort(),
+      );
+      for (const key of ['sourceProfile', 'runProfile']) {
+        expect(expandedReads(statements[key]!.sql, TRANSACTIONS_RELATION).reads, `${family} ${key}`).toBe(1);
+      }
+    }
+  });
+
   it('lists the statements not yet read in one scan, with their current reads', () => {
     const statements = runStatements(plannedRun());
     for (const key of NOT_YET_ONE_SCAN) {
