@@ -100,7 +100,7 @@ function runStatements(run: ReturnType<typeof plannedRun>): Record<string, State
   return {
     sourceProfile: queries.sourceProfile({ asOf: run.asOf, sources: run.sources }),
     runProfile: queries.runProfile(params),
-    ...(fitStatementsOf({ queries }, run) as Record<string, Statement<unknown>>),
+    ...(fitStatementsOf({ queries }, run) as unknown as Record<string, Statement<unknown>>),
   };
 }
 
