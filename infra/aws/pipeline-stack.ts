@@ -106,6 +106,8 @@ export class PipelineStack extends Stack {
         ApiAdmin: this.api.adminHandler.function,
         AcquireLock: steps.acquireLock.function,
         Prepare: steps.prepare.function,
+        SelectData: steps.selectData.function,
+        PlanRun: steps.planRun.function,
         FitModels: steps.fitModels.function,
         ScorePart: steps.scorePart.function,
         Finalize: steps.finalize.function,

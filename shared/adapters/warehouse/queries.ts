@@ -557,6 +557,27 @@ const PROFILE_COLUMNS = {
   ],
   economics: ['order_rows_with_figures', 'attribute_rows'],
 } as const;
+type ProfileColumn = (typeof PROFILE_COLUMNS)[keyof typeof PROFILE_COLUMNS][number];
+
+/** The Parquet type of each profile column (both engines write what the SQL casts to). */
+const PROFILE_TYPES: Record<ProfileColumn, 'BIGINT' | 'DOUBLE' | 'VARCHAR'> = {
+  rows_total: 'BIGINT',
+  rows_superseded: 'BIGINT',
+  rows_other_currency: 'BIGINT',
+  rows_after_as_of: 'BIGINT',
+  rows_used: 'BIGINT',
+  customers_seen: 'BIGINT',
+  customers_summarized: 'BIGINT',
+  first_date: 'VARCHAR',
+  last_date: 'VARCHAR',
+  amount_used: 'DOUBLE',
+  orders_used: 'BIGINT',
+  one_time_buyers: 'BIGINT',
+  cross_source_duplicate_rows: 'BIGINT',
+  cross_source_duplicate_amount: 'DOUBLE',
+  order_rows_with_figures: 'BIGINT',
+  attribute_rows: 'BIGINT',
+};
 
 /**
  * The run profile in ONE scan of the clean transactions: row counts, customers, dates, amount,
@@ -572,7 +593,8 @@ const PROFILE_COLUMNS = {
  *   date); a one-time buyer has no later day netting > 0 up to the period end.
  * - The attributes count reads the other table (`customer_attributes`), not the transactions.
  */
-function runProfileSql(p: WarehouseParams, economicsPresence: boolean): string {
+function runProfileSql(p: WarehouseParams, columns: readonly ProfileColumn[]): string {
+  const economicsPresence = columns.includes('order_rows_with_figures');
   const candidate = usedRow(p);
   const used = `${candidate}${p.crossSourceDuplicates === 'collapse' ? ' AND source_rank = 1' : ''}`;
   const runCurrency = currencyCondition(p);
@@ -581,41 +603,34 @@ function runProfileSql(p: WarehouseParams, economicsPresence: boolean): string {
   const figures = economicsPresence
     ? [`CASE WHEN ${ECONOMICS_FIGURES} THEN 1 ELSE 0 END AS has_figures`]
     : [];
-  // One row of totals; with the presence check, the attributes count is joined to that row (a
-  // join before the aggregation would give no row at all when the transactions are empty).
-  const aggregates = `SELECT
-  CAST(COALESCE(SUM(rows_total), 0) AS BIGINT) AS rows_total,
-  CAST(COALESCE(SUM(rows_superseded), 0) AS BIGINT) AS rows_superseded,
-  CAST(COALESCE(SUM(rows_other_currency), 0) AS BIGINT) AS rows_other_currency,
-  CAST(COALESCE(SUM(rows_after_as_of), 0) AS BIGINT) AS rows_after_as_of,
-  CAST(COALESCE(SUM(rows_used), 0) AS BIGINT) AS rows_used,
-  CAST(COALESCE(SUM(CASE WHEN rows_used > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS customers_seen,
-  CAST(COALESCE(SUM(CASE WHEN first_day <= ${periodEnd} THEN 1 ELSE 0 END), 0) AS BIGINT) AS customers_summarized,
-  CAST(MIN(first_date) AS VARCHAR) AS first_date,
-  CAST(MAX(last_date) AS VARCHAR) AS last_date,
-  CAST(COALESCE(SUM(amount_used), 0) AS DOUBLE) AS amount_used,
-  CAST(COALESCE(SUM(orders_used), 0) AS BIGINT) AS orders_used,
-  CAST(COALESCE(SUM(CASE WHEN first_day <= ${periodEnd} AND repeat_days = 0 THEN 1 ELSE 0 END), 0) AS BIGINT)
-    AS one_time_buyers,
-  CAST(COALESCE(SUM(duplicate_rows), 0) AS BIGINT) AS cross_source_duplicate_rows,
-  CAST(COALESCE(SUM(duplicate_amount), 0) AS DOUBLE) AS cross_source_duplicate_amount${
-    economicsPresence
-      ? ',\n  CAST(COALESCE(SUM(rows_with_figures), 0) AS BIGINT) AS order_rows_with_figures'
-      : ''
-  }
-FROM customer_totals`;
-  const totals = economicsPresence
-    ? `SELECT
-  totals.*,
-  CAST(attributes.attribute_rows AS BIGINT) AS attribute_rows
-FROM (
-${aggregates}
-) totals
-CROSS JOIN (
-  SELECT COUNT(*) AS attribute_rows
-  FROM ${CUSTOMER_ATTRIBUTES_RELATION}${sourceFilter(p.sources)}
-) attributes`
-    : aggregates;
+  // The totals of every column, one row even over no transactions (aggregates without GROUP BY);
+  // the attributes count is its own one-row CTE, crossed with the totals at the end.
+  const totals: Record<ProfileColumn, string> = {
+    rows_total: 'COALESCE(SUM(rows_total), 0)',
+    rows_superseded: 'COALESCE(SUM(rows_superseded), 0)',
+    rows_other_currency: 'COALESCE(SUM(rows_other_currency), 0)',
+    rows_after_as_of: 'COALESCE(SUM(rows_after_as_of), 0)',
+    rows_used: 'COALESCE(SUM(rows_used), 0)',
+    customers_seen: 'COALESCE(SUM(CASE WHEN rows_used > 0 THEN 1 ELSE 0 END), 0)',
+    customers_summarized: `COALESCE(SUM(CASE WHEN first_day <= ${periodEnd} THEN 1 ELSE 0 END), 0)`,
+    first_date: 'MIN(first_date)',
+    last_date: 'MAX(last_date)',
+    amount_used: 'COALESCE(SUM(amount_used), 0)',
+    orders_used: 'COALESCE(SUM(orders_used), 0)',
+    one_time_buyers: `COALESCE(SUM(CASE WHEN first_day <= ${periodEnd} AND repeat_days = 0 THEN 1 ELSE 0 END), 0)`,
+    cross_source_duplicate_rows: 'COALESCE(SUM(duplicate_rows), 0)',
+    cross_source_duplicate_amount: 'COALESCE(SUM(duplicate_amount), 0)',
+    order_rows_with_figures: 'COALESCE(SUM(rows_with_figures), 0)',
+    attribute_rows: '',
+  };
+  const aggregated = columns.filter((column) => column !== 'attribute_rows');
+  const attributes = columns.includes('attribute_rows');
+  const output = columns
+    .map(
+      (column) =>
+        `  CAST(${attributes && column === 'attribute_rows' ? 'a' : 't'}.${column} AS ${PROFILE_TYPES[column]}) AS ${column}`,
+    )
+    .join(',\n');
   return `WITH
 ${rankedCte(p, true, figures)},
 flagged AS (
@@ -677,17 +692,28 @@ customer_totals AS (
     FROM day_totals
   ) customer_day_totals
   GROUP BY customer_id
-)
-${totals}`;
+),
+profile_totals AS (
+  SELECT
+${aggregated.map((column) => `    ${totals[column]} AS ${column}`).join(',\n')}
+  FROM customer_totals
+)${
+    attributes
+      ? `,
+attribute_counts AS (
+  SELECT COUNT(*) AS attribute_rows
+  FROM ${CUSTOMER_ATTRIBUTES_RELATION}${sourceFilter(p.sources)}
+)`
+      : ''
+  }
+SELECT
+${output}
+FROM profile_totals t${attributes ? '\nCROSS JOIN attribute_counts a' : ''}`;
 }
 
-/** Some columns of the run profile (the whole profile is one scan either way). */
-function profileProjection(
-  p: WarehouseParams,
-  columns: readonly string[],
-  economicsPresence = false,
-): string {
-  return `SELECT ${columns.join(', ')} FROM (\n${runProfileSql(p, economicsPresence)}\n) profile`;
+/** Some columns of the run profile, as one plain SELECT (the whole profile is one scan either way). */
+function profileStatementSql(p: WarehouseParams, columns: readonly ProfileColumn[]): string {
+  return asSingleSelect(runProfileSql(p, columns));
 }
 
 const decodeDataProfile = (c: ColumnReader): DataProfileRow => ({
@@ -715,7 +741,7 @@ export function dataProfileStatement(input: WarehouseParamsInput): Statement<Dat
   const p = parseWarehouseParams(input);
   return {
     name: 'data-profile',
-    sql: profileProjection(p, PROFILE_COLUMNS.data),
+    sql: profileStatementSql(p, PROFILE_COLUMNS.data),
     decode: decoder('data-profile', decodeDataProfile),
   };
 }
@@ -730,7 +756,7 @@ export function inputProfileStatement(input: WarehouseParamsInput): Statement<In
   const p = parseWarehouseParams(input);
   return {
     name: 'input-profile',
-    sql: profileProjection(p, PROFILE_COLUMNS.input),
+    sql: profileStatementSql(p, PROFILE_COLUMNS.input),
     decode: decoder('input-profile', decodeInputProfile),
   };
 }
@@ -744,11 +770,11 @@ export function runProfileStatement(input: WarehouseParamsInput): Statement<RunP
   const p = parseWarehouseParams(input);
   return {
     name: 'run-profile',
-    sql: profileProjection(
-      p,
-      [...PROFILE_COLUMNS.data, ...PROFILE_COLUMNS.input, ...PROFILE_COLUMNS.economics],
-      true,
-    ),
+    sql: profileStatementSql(p, [
+      ...PROFILE_COLUMNS.data,
+      ...PROFILE_COLUMNS.input,
+      ...PROFILE_COLUMNS.economics,
+    ]),
     decode: decoder('run-profile', (c) => ({
       ...decodeDataProfile(c),
       ...decodeInputProfile(c),
