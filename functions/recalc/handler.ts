@@ -17,7 +17,6 @@ import { createEventBridgePublisher } from '#adapters/events/eventbridge-publish
 import { observability } from '#adapters/observability.ts';
 import { renderRunReport } from '#adapters/report/render-report.ts';
 import { createS3RunFiles } from '#adapters/s3/run-files.ts';
-import { createAthenaWarehouse } from '#adapters/warehouse/athena-warehouse.ts';
 import { createRecalcQueries } from '#adapters/warehouse/recalc-queries.ts';
 import type { ChangeEventPublisher } from '#app/ports/change-events.ts';
 import type { AppLogger } from '#app/ports/logger.ts';
@@ -27,7 +26,7 @@ import { executionEndedStep } from '#app/recalc/execution-ended.ts';
 import { finalizeStep } from '#app/recalc/finalize.ts';
 import { fitModelsStep } from '#app/recalc/fit-models.ts';
 import { type RecalcHandlerName, UNFINISHED_EXECUTION_STATUSES } from '#app/recalc/pipeline.ts';
-import { prepareStep } from '#app/recalc/prepare.ts';
+import { planRunStep, prepareStep, selectDataStep } from '#app/recalc/prepare.ts';
 import { releaseLockStep } from '#app/recalc/release-lock.ts';
 import { scorePartStep } from '#app/recalc/score-part.ts';
 import { sendChangeEventsStep } from '#app/recalc/send-change-events.ts';
@@ -38,6 +37,8 @@ import type {
   RecalcDeps,
   RecalcRequest,
   ReleaseLockInput,
+  SelectedRun,
+  SourcesRun,
 } from '#app/recalc/types.ts';
 
 /**
@@ -99,26 +100,18 @@ export function createRecalcDeps(parts: {
   };
 }
 
-/** The AWS dependencies: Athena warehouse, EventBridge publisher, clients from the environment. */
+/** The AWS dependencies: EventBridge publisher, clients from the environment (no warehouse: see below). */
 export function awsRecalcDeps(config: RuntimeConfig, clients: AwsClients): RecalcDeps {
-  let warehouse: Warehouse | undefined;
   return createRecalcDeps({
     config,
     clients,
+    // In AWS every statement runs as a Step Functions Athena task between two Lambda steps (a Lambda
+    // that waited for Athena would be killed at its timeout while the query runs on), and the
+    // functions hold no Athena permissions: a step that asks for the warehouse is a wiring mistake.
     async warehouse() {
-      if (!config.athenaWorkgroup || !config.glueDatabase) {
-        throw new Error(
-          'CVM_ATHENA_WORKGROUP and CVM_GLUE_DATABASE must be set for the recalculation in AWS',
-        );
-      }
-      warehouse ??= createAthenaWarehouse({
-        athena: clients.athena,
-        s3: clients.s3,
-        bucket: config.bucket,
-        workgroup: config.athenaWorkgroup,
-        database: config.glueDatabase,
-      });
-      return warehouse;
+      throw new Error(
+        'No warehouse in the recalculation Lambdas: statements run as the state machine’s Athena tasks (see shared/app/recalc/pipeline.ts)',
+      );
     },
     publisher: {
       publishBatch(runId, batchId, events) {
@@ -168,6 +161,8 @@ export function createRecalcHandlers(
   return {
     acquireLock: wrap((event: RecalcRequest | null) => acquireLockStep(get(), event ?? {}), middlewares),
     prepare: wrap((event: LockedRun) => prepareStep(get(), event), middlewares),
+    selectData: wrap((event: SourcesRun) => selectDataStep(get(), event), middlewares),
+    planRun: wrap((event: SelectedRun) => planRunStep(get(), event), middlewares),
     fitModels: wrap((event: PreparedRun) => fitModelsStep(get(), event), middlewares),
     scorePart: wrap(
       (event: ScorePartEvent) =>
@@ -208,6 +203,8 @@ const handlers = createRecalcHandlers(() => {
 export const {
   acquireLock,
   prepare,
+  selectData,
+  planRun,
   fitModels,
   scorePart,
   finalize,

@@ -95,8 +95,16 @@ export const deploymentConfigSchema = z.object({
       message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
     })
     .default(30),
-  /** Athena stops (and bills no further) any query that would scan more than this. Minimum 10 MB. */
-  athenaBytesScannedCutoffMb: z.number().int().min(10).default(10_240),
+  /**
+   * Transactions the clean data is expected to hold (all sources, all history) before the next
+   * deployment: sizes the Athena bytes-scanned cutoff (see {@link athenaBytesScannedCutoffMbOf}).
+   */
+  expectedTransactions: z.number().int().min(1).default(100_000_000),
+  /**
+   * Athena stops (and bills no further) any query that would scan more than this. Minimum 10 MB.
+   * Omit to derive it from `expectedTransactions`.
+   */
+  athenaBytesScannedCutoffMb: z.number().int().min(10).optional(),
   /** Parallel ScorePart invocations; each writes scores with BatchWriteItem, so this caps DynamoDB WCU. */
   scoreMaxConcurrency: z.number().int().min(1).max(1_000).default(4),
   /** Parallel ingest invocations fed by the queue (SQS event source maximum concurrency, 2 or more). */
@@ -156,4 +164,33 @@ export function parseDeploymentConfig(raw: unknown): DeploymentConfig {
     return `${path}: ${issue.message}`;
   });
   throw new Error(`Invalid CDK context in cdk.json:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * Bytes a statement scans per clean transaction: ~30 B/row for the columns the SQL reads (ids,
+ * order_ts, amount, currency, ingest columns; Parquet, Snappy, dictionary-encoded ids), docs/scale.md.
+ */
+export const ATHENA_BYTES_PER_TRANSACTION = 30;
+/**
+ * Headroom over the estimate: growth between deployments, the economics columns the run profile
+ * reads, Parquet overhead of many small files. Twice the estimate still stops a runaway query (a
+ * missing source filter, a cross join) at a bounded cost.
+ */
+export const ATHENA_CUTOFF_MARGIN = 2;
+/** The cutoff never goes below 10 GiB: small deployments keep Athena's usual guard. */
+export const ATHENA_CUTOFF_FLOOR_MB = 10_240;
+
+/**
+ * The workgroup's bytes-scanned cutoff in MiB: the configured value, else
+ * max(floor, ⌈expectedTransactions × bytes per transaction × margin ÷ 2^20⌉). Every statement scans
+ * the clean table once, so the cutoff of one query is the size of one scan.
+ */
+export function athenaBytesScannedCutoffMbOf(
+  config: Pick<DeploymentConfig, 'expectedTransactions' | 'athenaBytesScannedCutoffMb'>,
+): number {
+  if (config.athenaBytesScannedCutoffMb !== undefined) return config.athenaBytesScannedCutoffMb;
+  const estimateMb = Math.ceil(
+    (config.expectedTransactions * ATHENA_BYTES_PER_TRANSACTION * ATHENA_CUTOFF_MARGIN) / 2 ** 20,
+  );
+  return Math.max(ATHENA_CUTOFF_FLOOR_MB, estimateMb);
 }

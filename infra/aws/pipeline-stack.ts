@@ -6,7 +6,7 @@ import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#adapters/config.ts';
-import type { DeploymentConfig } from './config.ts';
+import { athenaBytesScannedCutoffMbOf, type DeploymentConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
 import { Erasure } from './constructs/erasure.ts';
 import { Ingest } from './constructs/ingest.ts';
@@ -70,7 +70,7 @@ export class PipelineStack extends Stack {
         ...(config.clv ? { config: { clv: config.clv } } : {}),
         requestedBy: 'schedule',
       },
-      bytesScannedCutoffMb: config.athenaBytesScannedCutoffMb,
+      bytesScannedCutoffMb: athenaBytesScannedCutoffMbOf(config),
       scoreMaxConcurrency: config.scoreMaxConcurrency,
     });
 
@@ -106,6 +106,8 @@ export class PipelineStack extends Stack {
         ApiAdmin: this.api.adminHandler.function,
         AcquireLock: steps.acquireLock.function,
         Prepare: steps.prepare.function,
+        SelectData: steps.selectData.function,
+        PlanRun: steps.planRun.function,
         FitModels: steps.fitModels.function,
         ScorePart: steps.scorePart.function,
         Finalize: steps.finalize.function,

@@ -35,8 +35,10 @@ import type {
   PreparedRun,
   RecalcDeps,
   RecalcRequest,
+  SelectedRun,
+  SourcesRun,
 } from '#app/recalc/types.ts';
-import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
+import { runWarehouseQueriesStep } from '#app/recalc/unload-summaries.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { createRecalcDeps, createRecalcHandlers, type RecalcHandlers } from '#functions/recalc/handler.ts';
 import { isDeadLocalProcess, localProcessId } from './process-lock.ts';
@@ -45,6 +47,10 @@ import { isDeadLocalProcess, localProcessId } from './process-lock.ts';
 export type RecalcStepName =
   | 'acquireLock'
   | 'prepare'
+  | 'profileSources'
+  | 'selectData'
+  | 'profileRun'
+  | 'planRun'
   | 'unloadSummaries'
   | 'fitModels'
   | 'scoreParts'
@@ -189,15 +195,57 @@ function lambdaContext(handler: string): Context {
 export async function executePipeline(
   executor: PipelineExecutor,
   input: unknown,
-  options: {
-    pipeline?: RecalcPipeline;
-    onStepStarted?: (step: PipelineStep) => void;
-    onStepFinished?: (step: PipelineStep, output: unknown, ms: number) => void;
-  } = {},
+  options: PipelineRunOptions = {},
 ): Promise<PipelineExecution> {
   const pipeline = options.pipeline ?? RECALC_PIPELINE;
-  const sleep = executor.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const outputs: Record<string, unknown> = {};
+  const { run, invoke } = stepRunner(executor, outputs, options);
+
+  let state = await run(pipeline.acquire, json(input));
+  const bodyInput = state;
+  try {
+    for (const step of pipeline.body.steps) state = await run(step, state);
+  } catch (error) {
+    const failure = applyResultPath(bodyInput, catchOutput(error), pipeline.onFailure.errorPath);
+    await invoke(pipeline.onFailure, failure);
+    throw error;
+  }
+  state = await run(pipeline.release, state);
+  return { output: state, outputs };
+}
+
+/**
+ * Runs the body's steps from the first up to (not including) the step named `until`, on the state
+ * the lock step returned: for tests and tools that drive the later steps themselves. No failure path.
+ */
+export async function executeBodyUntil(
+  executor: PipelineExecutor,
+  locked: unknown,
+  until: string,
+  options: PipelineRunOptions = {},
+): Promise<unknown> {
+  const pipeline = options.pipeline ?? RECALC_PIPELINE;
+  const stop = pipeline.body.steps.findIndex((step) => step.name === until);
+  if (stop < 0) throw new Error(`No step '${until}' in the pipeline body`);
+  const { run } = stepRunner(executor, {}, options);
+  let state = json(locked);
+  for (const step of pipeline.body.steps.slice(0, stop)) state = await run(step, state);
+  return state;
+}
+
+interface PipelineRunOptions {
+  pipeline?: RecalcPipeline;
+  onStepStarted?: (step: PipelineStep) => void;
+  onStepFinished?: (step: PipelineStep, output: unknown, ms: number) => void;
+}
+
+/** Runs one step as Step Functions would: retries, repeat-until-done, the Map, the result path. */
+function stepRunner(
+  executor: PipelineExecutor,
+  outputs: Record<string, unknown>,
+  options: PipelineRunOptions,
+) {
+  const sleep = executor.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   async function withRetry<T>(rule: RetryRule, attempt: () => Promise<T>): Promise<T> {
     for (let n = 1; ; n++) {
@@ -240,18 +288,7 @@ export async function executePipeline(
     options.onStepFinished?.(step, result, performance.now() - started);
     return applyResultPath(state, result, step.resultPath);
   }
-
-  let state = await run(pipeline.acquire, json(input));
-  const bodyInput = state;
-  try {
-    for (const step of pipeline.body.steps) state = await run(step, state);
-  } catch (error) {
-    const failure = applyResultPath(bodyInput, catchOutput(error), pipeline.onFailure.errorPath);
-    await invoke(pipeline.onFailure, failure);
-    throw error;
-  }
-  state = await run(pipeline.release, state);
-  return { output: state, outputs };
+  return { run, invoke };
 }
 
 /** The executor of the local stack: the handlers over local deps, DuckDB for warehouse tasks. */
@@ -262,14 +299,22 @@ export function localExecutor(
 ): PipelineExecutor {
   return {
     handlers: handlers as unknown as Record<RecalcHandlerName, InvokableHandler>,
-    runWarehouseTask: (step, state) => unloadStatementsStep(deps, state as PreparedRun, step.queries),
+    runWarehouseTask: (step, state) =>
+      runWarehouseQueriesStep(deps, state as { runId: string; queries: Record<string, string> }, step),
     listItems: (prefix) => listKeys(stack.clients.s3, stack.config.bucket, prefix),
   };
 }
 
 const DESCRIBE: Record<RecalcStepName, (output: unknown) => string> = {
   acquireLock: (o) => `run ${(o as { runId: string }).runId}`,
-  prepare: (o) => {
+  prepare: (o) => `${(o as SourcesRun).allSources.length} source(s) with clean data`,
+  profileSources: () => 'source profile',
+  selectData: (o) => {
+    const s = o as SelectedRun;
+    return `${s.sources.join(', ')} as of ${s.asOf} (${s.config.currency})`;
+  },
+  profileRun: () => 'run profile',
+  planRun: (o) => {
     const p = o as PreparedRun;
     return `${p.profile.customersSummarized} customers, ${p.profile.rowsUsed} transactions as of ${p.asOf} (${p.config.currency})`;
   },
@@ -294,7 +339,8 @@ const DESCRIBE: Record<RecalcStepName, (output: unknown) => string> = {
 };
 
 /**
- * Runs the pipeline on the local stack: acquireLock → prepare → unloadSummaries → fitModels →
+ * Runs the pipeline on the local stack: acquireLock → prepare → profileSources → selectData →
+ * profileRun → planRun → unloadSummaries → fitModels →
  * scorePart (each part) → finalize → sendChangeEvents → releaseLock. On a failure after the lock was taken, the run is
  * recorded as failed and the lock released, then the error is rethrown.
  */

@@ -16,7 +16,12 @@ import {
   RECALC_PIPELINE,
   WAREHOUSE_RETRY,
 } from '#app/recalc/pipeline.ts';
-import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import {
+  BUCKET_PREFIXES,
+  CLEAN_CUSTOMER_ATTRIBUTES_PREFIX,
+  CLEAN_TRANSACTIONS_PREFIX,
+} from '#domain/bucket-layout.ts';
+import { athenaBytesScannedCutoffMbOf } from '#infra/aws/config.ts';
 import {
   CUSTOMER_ATTRIBUTE_COLUMNS,
   SUMMARY_QUERIES,
@@ -87,6 +92,14 @@ function renderDefinition(properties: Record<string, CfnJson>): AslStateMachine 
     })
     .join('');
   return JSON.parse(text) as AslStateMachine;
+}
+
+/** The Athena task of a warehouse step's branch: its start, or behind the Choice of an optional query. */
+function athenaTaskOf(branch: AslStateMachine): AslState {
+  const start = branch.States[branch.StartAt]!;
+  if (start.Type !== 'Choice') return start;
+  const choice = start as AslState & { Choices: Array<{ Next: string }> };
+  return branch.States[choice.Choices[0]!.Next]!;
 }
 
 /** State names from StartAt following Next. */
@@ -189,6 +202,26 @@ describe('recalculation: Glue table and Athena workgroup', () => {
     expect(configuration.ResultConfiguration.EncryptionConfiguration).toEqual({ EncryptionOption: 'SSE_S3' });
     expect(JSON.stringify(configuration.ResultConfiguration.OutputLocation)).toContain('/athena-results/');
   });
+
+  it('sizes the bytes-scanned cutoff from the expected transactions: max(10 GiB, rows × 30 B × 2)', () => {
+    // 1 B transactions × 30 B × 2 = 60 GB = 57,220.46 MiB → 57,221 MiB: one scan of the clean table
+    // at that size passes, a runaway query (a missing source filter) is still stopped.
+    const big = synthPipeline({ expectedTransactions: 1_000_000_000 });
+    try {
+      const { properties } = onlyResource(big.template, 'AWS::Athena::WorkGroup');
+      expect(properties.WorkGroupConfiguration.BytesScannedCutoffPerQuery).toBe(57_221 * 1024 * 1024);
+    } finally {
+      big.cleanup();
+    }
+    expect(athenaBytesScannedCutoffMbOf({ expectedTransactions: 100_000_000 })).toBe(10_240);
+    expect(athenaBytesScannedCutoffMbOf({ expectedTransactions: 1_000_000_000 })).toBe(57_221);
+    expect(
+      athenaBytesScannedCutoffMbOf({
+        expectedTransactions: 1_000_000_000,
+        athenaBytesScannedCutoffMb: 20_000,
+      }),
+    ).toBe(20_000);
+  });
 });
 
 describe('recalculation: state machine', () => {
@@ -205,10 +238,14 @@ describe('recalculation: state machine', () => {
     expect(definition.States.Published!.Type).toBe('Succeed');
   });
 
-  it('runs Prepare → summary queries → FitModels → ScoreParts → Finalize → SendChangeEvents inside Recalculate', () => {
+  it('runs Prepare → source profile → SelectData → run profile → PlanRun → summary queries → FitModels → ScoreParts → Finalize → SendChangeEvents inside Recalculate', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
     expect(path(branch)).toEqual([
       'Prepare',
+      'ProfileSources',
+      'SelectData',
+      'ProfileRun',
+      'PlanRun',
       'RunSummaryQueries',
       'FitModels',
       'ScoreParts',
@@ -234,12 +271,16 @@ describe('recalculation: state machine', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
     const resourceOf = (state: AslState | undefined) => state?.Resource;
     expect(resourceOf(branch.States.Prepare)).toBe(`<${functionId('prepare')}.Arn>`);
+    expect(resourceOf(branch.States.SelectData)).toBe(`<${functionId('selectData')}.Arn>`);
+    expect(resourceOf(branch.States.PlanRun)).toBe(`<${functionId('planRun')}.Arn>`);
     expect(resourceOf(branch.States.FitModels)).toBe(`<${functionId('fitModels')}.Arn>`);
     expect(resourceOf(branch.States.Finalize)).toBe(`<${functionId('finalize')}.Arn>`);
     expect(resourceOf(definition.States.ReleaseLock)).toBe(`<${functionId('releaseLock')}.Arn>`);
     for (const step of [
       'acquireLock',
       'prepare',
+      'selectData',
+      'planRun',
       'fitModels',
       'scorePart',
       'finalize',
@@ -249,13 +290,27 @@ describe('recalculation: state machine', () => {
     }
   });
 
-  it('runs the summary queries as Athena .sync tasks with the SQL Prepare rendered', () => {
+  it('runs every query of a run as an Athena .sync task inside Recalculate, with the SQL the step before rendered', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
-    const parallel = branch.States.RunSummaryQueries!;
-    const tasks = parallel.Branches!.map((inner) => inner.States[inner.StartAt]!);
+    const tasks = ['ProfileSources', 'ProfileRun', 'RunSummaryQueries'].flatMap((name) =>
+      branch.States[name]!.Branches!.map(athenaTaskOf),
+    );
     expect(tasks.map((task) => task.Parameters!['QueryString.$'])).toEqual(
       SUMMARY_QUERIES.map((name) => `$.queries.${name}`),
     );
+    expect(SUMMARY_QUERIES).toEqual([
+      'sourceProfile',
+      'runProfile',
+      'customerSummaries',
+      'histogram',
+      'spend',
+      'calibrationHistogram',
+      'holdout',
+      'tracking',
+      'cohorts',
+      'backtestSummaries',
+    ]);
+    const parallel = branch.States.RunSummaryQueries!;
     for (const task of tasks) {
       expect(task.Resource).toBe('arn:<AWS::Partition>:states:::athena:startQueryExecution.sync');
       expect(task.Parameters!.WorkGroup).toBe('cvm-dev');
@@ -294,6 +349,8 @@ describe('recalculation: state machine', () => {
     const lambdaStates = [
       definition.States.AcquireLock,
       branch.States.Prepare,
+      branch.States.SelectData,
+      branch.States.PlanRun,
       branch.States.FitModels,
       map.States.ScorePart,
       branch.States.Finalize,
@@ -377,9 +434,27 @@ describe('recalculation: state machine built from the pipeline definition', () =
       const state = branch.States[step.stateName]!;
       if (step.kind === 'warehouse') {
         const inner = state.Branches!.map((b) => b.StartAt);
-        expect(inner).toEqual(step.queries.map((query) => step.queryStateName(query)));
-        for (const b of state.Branches!) {
-          const task = b.States[b.StartAt]!;
+        expect(inner).toEqual(
+          step.queries.map((query) =>
+            step.optionalQueries.includes(query)
+              ? `${step.queryStateName(query)}IfRendered`
+              : step.queryStateName(query),
+          ),
+        );
+        for (const [index, b] of state.Branches!.entries()) {
+          const query = step.queries[index]!;
+          if (step.optionalQueries.includes(query)) {
+            // A query the run did not render is skipped, not failed on a missing path.
+            const choice = b.States[b.StartAt] as AslState & {
+              Choices: Array<{ Variable: string; IsPresent: boolean; Next: string }>;
+              Default: string;
+            };
+            expect(choice.Choices).toEqual([
+              { Variable: `$.queries.${query}`, IsPresent: true, Next: step.queryStateName(query) },
+            ]);
+            expect(b.States[choice.Default]!.Type).toBe('Pass');
+          }
+          const task = athenaTaskOf(b);
           expect(task.Resource).toMatch(/:states:::athena:startQueryExecution\.sync$/);
           expect(task.Retry![0]).toMatchObject({
             ErrorEquals: [...WAREHOUSE_RETRY.errors],
@@ -466,5 +541,39 @@ describe('recalculation: schedule, events, configuration', () => {
     expect(glue.Action).toEqual(['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions']);
     expect(JSON.stringify(glue.Resource)).toContain(`:table/cvm_dev/${TRANSACTIONS_RELATION}`);
     expect(JSON.stringify(statements)).not.toMatch(/glue:(Create|Delete|Update)/);
+    expect(athena.Action).toEqual(
+      expect.arrayContaining([
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:StopQueryExecution',
+      ]),
+    );
+  });
+
+  it('gives no recalculation function Athena or Glue access, nor a read of the clean data', () => {
+    // Every query runs as a state machine task: no Lambda starts one or waits for its results.
+    const statementsOf = (role: unknown) => {
+      const roleId = logicalIdOf(synth.stack, role as never);
+      return Object.values(synth.template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, CfnJson>>);
+    };
+    const actionsOf = (statements: Array<Record<string, CfnJson>>) =>
+      statements.flatMap((statement) => [statement.Action].flat() as string[]);
+    const cleanReads = (statements: Array<Record<string, CfnJson>>) =>
+      JSON.stringify(statements.filter((statement) => actionsOf([statement]).includes('s3:GetObject')));
+    // The state machine, which starts the queries, has what they need: the check can tell.
+    const machine = statementsOf(synth.stack.recalculation.stateMachine.role);
+    expect(actionsOf(machine)).toContain('athena:StartQueryExecution');
+    expect(cleanReads(machine)).toContain(`/${BUCKET_PREFIXES.clean}`);
+    for (const [name, fn] of Object.entries(synth.stack.recalculation.steps)) {
+      const statements = statementsOf(fn.role);
+      expect(actionsOf(statements).length, name).toBeGreaterThan(0);
+      expect(
+        actionsOf(statements).filter((action) => /^(athena|glue):/.test(action)),
+        name,
+      ).toEqual([]);
+      expect(cleanReads(statements), name).not.toContain(`/${BUCKET_PREFIXES.clean}`);
+    }
   });
 });

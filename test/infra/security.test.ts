@@ -143,7 +143,7 @@ describe('security review', () => {
       logicalIdOf(synth.stack, fn.function),
     );
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.length).toBe(12 + 1); // 12 pipeline functions + CDK's bucket-notification handler
+    expect(functions.length).toBe(14 + 1); // 14 pipeline functions + CDK's bucket-notification handler
     for (const [id, fn] of functions) {
       if (id.startsWith('BucketNotificationsHandler')) continue;
       expect(fn.Properties.Runtime, id).toBe('nodejs22.x');

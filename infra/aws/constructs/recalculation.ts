@@ -34,10 +34,10 @@ import { DATA_PREFIXES, type Storage } from './storage.ts';
 export const RECALC_ENTRY = 'functions/recalc/handler.ts';
 
 /**
- * Queries Prepare renders (`queries: {<name>: UNLOAD text}` in its PreparedRun) that the state machine
- * runs as Athena `.sync` tasks after Prepare (the pipeline's warehouse steps), so no Lambda waits out
- * the largest query. The customer-summary UNLOAD writes the Parquet parts the Distributed Map scores
- * (`summaryPrefix`); FitModels runs the small queries (histograms) itself.
+ * Every query of a run (`queries: {<name>: UNLOAD text}` rendered by the Lambda step before each
+ * warehouse step): the state machine runs each as an Athena `.sync` task, so no Lambda waits for a
+ * query. The customer-summary UNLOAD writes the Parquet parts the Distributed Map scores
+ * (`summaryPrefix`); the other outputs are read by the next Lambda step.
  */
 export const SUMMARY_QUERIES: readonly string[] = warehouseQueries(RECALC_PIPELINE);
 
@@ -144,13 +144,11 @@ export interface RecalculationProps {
   readonly scheduleEnabled?: boolean;
   /** Execution input of scheduled runs (model and CLV defaults). @default {} */
   readonly scheduleInput?: Record<string, unknown>;
-  /** Athena cancels a query that would scan more. @default 10240 (10 GiB) */
-  readonly bytesScannedCutoffMb?: number;
   /**
-   * Names of Prepare's rendered queries the state machine runs on Athena (`.sync`) before FitModels;
-   * empty = no Athena task states. @default SUMMARY_QUERIES
+   * Athena cancels a query that would scan more (the deployment derives it from the expected
+   * transactions, see `athenaBytesScannedCutoffMbOf`). @default 10240 (10 GiB)
    */
-  readonly summaryQueries?: readonly string[];
+  readonly bytesScannedCutoffMb?: number;
   /** Concurrent ScorePart invocations: bounds DynamoDB write throughput. @default 4 */
   readonly scoreMaxConcurrency?: number;
   /** A run that takes longer is stopped (and its lock lease ends on its own). @default Duration.hours(4) */
@@ -267,10 +265,19 @@ export class Recalculation extends Construct {
     const short = { memorySize: 512, timeout: Duration.minutes(1) };
     this.steps = {
       acquireLock: step('acquireLock', 'takes the run lock', short),
-      // Prepare waits for the data-profile query on Athena and clears earlier output prefixes.
-      prepare: step('prepare', 'profiles the data and renders the warehouse SQL', {
+      // The steps before the summaries render statements and read small results; Athena runs the
+      // statements between them as task states, so none of these waits for a query.
+      prepare: step('prepare', 'reads the settings and lists the sources', {
         memorySize: 1024,
         timeout: Duration.minutes(5),
+      }),
+      selectData: step('selectData', 'selects the data the run reads', {
+        memorySize: 1024,
+        timeout: Duration.minutes(2),
+      }),
+      planRun: step('planRun', 'renders the summary and fit statements', {
+        memorySize: 1024,
+        timeout: Duration.minutes(2),
       }),
       // Fitting is CPU-bound and reads the customer summaries for the value-tier thresholds:
       // 3008 MB buys about two vCPUs and room for a million summaries.
@@ -327,7 +334,7 @@ export class Recalculation extends Construct {
         // bucket and Glue create/delete; the role here gets exactly what these queries need.
         stateJson: {
           Type: 'Task',
-          Comment: `Athena query ${name} (rendered by Prepare), waits for completion`,
+          Comment: `Athena query ${name} (rendered by the step before), waits for completion`,
           Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
           Parameters: {
             'QueryString.$': `$.queries.${name}`,
@@ -341,13 +348,27 @@ export class Recalculation extends Construct {
         },
       }).addRetry(retry(step.retry));
     const warehouseStep = (step: WarehouseStep): sfn.INextable & sfn.IChainable => {
-      const queryNames = props.summaryQueries ?? step.queries;
       const parallel = new sfn.Parallel(this, step.stateName, {
         comment: step.comment,
         resultPath: resultPath(step.resultPath),
-        resultSelector: Object.fromEntries(queryNames.map((name, index) => [`${name}.$`, `$[${index}]`])),
+        resultSelector: Object.fromEntries(step.queries.map((name, index) => [`${name}.$`, `$[${index}]`])),
       });
-      for (const name of queryNames) parallel.branch(athenaQuery(step, name));
+      for (const name of step.queries) {
+        const query = athenaQuery(step, name);
+        if (!step.optionalQueries.includes(name)) {
+          parallel.branch(query);
+          continue;
+        }
+        // A query the run did not render (no calibration period: no holdout statements) is skipped.
+        const stateName = step.queryStateName(name);
+        parallel.branch(
+          new sfn.Choice(this, `${stateName}IfRendered`, { comment: `Runs ${name} when the run rendered it` })
+            .when(sfn.Condition.isPresent(`$.queries.${name}`), query)
+            .otherwise(
+              new sfn.Pass(this, `${stateName}Skipped`, { result: sfn.Result.fromObject({ skipped: true }) }),
+            ),
+        );
+      }
       return parallel;
     };
     const mapStep = (step: MapStep) => {
@@ -415,7 +436,6 @@ export class Recalculation extends Construct {
     });
     let chain: sfn.Chain | undefined;
     for (const step of pipeline.body.steps) {
-      if (step.kind === 'warehouse' && (props.summaryQueries ?? step.queries).length === 0) continue;
       const state =
         step.kind === 'lambda'
           ? invoke(step)
@@ -515,6 +535,8 @@ export class Recalculation extends Construct {
     const {
       acquireLock,
       prepare,
+      selectData,
+      planRun,
       fitModels,
       scorePart,
       finalize,
@@ -538,12 +560,34 @@ export class Recalculation extends Construct {
       );
     }
 
-    // Prepare and FitModels run warehouse SQL on Athena themselves (profile, histograms, UNLOADs).
-    for (const fn of [prepare, fitModels]) this.grantAthenaQueries(fn.role, storage);
+    // No step function runs a query (the state machine's Athena tasks do): they get no Athena or
+    // Glue permission and no read of clean data, only the run files they read and write.
     allowTable(prepare, 'ReadRunStateAndRecordRun', ['GetItem', 'Query', 'PutItem', 'UpdateItem']);
     storage.grantObjects(prepare.role, 'ReadRunSettings', ['s3:GetObject'], [DATA_PREFIXES.config]);
     // A missing config/recalc.json must answer 404 (defaults apply), not 403.
     storage.grantList(prepare.role, 'ListRunSettings', [DATA_PREFIXES.config]);
+    // Which sources have clean data, and whether an object went missing: a listing, no reads.
+    storage.grantList(prepare.role, 'ListCleanData', [DATA_PREFIXES.clean]);
+    // The suppression snapshot, and the empty UNLOAD targets of the statements each step renders.
+    for (const fn of [prepare, selectData, planRun]) {
+      storage.grantObjects(
+        fn.role,
+        'ReadResultsClearTargets',
+        ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        [runs],
+      );
+      storage.grantList(fn.role, 'ListRunFiles', [runs]);
+    }
+    allowTable(selectData, 'RenewLease', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
+    allowTable(planRun, 'RecordRun', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
+    // FitModels reads the query results and summary parts, and writes the backtest's assignments.
+    storage.grantObjects(
+      fitModels.role,
+      'ReadResultsWriteBacktest',
+      ['s3:GetObject', 's3:PutObject'],
+      [runs],
+    );
+    storage.grantList(fitModels.role, 'ListRunFiles', [runs]);
     allowTable(fitModels, 'RecordRun', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
 
     storage.grantObjects(scorePart.role, 'ReadPartsWriteResults', ['s3:GetObject', 's3:PutObject'], [runs]);
@@ -578,8 +622,9 @@ export class Recalculation extends Construct {
   }
 
   /**
-   * Athena runs a query with its caller's credentials: it reads Glue metadata and the clean Parquet,
-   * writes results to the workgroup location and UNLOAD parts under `runs/`. Nothing else.
+   * Athena runs a query with its caller's credentials — the state machine's, whose tasks start every
+   * query: it reads Glue metadata and the clean Parquet, writes results to the workgroup location and
+   * UNLOAD parts under `runs/`. Nothing else.
    */
   private grantAthenaQueries(role: iam.IRole, storage: Storage) {
     const stack = Stack.of(this);
@@ -592,6 +637,16 @@ export class Recalculation extends Construct {
         actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
         resources: [
           stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workgroup.name }),
+        ],
+      }),
+    );
+    // The Athena task (.sync) resolves the default data catalog of the query context.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDataCatalog',
+        actions: ['athena:GetDataCatalog'],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' }),
         ],
       }),
     );

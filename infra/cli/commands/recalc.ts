@@ -21,7 +21,11 @@ const USAGE = usageOf('recalc');
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
   acquireLock: 'acquire run lock',
-  prepare: 'profile transactions, render the queries',
+  prepare: 'read settings, list sources',
+  profileSources: 'profile the sources',
+  selectData: 'select sources, currency and as-of date',
+  profileRun: 'profile transactions',
+  planRun: 'render the queries',
   unloadSummaries: 'summarize customers',
   fitModels: 'holdout check, model choice, fit',
   scoreParts: 'score and write customers',

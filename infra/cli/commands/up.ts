@@ -40,7 +40,11 @@ const SAMPLE_DIR = fileURLToPath(new URL('../../../data/sample', import.meta.url
 
 const STEP_LABELS: Record<RecalcStepName, string> = {
   acquireLock: 'recalculation: take the run lock',
-  prepare: 'recalculation: profile the data (DuckDB)',
+  prepare: 'recalculation: read settings, list sources',
+  profileSources: 'recalculation: profile the sources (DuckDB)',
+  selectData: 'recalculation: select the data',
+  profileRun: 'recalculation: profile the data (DuckDB)',
+  planRun: 'recalculation: render the queries',
   unloadSummaries: 'recalculation: summarize customers (DuckDB)',
   fitModels: 'recalculation: holdout check and model fit',
   scoreParts: 'recalculation: score and write customers',

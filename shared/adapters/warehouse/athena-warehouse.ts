@@ -73,6 +73,38 @@ export function athenaUnloadSql(
   return `UNLOAD (${sql}) TO '${location}' WITH (format = 'PARQUET', compression = 'SNAPPY'${partitioned})`;
 }
 
+/** What an UNLOAD text holds: the SELECT it runs and where its Parquet output goes. */
+export interface ParsedUnload {
+  sql: string;
+  bucket: string;
+  /** Ends with '/'. */
+  prefix: string;
+  /** The column the output is partitioned by (`partitioned_by`), one folder per value. */
+  partitionedBy?: string;
+}
+
+/**
+ * The inverse of {@link athenaUnloadSql}: the local runner executes the same UNLOAD texts the state
+ * machine's Athena tasks run, on DuckDB (which has no UNLOAD), by taking them apart again.
+ */
+export function parseAthenaUnload(queryString: string): ParsedUnload {
+  const match =
+    /^UNLOAD \(([\s\S]*)\) TO 's3:\/\/([a-z0-9.-]+)\/([^']+\/)' WITH \(format = 'PARQUET', compression = 'SNAPPY'(?:, partitioned_by = ARRAY\['([a-z_]+)'\])?\)$/.exec(
+      queryString,
+    );
+  if (!match) {
+    throw new Error(
+      `Not an UNLOAD text of this pipeline (UNLOAD (<select>) TO 's3://bucket/prefix/' WITH (...)): ${queryString.slice(0, 120)}`,
+    );
+  }
+  return {
+    sql: match[1]!,
+    bucket: match[2]!,
+    prefix: match[3]!,
+    ...(match[4] ? { partitionedBy: match[4] } : {}),
+  };
+}
+
 /** One Athena task of the recalculation state machine: the query to start and where its output lands. */
 export interface AthenaTaskQuery {
   statement: string;

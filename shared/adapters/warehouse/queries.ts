@@ -23,6 +23,7 @@ import type {
   HistogramRow,
   HoldoutRow,
   InputProfileRow,
+  RunProfileRow,
   SourceProfileRow,
   SpendRow,
   Statement,
@@ -578,56 +579,222 @@ GROUP BY first_day`;
   };
 }
 
+/**
+ * Order rows that carry an economics figure of their own (the economics presence check, docs/economics.md;
+ * the same condition as `economicsPresenceStatement`, which a test compares with the profile's count).
+ */
+const ECONOMICS_FIGURES =
+  '(cost IS NOT NULL OR margin_amount IS NOT NULL OR discount IS NOT NULL OR shipping_cost IS NOT NULL ' +
+  'OR returned_amount IS NOT NULL OR returned IS NOT NULL)';
+
+/** Every column of the run profile: the data profile, the input profile and the economics presence. */
+const PROFILE_COLUMNS = {
+  data: [
+    'rows_total',
+    'rows_superseded',
+    'rows_other_currency',
+    'rows_after_as_of',
+    'rows_used',
+    'customers_seen',
+    'customers_summarized',
+    'first_date',
+    'last_date',
+  ],
+  input: [
+    'amount_used',
+    'orders_used',
+    'one_time_buyers',
+    'cross_source_duplicate_rows',
+    'cross_source_duplicate_amount',
+  ],
+  economics: ['order_rows_with_figures', 'attribute_rows'],
+} as const;
+type ProfileColumn = (typeof PROFILE_COLUMNS)[keyof typeof PROFILE_COLUMNS][number];
+
+/** The Parquet type of each profile column (both engines write what the SQL casts to). */
+const PROFILE_TYPES: Record<ProfileColumn, 'BIGINT' | 'DOUBLE' | 'VARCHAR'> = {
+  rows_total: 'BIGINT',
+  rows_superseded: 'BIGINT',
+  rows_other_currency: 'BIGINT',
+  rows_after_as_of: 'BIGINT',
+  rows_used: 'BIGINT',
+  customers_seen: 'BIGINT',
+  customers_summarized: 'BIGINT',
+  first_date: 'VARCHAR',
+  last_date: 'VARCHAR',
+  amount_used: 'DOUBLE',
+  orders_used: 'BIGINT',
+  one_time_buyers: 'BIGINT',
+  cross_source_duplicate_rows: 'BIGINT',
+  cross_source_duplicate_amount: 'DOUBLE',
+  order_rows_with_figures: 'BIGINT',
+  attribute_rows: 'BIGINT',
+};
+
+/**
+ * The run profile in ONE scan of the clean transactions: row counts, customers, dates, amount,
+ * orders, one-time buyers, cross-source duplicates and (with `economicsPresence`) the economics
+ * presence, as conditional aggregates rolled up level by level — rows → customer days → customers →
+ * one row. Trino inlines a CTE at every reference, so each CTE here is read exactly once: a profile
+ * that joined `ranked` with a summary built from `ranked` would scan the table twice.
+ * - Distinct orders (`source`, `order_id` among the used rows) cannot be rolled up from days, so the
+ *   first used row of each order is flagged with a window over the partition the ingest rank already
+ *   uses, and the flags are summed.
+ * - A customer is summarized when their first day netting ≥ 0 (the first purchase day, as in
+ *   `baseCtes`) is on or before the period end (the calibration end when given, else the as-of
+ *   date); a one-time buyer has no later day netting > 0 up to the period end.
+ * - The attributes count reads the other table (`customer_attributes`), not the transactions.
+ */
+function runProfileSql(p: WarehouseParams, columns: readonly ProfileColumn[]): string {
+  const economicsPresence = columns.includes('order_rows_with_figures');
+  const candidate = usedRow(p);
+  const used = `${candidate}${p.crossSourceDuplicates === 'collapse' ? ' AND source_rank = 1' : ''}`;
+  const runCurrency = currencyCondition(p);
+  const asOf = dateLiteral(p.asOf);
+  const periodEnd = dateLiteral(p.calibrationEnd ?? p.asOf);
+  const figures = economicsPresence
+    ? [`CASE WHEN ${ECONOMICS_FIGURES} THEN 1 ELSE 0 END AS has_figures`]
+    : [];
+  // The totals of every column, one row even over no transactions (aggregates without GROUP BY);
+  // the attributes count is its own one-row CTE, crossed with the totals at the end.
+  const totals: Record<ProfileColumn, string> = {
+    rows_total: 'COALESCE(SUM(rows_total), 0)',
+    rows_superseded: 'COALESCE(SUM(rows_superseded), 0)',
+    rows_other_currency: 'COALESCE(SUM(rows_other_currency), 0)',
+    rows_after_as_of: 'COALESCE(SUM(rows_after_as_of), 0)',
+    rows_used: 'COALESCE(SUM(rows_used), 0)',
+    customers_seen: 'COALESCE(SUM(CASE WHEN rows_used > 0 THEN 1 ELSE 0 END), 0)',
+    customers_summarized: `COALESCE(SUM(CASE WHEN first_day <= ${periodEnd} THEN 1 ELSE 0 END), 0)`,
+    first_date: 'MIN(first_date)',
+    last_date: 'MAX(last_date)',
+    amount_used: 'COALESCE(SUM(amount_used), 0)',
+    orders_used: 'COALESCE(SUM(orders_used), 0)',
+    one_time_buyers: `COALESCE(SUM(CASE WHEN first_day <= ${periodEnd} AND repeat_days = 0 THEN 1 ELSE 0 END), 0)`,
+    cross_source_duplicate_rows: 'COALESCE(SUM(duplicate_rows), 0)',
+    cross_source_duplicate_amount: 'COALESCE(SUM(duplicate_amount), 0)',
+    order_rows_with_figures: 'COALESCE(SUM(rows_with_figures), 0)',
+    attribute_rows: '',
+  };
+  const aggregated = columns.filter((column) => column !== 'attribute_rows');
+  const attributes = columns.includes('attribute_rows');
+  const output = columns
+    .map(
+      (column) =>
+        `  CAST(${attributes && column === 'attribute_rows' ? 'a' : 't'}.${column} AS ${PROFILE_TYPES[column]}) AS ${column}`,
+    )
+    .join(',\n');
+  return `WITH
+${rankedCte(p, true, figures)},
+flagged AS (
+  SELECT
+    customer_id,
+    order_day,
+    amount,
+    ingest_rank,
+    is_used,
+    is_duplicate,${economicsPresence ? '\n    has_figures,' : ''}
+    CASE WHEN is_used = 1 AND row_number() OVER (PARTITION BY source, order_id, is_used ORDER BY order_day) = 1
+      THEN 1 ELSE 0 END AS is_order_first,
+    CASE WHEN ingest_rank = 1 AND NOT (${runCurrency}) THEN 1 ELSE 0 END AS is_other_currency,
+    CASE WHEN ingest_rank = 1 AND ${runCurrency} AND order_day > ${asOf} THEN 1 ELSE 0 END AS is_after_as_of
+  FROM (
+    SELECT
+      ranked.*,
+      CASE WHEN ${used} THEN 1 ELSE 0 END AS is_used,
+      CASE WHEN ${candidate} AND source_rank > 1 THEN 1 ELSE 0 END AS is_duplicate
+    FROM ranked
+  ) row_flags
+),
+day_totals AS (
+  SELECT
+    customer_id,
+    order_day,
+    COUNT(*) AS rows_total,
+    SUM(CASE WHEN ingest_rank > 1 THEN 1 ELSE 0 END) AS rows_superseded,
+    SUM(is_other_currency) AS rows_other_currency,
+    SUM(is_after_as_of) AS rows_after_as_of,
+    SUM(is_used) AS rows_used,
+    SUM(CASE WHEN is_used = 1 THEN amount END) AS net,
+    SUM(is_order_first) AS orders_used,
+    SUM(is_duplicate) AS duplicate_rows,
+    SUM(CASE WHEN is_duplicate = 1 THEN amount END) AS duplicate_amount${economicsPresence ? ',\n    SUM(has_figures) AS rows_with_figures' : ''}
+  FROM flagged
+  GROUP BY customer_id, order_day
+),
+customer_totals AS (
+  SELECT
+    customer_id,
+    SUM(rows_total) AS rows_total,
+    SUM(rows_superseded) AS rows_superseded,
+    SUM(rows_other_currency) AS rows_other_currency,
+    SUM(rows_after_as_of) AS rows_after_as_of,
+    SUM(rows_used) AS rows_used,
+    SUM(net) AS amount_used,
+    SUM(orders_used) AS orders_used,
+    SUM(duplicate_rows) AS duplicate_rows,
+    SUM(duplicate_amount) AS duplicate_amount,${economicsPresence ? '\n    SUM(rows_with_figures) AS rows_with_figures,' : ''}
+    MIN(CASE WHEN rows_used > 0 THEN order_day END) AS first_date,
+    MAX(CASE WHEN rows_used > 0 THEN order_day END) AS last_date,
+    MAX(first_day) AS first_day,
+    SUM(CASE WHEN order_day > first_day AND order_day <= ${periodEnd} AND net > 0 THEN 1 ELSE 0 END) AS repeat_days
+  FROM (
+    SELECT
+      day_totals.*,
+      MIN(CASE WHEN net >= 0 THEN order_day END) OVER (PARTITION BY customer_id) AS first_day
+    FROM day_totals
+  ) customer_day_totals
+  GROUP BY customer_id
+),
+profile_totals AS (
+  SELECT
+${aggregated.map((column) => `    ${totals[column]} AS ${column}`).join(',\n')}
+  FROM customer_totals
+)${
+    attributes
+      ? `,
+attribute_counts AS (
+  SELECT COUNT(*) AS attribute_rows
+  FROM ${CUSTOMER_ATTRIBUTES_RELATION}${sourceFilter(p.sources)}
+)`
+      : ''
+  }
+SELECT
+${output}
+FROM profile_totals t${attributes ? '\nCROSS JOIN attribute_counts a' : ''}`;
+}
+
+/** Some columns of the run profile, as one plain SELECT (the whole profile is one scan either way). */
+function profileStatementSql(p: WarehouseParams, columns: readonly ProfileColumn[]): string {
+  return asSingleSelect(runProfileSql(p, columns));
+}
+
+const decodeDataProfile = (c: ColumnReader): DataProfileRow => ({
+  rowsTotal: c.integer('rows_total'),
+  rowsSuperseded: c.integer('rows_superseded'),
+  rowsOtherCurrency: c.integer('rows_other_currency'),
+  rowsAfterAsOf: c.integer('rows_after_as_of'),
+  rowsUsed: c.integer('rows_used'),
+  customersSeen: c.integer('customers_seen'),
+  customersSummarized: c.integer('customers_summarized'),
+  firstDate: c.nullableString('first_date'),
+  lastDate: c.nullableString('last_date'),
+});
+
+const decodeInputProfile = (c: ColumnReader): InputProfileRow => ({
+  amountUsed: c.number('amount_used'),
+  ordersUsed: c.integer('orders_used'),
+  oneTimeBuyers: c.integer('one_time_buyers'),
+  crossSourceDuplicateRows: c.integer('cross_source_duplicate_rows'),
+  crossSourceDuplicateAmount: c.number('cross_source_duplicate_amount'),
+});
+
 /** Row and customer counts of the run's input (one row). */
 export function dataProfileStatement(input: WarehouseParamsInput): Statement<DataProfileRow> {
   const p = parseWarehouseParams(input);
-  const used = `${usedRow(p)}${p.crossSourceDuplicates === 'collapse' ? ' AND source_rank = 1' : ''}`;
-  const runCurrency = currencyCondition(p);
-  // COALESCE: SUM over no rows is NULL, and an empty warehouse must give zeros.
-  const sql = `${baseCtes(p)},
-row_counts AS (
-  SELECT
-    COUNT(*) AS rows_total,
-    COALESCE(SUM(CASE WHEN ingest_rank > 1 THEN 1 ELSE 0 END), 0) AS rows_superseded,
-    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND NOT (${runCurrency}) THEN 1 ELSE 0 END), 0)
-      AS rows_other_currency,
-    COALESCE(SUM(CASE WHEN ingest_rank = 1 AND ${runCurrency} AND order_day > ${dateLiteral(p.asOf)}
-      THEN 1 ELSE 0 END), 0) AS rows_after_as_of,
-    COALESCE(SUM(CASE WHEN ${used} THEN 1 ELSE 0 END), 0) AS rows_used,
-    COUNT(DISTINCT CASE WHEN ${used} THEN customer_id END) AS customers_seen,
-    MIN(CASE WHEN ${used} THEN order_day END) AS first_date,
-    MAX(CASE WHEN ${used} THEN order_day END) AS last_date
-  FROM ranked
-),
-summarized AS (
-  SELECT COUNT(*) AS customers_summarized FROM summary
-)
-SELECT
-  CAST(rows_total AS BIGINT) AS rows_total,
-  CAST(rows_superseded AS BIGINT) AS rows_superseded,
-  CAST(rows_other_currency AS BIGINT) AS rows_other_currency,
-  CAST(rows_after_as_of AS BIGINT) AS rows_after_as_of,
-  CAST(rows_used AS BIGINT) AS rows_used,
-  CAST(customers_seen AS BIGINT) AS customers_seen,
-  CAST(customers_summarized AS BIGINT) AS customers_summarized,
-  CAST(first_date AS VARCHAR) AS first_date,
-  CAST(last_date AS VARCHAR) AS last_date
-FROM row_counts
-CROSS JOIN summarized`;
   return {
     name: 'data-profile',
-    sql: asSingleSelect(sql),
-    decode: decoder('data-profile', (c) => ({
-      rowsTotal: c.integer('rows_total'),
-      rowsSuperseded: c.integer('rows_superseded'),
-      rowsOtherCurrency: c.integer('rows_other_currency'),
-      rowsAfterAsOf: c.integer('rows_after_as_of'),
-      rowsUsed: c.integer('rows_used'),
-      customersSeen: c.integer('customers_seen'),
-      customersSummarized: c.integer('customers_summarized'),
-      firstDate: c.nullableString('first_date'),
-      lastDate: c.nullableString('last_date'),
-    })),
+    sql: profileStatementSql(p, PROFILE_COLUMNS.data),
+    decode: decoder('data-profile', decodeDataProfile),
   };
 }
 
@@ -639,38 +806,32 @@ CROSS JOIN summarized`;
  */
 export function inputProfileStatement(input: WarehouseParamsInput): Statement<InputProfileRow> {
   const p = parseWarehouseParams(input);
-  const candidate = usedRow(p);
-  const used = `${candidate}${p.crossSourceDuplicates === 'collapse' ? ' AND source_rank = 1' : ''}`;
-  const sql = `${baseCtes(p, { sourceRank: true })},
-row_counts AS (
-  SELECT
-    COALESCE(SUM(CASE WHEN ${used} THEN amount END), 0) AS amount_used,
-    COUNT(DISTINCT CASE WHEN ${used} THEN CAST(source AS VARCHAR) || '/' || order_id END) AS orders_used,
-    COALESCE(SUM(CASE WHEN ${candidate} AND source_rank > 1 THEN 1 ELSE 0 END), 0) AS duplicate_rows,
-    COALESCE(SUM(CASE WHEN ${candidate} AND source_rank > 1 THEN amount END), 0) AS duplicate_amount
-  FROM ranked
-),
-summarized AS (
-  SELECT COALESCE(SUM(CASE WHEN x = 0 THEN 1 ELSE 0 END), 0) AS one_time_buyers
-  FROM summary
-)
-SELECT
-  CAST(amount_used AS DOUBLE) AS amount_used,
-  CAST(orders_used AS BIGINT) AS orders_used,
-  CAST(one_time_buyers AS BIGINT) AS one_time_buyers,
-  CAST(duplicate_rows AS BIGINT) AS cross_source_duplicate_rows,
-  CAST(duplicate_amount AS DOUBLE) AS cross_source_duplicate_amount
-FROM row_counts
-CROSS JOIN summarized`;
   return {
     name: 'input-profile',
-    sql: asSingleSelect(sql),
-    decode: decoder('input-profile', (c) => ({
-      amountUsed: c.number('amount_used'),
-      ordersUsed: c.integer('orders_used'),
-      oneTimeBuyers: c.integer('one_time_buyers'),
-      crossSourceDuplicateRows: c.integer('cross_source_duplicate_rows'),
-      crossSourceDuplicateAmount: c.number('cross_source_duplicate_amount'),
+    sql: profileStatementSql(p, PROFILE_COLUMNS.input),
+    decode: decoder('input-profile', decodeInputProfile),
+  };
+}
+
+/**
+ * Everything a run needs to know of its input before it renders the summaries, in one statement
+ * and one scan: the data profile, the input profile and the economics presence (order rows with a
+ * figure of their own among all rows of the sources, attributes rows of the sources).
+ */
+export function runProfileStatement(input: WarehouseParamsInput): Statement<RunProfileRow> {
+  const p = parseWarehouseParams(input);
+  return {
+    name: 'run-profile',
+    sql: profileStatementSql(p, [
+      ...PROFILE_COLUMNS.data,
+      ...PROFILE_COLUMNS.input,
+      ...PROFILE_COLUMNS.economics,
+    ]),
+    decode: decoder('run-profile', (c) => ({
+      ...decodeDataProfile(c),
+      ...decodeInputProfile(c),
+      orderRowsWithFigures: c.integer('order_rows_with_figures'),
+      attributeRows: c.integer('attribute_rows'),
     })),
   };
 }

@@ -9,6 +9,7 @@ import type {
   HistogramRow,
   HoldoutRow,
   InputProfileRow,
+  RunProfileRow,
   SourceProfileRow,
   SpendRow,
   Statement,
@@ -86,4 +87,13 @@ export interface RecalcQueries {
   economicsPresence(params: { sources?: string[] }): Statement<EconomicsPresenceRow>;
   /** Every statement of the run as UNLOAD text, by statement key. */
   unloadTasks(params: RecalcQueryParams, runId: string): Record<string, UnloadTask>;
+  /**
+   * The data profile, input profile and economics presence of the run's input (full period) in one
+   * statement: one scan of the clean transactions.
+   */
+  runProfile(params: RecalcQueryParams): Statement<RunProfileRow>;
+  /** One statement as the UNLOAD a warehouse task runs; its output goes to `runs/<runId>/<name>/`. */
+  unloadTask(statement: Statement<unknown>, runId: string): UnloadTask;
+  /** The SELECT and the output prefix of an UNLOAD text `unloadTask` rendered (for engines without UNLOAD). */
+  parseUnload(queryString: string): { sql: string; outputPrefix: string; partitionedBy?: string };
 }

@@ -156,3 +156,13 @@ export interface InputProfileRow {
   crossSourceDuplicateRows: number;
   crossSourceDuplicateAmount: number;
 }
+
+/**
+ * Everything a run reads of its input before rendering the summaries, from one statement (one scan):
+ * the data profile, the input profile, and whether the data has economics (order rows with figures
+ * of their own, customer attributes rows).
+ */
+export interface RunProfileRow extends DataProfileRow, InputProfileRow {
+  orderRowsWithFigures: number;
+  attributeRows: number;
+}

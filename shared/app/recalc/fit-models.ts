@@ -17,14 +17,16 @@ import type { FamilyPeriod, ModelFamily } from '#domain/recalc-config.ts';
 import { compressRfm } from '#domain/rfm-summary.ts';
 import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
+import type { Statement } from '../ports/warehouse.ts';
 import { economicsGroupsOf } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
 import { playbookReferenceOf } from './playbook-reference.ts';
-import { selectionQueryParams } from './query-params.ts';
+import { fitStatementsOf } from './run-statements.ts';
 import { loggedStep } from './step-log.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
 import { loadSuppressed } from './suppressed.ts';
 import type { FittedRun, PreparedRun, RecalcDeps } from './types.ts';
+import { readQueryRows } from './warehouse-results.ts';
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -56,17 +58,10 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   const run = { ...prepared, summaryPartKeys: await summaryPartKeysOf(deps, prepared) };
   const { config } = run;
   const messages: string[] = [];
-  const warehouse = await deps.warehouse();
-  const statements = deps.queries.statements({
-    asOf: run.asOf,
-    ...(run.calibrationEnd ? { calibrationEnd: run.calibrationEnd } : {}),
-    timeUnit: config.timeUnit,
-    currency: config.currency,
-    sources: run.sources,
-    family: config.family,
-    period: config.period,
-    ...selectionQueryParams(run),
-  });
+  // Every statement ran as a warehouse task before this step (Parquet under the run's prefixes):
+  // this Lambda only reads the results, it never waits for a query.
+  const statements = fitStatementsOf(deps, run);
+  const rowsOf = <Row>(statement: Statement<Row>) => readQueryRows(deps, run.runId, statement);
   // Every fit of the run shares the configured budget, so a fit that cannot converge fails the run
   // in bounded time instead of running into the Lambda timeout.
   const fitOptions = { penalizer: config.penalizer, timeLimitMs: config.fitTimeLimitSeconds * 1000 };
@@ -76,7 +71,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   let calibrationModel: FittedModel | null = null;
   const candidateErrors: Record<string, number | null> = {};
   if (config.family !== 'noncontractual-continuous') {
-    const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
+    const histogram = await rowsOf(statements.histogram);
     model = fitFamilyModel(run.runId, config.family, config.period, histogram, fitOptions);
     messages.push(
       `holdout check not available for the ${config.family} family: the model is checked by its fit only`,
@@ -91,10 +86,10 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
     const calibrationFits = new Map<string, FittedModel>();
     if (run.calibrationEnd && statements.calibrationHistogram && statements.holdout) {
       const [calibration, holdoutRows, tracking, cohorts] = await Promise.all([
-        warehouse.query(statements.calibrationHistogram),
-        warehouse.query(statements.holdout),
-        warehouse.query(statements.tracking!),
-        warehouse.query(statements.cohorts!),
+        rowsOf(statements.calibrationHistogram),
+        rowsOf(statements.holdout),
+        rowsOf(statements.tracking!),
+        rowsOf(statements.cohorts!),
       ]);
       const data = compressRfm(
         calibration.map((r) => r.frequency),
@@ -153,7 +148,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
       ranked = order.length > 0 ? order : [choice.model];
     }
 
-    const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
+    const histogram = await rowsOf(statements.histogram);
     const full = compressRfm(
       histogram.map((r) => r.frequency),
       histogram.map((r) => r.recency),
@@ -188,7 +183,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   }
 
   // Spend: Gamma-Gamma on the repeat transactions (sBG uses each member's own payment instead).
-  const spendRows = await warehouse.query(statements.spend);
+  const spendRows = await rowsOf(statements.spend);
   let spendModel: FittedModel | null = null;
   let spendCustomers = 0;
   let spendTotal = 0;
@@ -331,7 +326,7 @@ async function summaryPartKeysOf(deps: RecalcDeps, run: PreparedRun): Promise<st
   const keys = await deps.files.listParts(run.summaryPrefix);
   if (keys.length === 0) {
     throw new Error(
-      `Run ${run.runId}: no customer summaries under ${deps.files.location(run.summaryPrefix)} although ${run.profile.customersSummarized} customers were summarized; the customerSummaries query (queries.customerSummaries) must run between prepare and fitModels`,
+      `Run ${run.runId}: no customer summaries under ${deps.files.location(run.summaryPrefix)} although ${run.profile.customersSummarized} customers were summarized; the customerSummaries query (queries.customerSummaries) must run between planRun and fitModels`,
     );
   }
   return keys;

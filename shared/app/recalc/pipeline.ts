@@ -8,6 +8,8 @@
 export const RECALC_HANDLERS = [
   'acquireLock',
   'prepare',
+  'selectData',
+  'planRun',
   'fitModels',
   'scorePart',
   'finalize',
@@ -96,15 +98,21 @@ export interface LambdaStep {
 }
 
 /**
- * Warehouse statements Prepare rendered (`$.queries.<key>`), run side by side as Athena
- * StartQueryExecution (.sync) tasks in AWS and through the warehouse port (DuckDB) locally; their
- * results go to `resultPath` by query key.
+ * Warehouse statements the previous Lambda step rendered (`$.queries.<key>`, UNLOAD texts), run side
+ * by side as Athena StartQueryExecution (.sync) tasks in AWS and through the warehouse port (DuckDB)
+ * locally; their Parquet output lands under `runs/<runId>/<statement name>/`, where the next step
+ * reads it, and their execution results go to `resultPath` by query key. No Lambda waits for a query.
  */
 export interface WarehouseStep {
   kind: 'warehouse';
   name: string;
   stateName: string;
   queries: readonly string[];
+  /**
+   * Queries a run may not render (the holdout statements of a run without calibration data): each
+   * runs only when `$.queries.<key>` is present (a Choice in AWS), and is skipped otherwise.
+   */
+  optionalQueries: readonly string[];
   /** State name of the task of one query. */
   queryStateName(query: string): string;
   resultPath: ResultPath;
@@ -166,7 +174,47 @@ const lambda = (
   comment: string,
 ): LambdaStep => ({ kind: 'lambda', name, stateName, handler, resultPath, comment, retry: LAMBDA_RETRY });
 
-/** State flow: request → LockedRun → PreparedRun (+ athena) → FittedRun → (+ finalized, + changeEvents) → released. */
+const warehouse = (
+  name: string,
+  stateName: string,
+  queries: readonly string[],
+  optionalQueries: readonly string[],
+  comment: string,
+): WarehouseStep => ({
+  kind: 'warehouse',
+  name,
+  stateName,
+  queries,
+  optionalQueries,
+  queryStateName: (query) => `Run${query.charAt(0).toUpperCase()}${query.slice(1)}Query`,
+  resultPath: '$.athena',
+  comment: `${comment}; execution ids and output locations go to $.athena`,
+  retry: WAREHOUSE_RETRY,
+});
+
+/**
+ * The summary step's queries (keys of `fitStatementsOf` in run-statements.ts): the per-customer
+ * summaries the Map scores, and the compressed inputs of the fits; the holdout statements and the
+ * playbook backtest's calibration-end summaries only when the run has a calibration period.
+ */
+export const SUMMARY_STEP_OPTIONAL_QUERIES = [
+  'calibrationHistogram',
+  'holdout',
+  'tracking',
+  'cohorts',
+  'backtestSummaries',
+] as const;
+export const SUMMARY_STEP_QUERIES = [
+  'customerSummaries',
+  'histogram',
+  'spend',
+  ...SUMMARY_STEP_OPTIONAL_QUERIES,
+] as const;
+
+/**
+ * State flow: request → LockedRun → SourcesRun → SelectedRun → PreparedRun (+ athena) → FittedRun →
+ * (+ finalized, + changeEvents) → released.
+ */
 export const RECALC_PIPELINE: RecalcPipeline = {
   acquire: {
     ...lambda('acquireLock', 'AcquireLock', 'acquireLock', '$', 'Takes the run lock; output: LockedRun'),
@@ -175,19 +223,38 @@ export const RECALC_PIPELINE: RecalcPipeline = {
   body: {
     stateName: 'Recalculate',
     comment:
-      'Prepare → summary queries → fit → score → finalize → send change events, with one error handler',
+      'Prepare → source profile → select data → run profile → plan → summary queries → fit → score → finalize → send change events, with one error handler',
     steps: [
-      lambda('prepare', 'Prepare', 'prepare', '$', 'Renders the SQL, snapshots inputs; output: PreparedRun'),
-      {
-        kind: 'warehouse',
-        name: 'unloadSummaries',
-        stateName: 'RunSummaryQueries',
-        queries: ['customerSummaries'],
-        queryStateName: (query) => `Run${query.charAt(0).toUpperCase()}${query.slice(1)}Query`,
-        resultPath: '$.athena',
-        comment: 'Summary queries on Athena, side by side; execution ids and output locations go to $.athena',
-        retry: WAREHOUSE_RETRY,
-      },
+      lambda(
+        'prepare',
+        'Prepare',
+        'prepare',
+        '$',
+        'Reads the settings, snapshots the suppression list, renders the source profile; output: SourcesRun',
+      ),
+      warehouse('profileSources', 'ProfileSources', ['sourceProfile'], [], 'Source profile on Athena'),
+      lambda(
+        'selectData',
+        'SelectData',
+        'selectData',
+        '$',
+        'Selects sources, currency and as-of date, renders the run profile; output: SelectedRun',
+      ),
+      warehouse('profileRun', 'ProfileRun', ['runProfile'], [], 'Run profile on Athena (one scan)'),
+      lambda(
+        'planRun',
+        'PlanRun',
+        'planRun',
+        '$',
+        'Checks the data, renders the summary and fit statements, records the run; output: PreparedRun',
+      ),
+      warehouse(
+        'unloadSummaries',
+        'RunSummaryQueries',
+        SUMMARY_STEP_QUERIES,
+        SUMMARY_STEP_OPTIONAL_QUERIES,
+        'Summary and fit queries on Athena, side by side',
+      ),
       lambda('fitModels', 'FitModels', 'fitModels', '$', 'Fits the models; output: FittedRun'),
       {
         kind: 'map',
@@ -260,7 +327,7 @@ export function pipelineStateNames(pipeline: RecalcPipeline = RECALC_PIPELINE) {
   };
 }
 
-/** The warehouse statements the pipeline runs as tasks (Prepare's `queries` keys). */
+/** The warehouse statements the pipeline runs as tasks (the `queries` keys its Lambda steps render). */
 export function warehouseQueries(pipeline: RecalcPipeline = RECALC_PIPELINE): string[] {
   return pipeline.body.steps.flatMap((step) => (step.kind === 'warehouse' ? [...step.queries] : []));
 }

@@ -22,10 +22,11 @@ import type { CustomerScore } from '#domain/score.ts';
 import { valueTierThresholds } from '#domain/segments.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
 import { ladderCustomerOf, type PlaybookReference, playbookContextOf } from './playbook.ts';
-import { selectionQueryParams } from './query-params.ts';
+import { fitStatementsOf } from './run-statements.ts';
 import { customerSummaryDecoder } from './summary-decoder.ts';
 import { loadSuppressed } from './suppressed.ts';
 import type { FittedRun, RecalcDeps } from './types.ts';
+import { readQueryRows } from './warehouse-results.ts';
 
 /** Columns of the backtest's assignment file (one line per customer evaluated on the calibration view). */
 export const BACKTEST_ASSIGNMENT_COLUMNS = [
@@ -92,18 +93,11 @@ async function backtestOf(
 ): Promise<PlaybookBacktest> {
   const calibrationEnd = run.calibrationEnd!;
   const { ladder } = run.config.playbook;
-  const warehouse = await deps.warehouse();
-  // A run "as of the calibration end" renders exactly the calibration-period summaries.
-  const statement = deps.queries.statements({
-    asOf: calibrationEnd,
-    timeUnit: run.config.timeUnit,
-    currency: run.config.currency,
-    sources: run.sources,
-    family: run.config.family,
-    period: run.config.period,
-    ...selectionQueryParams(run),
-  }).customerSummaries;
-  const rows = (await warehouse.query(statement)).filter(
+  // The summaries as of the calibration end, unloaded by the summary step beside the run's own.
+  const statement = fitStatementsOf(deps, run).backtestSummaries;
+  if (!statement)
+    throw new Error(`Run ${run.runId}: no backtest summaries statement for a run with a holdout`);
+  const rows = (await readQueryRows(deps, run.runId, statement)).filter(
     (row, i) => i % options.stride === 0 && options.keep(row),
   );
   const calibrationRun: FittedRun = {

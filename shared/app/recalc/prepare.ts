@@ -1,7 +1,13 @@
 /**
- * Step 2 of the recalculation: resolves the run's settings and dates, snapshots the suppression
- * list, checks there is data, renders every statement and records the run as running. The summaries
- * are unloaded by the next step (`unloadSummaries`).
+ * The first steps of the recalculation, up to the summaries. Each renders the statements the next
+ * warehouse step runs (an Athena `.sync` task in AWS, DuckDB locally) and reads the results of the
+ * previous one: no Lambda waits for a query.
+ * - `prepare`: resolves the run's settings, snapshots the suppression list, checks the clean objects,
+ *   renders the source profile (what each source holds per currency).
+ * - `selectData`: decides what the run reads (sources, currency, as-of date), renders the run profile
+ *   (data profile, input profile and economics presence in one scan).
+ * - `planRun`: checks there is data, decides the holdout split and the economics, renders the
+ *   summary step's statements (run-statements.ts) and records the run as running.
  */
 
 import {
@@ -22,16 +28,36 @@ import type { RecalcConfig } from '#domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
-import { checkCleanObjects, nameUnreadableCleanObject } from './clean-objects.ts';
+import { checkCleanObjects } from './clean-objects.ts';
 import { runEconomicsOf } from './economics-presence.ts';
 import { renewLease } from './lease.ts';
 import { RECALC_PIPELINE } from './pipeline.ts';
 import { selectionQueryParams } from './query-params.ts';
 import { loadConfiguredSettings, runRetentionWeeks } from './run-settings.ts';
+import { fitStatementsOf } from './run-statements.ts';
 import { loggedStep } from './step-log.ts';
-import type { LockedRun, PreparedRun, RecalcDeps, RecalcSettings, RunDataSelection } from './types.ts';
+import type {
+  LockedRun,
+  PreparedRun,
+  RecalcDeps,
+  RecalcSettings,
+  RunDataSelection,
+  SelectedRun,
+  SourcesRun,
+} from './types.ts';
+import { readQueryRows, readSingleRow, renderUnloads } from './warehouse-results.ts';
 
-export function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun> {
+/** The lock fields every state after the lock carries on. */
+const lockFieldsOf = (run: { leaseMinutes?: number; lockHolder?: string }) => ({
+  ...(run.leaseMinutes !== undefined ? { leaseMinutes: run.leaseMinutes } : {}),
+  ...(run.lockHolder !== undefined ? { lockHolder: run.lockHolder } : {}),
+});
+
+/** The as-of date the source profile counts "after as-of" rows from: the requested one, else yesterday. */
+const profileAsOf = (run: { startedAt: string; request: LockedRun['request'] }) =>
+  run.request.asOf ?? defaultAsOf(new Date(run.startedAt));
+
+export function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<SourcesRun> {
   return loggedStep(
     deps.logger,
     'prepare',
@@ -40,16 +66,11 @@ export function prepareStep(deps: RecalcDeps, locked: LockedRun): Promise<Prepar
       await renewLease(deps, locked);
       return prepare(deps, locked);
     },
-    (p) => ({
-      customers: p.profile.customersSummarized,
-      transactions: p.profile.rowsUsed,
-      sources: p.sources.length,
-      suppressedSnapshot: true,
-    }),
+    (p) => ({ sources: p.allSources.length, suppressedSnapshot: true }),
   );
 }
 
-async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun> {
+async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<SourcesRun> {
   const { runId, startedAt, request } = locked;
   const configured = await loadConfiguredSettings(deps, request);
 
@@ -67,17 +88,46 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
       `Nothing to score: ${deps.files.location(CLEAN_TRANSACTIONS_PREFIX)} holds no clean data yet. Ingest exports first.`,
     );
   }
-  // Data selection, decided once here for every caller (CLI, `cvm up`, the weekly schedule): which
-  // sources (own data before the bundled sample), which currency, which as-of date, and what is left out.
-  const warehouse = await deps.warehouse();
-  const yesterday = defaultAsOf(new Date(startedAt));
-  // The first statement reads every clean object (locally it also mirrors them): a damaged one is
-  // named with the ingest that wrote it.
-  const sourceData = await warehouse
-    .query(deps.queries.sourceProfile({ asOf: request.asOf ?? yesterday, sources: allSources }))
-    .catch(async (error: unknown) => {
-      throw await nameUnreadableCleanObject(deps, error, runId);
-    });
+  // The data selection (decided next, once for every caller: CLI, `cvm up`, the weekly schedule)
+  // starts from what each source holds per currency.
+  const queries = await renderUnloads(deps, runId, {
+    sourceProfile: deps.queries.sourceProfile({ asOf: profileAsOf(locked), sources: allSources }),
+  });
+  return {
+    runId,
+    startedAt,
+    ...lockFieldsOf(locked),
+    request,
+    configured,
+    previousRunId,
+    suppressedKey: suppressedObject,
+    suppressedIds: suppressed.length,
+    allSources,
+    cleanWarnings,
+    queries,
+  };
+}
+
+export function selectDataStep(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRun> {
+  return loggedStep(
+    deps.logger,
+    'selectData',
+    run.runId,
+    async () => {
+      await renewLease(deps, run);
+      return selectData(deps, run);
+    },
+    (s) => ({ sources: s.sources.length, currency: s.config.currency, asOf: s.asOf }),
+  );
+}
+
+async function selectData(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRun> {
+  const { runId, request, configured, allSources } = run;
+  const sourceData = await readQueryRows(
+    deps,
+    runId,
+    deps.queries.sourceProfile({ asOf: profileAsOf(run), sources: allSources }),
+  );
   const requestedCurrency = configured.reportingCurrency ?? configured.currency;
   const selection = selectRunData({
     data: sourceData,
@@ -88,7 +138,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     },
     defaultCurrency: deps.settings.defaultCurrency,
     ...(request.asOf ? { requestedAsOf: request.asOf } : {}),
-    yesterday,
+    yesterday: defaultAsOf(new Date(run.startedAt)),
   });
   if (!selection || selection.sources.length === 0) {
     throw new Error(
@@ -99,53 +149,91 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
         ' Ingest exports first.',
     );
   }
+  const { configured: _configured, queries: _queries, ...rest } = run;
   const config = {
     ...configured,
     currency: selection.currency,
     ...(Object.keys(selection.fxRates).length > 0 ? { fxRates: selection.fxRates } : {}),
   };
-  const asOf = selection.asOf;
-  const asOfDay = parseEpochDay(asOf, 'as-of date');
-  const calibrationEndDay = asOfDay - config.holdoutWeeks * 7;
-  const sources = selection.sources;
-  const params = {
-    asOf,
-    calibrationEnd: formatEpochDay(calibrationEndDay),
-    timeUnit: config.timeUnit,
-    currency: config.currency,
-    sources,
-    family: config.family,
-    period: config.period,
-    ...selectionQueryParams({ config }),
+  const selected = { config, asOf: selection.asOf, sources: selection.sources };
+  const queries = await renderUnloads(deps, runId, {
+    runProfile: deps.queries.runProfile(profileParams(selected)),
+  });
+  return { ...rest, ...selected, selection, queries };
+}
+
+/** The run profile's parameters: the full period up to the as-of date. */
+function profileParams(run: Pick<SelectedRun, 'config' | 'asOf' | 'sources'>) {
+  return {
+    asOf: run.asOf,
+    timeUnit: run.config.timeUnit,
+    currency: run.config.currency,
+    sources: run.sources,
+    family: run.config.family,
+    period: run.config.period,
+    ...selectionQueryParams({ config: run.config }),
   };
-  const statements = deps.queries.statements(params);
-  const [profile] = await warehouse.query(statements.dataProfile);
-  if (!profile || profile.customersSummarized === 0) {
+}
+
+export function planRunStep(deps: RecalcDeps, run: SelectedRun): Promise<PreparedRun> {
+  return loggedStep(
+    deps.logger,
+    'planRun',
+    run.runId,
+    async () => {
+      await renewLease(deps, run);
+      return planRun(deps, run);
+    },
+    (p) => ({
+      customers: p.profile.customersSummarized,
+      transactions: p.profile.rowsUsed,
+      sources: p.sources.length,
+      statements: Object.keys(p.queries).length,
+    }),
+  );
+}
+
+async function planRun(deps: RecalcDeps, run: SelectedRun): Promise<PreparedRun> {
+  const { runId, startedAt, config, asOf, sources, selection } = run;
+  const runProfile = await readSingleRow(
+    deps,
+    runId,
+    deps.queries.runProfile(profileParams(run)),
+    'runProfile',
+  );
+  const {
+    amountUsed: _amount,
+    ordersUsed: _orders,
+    oneTimeBuyers: _oneTime,
+    crossSourceDuplicateRows: _duplicates,
+    crossSourceDuplicateAmount: _duplicateAmount,
+    orderRowsWithFigures,
+    attributeRows,
+    ...profile
+  } = runProfile;
+  if (profile.customersSummarized === 0) {
     const p = profile;
     throw new Error(
       `Nothing to score as of ${asOf} in ${config.currency}: ` +
-        (p
-          ? `the warehouse holds ${p.rowsTotal} transaction rows (${p.rowsOtherCurrency} in other currencies, ${p.rowsAfterAsOf} dated after ${asOf}) and no customer with a purchase of positive value. `
-          : 'the warehouse returned no profile. ') +
+        `the warehouse holds ${p.rowsTotal} transaction rows (${p.rowsOtherCurrency} in other currencies, ${p.rowsAfterAsOf} dated after ${asOf}) and no customer with a purchase of positive value. ` +
         'Ingest exports first, or set the run currency (config `currency`) and the as-of date to match the data.',
     );
   }
-  const [input] = await warehouse.query(deps.queries.inputProfile(params));
-  const selected = dataSelectionOf(selection, profile, input, config, suppressed.length);
-  const dataSelection = { ...selected, dataWarnings: [...cleanWarnings, ...(selected.dataWarnings ?? [])] };
+  const selected = dataSelectionOf(selection, profile, runProfile, config, run.suppressedIds);
+  const dataSelection = {
+    ...selected,
+    dataWarnings: [...run.cleanWarnings, ...(selected.dataWarnings ?? [])],
+  };
   // The holdout check needs calibration data: at least one purchase before the calibration end.
+  const asOfDay = parseEpochDay(asOf, 'as-of date');
+  const calibrationEndDay = asOfDay - config.holdoutWeeks * 7;
   const firstDay = profile.firstDate ? parseEpochDay(profile.firstDate) : asOfDay;
   const calibrationEnd = firstDay < calibrationEndDay ? formatEpochDay(calibrationEndDay) : null;
+  const economics = runEconomicsOf(config, { orderRowsWithFigures, attributeRows });
 
-  const economics = await runEconomicsOf(deps, warehouse, config, sources);
-  const unloadTasks = deps.queries.unloadTasks(
-    { ...params, ...selectionQueryParams({ config, profile, ...(economics ? { economics } : {}) }) },
-    runId,
-  );
-  const summaryPrefix = runOutputPrefix(runId, statements.customerSummaries.name);
-  // The unload step runs next, and UNLOAD needs empty targets: clear what a failed earlier attempt of
-  // this run may have left.
-  for (const task of Object.values(unloadTasks)) await deps.files.deletePrefix(task.outputPrefix);
+  const plan = { asOf, calibrationEnd, config, sources, profile, ...(economics ? { economics } : {}) };
+  const statements = fitStatementsOf(deps, plan);
+  const queries = await renderUnloads(deps, runId, { ...statements });
 
   // Decided before any score is written: every ScorePart writes under it, readers read it back.
   const indexShards = runIndexShards(deps.settings, profile.customersSummarized);
@@ -164,7 +252,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     clvSettings: clvSettingsOf(config),
     holdout: null,
     segments: [],
-    previousRunId,
+    previousRunId: run.previousRunId,
     migration: null,
     ...dataSelection,
     indexShards,
@@ -177,19 +265,18 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   return {
     runId,
     startedAt,
-    ...(locked.leaseMinutes !== undefined ? { leaseMinutes: locked.leaseMinutes } : {}),
-    ...(locked.lockHolder !== undefined ? { lockHolder: locked.lockHolder } : {}),
+    ...lockFieldsOf(run),
     asOf,
     calibrationEnd,
     config,
-    previousRunId,
+    previousRunId: run.previousRunId,
     profile,
     sources,
-    summaryPrefix,
+    summaryPrefix: runOutputPrefix(runId, statements.customerSummaries.name),
     indexShards,
     summaryPartKeys: [],
-    suppressedKey: suppressedObject,
-    queries: Object.fromEntries(Object.entries(unloadTasks).map(([key, task]) => [key, task.queryString])),
+    suppressedKey: run.suppressedKey,
+    queries,
     dataSelection,
     ...(economics ? { economics } : {}),
   };

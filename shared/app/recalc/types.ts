@@ -7,6 +7,7 @@
 import type { EconomicsAggregates } from '#domain/economics/economics-report.ts';
 import type { NetRatioGroups } from '#domain/economics/net-contribution.ts';
 import type { MigrationMatrix, SegmentTotals } from '#domain/migration.ts';
+import type { DataSelection } from '#domain/recalc/data-selection.ts';
 import type { ScoringRun } from '#domain/recalc/scoring.ts';
 import type { RunFailure } from '#domain/recalc/settings.ts';
 import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '#domain/recalc-config.ts';
@@ -90,6 +91,42 @@ export interface LockedRun {
   lockHolder?: string;
 }
 
+/**
+ * After `prepare`: the run's settings and snapshots, and the source profile statement
+ * (`queries.sourceProfile`) the next warehouse step runs over every source with clean data.
+ */
+export interface SourcesRun {
+  runId: string;
+  startedAt: string;
+  leaseMinutes?: number;
+  lockHolder?: string;
+  request: RecalcRequest;
+  /** The settings as configured (`currency` undefined when nobody set it: the data decides). */
+  configured: RecalcConfig;
+  previousRunId: string | null;
+  suppressedKey: string;
+  /** How many customer-id hashes the suppression snapshot holds. */
+  suppressedIds: number;
+  /** Every source with clean data (the source profile reads them all). */
+  allSources: string[];
+  /** Warnings of the clean-object check (objects left out by `missingCleanObjects: exclude`). */
+  cleanWarnings: string[];
+  /** Statement key → UNLOAD text, for the next warehouse step. */
+  queries: Record<string, string>;
+}
+
+/**
+ * After `selectData`: what the run reads (sources, currency, as-of date: the data selection), and
+ * the run profile statement (`queries.runProfile`: data profile, input profile, economics presence
+ * in one scan) the next warehouse step runs.
+ */
+export interface SelectedRun extends Omit<SourcesRun, 'configured'> {
+  config: RecalcConfig & { currency: string };
+  asOf: string;
+  sources: string[];
+  selection: DataSelection;
+}
+
 export interface PreparedRun {
   runId: string;
   startedAt: string;
@@ -120,9 +157,9 @@ export interface PreparedRun {
   /** Suppressed customer-id hashes at prepare time, stored as JSON (the list can outgrow the state). */
   suppressedKey: string;
   /**
-   * Every statement of the run as the Athena UNLOAD text (statement key → query string; the output
+   * The summary step's statements as Athena UNLOAD texts (statement key → query string; the output
    * goes to `runs/<runId>/<statement name>/`): for the state machine's Athena tasks, and a record of
-   * exactly what SQL the run used.
+   * exactly what SQL the run used (see run-statements.ts).
    */
   queries: Record<string, string>;
   /**

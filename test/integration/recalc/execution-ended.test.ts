@@ -7,10 +7,10 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecalcRepositories } from '#adapters/dynamo/recalc-repositories.ts';
 import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
-import { prepareStep } from '#app/recalc/prepare.ts';
 import { releaseLockStep } from '#app/recalc/release-lock.ts';
+import type { PreparedRun } from '#app/recalc/types.ts';
 import { createRecalcHandlers } from '#functions/recalc/handler.ts';
-import { localRecalcDeps } from '#infra/local/recalc.ts';
+import { executeBodyUntil, localExecutor, localRecalcDeps } from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ingestSample } from './sample.ts';
 
@@ -42,7 +42,12 @@ describe('runs that end without their own release', { timeout: 180_000 }, () => 
         lockHolder: EXECUTION,
       });
       expect(locked.lockHolder).toBe(EXECUTION);
-      const prepared = await prepareStep(deps, locked);
+      // The steps up to the summaries (the run record says running from planRun on).
+      const prepared = (await executeBodyUntil(
+        localExecutor(stack, deps),
+        locked,
+        'unloadSummaries',
+      )) as PreparedRun;
       expect((await deps.lock.current())?.holder).toBe(EXECUTION); // kept when the lease was renewed
       expect((await deps.runs.getRunRecord(prepared.runId))?.status).toBe('running');
 

@@ -8,11 +8,15 @@ import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
 import { ingestObject } from '#adapters/ingest/ingest-object.ts';
 import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
 import { fitModelsStep } from '#app/recalc/fit-models.ts';
-import { prepareStep } from '#app/recalc/prepare.ts';
 import { releaseLockStep } from '#app/recalc/release-lock.ts';
-import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
+import type { PreparedRun } from '#app/recalc/types.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
-import { localRecalcDeps, runLocalRecalculation } from '#infra/local/recalc.ts';
+import {
+  executeBodyUntil,
+  localExecutor,
+  localRecalcDeps,
+  runLocalRecalculation,
+} from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { createRandom, sampleGamma } from '#test-support/simulate.ts';
 
@@ -132,8 +136,12 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
         leaseMinutes: 360,
       });
       held = locked.runId;
-      const prepared = await prepareStep(deps, locked);
-      await unloadStatementsStep(deps, prepared, ['customerSummaries']);
+      // Every step up to the fit, warehouse tasks included, as the pipeline runs them.
+      const prepared = (await executeBodyUntil(
+        localExecutor(stack, deps),
+        locked,
+        'fitModels',
+      )) as PreparedRun;
       const error = (await fitModelsStep(deps, prepared).catch((e: Error) => e)) as Error;
       expect(error.name).toBe('ModelFitError');
       // What Step Functions hands the failure path: the Lambda error as Error + Cause JSON.
@@ -171,8 +179,12 @@ describe('fit failures in a run', { timeout: 240_000 }, () => {
         leaseMinutes: 30,
       });
       runId = locked.runId;
-      const prepared = await prepareStep(deps, locked);
-      await unloadStatementsStep(deps, prepared, ['customerSummaries']);
+      // Every step up to the fit, warehouse tasks included, as the pipeline runs them.
+      const prepared = (await executeBodyUntil(
+        localExecutor(stack, deps),
+        locked,
+        'fitModels',
+      )) as PreparedRun;
       const fitted = await fitModelsStep(deps, prepared);
       const notes = fitted.messages.join('\n');
       expect(notes).toMatch(/% of the calibration customers bought once: MBG\/NBD/);

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerSummariesStatement } from '#adapters/warehouse/queries.ts';
+import { RECALC_PIPELINE } from '#app/recalc/pipeline.ts';
+import { runWarehouseQueriesStep } from '#app/recalc/unload-summaries.ts';
 import { createRecalcHandlers, type RecalcHandlers } from '#functions/recalc/handler.ts';
 import { localRecalcDeps } from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
@@ -15,7 +16,7 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
   const lines: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     stack = await startLocalStack();
-    // As in AWS: prepare leaves the customer-summary unload to the state machine's Athena task.
+    // As in AWS: the Lambda steps leave every query to the state machine's warehouse (Athena) tasks.
     deps = localRecalcDeps(stack, {
       logger: {
         info: (message, attributes) => lines.push({ level: 'info', message, ...attributes }),
@@ -28,6 +29,8 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
     handlers = {
       acquireLock: (event) => raw.acquireLock(event, context),
       prepare: (event) => raw.prepare(event, context),
+      selectData: (event) => raw.selectData(event, context),
+      planRun: (event) => raw.planRun(event, context),
       fitModels: (event) => raw.fitModels(event, context),
       scorePart: (event) => raw.scorePart(event, context),
       finalize: (event) => raw.finalize(event, context),
@@ -37,6 +40,12 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
     };
     await ingestSample(stack);
   }, 120_000);
+  /** What the state machine's warehouse step `name` does, through the warehouse port (DuckDB). */
+  const warehouseTask = (name: string, state: { runId: string; queries: Record<string, string> }) => {
+    const step = RECALC_PIPELINE.body.steps.find((s) => s.name === name);
+    if (step?.kind !== 'warehouse') throw new Error(`no warehouse step ${name}`);
+    return runWarehouseQueriesStep(deps, state, step);
+  };
   afterAll(async () => {
     await deps?.close();
     await stack?.stop();
@@ -44,20 +53,18 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
 
   it('run the steps with JSON-only state, a Distributed Map item per summary part', async () => {
     const locked = await handlers.acquireLock({ asOf: '1998-06-30', config: { currency: 'USD' } });
-    const prepared = await handlers.prepare(JSON.parse(JSON.stringify(locked)));
+    const sources = await handlers.prepare(JSON.parse(JSON.stringify(locked)));
+    expect(sources.queries.sourceProfile).toMatch(/^UNLOAD \(/);
+    await warehouseTask('profileSources', sources);
+    const selected = await handlers.selectData(JSON.parse(JSON.stringify(sources)));
+    expect(selected.queries.runProfile).toContain(`/runs/${locked.runId}/run-profile/'`);
+    await warehouseTask('profileRun', selected);
+    const prepared = await handlers.planRun(JSON.parse(JSON.stringify(selected)));
     expect(prepared.queries.customerSummaries).toMatch(/^UNLOAD \(/);
     expect(prepared.queries.customerSummaries).toContain(`/runs/${locked.runId}/customer-summaries/'`);
     expect(prepared.summaryPartKeys).toEqual([]);
-    // The Athena task's part: the same statement, unloaded to the prefix prepare named.
-    const warehouse = await deps.warehouse();
-    await warehouse.unload(
-      customerSummariesStatement({
-        asOf: prepared.asOf,
-        timeUnit: prepared.config.timeUnit,
-        currency: 'USD',
-      }),
-      { bucket: stack.config.bucket, prefix: prepared.summaryPrefix },
-    );
+    // The Athena tasks' part: the UNLOAD texts of the state, run on DuckDB to the prefixes they name.
+    await warehouseTask('unloadSummaries', prepared);
     const fitted = await handlers.fitModels(JSON.parse(JSON.stringify(prepared)));
     // The state stays small and survives JSON: what Step Functions passes between states.
     expect(fitted.summaryPartKeys.length).toBeGreaterThan(0);
@@ -78,6 +85,11 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
     expect(ofRun.map((line) => line.step)).toEqual([
       'acquireLock',
       'prepare',
+      'profileSources',
+      'selectData',
+      'profileRun',
+      'planRun',
+      'unloadSummaries',
       'fitModels',
       ...fitted.summaryPartKeys.map(() => 'scorePart'),
       'finalize',
@@ -101,7 +113,11 @@ describe('recalculation Lambda handlers, as Step Functions calls them', { timeou
   it('record a failed run with the Catch output’s message and release its lock', async () => {
     const locked = await handlers.acquireLock({ asOf: '1990-01-01', config: { currency: 'USD' } });
     let caught: Error | undefined;
-    await handlers.prepare(locked).catch((error: Error) => {
+    const sources = await handlers.prepare(locked);
+    await warehouseTask('profileSources', sources);
+    const selected = await handlers.selectData(sources);
+    await warehouseTask('profileRun', selected);
+    await handlers.planRun(selected).catch((error: Error) => {
       caught = error;
     });
     expect(caught?.message).toMatch(

@@ -5,11 +5,15 @@ import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
 import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
 import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
 import { fitModelsStep } from '#app/recalc/fit-models.ts';
-import { prepareStep } from '#app/recalc/prepare.ts';
 import { scorePartStep } from '#app/recalc/score-part.ts';
-import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
+import type { PreparedRun } from '#app/recalc/types.ts';
 import { migrationRowSums } from '#domain/migration.ts';
-import { localRecalcDeps, runLocalRecalculation } from '#infra/local/recalc.ts';
+import {
+  executeBodyUntil,
+  localExecutor,
+  localRecalcDeps,
+  runLocalRecalculation,
+} from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ingestSample, scoresOfRun } from './sample.ts';
 
@@ -45,8 +49,12 @@ describe('recalculation faults', { timeout: 240_000 }, () => {
         leaseMinutes: 30,
         config: { ...SETTINGS.config, clv: { margin: 0.5 } },
       });
-      const prepared = await prepareStep(deps, locked);
-      await unloadStatementsStep(deps, prepared, ['customerSummaries']);
+      // Every step up to the fit, warehouse tasks included, as the pipeline runs them.
+      const prepared = (await executeBodyUntil(
+        localExecutor(stack, deps),
+        locked,
+        'fitModels',
+      )) as PreparedRun;
       const fitted = await fitModelsStep(deps, prepared);
       for (const partKey of fitted.summaryPartKeys) await scorePartStep(deps, { run: fitted, partKey });
       const orphan = await store.getScore('0001', locked.runId);

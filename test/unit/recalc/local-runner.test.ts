@@ -4,6 +4,7 @@ import {
   RECALC_HANDLERS,
   RECALC_PIPELINE,
   type RecalcHandlerName,
+  SUMMARY_STEP_QUERIES,
 } from '#app/recalc/pipeline.ts';
 import {
   catchOutput,
@@ -34,7 +35,11 @@ function fakeExecutor(
         case 'acquireLock':
           return { runId: 'r1', startedAt: '2026-01-05T06:00:00.000Z', request: payload };
         case 'prepare':
-          return { ...payload, summaryPrefix: 'runs/r1/customer-summaries/', at: new Date(0) };
+          return { ...payload, at: new Date(0) };
+        case 'selectData':
+          return { ...payload, selected: true };
+        case 'planRun':
+          return { ...payload, summaryPrefix: 'runs/r1/customer-summaries/' };
         case 'fitModels':
           return { ...payload, model: 'bgnbd' };
         case 'scorePart':
@@ -98,9 +103,12 @@ describe('local runner: executes the pipeline definition', () => {
     const fit = calls.find((c) => c.handler === 'fitModels')!;
     // A Date returned by prepare arrives as its JSON string, and the warehouse results under $.athena.
     expect(fit.payload.at).toBe('1970-01-01T00:00:00.000Z');
-    expect(fit.payload.athena).toEqual({
-      customerSummaries: { queryExecutionId: 'q', outputLocation: 's3://b/p/' },
-    });
+    expect(fit.payload.selected).toBe(true);
+    expect(fit.payload.athena).toEqual(
+      Object.fromEntries(
+        SUMMARY_STEP_QUERIES.map((query) => [query, { queryExecutionId: 'q', outputLocation: 's3://b/p/' }]),
+      ),
+    );
     // Finalize's result goes to $.finalized; the Map's results are discarded.
     const release = calls.at(-1)!;
     expect(release.handler).toBe('releaseLock');
@@ -112,7 +120,9 @@ describe('local runner: executes the pipeline definition', () => {
     const { executor, calls } = fakeExecutor({ fail: 'fitModels' });
     await expect(executePipeline(executor, {})).rejects.toThrow(TypeError);
     const names = calls.map((c) => c.handler);
-    expect(names).toEqual(['acquireLock', 'prepare', 'warehouse', 'fitModels', 'releaseLock']);
+    const upToFit = expectedCalls(1);
+    expect(names).toEqual([...upToFit.slice(0, upToFit.indexOf('fitModels') + 1), 'releaseLock']);
+    expect(names.filter((name) => name === 'warehouse')).toHaveLength(3);
     const release = calls.at(-1)!.payload;
     expect(release.runId).toBe('r1');
     expect(release.error).toEqual(catchOutput(new TypeError('fitModels broke')));

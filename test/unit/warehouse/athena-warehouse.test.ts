@@ -17,8 +17,10 @@ import {
   athenaRecalcQueries,
   athenaUnloadSql,
   createAthenaWarehouse,
+  parseAthenaUnload,
 } from '#adapters/warehouse/athena-warehouse.ts';
 import { histogramStatement, recalcStatements } from '#adapters/warehouse/queries.ts';
+import { createRecalcQueries } from '#adapters/warehouse/recalc-queries.ts';
 
 const athena = new AthenaClient({ region: 'eu-west-1' });
 const s3 = new S3Client({ region: 'eu-west-1' });
@@ -233,5 +235,25 @@ describe('rendered Athena queries for Step Functions', () => {
     );
     expect(() => athenaUnloadSql('SELECT 1', "s3://bucket/it's/")).toThrow(/without quotes/);
     expect(() => athenaRecalcQueries(PARAMS, { bucket: 'b', runId: '../x' })).toThrow(/Invalid run id/);
+  });
+
+  it('takes an UNLOAD text apart again for the local runner: the same SELECT, to the same prefix', () => {
+    const queries = createRecalcQueries('cvm-bucket');
+    for (const statement of Object.values(recalcStatements(PARAMS))) {
+      const task = queries.unloadTask(statement, 'run-1');
+      expect(task.outputPrefix).toBe(`runs/run-1/${statement.name}/`);
+      expect(queries.parseUnload(task.queryString)).toEqual({
+        sql: statement.sql,
+        outputPrefix: task.outputPrefix,
+      });
+    }
+    expect(() => queries.parseUnload('SELECT 1')).toThrow(/Not an UNLOAD text of this pipeline/);
+    const elsewhere = athenaUnloadSql('SELECT 1', 's3://other-bucket/runs/run-1/x/');
+    expect(parseAthenaUnload(elsewhere)).toEqual({
+      sql: 'SELECT 1',
+      bucket: 'other-bucket',
+      prefix: 'runs/run-1/x/',
+    });
+    expect(() => queries.parseUnload(elsewhere)).toThrow(/not the pipeline bucket cvm-bucket/);
   });
 });
