@@ -148,6 +148,22 @@ function notInRun(field: 'segment' | 'action', value: string, runId: string, kno
   );
 }
 
+/**
+ * A customer the current run has no score for because their summary part failed (the run published
+ * within its tolerated share of failed parts): their latest published score, marked stale. Customers
+ * the run simply does not have (unknown, erased) stay 404.
+ */
+async function staleScore(
+  context: RouteContext,
+  customerId: string,
+  runId: string,
+): Promise<CustomerScore | null> {
+  const run = await context.readModel.getRun(runId);
+  if (!run?.failedParts?.length) return null;
+  const latest = (await context.readModel.getCustomerHistory(customerId)).at(-1);
+  return latest ? { ...latest, stale: true } : null;
+}
+
 function segmentPath(scores: CustomerScore[]) {
   return scores.map(({ runId, asOf, segment }) => ({ runId, asOf, segment }));
 }
@@ -162,7 +178,9 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     errors: [404],
     async handle({ params }, context) {
       const runId = await requireCurrentRunId(context);
-      const score = await context.readModel.getScore(params.customerId, runId);
+      const score =
+        (await context.readModel.getScore(params.customerId, runId)) ??
+        (await staleScore(context, params.customerId, runId));
       if (!score) {
         throw new ApiError(
           404,

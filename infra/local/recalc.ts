@@ -37,6 +37,7 @@ import type {
   RecalcRequest,
 } from '#app/recalc/types.ts';
 import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
+import { checkpointKey } from '#domain/bucket-layout.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { createRecalcDeps, createRecalcHandlers, type RecalcHandlers } from '#functions/recalc/handler.ts';
 import { isDeadLocalProcess, localProcessId } from './process-lock.ts';
@@ -54,7 +55,8 @@ export type RecalcStepName =
 
 export interface RecalcProgress {
   step: RecalcStepName;
-  status: 'started' | 'finished';
+  /** `skipped`: a resumed run kept the step's earlier output. */
+  status: 'started' | 'finished' | 'skipped';
   /** Milliseconds, on `finished`. */
   ms?: number;
   /** One line for people, on `finished`. */
@@ -75,6 +77,10 @@ export interface LocalRecalcOptions extends RecalcRequest {
   duckDbMemory?: string;
   /** Where the steps' log lines go. @default nowhere (the CLI prints progress lines instead) */
   logger?: AppLogger;
+  /** Summary parts scored at once (the Map's MaxConcurrency in AWS). @default 1 */
+  scoreMaxConcurrency?: number;
+  /** Rows per unloaded summary part (tests use small parts to get several). @default the warehouse's */
+  summaryRowsPerPart?: number;
 }
 
 export interface LocalRecalcResult {
@@ -94,7 +100,7 @@ export function localRecalcDeps(
   stack: { config: RuntimeConfig; clients: AwsClients },
   options: Pick<
     LocalRecalcOptions,
-    'now' | 'warehouseDirectory' | 'publisher' | 'retry' | 'duckDbMemory' | 'logger'
+    'now' | 'warehouseDirectory' | 'publisher' | 'retry' | 'duckDbMemory' | 'logger' | 'summaryRowsPerPart'
   > = {},
 ): RecalcDeps & { close(): Promise<void> } {
   const home = requireHome(stack.config);
@@ -110,6 +116,9 @@ export function localRecalcDeps(
         bucket: stack.config.bucket,
         cacheDirectory: options.warehouseDirectory ?? join(home, 'warehouse'),
         duckDb: { memoryLimit: options.duckDbMemory ?? '512MB' },
+        ...(options.summaryRowsPerPart
+          ? { rowGroupSize: options.summaryRowsPerPart, rowGroupsPerPart: 1 }
+          : {}),
       });
       return warehouse;
     },
@@ -145,6 +154,22 @@ export interface PipelineExecutor {
   listItems(prefix: string): Promise<string[]>;
   /** Backoff between retries. @default real time */
   sleep?(ms: number): Promise<void>;
+  /**
+   * Where each step's output is saved when it finishes (`runs/<runId>/checkpoints/<step name>.json`),
+   * so a resumed run skips the steps it finished. Absent: no checkpoints, no resume.
+   */
+  checkpoints?: StepCheckpoints;
+}
+
+/** A finished step: its handler's output and the state after it. */
+export interface StepCheckpoint {
+  output: unknown;
+  state: unknown;
+}
+
+export interface StepCheckpoints {
+  load(runId: string, stepName: string): Promise<StepCheckpoint | undefined>;
+  save(runId: string, stepName: string, checkpoint: StepCheckpoint): Promise<void>;
 }
 
 export interface PipelineExecution {
@@ -193,6 +218,10 @@ export async function executePipeline(
     pipeline?: RecalcPipeline;
     onStepStarted?: (step: PipelineStep) => void;
     onStepFinished?: (step: PipelineStep, output: unknown, ms: number) => void;
+    /** A resumed run skipped the step: its checkpoint holds what it returned. */
+    onStepSkipped?: (step: PipelineStep, output: unknown) => void;
+    /** Map items in flight at once (the state machine's MaxConcurrency). @default 1 */
+    mapConcurrency?: number;
   } = {},
 ): Promise<PipelineExecution> {
   const pipeline = options.pipeline ?? RECALC_PIPELINE;
@@ -230,11 +259,36 @@ export async function executePipeline(
     } else {
       const prefix = (state as Record<string, unknown>)[step.itemsPrefixField];
       if (typeof prefix !== 'string') throw new Error(`${step.stateName}: no $.${step.itemsPrefixField}`);
-      const items: unknown[] = [];
-      for (const key of await executor.listItems(prefix)) {
-        items.push(await withRetry(step.itemRetry, () => invoke(step, { run: state, partKey: key })));
+      const keys = await executor.listItems(prefix);
+      const items: unknown[] = new Array(keys.length);
+      const failures: unknown[] = [];
+      let next = 0;
+      // As the Distributed Map: up to `mapConcurrency` items at once; a failed item (after its
+      // retries) does not stop the others.
+      const worker = async () => {
+        while (next < keys.length) {
+          const index = next++;
+          try {
+            items[index] = await withRetry(step.itemRetry, () =>
+              invoke(step, { run: state, partKey: keys[index] }),
+            );
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+      };
+      const workers = Math.max(1, Math.min(options.mapConcurrency ?? 1, keys.length));
+      await Promise.all(Array.from({ length: workers }, worker));
+      if (failures.length * 100 > step.toleratedFailurePercentage * keys.length) {
+        const first = failures[0] as Error;
+        throw Object.assign(
+          new Error(
+            `${failures.length} of ${keys.length} items failed, first: ${first?.name}: ${first?.message}`,
+          ),
+          { name: 'States.ExceedToleratedFailureThreshold' },
+        );
       }
-      result = items;
+      result = items.filter((item) => item !== undefined);
     }
     outputs[step.name] = result;
     options.onStepFinished?.(step, result, performance.now() - started);
@@ -243,8 +297,34 @@ export async function executePipeline(
 
   let state = await run(pipeline.acquire, json(input));
   const bodyInput = state;
+  const locked = state as { runId: string; attempt?: unknown; leaseMinutes?: number; lockHolder?: string };
+  // What a checkpointed state cannot know: this execution's lease, lock holder and attempt.
+  const carried = {
+    ...(locked.attempt !== undefined ? { attempt: locked.attempt } : {}),
+    ...(locked.leaseMinutes !== undefined ? { leaseMinutes: locked.leaseMinutes } : {}),
+    ...(locked.lockHolder !== undefined ? { lockHolder: locked.lockHolder } : {}),
+  };
+  const checkpoints = executor.checkpoints;
   try {
-    for (const step of pipeline.body.steps) state = await run(step, state);
+    // A resumed run skips the leading steps that left a checkpoint; the Map is never skipped as a
+    // whole (its items skip the parts that have a result), and every step after it runs again.
+    let resuming = locked.attempt !== undefined && checkpoints !== undefined;
+    for (const step of pipeline.body.steps) {
+      if (resuming && step.kind !== 'map') {
+        const saved = await checkpoints!.load(locked.runId, step.name);
+        if (saved) {
+          state = { ...(saved.state as object), ...carried };
+          outputs[step.name] = saved.output;
+          options.onStepSkipped?.(step, saved.output);
+          continue;
+        }
+      }
+      resuming = false;
+      state = await run(step, state);
+      if (checkpoints && step.kind !== 'map') {
+        await checkpoints.save(locked.runId, step.name, { output: outputs[step.name], state });
+      }
+    }
   } catch (error) {
     const failure = applyResultPath(bodyInput, catchOutput(error), pipeline.onFailure.errorPath);
     await invoke(pipeline.onFailure, failure);
@@ -264,6 +344,11 @@ export function localExecutor(
     handlers: handlers as unknown as Record<RecalcHandlerName, InvokableHandler>,
     runWarehouseTask: (step, state) => unloadStatementsStep(deps, state as PreparedRun, step.queries),
     listItems: (prefix) => listKeys(stack.clients.s3, stack.config.bucket, prefix),
+    checkpoints: {
+      load: async (runId, stepName) =>
+        (await deps.files.getJson(checkpointKey(runId, stepName))) as StepCheckpoint | undefined,
+      save: (runId, stepName, checkpoint) => deps.files.putJson(checkpointKey(runId, stepName), checkpoint),
+    },
   };
 }
 
@@ -311,6 +396,7 @@ export async function runLocalRecalculation(
     ...(options.config ? { config: options.config } : {}),
     ...(options.runId ? { runId: options.runId } : {}),
     ...(options.leaseMinutes ? { leaseMinutes: options.leaseMinutes } : {}),
+    ...(options.resume ? { resume: options.resume } : {}),
   };
   try {
     const { outputs } = await executePipeline(localExecutor(stack, deps), request, {
@@ -320,6 +406,15 @@ export async function runLocalRecalculation(
         timings[name] = ms;
         progress({ step: name, status: 'finished', ms, detail: DESCRIBE[name]?.(output) ?? '' });
       },
+      onStepSkipped: (step, output) => {
+        const name = step.name as RecalcStepName;
+        progress({
+          step: name,
+          status: 'skipped',
+          detail: `kept from the earlier attempt: ${DESCRIBE[name]?.(output) ?? ''}`,
+        });
+      },
+      mapConcurrency: options.scoreMaxConcurrency ?? 1,
     });
     const finalized = outputs.finalize as FinalizeResult;
     const runId = finalized.record.runId;

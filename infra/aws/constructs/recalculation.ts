@@ -359,7 +359,9 @@ export class Recalculation extends Construct {
         },
         // Each ScorePart writes with BatchWriteItem; this bounds the table's write burst.
         maxConcurrency: props.scoreMaxConcurrency ?? step.maxConcurrency,
-        toleratedFailurePercentage: 0,
+        // Every part runs to its end; Finalize's part check fails the run (naming the parts) when more
+        // failed than the run's config tolerates.
+        toleratedFailurePercentage: step.toleratedFailurePercentage,
         // Part results can outgrow the 256 KB state limit; ScorePart stores each in S3 instead.
         resultPath: sfn.JsonPath.DISCARD,
       });

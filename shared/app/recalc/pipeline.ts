@@ -124,6 +124,12 @@ export interface MapStep {
   itemStateName: string;
   handler: RecalcHandlerName;
   maxConcurrency: number;
+  /**
+   * Share of items that may fail (after their retries) without failing the Map. 100: every part runs
+   * to its end, and the part check in Finalize (part-check.ts) decides with the run's configured
+   * tolerance, naming the failed parts — a Map that fails on its own names none and abandons the rest.
+   */
+  toleratedFailurePercentage: number;
   resultPath: null;
   comment: string;
   itemComment: string;
@@ -197,6 +203,7 @@ export const RECALC_PIPELINE: RecalcPipeline = {
         itemStateName: 'ScorePart',
         handler: 'scorePart',
         maxConcurrency: 4,
+        toleratedFailurePercentage: 100,
         resultPath: null,
         comment: 'Scores each customer-summary Parquet part; part results go to S3 for Finalize',
         itemComment: 'Scores one part; output: PartResult',

@@ -7,6 +7,7 @@
 import {
   CLEAN_TRANSACTIONS_PREFIX,
   cleanSourcesOf,
+  runInputsKey,
   runOutputPrefix,
   suppressedKey,
 } from '#domain/bucket-layout.ts';
@@ -58,6 +59,8 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
 
   // One listing of the clean objects serves both: which sources exist, and whether any is missing.
   const cleanObjects = await deps.files.listCleanObjects();
+  // What the run read, so a resume can tell whether the data changed since (acquire-lock.ts).
+  await deps.files.putJson(runInputsKey(runId), { cleanObjects });
   const cleanWarnings = await checkCleanObjects(deps, cleanObjects, configured.missingCleanObjects, runId);
   const allSources = cleanSourcesOf(cleanObjects);
   if (allSources.length === 0) {
@@ -173,6 +176,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     startedAt,
     ...(locked.leaseMinutes !== undefined ? { leaseMinutes: locked.leaseMinutes } : {}),
     ...(locked.lockHolder !== undefined ? { lockHolder: locked.lockHolder } : {}),
+    ...(locked.attempt !== undefined ? { attempt: locked.attempt } : {}),
     asOf,
     calibrationEnd,
     config,

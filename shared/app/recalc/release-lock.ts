@@ -53,6 +53,9 @@ async function releaseLock(deps: RecalcDeps, input: ReleaseLockInput): Promise<R
         previousRunId: existing?.previousRunId ?? run.previousRunId ?? null,
         migration: null,
         message,
+        // A resumed run's record keeps counting its attempts.
+        ...(existing?.attempts ? { attempts: existing.attempts } : {}),
+        ...(existing?.resumedAt ? { resumedAt: existing.resumedAt } : {}),
       };
       const expiresAt = expiresAfterWeeks(new Date(startedAt), runRetentionWeeks(deps, config));
       try {
