@@ -37,7 +37,6 @@ import type {
   RecalcRequest,
 } from '#app/recalc/types.ts';
 import { unloadStatementsStep } from '#app/recalc/unload-summaries.ts';
-import { checkpointKey } from '#domain/bucket-layout.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { createRecalcDeps, createRecalcHandlers, type RecalcHandlers } from '#functions/recalc/handler.ts';
 import { isDeadLocalProcess, localProcessId } from './process-lock.ts';
@@ -154,22 +153,6 @@ export interface PipelineExecutor {
   listItems(prefix: string): Promise<string[]>;
   /** Backoff between retries. @default real time */
   sleep?(ms: number): Promise<void>;
-  /**
-   * Where each step's output is saved when it finishes (`runs/<runId>/checkpoints/<step name>.json`),
-   * so a resumed run skips the steps it finished. Absent: no checkpoints, no resume.
-   */
-  checkpoints?: StepCheckpoints;
-}
-
-/** A finished step: its handler's output and the state after it. */
-export interface StepCheckpoint {
-  output: unknown;
-  state: unknown;
-}
-
-export interface StepCheckpoints {
-  load(runId: string, stepName: string): Promise<StepCheckpoint | undefined>;
-  save(runId: string, stepName: string, checkpoint: StepCheckpoint): Promise<void>;
 }
 
 export interface PipelineExecution {
@@ -218,8 +201,8 @@ export async function executePipeline(
     pipeline?: RecalcPipeline;
     onStepStarted?: (step: PipelineStep) => void;
     onStepFinished?: (step: PipelineStep, output: unknown, ms: number) => void;
-    /** A resumed run skipped the step: its checkpoint holds what it returned. */
-    onStepSkipped?: (step: PipelineStep, output: unknown) => void;
+    /** A resumed run skipped the step: an earlier attempt finished it. */
+    onStepSkipped?: (step: PipelineStep) => void;
     /** Map items in flight at once (the state machine's MaxConcurrency). @default 1 */
     mapConcurrency?: number;
   } = {},
@@ -297,33 +280,16 @@ export async function executePipeline(
 
   let state = await run(pipeline.acquire, json(input));
   const bodyInput = state;
-  const locked = state as { runId: string; attempt?: unknown; leaseMinutes?: number; lockHolder?: string };
-  // What a checkpointed state cannot know: this execution's lease, lock holder and attempt.
-  const carried = {
-    ...(locked.attempt !== undefined ? { attempt: locked.attempt } : {}),
-    ...(locked.leaseMinutes !== undefined ? { leaseMinutes: locked.leaseMinutes } : {}),
-    ...(locked.lockHolder !== undefined ? { lockHolder: locked.lockHolder } : {}),
-  };
-  const checkpoints = executor.checkpoints;
+  // As the body's first state (a Choice): a resumed run starts at the step its state names; the
+  // steps before it finished in an earlier attempt.
+  const resumeAt = (state as { resumeAt?: string }).resumeAt;
   try {
-    // A resumed run skips the leading steps that left a checkpoint; the Map is never skipped as a
-    // whole (its items skip the parts that have a result), and every step after it runs again.
-    let resuming = locked.attempt !== undefined && checkpoints !== undefined;
-    for (const step of pipeline.body.steps) {
-      if (resuming && step.kind !== 'map') {
-        const saved = await checkpoints!.load(locked.runId, step.name);
-        if (saved) {
-          state = { ...(saved.state as object), ...carried };
-          outputs[step.name] = saved.output;
-          options.onStepSkipped?.(step, saved.output);
-          continue;
-        }
-      }
-      resuming = false;
-      state = await run(step, state);
-      if (checkpoints && step.kind !== 'map') {
-        await checkpoints.save(locked.runId, step.name, { output: outputs[step.name], state });
-      }
+    const start =
+      resumeAt === undefined ? 0 : pipeline.body.steps.findIndex((step) => step.name === resumeAt);
+    if (start < 0) throw new Error(`${pipeline.body.resumeChoiceStateName}: no step '${resumeAt}'`);
+    for (const [index, step] of pipeline.body.steps.entries()) {
+      if (index < start) options.onStepSkipped?.(step);
+      else state = await run(step, state);
     }
   } catch (error) {
     const failure = applyResultPath(bodyInput, catchOutput(error), pipeline.onFailure.errorPath);
@@ -344,11 +310,6 @@ export function localExecutor(
     handlers: handlers as unknown as Record<RecalcHandlerName, InvokableHandler>,
     runWarehouseTask: (step, state) => unloadStatementsStep(deps, state as PreparedRun, step.queries),
     listItems: (prefix) => listKeys(stack.clients.s3, stack.config.bucket, prefix),
-    checkpoints: {
-      load: async (runId, stepName) =>
-        (await deps.files.getJson(checkpointKey(runId, stepName))) as StepCheckpoint | undefined,
-      save: (runId, stepName, checkpoint) => deps.files.putJson(checkpointKey(runId, stepName), checkpoint),
-    },
   };
 }
 
@@ -406,21 +367,20 @@ export async function runLocalRecalculation(
         timings[name] = ms;
         progress({ step: name, status: 'finished', ms, detail: DESCRIBE[name]?.(output) ?? '' });
       },
-      onStepSkipped: (step, output) => {
-        const name = step.name as RecalcStepName;
+      onStepSkipped: (step) =>
         progress({
-          step: name,
+          step: step.name as RecalcStepName,
           status: 'skipped',
-          detail: `kept from the earlier attempt: ${DESCRIBE[name]?.(output) ?? ''}`,
-        });
-      },
+          detail: 'done by an earlier attempt',
+        }),
       mapConcurrency: options.scoreMaxConcurrency ?? 1,
     });
     const finalized = outputs.finalize as FinalizeResult;
     const runId = finalized.record.runId;
     return {
       record: finalized.record,
-      fitted: outputs.fitModels as FittedRun,
+      // A run resumed at the Map starts with the fitted state (the lock step's output).
+      fitted: (outputs.fitModels ?? outputs.acquireLock) as FittedRun,
       parts: outputs.scoreParts as PartResult[],
       events: (outputs.sendChangeEvents as SendChangeEventsResult).events,
       eventsDirectory: options.publisher ? null : localEventDirectory(requireHome(stack.config), runId),

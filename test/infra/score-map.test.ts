@@ -5,7 +5,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECALC_PIPELINE } from '#app/recalc/pipeline.ts';
+import { RECALC_PIPELINE, resumableSteps } from '#app/recalc/pipeline.ts';
 import { deploymentConfigSchema } from '#infra/aws/config.ts';
 import { type CfnJson, logicalIdOf, type SynthesizedPipeline, synthPipeline } from './synth-pipeline.ts';
 
@@ -84,6 +84,29 @@ describe('recalculation: the scoring Map', () => {
       definitionOf(synth).States[RECALC_PIPELINE.body.stateName]!.Branches![0]!.States[mapStep.stateName]!;
     expect(mapOf(configured).MaxConcurrency).toBe(12);
     expect(mapOf(defaults).MaxConcurrency).toBe(deploymentConfigSchema.parse({}).scoreMaxConcurrency);
+  });
+
+  it('starts the body with a Choice that sends a resumed run to the step it names, up to the Map', () => {
+    const body = definitionOf(defaults).States[RECALC_PIPELINE.body.stateName]!.Branches![0]!;
+    expect(body.StartAt).toBe(RECALC_PIPELINE.body.resumeChoiceStateName);
+    const choice = body.States[body.StartAt]! as AslState & {
+      Choices: Array<{ And: Array<Record<string, unknown>>; Next: string }>;
+      Default: string;
+    };
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Default).toBe(RECALC_PIPELINE.body.steps[0]!.stateName);
+    const targets = resumableSteps().filter((step) => body.States[step.stateName]);
+    expect(choice.Choices).toEqual(
+      targets.map((step) => ({
+        And: [
+          { Variable: '$.resumeAt', IsPresent: true },
+          { Variable: '$.resumeAt', StringEquals: step.name },
+        ],
+        Next: step.stateName,
+      })),
+    );
+    // Up to and including the Map: Finalize and later always run again.
+    expect(targets.map((step) => step.name).at(-1)).toBe(mapStep.name);
   });
 
   it('refuses a concurrency outside 1–1000, naming the key', () => {

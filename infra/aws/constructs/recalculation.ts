@@ -23,6 +23,7 @@ import {
   type RecalcHandlerName,
   type ResultPath,
   type RetryRule,
+  resumableSteps,
   type WarehouseStep,
   warehouseQueries,
 } from '#app/recalc/pipeline.ts';
@@ -412,6 +413,8 @@ export class Recalculation extends Construct {
       outputPath: '$[0]',
     });
     let chain: sfn.Chain | undefined;
+    // The state each step starts with, for the resume Choice below.
+    const stepStates = new Map<string, sfn.IChainable>();
     for (const step of pipeline.body.steps) {
       if (step.kind === 'warehouse' && (props.summaryQueries ?? step.queries).length === 0) continue;
       const state =
@@ -420,6 +423,7 @@ export class Recalculation extends Construct {
           : step.kind === 'warehouse'
             ? warehouseStep(step)
             : mapStep(step);
+      stepStates.set(step.name, state);
       chain = chain ? chain.next(state) : sfn.Chain.start(state);
       if (step.kind === 'lambda' && step.repeatUntilDone) {
         // Loop back while the step reports `done: false` (it stopped before its timeout).
@@ -431,7 +435,24 @@ export class Recalculation extends Construct {
         chain = chain.next(choice.afterwards());
       }
     }
-    recalculate.branch(chain!);
+    // A resumed run (acquireLock's output names `resumeAt`, with the state that step started with)
+    // jumps to that step; every other run starts at the first.
+    const resumeAt = new sfn.Choice(this, pipeline.body.resumeChoiceStateName, {
+      comment: 'A resumed run starts at the step its checkpoint names ($.resumeAt)',
+    });
+    for (const step of resumableSteps(pipeline)) {
+      const state = stepStates.get(step.name);
+      if (!state) continue;
+      resumeAt.when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.resumeAt'),
+          sfn.Condition.stringEquals('$.resumeAt', step.name),
+        ),
+        state,
+      );
+    }
+    resumeAt.otherwise(chain!.startState as sfn.State);
+    recalculate.branch(resumeAt);
     const failed = new sfn.Fail(this, pipeline.onFailure.failStateName, {
       comment: 'The run failed; its lock was released and the run recorded as failed',
       errorPath: `${pipeline.onFailure.errorPath}.Error`,
@@ -527,6 +548,9 @@ export class Recalculation extends Construct {
 
     // Lock and run record (conditional puts on single items).
     allowTable(acquireLock, 'TakeLock', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
+    // A resume reads the run's checkpoints and input listing, and lists the clean objects to compare.
+    storage.grantObjects(acquireLock.role, 'ReadRunCheckpoints', ['s3:GetObject'], [runs]);
+    storage.grantList(acquireLock.role, 'ListRunFilesAndCleanData', [runs, DATA_PREFIXES.clean]);
     for (const fn of [releaseLock, executionEnded]) {
       allowTable(
         fn,

@@ -4,6 +4,7 @@ import { runInputsKey } from '#domain/bucket-layout.ts';
 import { CvmError } from '#domain/errors.ts';
 import { expiresAfterWeeks } from '#domain/recalc/settings.ts';
 import type { RunRecord } from '#domain/run.ts';
+import { latestCheckpoint, type ResumePoint } from './checkpoints.ts';
 import { DEFAULT_LEASE_MINUTES } from './lease.ts';
 import { loggedStep } from './step-log.ts';
 import type { LockedRun, RecalcDeps, RecalcRequest } from './types.ts';
@@ -51,8 +52,8 @@ export async function acquireLockStep(deps: RecalcDeps, request: RecalcRequest =
         await recordAbandonedRun(deps, tookOverFrom, `aborted: ${why}; run ${runId} took the lock over`);
       }
       if (resumed) {
-        const attempt = { number: (resumed.attempts ?? 1) + 1, resumedAt: startedAt.toISOString() };
-        const { message: _failure, ...kept } = resumed;
+        const attempt = { number: (resumed.record.attempts ?? 1) + 1, resumedAt: startedAt.toISOString() };
+        const { message: _failure, ...kept } = resumed.record;
         await deps.runs.putRunRecord(
           {
             ...kept,
@@ -61,17 +62,21 @@ export async function acquireLockStep(deps: RecalcDeps, request: RecalcRequest =
             attempts: attempt.number,
             resumedAt: attempt.resumedAt,
           },
-          expiresAfterWeeks(new Date(resumed.startedAt), deps.settings.retentionWeeks),
+          expiresAfterWeeks(new Date(resumed.record.startedAt), deps.settings.retentionWeeks),
         );
-        return {
-          runId,
-          // The run keeps its start: its run id, TTL and report refer to it.
-          startedAt: resumed.startedAt,
-          request,
+        // This execution's lease, lock holder and attempt replace the saved ones.
+        const carried = {
           attempt,
           leaseMinutes,
           ...(request.lockHolder ? { lockHolder: request.lockHolder } : {}),
         };
+        // The state the step to resume at started with (it keeps the run's start, request and
+        // settings); the body's first state jumps to that step.
+        return {
+          ...resumed.point.state,
+          ...carried,
+          resumeAt: resumed.point.stepName,
+        } as unknown as LockedRun;
       }
       return {
         runId,
@@ -99,7 +104,10 @@ export class ResumeRefusedError extends CvmError {
  * objects Prepare listed) are unchanged — else the parts it scored would mix two data sets. A run
  * still "running" is refused by the lock while its holder lives.
  */
-async function resumableRun(deps: RecalcDeps, runId: string): Promise<RunRecord> {
+async function resumableRun(
+  deps: RecalcDeps,
+  runId: string,
+): Promise<{ record: RunRecord; point: ResumePoint }> {
   const record = await deps.runs.getRunRecord(runId);
   if (!record) {
     throw new ResumeRefusedError(
@@ -123,7 +131,13 @@ async function resumableRun(deps: RecalcDeps, runId: string): Promise<RunRecord>
       );
     }
   }
-  return record;
+  const point = await latestCheckpoint(deps, runId);
+  if (!point) {
+    throw new ResumeRefusedError(
+      `Cannot resume run ${runId}: it left no checkpoint (it failed before Prepare started); start a new run instead.`,
+    );
+  }
+  return { record, point };
 }
 
 /**

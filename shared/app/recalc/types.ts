@@ -94,6 +94,11 @@ export interface LockedRun {
   request: RecalcRequest;
   /** Present on a resumed run. */
   attempt?: RunAttempt;
+  /**
+   * A resumed run starts at this step (pipeline.ts `resumableSteps`); the lock step's output is then
+   * the state that step started with (checkpoints.ts), not a bare LockedRun.
+   */
+  resumeAt?: string;
   /** Lease of the run lock, renewed by every later step. */
   leaseMinutes?: number;
   /** Who holds the lock (see {@link RecalcRequest.lockHolder}); kept when the lease is renewed. */

@@ -10,8 +10,6 @@ import {
   executePipeline,
   type InvokableHandler,
   type PipelineExecutor,
-  type StepCheckpoint,
-  type StepCheckpoints,
 } from '#infra/local/recalc.ts';
 
 type Call = { handler: RecalcHandlerName | 'warehouse'; payload: Record<string, unknown> };
@@ -216,64 +214,39 @@ describe('local runner: executes the pipeline definition', () => {
     expect(most).toBe(3);
   });
 
-  it('saves each step’s output as a checkpoint; a resumed run skips the leading steps that have one', async () => {
-    const saved = new Map<string, StepCheckpoint>();
-    const checkpoints: StepCheckpoints = {
-      load: async (runId, step) => saved.get(`${runId}/${step}`),
-      save: async (runId, step, checkpoint) => {
-        saved.set(`${runId}/${step}`, JSON.parse(JSON.stringify(checkpoint)));
-      },
-    };
-    const first = fakeExecutor({ fail: 'finalize' });
-    await expect(executePipeline({ ...first.executor, checkpoints }, {})).rejects.toThrow(/finalize broke/);
-    const names = RECALC_PIPELINE.body.steps.filter((s) => s.kind !== 'map').map((s) => s.name);
-    const beforeMap = names.slice(0, names.indexOf('finalize'));
-    expect([...saved.keys()]).toEqual(beforeMap.map((name) => `r1/${name}`));
-
-    // The resume: the lock step says which attempt this is; the steps before the Map are skipped,
-    // the Map and everything after it run, with this execution's lease and attempt.
+  it('a resumed run starts at the step its lock state names (the body’s Choice), with that state', async () => {
     const resumed = fakeExecutor();
-    const acquire = resumed.executor.handlers.acquireLock;
-    resumed.executor.handlers.acquireLock = async (event, context) => ({
-      ...((await acquire(event, context)) as object),
+    resumed.executor.handlers.acquireLock = async () => ({
+      runId: 'r1',
+      startedAt: '2026-01-05T06:00:00.000Z',
+      summaryPrefix: 'runs/r1/customer-summaries/',
+      model: 'bgnbd',
       attempt: { number: 2, resumedAt: '2026-01-06T00:00:00.000Z' },
-      leaseMinutes: 45,
+      resumeAt: 'scoreParts',
     });
     const skipped: string[] = [];
     await executePipeline(
-      { ...resumed.executor, checkpoints },
+      resumed.executor,
       { resume: 'r1' },
       { onStepSkipped: (step) => skipped.push(step.name) },
     );
-    expect(skipped).toEqual(beforeMap);
+    const steps = RECALC_PIPELINE.body.steps.map((step) => step.name);
+    expect(skipped).toEqual(steps.slice(0, steps.indexOf('scoreParts')));
+    // (The replaced lock handler records no call.)
     expect(resumed.calls.map((c) => c.handler)).toEqual([
-      'acquireLock',
       'scorePart',
       'finalize',
       'sendChangeEvents',
       'releaseLock',
     ]);
     const item = resumed.calls.find((c) => c.handler === 'scorePart')!.payload.run as Record<string, unknown>;
-    expect(item).toMatchObject({ model: 'bgnbd', leaseMinutes: 45, attempt: { number: 2 } });
+    expect(item).toMatchObject({ model: 'bgnbd', attempt: { number: 2 } });
   });
 
-  it('a fresh run (no attempt) never reads checkpoints', async () => {
-    let loads = 0;
+  it('fails (releasing the lock) when the state names no step of the definition', async () => {
     const { executor, calls } = fakeExecutor();
-    await executePipeline(
-      {
-        ...executor,
-        checkpoints: {
-          load: async () => {
-            loads++;
-            return { output: {}, state: {} };
-          },
-          save: async () => {},
-        },
-      },
-      {},
-    );
-    expect(loads).toBe(0);
-    expect(calls.map((c) => c.handler)).toEqual(expectedCalls(1));
+    executor.handlers.acquireLock = async () => ({ runId: 'r1', resumeAt: 'noSuchStep' });
+    await expect(executePipeline(executor, {})).rejects.toThrow(/ResumeAtStep: no step 'noSuchStep'/);
+    expect(calls.map((c) => c.handler)).toEqual(['releaseLock']);
   });
 });
