@@ -460,8 +460,23 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
       schema: recalculationStartedSchema,
       description: 'The recalculation was started',
     },
-    errors: [409, 413, 415, 503],
+    errors: [404, 409, 413, 415, 503],
     async handle({ body }, context) {
+      if (body.resume !== undefined) {
+        // Refused here, before an execution starts, when the answer is already known; the lock step
+        // checks again (and whether the clean data changed) when it runs.
+        const run = await context.readModel.getRun(body.resume);
+        if (!run) {
+          throw new ApiError(404, 'not_found', `body.resume: no run ${quote(body.resume)} to resume`);
+        }
+        if (run.status === 'published') {
+          throw new ApiError(
+            409,
+            'conflict',
+            `body.resume: run ${quote(body.resume)} was published; start a new run instead`,
+          );
+        }
+      }
       const started = await context.admin.startRecalculation(body);
       return { status: 202, body: started, cacheControl: NO_STORE };
     },

@@ -13,6 +13,7 @@ import { ResumeRefusedError } from '#app/recalc/acquire-lock.ts';
 import { PartsFailedError } from '#app/recalc/part-check.ts';
 import { CLEAN_TRANSACTIONS_PREFIX, partResultsPrefix } from '#domain/bucket-layout.ts';
 import { createApiHandler } from '#functions/api/app.ts';
+import { createLocalAdminOperations } from '#infra/cli/commands/serve.ts';
 import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
 import { type LocalRecalcOptions, type RecalcProgress, runLocalRecalculation } from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
@@ -198,7 +199,7 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
     }
   });
 
-  it('refuses to resume an unknown run, a published run, or a run whose clean data changed since', async () => {
+  it('refuses to resume an unknown run, a published run, or a run whose clean data changed since; POST /runs resumes a failed run', async () => {
     await expect(runLocalRecalculation(stack, { resume: 'never-ran' })).rejects.toThrow(
       /Cannot resume run never-ran: no such run/,
     );
@@ -225,10 +226,40 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
     } finally {
       await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: stack.config.bucket, Key: added }));
     }
-    // The refusal changed nothing: the run is still failed and can be resumed now.
+    // The refusal changed nothing: the run is still failed and can be resumed now, through the admin
+    // API (`POST /runs` with `resume`) as in AWS.
     const runs = createRunRepository({ dynamo: stack.clients.dynamo, table: stack.config.table });
     expect((await runs.getRunRecord(runId))?.status).toBe('failed');
-    const resumed = await runLocalRecalculation(stack, { resume: runId });
-    expect(resumed.record).toMatchObject({ status: 'published', attempts: 2 });
+    const ADMIN_KEY = 'admin-key';
+    let finished: (outcome: { runId: string; error?: Error }) => void = () => {};
+    const done = new Promise<{ runId: string; error?: Error }>((resolve) => {
+      finished = resolve;
+    });
+    const handler = createApiHandler({
+      config: stack.config,
+      clients: stack.clients,
+      admin: createLocalAdminOperations(stack, { onRecalcFinished: (outcome) => finished(outcome) }),
+    });
+    const server = await startApiServer({ handler, port: 0, adminKey: ADMIN_KEY });
+    try {
+      const api = new ApiClient(server.url, ADMIN_KEY);
+      await api.loadOpenApi();
+      const unknown = await api.request('POST', '/runs', { body: { resume: 'never-ran' } });
+      expect(unknown.status).toBe(404);
+      expect(unknown.text).toMatch(/body.resume: no run \\?"never-ran\\?" to resume/);
+      const published = await api.request('POST', '/runs', { body: { resume: 'tolerant' } });
+      expect(published.status).toBe(409);
+      const mixed = await api.request('POST', '/runs', { body: { resume: runId, asOf: '1998-06-30' } });
+      expect(mixed.status).toBe(400);
+      expect(mixed.text).toMatch(/resume takes no asOf or model/);
+
+      const started = await api.request('POST', '/runs', { body: { resume: runId } });
+      expect(started.status).toBe(202);
+      expect(started.json).toMatchObject({ runId });
+      expect(await done).toEqual({ runId });
+    } finally {
+      await server.close();
+    }
+    expect(await runs.getRunRecord(runId)).toMatchObject({ status: 'published', attempts: 2 });
   });
 });
