@@ -43,6 +43,7 @@ export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Finalize
       customers: f.record.customers,
       segments: f.record.segments.length,
       parts: run.summaryPartKeys.length,
+      failedParts: f.record.failedParts?.length ?? 0,
     }),
   );
 }

@@ -7,7 +7,6 @@
 
 import { partFailureKey, partResultsPrefix } from '#domain/bucket-layout.ts';
 import { CvmError } from '#domain/errors.ts';
-import { loggedStep } from './step-log.ts';
 import type { FittedRun, PartResult, RecalcDeps } from './types.ts';
 
 /** What ScorePart records when it fails (`partFailureKey`). */
@@ -78,18 +77,8 @@ export async function recordPartFailure(
  * Whether the run may publish: its parts' results, and the parts without one. Throws
  * `PartsFailedError` when more parts failed than the run's config tolerates.
  */
-export async function checkScoredParts(deps: RecalcDeps, run: FittedRun): Promise<PartCheck> {
-  return loggedStep(
-    deps.logger,
-    'checkScoredParts',
-    run.runId,
-    () => checkParts(deps, run),
-    (check) => ({
-      parts: run.summaryPartKeys.length,
-      failedParts: check.failed.length,
-      customersWithoutNewScore: check.customersWithoutNewScore,
-    }),
-  );
+export function checkScoredParts(deps: RecalcDeps, run: FittedRun): Promise<PartCheck> {
+  return checkParts(deps, run);
 }
 
 async function checkParts(deps: RecalcDeps, run: FittedRun): Promise<PartCheck> {
