@@ -4,14 +4,14 @@
  * run fails naming the part, or publishes without it within the configured tolerance; a failed run is
  * resumed without redoing the steps and parts it finished.
  */
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunRepository } from '#adapters/dynamo/run-repository.ts';
 import { listKeys } from '#adapters/s3/objects.ts';
 import { type AppLogger, silentLogger } from '#app/ports/logger.ts';
 import { ResumeRefusedError } from '#app/recalc/acquire-lock.ts';
 import { PartsFailedError } from '#app/recalc/part-check.ts';
-import { CLEAN_TRANSACTIONS_PREFIX, partResultsPrefix } from '#domain/bucket-layout.ts';
+import { CLEAN_TRANSACTIONS_PREFIX, partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
 import { createApiHandler } from '#functions/api/app.ts';
 import { createLocalAdminOperations } from '#infra/cli/commands/serve.ts';
 import { type ApiServer, startApiServer } from '#infra/local/api-server.ts';
@@ -176,6 +176,16 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
     expect(missing.length).toBeGreaterThan(0);
     expect(record.customersWithoutNewScore).toBe(missing.length);
     expect(record.customers + missing.length).toBe(before.length);
+
+    // The report says it too, naming the part.
+    const report = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.bucket, Key: reportKey(runId) }),
+    );
+    const html = await report.Body!.transformToString();
+    expect(html).toContain(`${missing.length} customers have no new score in this run`);
+    expect(html).toContain(
+      `No new score for the customers of summary part ${record.failedParts![0]!.partKey} (AccessDenied: Access Denied).`,
+    );
 
     const handler = createApiHandler({ config: stack.config, clients: stack.clients, serves: 'read' });
     const server: ApiServer = await startApiServer({ handler, port: 0 });
