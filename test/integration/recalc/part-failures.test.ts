@@ -209,6 +209,36 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
     }
   });
 
+  it('a run that failed in FitModels resumes at FitModels: the summaries are not queried again', async () => {
+    const runId = 'fit-failed';
+    // Reading the parts fails while FitModels runs (it samples them for the value tiers).
+    const failure = await runLocalRecalculation(stack, {
+      ...SETTINGS,
+      runId,
+      onProgress: (p) => {
+        if (p.step === 'unloadSummaries' && p.status === 'finished') faultyRun = runId;
+      },
+    }).catch((error: unknown) => error);
+    faultyRun = null;
+    expect((failure as Error).name).toBe('AccessDenied');
+
+    const steps: RecalcProgress[] = [];
+    const scored = scorePartLog();
+    const resumed = await runLocalRecalculation(stack, {
+      resume: runId,
+      logger: scored.logger,
+      onProgress: (p) => steps.push(p),
+    });
+    expect(steps.filter((p) => p.status === 'skipped').map((p) => p.step)).toEqual([
+      'prepare',
+      'unloadSummaries',
+    ]);
+    expect(steps.some((p) => p.step === 'fitModels' && p.status === 'finished')).toBe(true);
+    // No part had a result: every part is scored.
+    expect(scored.parts.every((p) => !p.skipped)).toBe(true);
+    expect(resumed.record).toMatchObject({ status: 'published', attempts: 2 });
+  });
+
   it('refuses to resume an unknown run, a published run, or a run whose clean data changed since; POST /runs resumes a failed run', async () => {
     await expect(runLocalRecalculation(stack, { resume: 'never-ran' })).rejects.toThrow(
       /Cannot resume run never-ran: no such run/,
