@@ -25,6 +25,8 @@ export interface AdminOperations {
   startRecalculation(input: {
     asOf?: string;
     model?: string;
+    /** A failed run to resume (the route checked it exists and did not publish). */
+    resume?: string;
   }): Promise<{ runId?: string; executionArn?: string }>;
   /**
    * Erases a customer (suppression, scores of every run, stored files). Throws `UnknownCustomerError`

@@ -157,6 +157,22 @@ function notInRun(field: 'segment' | 'action', value: string, runId: string, kno
   );
 }
 
+/**
+ * A customer the current run has no score for because their summary part failed (the run published
+ * within its tolerated share of failed parts): their latest published score, marked stale. Customers
+ * the run simply does not have (unknown, erased) stay 404.
+ */
+async function staleScore(
+  context: RouteContext,
+  customerId: string,
+  runId: string,
+): Promise<CustomerScore | null> {
+  const run = await context.readModel.getRun(runId);
+  if (!run?.failedParts?.length) return null;
+  const latest = (await context.readModel.getCustomerHistory(customerId)).at(-1);
+  return latest ? { ...latest, stale: true } : null;
+}
+
 function segmentPath(scores: CustomerScore[]) {
   return scores.map(({ runId, asOf, segment }) => ({ runId, asOf, segment }));
 }
@@ -171,7 +187,9 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     errors: [404],
     async handle({ params }, context) {
       const runId = await requireCurrentRunId(context);
-      const score = await context.readModel.getScore(params.customerId, runId);
+      const score =
+        (await context.readModel.getScore(params.customerId, runId)) ??
+        (await staleScore(context, params.customerId, runId));
       if (!score) {
         throw new ApiError(
           404,
@@ -506,8 +524,23 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
       schema: recalculationStartedSchema,
       description: 'The recalculation was started',
     },
-    errors: [409, 413, 415, 503],
+    errors: [404, 409, 413, 415, 503],
     async handle({ body }, context) {
+      if (body.resume !== undefined) {
+        // Refused here, before an execution starts, when the answer is already known; the lock step
+        // checks again (and whether the clean data changed) when it runs.
+        const run = await context.readModel.getRun(body.resume);
+        if (!run) {
+          throw new ApiError(404, 'not_found', `body.resume: no run ${quote(body.resume)} to resume`);
+        }
+        if (run.status === 'published') {
+          throw new ApiError(
+            409,
+            'conflict',
+            `body.resume: run ${quote(body.resume)} was published; start a new run instead`,
+          );
+        }
+      }
       const started = await context.admin.startRecalculation(body);
       return { status: 202, body: started, cacheControl: NO_STORE };
     },

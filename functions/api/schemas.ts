@@ -95,12 +95,22 @@ export const batchGetRequestSchema = z.strictObject({
     .max(MAX_BATCH_IDS, `customerIds must hold at most ${MAX_BATCH_IDS} ids`),
 });
 
-export const startRunRequestSchema = z.strictObject({
-  asOf: z.iso.date('asOf must be a date written YYYY-MM-DD').optional().describe('Observation end date'),
-  model: modelChoiceSchema
-    .optional()
-    .describe('Purchase model; `auto` picks the lowest holdout error; the configured default when omitted'),
-});
+export const startRunRequestSchema = z
+  .strictObject({
+    asOf: z.iso.date('asOf must be a date written YYYY-MM-DD').optional().describe('Observation end date'),
+    model: modelChoiceSchema
+      .optional()
+      .describe('Purchase model; `auto` picks the lowest holdout error; the configured default when omitted'),
+    resume: runIdSchema
+      .optional()
+      .describe(
+        'Resume this failed run instead of starting one: the steps it finished are skipped and only the parts without a result are scored; it keeps its own settings',
+      ),
+  })
+  .refine((body) => body.resume === undefined || (body.asOf === undefined && body.model === undefined), {
+    message: 'resume takes no asOf or model: a resumed run keeps the settings it started with',
+    path: ['resume'],
+  });
 
 // ── responses ────────────────────────────────────────────────────────────────────────────────────────
 export const batchGetResponseSchema = z.object({

@@ -22,6 +22,7 @@ import type { ChangeEventPublisher } from '#app/ports/change-events.ts';
 import type { AppLogger } from '#app/ports/logger.ts';
 import type { Warehouse } from '#app/ports/warehouse.ts';
 import { acquireLockStep } from '#app/recalc/acquire-lock.ts';
+import { withCheckpoints } from '#app/recalc/checkpoints.ts';
 import { executionEndedStep } from '#app/recalc/execution-ended.ts';
 import { finalizeStep } from '#app/recalc/finalize.ts';
 import { fitModelsStep } from '#app/recalc/fit-models.ts';
@@ -160,10 +161,23 @@ export function createRecalcHandlers(
   const get = typeof deps === 'function' ? deps : () => deps;
   return {
     acquireLock: wrap((event: RecalcRequest | null) => acquireLockStep(get(), event ?? {}), middlewares),
-    prepare: wrap((event: LockedRun) => prepareStep(get(), event), middlewares),
-    selectData: wrap((event: SourcesRun) => selectDataStep(get(), event), middlewares),
-    planRun: wrap((event: SelectedRun) => planRunStep(get(), event), middlewares),
-    fitModels: wrap((event: PreparedRun) => fitModelsStep(get(), event), middlewares),
+    // Resumable steps save the state they start with (checkpoints.ts), so a failed run can resume.
+    prepare: wrap(
+      withCheckpoints(get, 'prepare', (event: LockedRun) => prepareStep(get(), event)),
+      middlewares,
+    ),
+    selectData: wrap(
+      withCheckpoints(get, 'selectData', (event: SourcesRun) => selectDataStep(get(), event)),
+      middlewares,
+    ),
+    planRun: wrap(
+      withCheckpoints(get, 'planRun', (event: SelectedRun) => planRunStep(get(), event)),
+      middlewares,
+    ),
+    fitModels: wrap(
+      withCheckpoints(get, 'fitModels', (event: PreparedRun) => fitModelsStep(get(), event)),
+      middlewares,
+    ),
     scorePart: wrap(
       (event: ScorePartEvent) =>
         scorePartStep(get(), { run: event.run, partKey: 'partKey' in event ? event.partKey : event.Key }),

@@ -105,7 +105,11 @@ export const deploymentConfigSchema = z.object({
    * Omit to derive it from `expectedTransactions`.
    */
   athenaBytesScannedCutoffMb: z.number().int().min(10).optional(),
-  /** Parallel ScorePart invocations; each writes scores with BatchWriteItem, so this caps DynamoDB WCU. */
+  /**
+   * The scoring Map's MaxConcurrency: parallel ScorePart invocations. Each writes ≈ 8,000 WRU/s (4
+   * BatchWriteItem calls of 25 items in flight, item + GSI1), so the default 4 stays inside a table
+   * pre-warmed to 40,000 WRU/s (docs/scale.md, "Map concurrency"); raise it with the table's throughput.
+   */
   scoreMaxConcurrency: z.number().int().min(1).max(1_000).default(4),
   /** Parallel ingest invocations fed by the queue (SQS event source maximum concurrency, 2 or more). */
   ingestMaxConcurrency: z.number().int().min(2).max(1_000).default(4),

@@ -106,7 +106,7 @@ opportunity), expected_transactions, dert; sbg: p_alive (next renewal), expected
   },
   recalc: {
     summary: 'run a value recalculation on the local stack: cvm recalc [--as-of DATE] [--model M]',
-    usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--json]
+    usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--resume RUN] [--json]
 
 Recalculates customer value on the local stack: summarize → holdout check → model choice →
 fit → score → segment → publish, then prints what data it used and left out (and why), the
@@ -116,6 +116,9 @@ segments and the holdout accuracy.
   --model MODEL      bgnbd (default), mbgnbd, pareto or auto (best holdout error)
   --currency XXX     run currency (ISO 4217); default config/recalc.json, else the currency with the
                      most rows (own data before the bundled sample)
+  --resume RUN       finish the failed run RUN with its own settings: skips the steps it completed
+                     and scores only the parts without a result; refused for a published or unknown
+                     run, or when the clean data changed since it started
   --json             print the run record as JSON instead of tables
 Settings: config/recalc.json in the bucket (see docs/recalc.md). State lives in $CVM_HOME (default ./.cvm).`,
   },

@@ -60,7 +60,8 @@ export type RecalcStepName =
 
 export interface RecalcProgress {
   step: RecalcStepName;
-  status: 'started' | 'finished';
+  /** `skipped`: a resumed run kept the step's earlier output. */
+  status: 'started' | 'finished' | 'skipped';
   /** Milliseconds, on `finished`. */
   ms?: number;
   /** One line for people, on `finished`. */
@@ -81,6 +82,10 @@ export interface LocalRecalcOptions extends RecalcRequest {
   duckDbMemory?: string;
   /** Where the steps' log lines go. @default nowhere (the CLI prints progress lines instead) */
   logger?: AppLogger;
+  /** Summary parts scored at once (the Map's MaxConcurrency in AWS). @default 1 */
+  scoreMaxConcurrency?: number;
+  /** Rows per unloaded summary part (tests use small parts to get several). @default the warehouse's */
+  summaryRowsPerPart?: number;
 }
 
 export interface LocalRecalcResult {
@@ -100,7 +105,7 @@ export function localRecalcDeps(
   stack: { config: RuntimeConfig; clients: AwsClients },
   options: Pick<
     LocalRecalcOptions,
-    'now' | 'warehouseDirectory' | 'publisher' | 'retry' | 'duckDbMemory' | 'logger'
+    'now' | 'warehouseDirectory' | 'publisher' | 'retry' | 'duckDbMemory' | 'logger' | 'summaryRowsPerPart'
   > = {},
 ): RecalcDeps & { close(): Promise<void> } {
   const home = requireHome(stack.config);
@@ -116,6 +121,9 @@ export function localRecalcDeps(
         bucket: stack.config.bucket,
         cacheDirectory: options.warehouseDirectory ?? join(home, 'warehouse'),
         duckDb: { memoryLimit: options.duckDbMemory ?? '512MB' },
+        ...(options.summaryRowsPerPart
+          ? { rowGroupSize: options.summaryRowsPerPart, rowGroupsPerPart: 1 }
+          : {}),
       });
       return warehouse;
     },
@@ -203,8 +211,17 @@ export async function executePipeline(
 
   let state = await run(pipeline.acquire, json(input));
   const bodyInput = state;
+  // As the body's first state (a Choice): a resumed run starts at the step its state names; the
+  // steps before it finished in an earlier attempt.
+  const resumeAt = (state as { resumeAt?: string }).resumeAt;
   try {
-    for (const step of pipeline.body.steps) state = await run(step, state);
+    const start =
+      resumeAt === undefined ? 0 : pipeline.body.steps.findIndex((step) => step.name === resumeAt);
+    if (start < 0) throw new Error(`${pipeline.body.resumeChoiceStateName}: no step '${resumeAt}'`);
+    for (const [index, step] of pipeline.body.steps.entries()) {
+      if (index < start) options.onStepSkipped?.(step);
+      else state = await run(step, state);
+    }
   } catch (error) {
     const failure = applyResultPath(bodyInput, catchOutput(error), pipeline.onFailure.errorPath);
     await invoke(pipeline.onFailure, failure);
@@ -237,6 +254,10 @@ interface PipelineRunOptions {
   pipeline?: RecalcPipeline;
   onStepStarted?: (step: PipelineStep) => void;
   onStepFinished?: (step: PipelineStep, output: unknown, ms: number) => void;
+  /** A resumed run skipped the step: an earlier attempt finished it. */
+  onStepSkipped?: (step: PipelineStep) => void;
+  /** Map items in flight at once (the state machine's MaxConcurrency). @default 1 */
+  mapConcurrency?: number;
 }
 
 /** Runs one step as Step Functions would: retries, repeat-until-done, the Map, the result path. */
@@ -278,11 +299,36 @@ function stepRunner(
     } else {
       const prefix = (state as Record<string, unknown>)[step.itemsPrefixField];
       if (typeof prefix !== 'string') throw new Error(`${step.stateName}: no $.${step.itemsPrefixField}`);
-      const items: unknown[] = [];
-      for (const key of await executor.listItems(prefix)) {
-        items.push(await withRetry(step.itemRetry, () => invoke(step, { run: state, partKey: key })));
+      const keys = await executor.listItems(prefix);
+      const items: unknown[] = new Array(keys.length);
+      const failures: unknown[] = [];
+      let next = 0;
+      // As the Distributed Map: up to `mapConcurrency` items at once; a failed item (after its
+      // retries) does not stop the others.
+      const worker = async () => {
+        while (next < keys.length) {
+          const index = next++;
+          try {
+            items[index] = await withRetry(step.itemRetry, () =>
+              invoke(step, { run: state, partKey: keys[index] }),
+            );
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+      };
+      const workers = Math.max(1, Math.min(options.mapConcurrency ?? 1, keys.length));
+      await Promise.all(Array.from({ length: workers }, worker));
+      if (failures.length * 100 > step.toleratedFailurePercentage * keys.length) {
+        const first = failures[0] as Error;
+        throw Object.assign(
+          new Error(
+            `${failures.length} of ${keys.length} items failed, first: ${first?.name}: ${first?.message}`,
+          ),
+          { name: 'States.ExceedToleratedFailureThreshold' },
+        );
       }
-      result = items;
+      result = items.filter((item) => item !== undefined);
     }
     outputs[step.name] = result;
     options.onStepFinished?.(step, result, performance.now() - started);
@@ -357,6 +403,7 @@ export async function runLocalRecalculation(
     ...(options.config ? { config: options.config } : {}),
     ...(options.runId ? { runId: options.runId } : {}),
     ...(options.leaseMinutes ? { leaseMinutes: options.leaseMinutes } : {}),
+    ...(options.resume ? { resume: options.resume } : {}),
   };
   try {
     const { outputs } = await executePipeline(localExecutor(stack, deps), request, {
@@ -366,12 +413,20 @@ export async function runLocalRecalculation(
         timings[name] = ms;
         progress({ step: name, status: 'finished', ms, detail: DESCRIBE[name]?.(output) ?? '' });
       },
+      onStepSkipped: (step) =>
+        progress({
+          step: step.name as RecalcStepName,
+          status: 'skipped',
+          detail: 'done by an earlier attempt',
+        }),
+      mapConcurrency: options.scoreMaxConcurrency ?? 1,
     });
     const finalized = outputs.finalize as FinalizeResult;
     const runId = finalized.record.runId;
     return {
       record: finalized.record,
-      fitted: outputs.fitModels as FittedRun,
+      // A run resumed at the Map starts with the fitted state (the lock step's output).
+      fitted: (outputs.fitModels ?? outputs.acquireLock) as FittedRun,
       parts: outputs.scoreParts as PartResult[],
       events: (outputs.sendChangeEvents as SendChangeEventsResult).events,
       eventsDirectory: options.publisher ? null : localEventDirectory(requireHome(stack.config), runId),

@@ -172,6 +172,25 @@ export const partResultKey = (runId: string, partKey: string) =>
 export const partChangesKey = (runId: string, partKey: string) =>
   `${changesPrefix(runId)}${partName(partKey)}.jsonl`;
 
+/**
+ * Why a part has no result: ScorePart records the error it failed with (a part that timed out or was
+ * killed leaves none). Read by finalize's part check; a later result of the same part supersedes it.
+ */
+export const partFailuresPrefix = (runId: string) => `${runPrefix(runId)}part-failures/`;
+export const partFailureKey = (runId: string, partKey: string) =>
+  `${partFailuresPrefix(runId)}${partName(partKey)}.json`;
+/**
+ * A step's output, saved when the step finished: a resumed run starts after the last step with one
+ * (keyed by the step's name in the pipeline definition, so new steps get their own).
+ */
+/** The clean objects Prepare read: a resume is refused when the listing has changed since. */
+export const runInputsKey = (runId: string) => `${runPrefix(runId)}inputs.json`;
+export const checkpointsPrefix = (runId: string) => `${runPrefix(runId)}checkpoints/`;
+export const checkpointKey = (runId: string, stepName: string) => {
+  if (!/^[A-Za-z0-9]+$/.test(stepName)) throw new Error(`Invalid step name '${stepName}'`);
+  return `${checkpointsPrefix(runId)}${stepName}.json`;
+};
+
 /** The audiences of a run: one CSV per playbook action, for campaign tools. */
 export const audiencesPrefix = (runId: string) => `${runPrefix(runId)}audiences/`;
 /** One playbook action's audience of a run, as CSV for campaign tools. */

@@ -51,7 +51,11 @@ export type CvmErrorCode =
   /** A clean object a succeeded ingest wrote is gone from the bucket. */
   | 'clean_data_missing'
   /** A clean object is not a readable Parquet file. */
-  | 'clean_object_unreadable';
+  | 'clean_object_unreadable'
+  /** More summary parts failed to score than the run tolerates; the message names them. */
+  | 'parts_failed'
+  /** A run cannot be resumed (unknown, published, or its inputs changed); the message says which. */
+  | 'resume_refused';
 
 /** HTTP errors carry the API's own codes (`functions/api/errors.ts`), which are open-ended here. */
 export abstract class CvmError extends Error {

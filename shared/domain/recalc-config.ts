@@ -180,6 +180,12 @@ export const recalcConfigSchema = z.object({
    * ingest; `exclude` runs without it and says so in the run's data warnings.
    */
   missingCleanObjects: z.enum(['fail', 'exclude']).default('fail'),
+  /**
+   * Share of summary parts (percent) that may fail to score after their retries while the run still
+   * publishes: their customers keep their previous score (served as stale), and the run record names
+   * the parts. 0 = any failed part fails the run (it can then be resumed: `cvm recalc --resume`).
+   */
+  toleratedFailedPartsPercent: z.number().min(0).max(100).default(0),
   /** A run whose as-of date is more than this many days after the last transaction warns. */
   staleAsOfDays: z.number().int().min(1).max(3650).default(90),
   /**

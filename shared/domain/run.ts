@@ -146,6 +146,20 @@ export const runRecordSchema = z.object({
   dataWarnings: z.array(z.string()).optional(),
   /** True when the bundled sample (source `sample`) was left out because other data exists. */
   sampleExcluded: z.boolean().optional(),
+  /**
+   * Summary parts that failed to score in a run published within `toleratedFailedPartsPercent`: their
+   * customers have no score in this run (the API serves their latest published one, marked stale).
+   */
+  failedParts: z
+    .array(z.object({ partKey: z.string(), error: z.string() }))
+    .optional()
+    .describe('Summary parts without a score in this run, and the error each failed with'),
+  /** Customers of the failed parts: they have no new score in this run. */
+  customersWithoutNewScore: z.number().int().nonnegative().optional(),
+  /** Executions of this run: 1, plus one per resume (`cvm recalc --resume`). */
+  attempts: z.number().int().positive().optional(),
+  /** When the run was last resumed. */
+  resumedAt: z.string().optional(),
   /** Runs with economics data: revenue vs net contribution, CLV/CAC by channel, satisfaction bands. */
   economics: economicsReportSchema.optional(),
   /**

@@ -90,5 +90,11 @@ export const customerScoreSchema = z.object({
   segment: z.string().describe('RFM segment name'),
   valueTier: valueTierSchema,
   economics: customerEconomicsScoreSchema.optional(),
+  stale: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Set when the current run published without this customer (its summary part failed to score within the tolerated share): the score is from the latest published run that scored them, named by runId',
+    ),
 });
 export type CustomerScore = z.infer<typeof customerScoreSchema>;

@@ -102,11 +102,14 @@ function athenaTaskOf(branch: AslStateMachine): AslState {
   return branch.States[choice.Choices[0]!.Next]!;
 }
 
-/** State names from StartAt following Next. */
+/** State names from StartAt following Next (and the resume Choice's Default: a run that is not resumed). */
 function path(machine: AslStateMachine): string[] {
   const names: string[] = [];
-  for (let name: string | undefined = machine.StartAt; name; name = machine.States[name]!.Next)
+  for (let name: string | undefined = machine.StartAt; name; ) {
     names.push(name);
+    const state = machine.States[name]! as AslState & { Default?: string };
+    name = name === RECALC_PIPELINE.body.resumeChoiceStateName ? state.Default : state.Next;
+  }
   return names;
 }
 
@@ -241,6 +244,7 @@ describe('recalculation: state machine', () => {
   it('runs Prepare → source profile → SelectData → run profile → PlanRun → summary queries → FitModels → ScoreParts → Finalize → SendChangeEvents inside Recalculate', () => {
     const branch = definition.States.Recalculate!.Branches![0]!;
     expect(path(branch)).toEqual([
+      'ResumeAtStep',
       'Prepare',
       'ProfileSources',
       'SelectData',

@@ -23,6 +23,7 @@ import {
   type RecalcHandlerName,
   type ResultPath,
   type RetryRule,
+  resumableSteps,
   type WarehouseStep,
   warehouseQueries,
 } from '#app/recalc/pipeline.ts';
@@ -384,7 +385,9 @@ export class Recalculation extends Construct {
         },
         // Each ScorePart writes with BatchWriteItem; this bounds the table's write burst.
         maxConcurrency: props.scoreMaxConcurrency ?? step.maxConcurrency,
-        toleratedFailurePercentage: 0,
+        // Every part runs to its end; Finalize's part check fails the run (naming the parts) when more
+        // failed than the run's config tolerates.
+        toleratedFailurePercentage: step.toleratedFailurePercentage,
         // Part results can outgrow the 256 KB state limit; ScorePart stores each in S3 instead.
         resultPath: sfn.JsonPath.DISCARD,
       });
@@ -435,6 +438,8 @@ export class Recalculation extends Construct {
       outputPath: '$[0]',
     });
     let chain: sfn.Chain | undefined;
+    // The state each step starts with, for the resume Choice below.
+    const stepStates = new Map<string, sfn.IChainable>();
     for (const step of pipeline.body.steps) {
       const state =
         step.kind === 'lambda'
@@ -442,6 +447,7 @@ export class Recalculation extends Construct {
           : step.kind === 'warehouse'
             ? warehouseStep(step)
             : mapStep(step);
+      stepStates.set(step.name, state);
       chain = chain ? chain.next(state) : sfn.Chain.start(state);
       if (step.kind === 'lambda' && step.repeatUntilDone) {
         // Loop back while the step reports `done: false` (it stopped before its timeout).
@@ -453,7 +459,24 @@ export class Recalculation extends Construct {
         chain = chain.next(choice.afterwards());
       }
     }
-    recalculate.branch(chain!);
+    // A resumed run (acquireLock's output names `resumeAt`, with the state that step started with)
+    // jumps to that step; every other run starts at the first.
+    const resumeAt = new sfn.Choice(this, pipeline.body.resumeChoiceStateName, {
+      comment: 'A resumed run starts at the step its checkpoint names ($.resumeAt)',
+    });
+    for (const step of resumableSteps(pipeline)) {
+      const state = stepStates.get(step.name);
+      if (!state) continue;
+      resumeAt.when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.resumeAt'),
+          sfn.Condition.stringEquals('$.resumeAt', step.name),
+        ),
+        state,
+      );
+    }
+    resumeAt.otherwise(chain!.startState as sfn.State);
+    recalculate.branch(resumeAt);
     const failed = new sfn.Fail(this, pipeline.onFailure.failStateName, {
       comment: 'The run failed; its lock was released and the run recorded as failed',
       errorPath: `${pipeline.onFailure.errorPath}.Error`,
@@ -551,6 +574,9 @@ export class Recalculation extends Construct {
 
     // Lock and run record (conditional puts on single items).
     allowTable(acquireLock, 'TakeLock', ['GetItem', 'PutItem', 'UpdateItem'], [storage.table.tableArn]);
+    // A resume reads the run's checkpoints and input listing, and lists the clean objects to compare.
+    storage.grantObjects(acquireLock.role, 'ReadRunCheckpoints', ['s3:GetObject'], [runs]);
+    storage.grantList(acquireLock.role, 'ListRunFilesAndCleanData', [runs, DATA_PREFIXES.clean]);
     for (const fn of [releaseLock, executionEnded]) {
       allowTable(
         fn,

@@ -76,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
       'as-of': { type: 'string' },
       model: { type: 'string' },
       currency: { type: 'string' },
+      resume: { type: 'string' },
       json: { type: 'boolean' },
     },
     schema: z.object({
@@ -85,6 +86,10 @@ export async function run(argv: string[]): Promise<number> {
         .string()
         .transform((code) => code.toUpperCase())
         .refine((code) => /^[A-Z]{3}$/.test(code), 'must be a three-letter ISO 4217 code')
+        .optional(),
+      resume: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a run id such as 20260525T061500Z-3fa2')
         .optional(),
       json: z.boolean().default(false),
     }),
@@ -104,10 +109,13 @@ export async function run(argv: string[]): Promise<number> {
       ...(asOf ? { asOf } : {}),
       ...(values.model ? { model: values.model } : {}),
       ...(currency ? { config: { currency } } : {}),
+      ...(values.resume ? { resume: values.resume } : {}),
       onProgress(event) {
         if (event.status === 'started') {
           current = event.step;
           steps.set(event.step, progress.step(STEP_LABELS[event.step]));
+        } else if (event.status === 'skipped') {
+          progress.step(STEP_LABELS[event.step]).done(event.detail);
         } else steps.get(event.step)?.done(event.detail);
       },
     });

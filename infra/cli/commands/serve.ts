@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { createErasureDeps } from '#adapters/erasure/erasure-deps.ts';
 import { eraseCustomer } from '#app/erasure/erase-customer.ts';
-import { newRunId } from '#app/recalc/acquire-lock.ts';
+import { newRunId, ResumeRefusedError } from '#app/recalc/acquire-lock.ts';
 import type { ModelChoice } from '#domain/recalc-config.ts';
 import { type AdminOperations, createApiHandler } from '#functions/api/app.ts';
 import { ApiError } from '#functions/api/errors.ts';
@@ -41,13 +41,14 @@ export function createLocalAdminOperations(
     });
   return {
     startRecalculation(input) {
-      const runId = newRunId(new Date());
+      const runId = input.resume ?? newRunId(new Date());
       return new Promise((resolve, reject) => {
         let locked = false;
         runLocalRecalculation(stack, {
           runId,
           ...(input.asOf ? { asOf: input.asOf } : {}),
           ...(input.model ? { model: input.model as ModelChoice } : {}),
+          ...(input.resume ? { resume: input.resume } : {}),
           onProgress: (progress) => {
             if (progress.step === 'acquireLock' && progress.status === 'finished') {
               locked = true;
@@ -60,7 +61,7 @@ export function createLocalAdminOperations(
             const failure = error instanceof Error ? error : new Error(String(error));
             if (locked) {
               finished({ runId, error: failure });
-            } else if (failure instanceof RecalcLockedError) {
+            } else if (failure instanceof RecalcLockedError || failure instanceof ResumeRefusedError) {
               reject(new ApiError(409, 'conflict', failure.message));
             } else {
               reject(failure);

@@ -327,6 +327,10 @@ export async function renderRunReport({ run, aggregates }: RunReportInput): Prom
     ...(model?.identified === false ? [`The ${model.name} fit is not identified by the data.`] : []),
     ...(model?.warnings ?? []),
     ...(run.message ? run.message.split('; ') : []),
+    // A run published within its tolerated share of failed parts names each part.
+    ...(run.failedParts ?? []).map(
+      (part) => `No new score for the customers of summary part ${part.partKey} (${part.error}).`,
+    ),
   ];
   const totalClv = segments.reduce((sum, s) => sum + s.totalClv, 0);
   const html = `<!doctype html>

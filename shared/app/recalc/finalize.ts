@@ -3,7 +3,7 @@
  * the current-run pointer, then sends the change events.
  */
 
-import { partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
+import { reportKey } from '#domain/bucket-layout.ts';
 import {
   completeMigration,
   type MigrationMatrix,
@@ -18,16 +18,17 @@ import type { RunRecord } from '#domain/run.ts';
 import { assertStorableRecord } from '#domain/storable-numbers.ts';
 import { mergedEconomics } from './economics-finalize.ts';
 import { renewLease } from './lease.ts';
+import { checkScoredParts } from './part-check.ts';
 import { finalizePlaybook } from './playbook-finalize.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
-import type { FinalizeResult, FittedRun, PartResult, RecalcDeps } from './types.ts';
+import type { FinalizeResult, FittedRun, RecalcDeps } from './types.ts';
 
 /**
  * Step 5: merges the parts' results into segment summaries and the migration matrix, stores the run
  * record, flips the current-run pointer (only now do readers see the new scores). The change events
- * (already in the run's change files) are sent by the next step. Refuses to publish when a summary part has no result (its customers would be
- * missing from the snapshot).
+ * (already in the run's change files) are sent by the next step. Refuses to publish when more summary
+ * parts have no result than the run tolerates (part-check.ts).
  */
 export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
   return loggedStep(
@@ -42,21 +43,15 @@ export function finalizeStep(deps: RecalcDeps, run: FittedRun): Promise<Finalize
       customers: f.record.customers,
       segments: f.record.segments.length,
       parts: run.summaryPartKeys.length,
+      failedParts: f.record.failedParts?.length ?? 0,
     }),
   );
 }
 
 async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResult> {
-  const resultKeys = await deps.files.listKeys(partResultsPrefix(run.runId));
-  const results = (await Promise.all(resultKeys.map((key) => deps.files.getJson(key)))) as PartResult[];
-  const scored = new Set(results.map((result) => result.partKey));
-  const missing = run.summaryPartKeys.filter((key) => !scored.has(key));
-  if (missing.length > 0) {
-    throw new Error(
-      `Run ${run.runId} cannot be published: ${missing.length} of ${run.summaryPartKeys.length} summary parts were not scored (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}). Score them, then finalize again.`,
-    );
-  }
-  const relevant = results.filter((result) => run.summaryPartKeys.includes(result.partKey));
+  // Every part ran to its end (the Map tolerates item failures): the check decides whether the run
+  // may publish with the parts that failed, and names them either way.
+  const { results: relevant, failed, customersWithoutNewScore } = await checkScoredParts(deps, run);
   let totals: SegmentTotals = {};
   let migration: MigrationMatrix = {};
   let customers = 0;
@@ -71,6 +66,11 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
   }
 
   const messages = [...run.messages];
+  if (failed.length > 0) {
+    messages.push(
+      `${failed.length} of ${run.summaryPartKeys.length} summary parts failed to score (within the tolerated ${run.config.toleratedFailedPartsPercent} %): ${customersWithoutNewScore} customers have no new score in this run and are served from their latest published score`,
+    );
+  }
   let completeMatrix: MigrationMatrix | null = null;
   let previousRecord: RunRecord | null = null;
   if (run.previousRunId) {
@@ -111,6 +111,8 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     ...(economics ? { economics } : {}),
     // Readers query as many index shards as the parts wrote under.
     ...(run.indexShards !== undefined ? { indexShards: run.indexShards } : {}),
+    ...(failed.length > 0 ? { failedParts: failed, customersWithoutNewScore } : {}),
+    ...(run.attempt ? { attempts: run.attempt.number, resumedAt: run.attempt.resumedAt } : {}),
   };
   // Checked before anything is written: a run that cannot be stored must fail with the field's name.
   assertStorableRecord(`Run ${run.runId}: run record`, record, customers);

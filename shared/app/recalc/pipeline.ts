@@ -132,6 +132,12 @@ export interface MapStep {
   itemStateName: string;
   handler: RecalcHandlerName;
   maxConcurrency: number;
+  /**
+   * Share of items that may fail (after their retries) without failing the Map. 100: every part runs
+   * to its end, and the part check in Finalize (part-check.ts) decides with the run's configured
+   * tolerance, naming the failed parts — a Map that fails on its own names none and abandons the rest.
+   */
+  toleratedFailurePercentage: number;
   resultPath: null;
   comment: string;
   itemComment: string;
@@ -145,8 +151,16 @@ export type PipelineStep = LambdaStep | WarehouseStep | MapStep;
 export interface RecalcPipeline {
   /** First step; its failure (e.g. the lock is held) ends the run with `lockFailedStateName`, nothing to release. */
   acquire: LambdaStep & { lockFailedStateName: string };
-  /** The steps after the lock, run in order inside one error handler. */
-  body: { stateName: string; comment: string; steps: readonly PipelineStep[] };
+  /**
+   * The steps after the lock, run in order inside one error handler. `resumeChoiceStateName` names the
+   * Choice the body starts with: a resumed run's state says (`$.resumeAt`) which step to start at.
+   */
+  body: {
+    stateName: string;
+    comment: string;
+    resumeChoiceStateName: string;
+    steps: readonly PipelineStep[];
+  };
   /** Any error of the body: the state becomes the body's input plus `error` ({Error, Cause}). */
   onFailure: LambdaStep & { errors: readonly string[]; errorPath: `$.${string}`; failStateName: string };
   /** After the body succeeded (the body's output is the state). */
@@ -224,6 +238,7 @@ export const RECALC_PIPELINE: RecalcPipeline = {
     stateName: 'Recalculate',
     comment:
       'Prepare → source profile → select data → run profile → plan → summary queries → fit → score → finalize → send change events, with one error handler',
+    resumeChoiceStateName: 'ResumeAtStep',
     steps: [
       lambda(
         'prepare',
@@ -264,6 +279,7 @@ export const RECALC_PIPELINE: RecalcPipeline = {
         itemStateName: 'ScorePart',
         handler: 'scorePart',
         maxConcurrency: 4,
+        toleratedFailurePercentage: 100,
         resultPath: null,
         comment: 'Scores each customer-summary Parquet part; part results go to S3 for Finalize',
         itemComment: 'Scores one part; output: PartResult',
@@ -310,6 +326,16 @@ export function pipelineStepNames(pipeline: RecalcPipeline = RECALC_PIPELINE): s
   return [pipeline.acquire.name, ...pipeline.body.steps.map((step) => step.name), pipeline.release.name];
 }
 
+/**
+ * The steps a resumed run can start at: those up to and including the first Map. Each has a checkpoint
+ * (`runs/<runId>/checkpoints/<step name>.json`, the state it starts with) once a run reached it; the
+ * steps after the Map always run again (the Map's items keep the parts already scored).
+ */
+export function resumableSteps(pipeline: RecalcPipeline = RECALC_PIPELINE): PipelineStep[] {
+  const map = pipeline.body.steps.findIndex((step) => step.kind === 'map');
+  return pipeline.body.steps.slice(0, map < 0 ? pipeline.body.steps.length : map + 1);
+}
+
 /** Top-level state names in order (success path), and the body's state names in order. */
 export function pipelineStateNames(pipeline: RecalcPipeline = RECALC_PIPELINE) {
   return {
@@ -319,10 +345,12 @@ export function pipelineStateNames(pipeline: RecalcPipeline = RECALC_PIPELINE) {
       pipeline.release.stateName,
       pipeline.succeedStateName,
     ],
-    body: pipeline.body.steps.flatMap((step) =>
-      step.kind === 'lambda' && step.repeatUntilDone
-        ? [step.stateName, step.repeatUntilDone.choiceStateName]
-        : [step.stateName],
+    body: [pipeline.body.resumeChoiceStateName].concat(
+      pipeline.body.steps.flatMap((step) =>
+        step.kind === 'lambda' && step.repeatUntilDone
+          ? [step.stateName, step.repeatUntilDone.choiceStateName]
+          : [step.stateName],
+      ),
     ),
   };
 }

@@ -45,7 +45,7 @@ export async function finalizePlaybook(
   const playbook = run.config.playbook;
   const tallies = parts.flatMap((part) => (part.playbook ? [part.playbook] : []));
   const merged = mergePlaybookParts(tallies);
-  await writeAudiences(deps, run, playbook);
+  await writeAudiences(deps, run, parts, playbook);
 
   const summary: PlaybookSummary = {
     ladder: {
@@ -213,10 +213,16 @@ function withGoneMembers(
  * Ranks every part's audience rows and writes one file per action, let-go included; actions without
  * members get a file with the header only, so a campaign tool never reads last week's list.
  */
-async function writeAudiences(deps: RecalcDeps, run: FittedRun, playbook: PlaybookConfig): Promise<void> {
+async function writeAudiences(
+  deps: RecalcDeps,
+  run: FittedRun,
+  parts: readonly PartResult[],
+  playbook: PlaybookConfig,
+): Promise<void> {
   const rows: AudienceRow[] = [];
   const detractors: HighValueDetractorRow[] = [];
-  for (const partKey of run.summaryPartKeys) {
+  // The scored parts: a part that failed (within the run's tolerance) wrote no audience rows.
+  for (const { partKey } of parts) {
     const text = await deps.files.getText(partAudienceRowsKey(run.runId, partKey));
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;

@@ -13,6 +13,7 @@
 import {
   CLEAN_TRANSACTIONS_PREFIX,
   cleanSourcesOf,
+  runInputsKey,
   runOutputPrefix,
   suppressedKey,
 } from '#domain/bucket-layout.ts';
@@ -41,6 +42,7 @@ import type {
   PreparedRun,
   RecalcDeps,
   RecalcSettings,
+  RunAttempt,
   RunDataSelection,
   SelectedRun,
   SourcesRun,
@@ -48,9 +50,11 @@ import type {
 import { readQueryRows, readSingleRow, renderUnloads } from './warehouse-results.ts';
 
 /** The lock fields every state after the lock carries on. */
-const lockFieldsOf = (run: { leaseMinutes?: number; lockHolder?: string }) => ({
+const lockFieldsOf = (run: { leaseMinutes?: number; lockHolder?: string; attempt?: RunAttempt }) => ({
   ...(run.leaseMinutes !== undefined ? { leaseMinutes: run.leaseMinutes } : {}),
   ...(run.lockHolder !== undefined ? { lockHolder: run.lockHolder } : {}),
+  // A resumed run's attempt (from the lock step) goes on to the run record.
+  ...(run.attempt !== undefined ? { attempt: run.attempt } : {}),
 });
 
 /** The as-of date the source profile counts "after as-of" rows from: the requested one, else yesterday. */
@@ -81,6 +85,8 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<SourcesRun>
 
   // One listing of the clean objects serves both: which sources exist, and whether any is missing.
   const cleanObjects = await deps.files.listCleanObjects();
+  // What the run read, so a resume can tell whether the data changed since (acquire-lock.ts).
+  await deps.files.putJson(runInputsKey(runId), { cleanObjects });
   const cleanWarnings = await checkCleanObjects(deps, cleanObjects, configured.missingCleanObjects, runId);
   const allSources = cleanSourcesOf(cleanObjects);
   if (allSources.length === 0) {

@@ -57,6 +57,9 @@ async function releaseLock(deps: RecalcDeps, input: ReleaseLockInput): Promise<R
         ...((existing?.indexShards ?? run.indexShards) !== undefined
           ? { indexShards: existing?.indexShards ?? run.indexShards }
           : {}),
+        // A resumed run's record keeps counting its attempts.
+        ...(existing?.attempts ? { attempts: existing.attempts } : {}),
+        ...(existing?.resumedAt ? { resumedAt: existing.resumedAt } : {}),
       };
       const expiresAt = expiresAfterWeeks(new Date(startedAt), runRetentionWeeks(deps, config));
       try {

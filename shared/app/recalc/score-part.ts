@@ -19,6 +19,7 @@ import { hashCustomerId } from '../customer-id-hash.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
 import { createEconomicsScoring } from './economics-scoring.ts';
 import { renewLease } from './lease.ts';
+import { recordPartFailure } from './part-check.ts';
 import { createPlaybookPart, highValueDetractorRowOf, withPlaybookChange } from './playbook.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
@@ -38,10 +39,24 @@ export function scorePartStep(deps: RecalcDeps, input: ScorePartInput): Promise<
     input.run.runId,
     async () => {
       await renewLease(deps, input.run);
-      return scorePart(deps, input);
+      // A resumed run keeps the parts its earlier attempt scored (same fitted state, same items).
+      if (input.run.attempt) {
+        const done = (await deps.files.getJson(partResultKey(input.run.runId, input.partKey))) as
+          | PartResult
+          | undefined;
+        if (done?.partKey === input.partKey) return { ...done, resumed: true };
+      }
+      try {
+        return await scorePart(deps, input);
+      } catch (error) {
+        // The part check names the part with this error; a timeout or kill leaves none.
+        await recordPartFailure(deps, input.run.runId, input.partKey, error);
+        throw error;
+      }
     },
     (r) => ({
       part: partName(r.partKey),
+      skipped: r.resumed === true,
       customers: r.customers,
       suppressed: r.suppressed,
       changes: r.changes,

@@ -72,6 +72,12 @@ export interface RecalcRequest {
   config?: RecalcConfigInput;
   /** Given by tests and retries; generated otherwise. */
   runId?: string;
+  /**
+   * Resume this failed run instead of starting a new one: same run id, the steps whose checkpoints
+   * exist are skipped and only parts without a result are scored. Other request fields are ignored
+   * (the run keeps the settings it started with).
+   */
+  resume?: string;
   /** How long the lock protects a run that dies without releasing it (renewed by each step). @default 90 */
   leaseMinutes?: number;
   /**
@@ -81,10 +87,24 @@ export interface RecalcRequest {
   lockHolder?: string;
 }
 
+/** Which execution of a run this is: set when a failed run is resumed. */
+export interface RunAttempt {
+  /** 2 for the first resume. */
+  number: number;
+  resumedAt: string;
+}
+
 export interface LockedRun {
   runId: string;
   startedAt: string;
   request: RecalcRequest;
+  /** Present on a resumed run. */
+  attempt?: RunAttempt;
+  /**
+   * A resumed run starts at this step (pipeline.ts `resumableSteps`); the lock step's output is then
+   * the state that step started with (checkpoints.ts), not a bare LockedRun.
+   */
+  resumeAt?: string;
   /** Lease of the run lock, renewed by every later step. */
   leaseMinutes?: number;
   /** Who holds the lock (see {@link RecalcRequest.lockHolder}); kept when the lease is renewed. */
@@ -98,6 +118,8 @@ export interface LockedRun {
 export interface SourcesRun {
   runId: string;
   startedAt: string;
+  /** Present on a resumed run (carried from the lock step). */
+  attempt?: RunAttempt;
   leaseMinutes?: number;
   lockHolder?: string;
   request: RecalcRequest;
@@ -130,6 +152,8 @@ export interface SelectedRun extends Omit<SourcesRun, 'configured'> {
 export interface PreparedRun {
   runId: string;
   startedAt: string;
+  /** Present on a resumed run (carried from the lock step, not from the checkpoint). */
+  attempt?: RunAttempt;
   /** Lease of the run lock, renewed by every step (see lease.ts). */
   leaseMinutes?: number;
   lockHolder?: string;
@@ -222,6 +246,8 @@ export interface PartResult {
   economics?: EconomicsAggregates;
   /** The value playbook's tallies (absent on part results written before it existed). */
   playbook?: PlaybookPartResult;
+  /** Set on the Map's output (never stored) when a resumed run kept the result an earlier attempt wrote. */
+  resumed?: boolean;
 }
 
 export interface FinalizeResult {

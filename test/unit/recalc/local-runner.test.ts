@@ -146,13 +146,18 @@ describe('local runner: executes the pipeline definition', () => {
     expect(calls.filter((c) => c.handler === 'prepare')).toHaveLength(2);
   });
 
-  it('retries a score part that stayed throttled, up to the part retry limit, then fails the run', async () => {
+  it('retries a score part that stayed throttled up to the part retry limit; a part that stays failed lets the other parts run and leaves the decision to the part check', async () => {
+    const parts = [
+      'runs/r1/customer-summaries/part-00000.parquet',
+      'runs/r1/customer-summaries/part-00001.parquet',
+    ];
     const throttled = (times: number) => {
-      const { executor, calls } = fakeExecutor();
+      const { executor, calls } = fakeExecutor({ parts });
       let failures = 0;
       const scorePart = executor.handlers.scorePart;
       executor.handlers.scorePart = async (event, context) => {
-        if (failures++ < times) {
+        // Only the first part is throttled.
+        if ((event as { partKey: string }).partKey === parts[0] && failures++ < times) {
           throw Object.assign(new Error('still unprocessed (throttled)'), { name: 'DynamoThrottledError' });
         }
         return scorePart(event, context);
@@ -160,13 +165,98 @@ describe('local runner: executes the pipeline definition', () => {
       return { executor, calls, attempts: () => failures };
     };
     const recovers = throttled(PART_RETRY.maxAttempts - 1);
-    await executePipeline(recovers.executor, {});
+    const recovered = await executePipeline(recovers.executor, {});
     expect(recovers.attempts()).toBe(PART_RETRY.maxAttempts);
-    expect(recovers.calls.at(-1)!.payload.error).toBeUndefined();
+    expect(recovered.outputs.scoreParts).toHaveLength(2);
 
     const stays = throttled(PART_RETRY.maxAttempts);
-    await expect(executePipeline(stays.executor, {})).rejects.toThrow(/throttled/);
+    const { outputs } = await executePipeline(stays.executor, {});
     expect(stays.attempts()).toBe(PART_RETRY.maxAttempts);
-    expect(stays.calls.at(-1)!.handler).toBe('releaseLock');
+    // The other part was scored; the Map (tolerating item failures) went on to Finalize.
+    expect(outputs.scoreParts).toEqual([{ partKey: parts[1], customers: 1 }]);
+    expect(stays.calls.map((c) => c.handler)).toContain('finalize');
+  });
+
+  it('fails the Map when more items fail than its tolerated percentage, after every item ran', async () => {
+    const parts = ['p/part-00000.parquet', 'p/part-00001.parquet', 'p/part-00002.parquet'];
+    const strict = {
+      ...RECALC_PIPELINE,
+      body: {
+        ...RECALC_PIPELINE.body,
+        steps: RECALC_PIPELINE.body.steps.map((step) =>
+          step.kind === 'map' ? { ...step, toleratedFailurePercentage: 0 } : step,
+        ),
+      },
+    };
+    const { executor, calls } = fakeExecutor({ parts });
+    const scorePart = executor.handlers.scorePart;
+    executor.handlers.scorePart = async (event, context) => {
+      if ((event as { partKey: string }).partKey === parts[1]) throw new TypeError('bad part');
+      return scorePart(event, context);
+    };
+    await expect(executePipeline(executor, {}, { pipeline: strict })).rejects.toMatchObject({
+      name: 'States.ExceedToleratedFailureThreshold',
+      message: expect.stringMatching(/1 of 3 items failed, first: TypeError: bad part/),
+    });
+    expect(calls.filter((c) => c.handler === 'scorePart').map((c) => c.payload.partKey)).toEqual([
+      parts[0],
+      parts[2],
+    ]);
+    expect(calls.at(-1)!.handler).toBe('releaseLock');
+  });
+
+  it('runs Map items up to the given concurrency at once', async () => {
+    const parts = Array.from({ length: 6 }, (_, i) => `p/part-0000${i}.parquet`);
+    const { executor } = fakeExecutor({ parts });
+    let inFlight = 0;
+    let most = 0;
+    const scorePart = executor.handlers.scorePart;
+    executor.handlers.scorePart = async (event, context) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      // Yield so the other workers can start before this item ends.
+      await Promise.resolve();
+      await Promise.resolve();
+      inFlight--;
+      return scorePart(event, context);
+    };
+    await executePipeline(executor, {}, { mapConcurrency: 3 });
+    expect(most).toBe(3);
+  });
+
+  it('a resumed run starts at the step its lock state names (the body’s Choice), with that state', async () => {
+    const resumed = fakeExecutor();
+    resumed.executor.handlers.acquireLock = async () => ({
+      runId: 'r1',
+      startedAt: '2026-01-05T06:00:00.000Z',
+      summaryPrefix: 'runs/r1/customer-summaries/',
+      model: 'bgnbd',
+      attempt: { number: 2, resumedAt: '2026-01-06T00:00:00.000Z' },
+      resumeAt: 'scoreParts',
+    });
+    const skipped: string[] = [];
+    await executePipeline(
+      resumed.executor,
+      { resume: 'r1' },
+      { onStepSkipped: (step) => skipped.push(step.name) },
+    );
+    const steps = RECALC_PIPELINE.body.steps.map((step) => step.name);
+    expect(skipped).toEqual(steps.slice(0, steps.indexOf('scoreParts')));
+    // (The replaced lock handler records no call.)
+    expect(resumed.calls.map((c) => c.handler)).toEqual([
+      'scorePart',
+      'finalize',
+      'sendChangeEvents',
+      'releaseLock',
+    ]);
+    const item = resumed.calls.find((c) => c.handler === 'scorePart')!.payload.run as Record<string, unknown>;
+    expect(item).toMatchObject({ model: 'bgnbd', attempt: { number: 2 } });
+  });
+
+  it('fails (releasing the lock) when the state names no step of the definition', async () => {
+    const { executor, calls } = fakeExecutor();
+    executor.handlers.acquireLock = async () => ({ runId: 'r1', resumeAt: 'noSuchStep' });
+    await expect(executePipeline(executor, {})).rejects.toThrow(/ResumeAtStep: no step 'noSuchStep'/);
+    expect(calls.map((c) => c.handler)).toEqual(['releaseLock']);
   });
 });
