@@ -1,8 +1,9 @@
 /**
  * Checkpoints of a run, for resuming it: the state each resumable step (pipeline.ts,
  * `resumableSteps`) started with, saved in the run's folder under the step's name. The Lambda steps
- * save their own (in AWS nothing else runs between states); the Athena task cannot, so a run that
- * failed in it resumes at Prepare, which clears the unload targets again.
+ * save their own (in AWS nothing else runs between states); the Athena tasks cannot, so a run that
+ * failed in one resumes at the Lambda step before it, which renders its statements and clears their
+ * unload targets again.
  */
 
 import { checkpointKey } from '#domain/bucket-layout.ts';

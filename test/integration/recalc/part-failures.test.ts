@@ -11,6 +11,7 @@ import { listKeys } from '#adapters/s3/objects.ts';
 import { type AppLogger, silentLogger } from '#app/ports/logger.ts';
 import { ResumeRefusedError } from '#app/recalc/acquire-lock.ts';
 import { PartsFailedError } from '#app/recalc/part-check.ts';
+import { RECALC_PIPELINE } from '#app/recalc/pipeline.ts';
 import { CLEAN_TRANSACTIONS_PREFIX, partResultsPrefix, reportKey } from '#domain/bucket-layout.ts';
 import { createApiHandler } from '#functions/api/app.ts';
 import { createLocalAdminOperations } from '#infra/cli/commands/serve.ts';
@@ -22,11 +23,15 @@ import { ingestSample, scoresOfRun } from './sample.ts';
 
 const SETTINGS: LocalRecalcOptions = {
   asOf: '1998-06-30',
-  config: { currency: 'USD', holdoutWeeks: 39 },
-  // Small parts, so the sample (≈ 2,350 customers) has several (DuckDB rounds row groups up to 2,048 rows).
-  summaryRowsPerPart: 2048,
+  // Small parts, so the sample (≈ 2,350 customers) has several: 4 customer buckets of ≈ 600.
+  config: { currency: 'USD', holdoutWeeks: 39, partCustomers: 600 },
 };
-const FAILING_PART = /customer-summaries\/part-00000\.parquet$/;
+/** The body's steps a resume at `step` skips: every step before it, in the pipeline's order. */
+const stepsBefore = (step: string) => {
+  const names = RECALC_PIPELINE.body.steps.map((s) => s.name);
+  return names.slice(0, names.indexOf(step));
+};
+const FAILING_PART = /customer-summaries\/part=0\/part-0\.parquet$/;
 
 /** ScorePart invocations the step log reports, and whether each kept an earlier result. */
 function scorePartLog() {
@@ -95,7 +100,7 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
     expect(faultsInjected).toBeGreaterThan(0);
     expect(failure).toBeInstanceOf(PartsFailedError);
     expect((failure as Error).message).toMatch(
-      /1 of \d+ summary parts failed to score.*part-00000\.parquet \(AccessDenied: Access Denied\)/,
+      /1 of \d+ summary parts failed to score.*part=0\/part-0\.parquet \(AccessDenied: Access Denied\)/,
     );
 
     // Every other part was scored and kept its result.
@@ -106,7 +111,7 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
     expect(results).toHaveLength(partCount - 1);
     const failed = await runs.getRunRecord(runId);
     expect(failed?.status).toBe('failed');
-    expect(failed?.message).toMatch(/part-00000\.parquet \(AccessDenied/);
+    expect(failed?.message).toMatch(/part=0\/part-0\.parquet \(AccessDenied/);
     expect(await runs.getCurrentRunId()).toBe(baselineRunId);
 
     // The resume skips Prepare, the summary unload and the fit, and scores the failed part only.
@@ -117,12 +122,8 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
       logger: resumedLog.logger,
       onProgress: (p) => steps.push(p),
     });
-    expect(steps.filter((p) => p.status === 'skipped').map((p) => p.step)).toEqual([
-      'prepare',
-      'unloadSummaries',
-      'fitModels',
-    ]);
-    expect(resumedLog.parts.filter((p) => !p.skipped).map((p) => p.part)).toEqual(['part-00000']);
+    expect(steps.filter((p) => p.status === 'skipped').map((p) => p.step)).toEqual(stepsBefore('scoreParts'));
+    expect(resumedLog.parts.filter((p) => !p.skipped).map((p) => p.part)).toEqual(['part_0_part-0']);
     expect(resumedLog.parts.filter((p) => p.skipped)).toHaveLength(partCount - 1);
     expect(resumed.record).toMatchObject({ runId, status: 'published', attempts: 2 });
     expect(resumed.record.resumedAt).toBeDefined();
@@ -229,10 +230,7 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
       logger: scored.logger,
       onProgress: (p) => steps.push(p),
     });
-    expect(steps.filter((p) => p.status === 'skipped').map((p) => p.step)).toEqual([
-      'prepare',
-      'unloadSummaries',
-    ]);
+    expect(steps.filter((p) => p.status === 'skipped').map((p) => p.step)).toEqual(stepsBefore('fitModels'));
     expect(steps.some((p) => p.step === 'fitModels' && p.status === 'finished')).toBe(true);
     // No part had a result: every part is scored.
     expect(scored.parts.every((p) => !p.skipped)).toBe(true);
