@@ -29,7 +29,7 @@ Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`,
   },
   ingest: {
     summary: 'ingest export files into the local stack: cvm ingest <file...> [--source NAME]',
-    usage: `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--customers] [--json]
+    usage: `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--customers | --subscriptions] [--json]
 
 Uploads each file to incoming/<source>/<file name> in the local stack and ingests it.
   --source NAME      source name (folder under incoming/); default "default"
@@ -37,6 +37,8 @@ Uploads each file to incoming/<source>/<file name> in the local stack and ingest
                      config/sources/<source>.json (see docs/ingest.md)
   --customers        the files are customer attributes exports (uploaded to
                      incoming/<source>/customers/; see docs/economics.md)
+  --subscriptions    the files are subscriptions (memberships) exports, uploaded to
+                     incoming/<source>/subscriptions/ (see docs/ingest.md)
   --json             print one JSON report per file, one per line
 State lives in $CVM_HOME (default ./.cvm). Exit code 1 when a file failed or was quarantined.`,
   },

@@ -43,6 +43,12 @@ export const TRANSACTIONS_RELATION = 'transactions';
  */
 export const CUSTOMER_ATTRIBUTES_RELATION = 'customer_attributes';
 
+/**
+ * The clean subscriptions (docs/ingest.md; Glue table in AWS, a view in DuckDB), one row per accepted
+ * subscriptions row, plus partition columns `source`, `ingest_date`.
+ */
+export const SUBSCRIPTIONS_RELATION = 'subscriptions';
+
 const isoDate = z.string().refine(
   (value) => {
     try {
