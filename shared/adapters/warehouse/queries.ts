@@ -108,6 +108,12 @@ export const warehouseParamsSchema = z
     /** Period of the discrete and contractual families: calendar years or months (UTC). Omitted = year. */
     period: z.enum(['year', 'month']).optional(),
     /**
+     * The contractual family reads the sources' subscriptions exports (`subscriptions` relation)
+     * instead of fee payments in the transactions: every statement then sees one row per subscription
+     * (order = subscription, order date = start, amount = fee per period), see {@link transactionsSource}.
+     */
+    subscriptions: z.boolean().optional(),
+    /**
      * Identical (customer, order time, amount, currency) rows in two sources: `keep` uses them all,
      * `collapse` only the copy of the first source by name.
      */
@@ -116,6 +122,10 @@ export const warehouseParamsSchema = z
   .refine((p) => p.calibrationEnd === undefined || p.calibrationEnd <= p.asOf, {
     message: 'calibrationEnd must not be after asOf',
     path: ['calibrationEnd'],
+  })
+  .refine((p) => p.subscriptions !== true || p.family === 'contractual', {
+    message: 'subscriptions are read by the contractual family only',
+    path: ['subscriptions'],
   });
 
 export type WarehouseParamsInput = z.input<typeof warehouseParamsSchema>;
@@ -175,6 +185,34 @@ function convertedAmount(p: WarehouseParams): string {
   return `amount * CASE currency ${cases} ELSE ${rateLiteral(1)} END`;
 }
 
+/** The subscription's key within its source: its id, else customer and start day. */
+const SUBSCRIPTION_KEY = `COALESCE(subscription_id, customer_id || '|' || CAST(CAST(started_at AS DATE) AS VARCHAR))`;
+
+/**
+ * What the statements read as transactions: the clean transactions of the sources, or (contractual
+ * runs over subscriptions exports) one row per subscription shaped like a transaction: the
+ * subscription key as order id, its start as order time, its fee per period (0 when none) as amount.
+ * Source profile, data profile, currency and as-of rules then apply to subscriptions unchanged.
+ */
+function transactionsSource(p: {
+  sources?: readonly string[] | undefined;
+  subscriptions?: boolean | undefined;
+}) {
+  if (p.subscriptions !== true) return `${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}`;
+  return `(
+    SELECT
+      source,
+      ${SUBSCRIPTION_KEY} AS order_id,
+      customer_id,
+      started_at AS order_ts,
+      COALESCE(fee, CAST(0 AS DECIMAL(18, 2))) AS amount,
+      currency,
+      ingested_at,
+      ingest_id
+    FROM ${SUBSCRIPTIONS_RELATION}${sourceFilter(p.sources)}
+  ) subscription_rows`;
+}
+
 /** A row the run uses (before the cross-source duplicate rule): latest ingest, run currencies, up to as-of. */
 function usedRow(p: WarehouseParams): string {
   return `ingest_rank = 1 AND ${currencyCondition(p)} AND order_day <= ${dateLiteral(p.asOf)}`;
@@ -204,7 +242,7 @@ function rankedCte(p: WarehouseParams, sourceRank: boolean, extra: readonly stri
     currency,${extraColumns}
     CAST(order_ts AS DATE) AS order_day,
     ${ingestRank}
-  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+  FROM ${transactionsSource(p)}
 )`;
   }
   return `ranked AS (
@@ -229,7 +267,7 @@ function rankedCte(p: WarehouseParams, sourceRank: boolean, extra: readonly stri
       order_ts,
       CAST(order_ts AS DATE) AS order_day,
       ${ingestRank}
-    FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+    FROM ${transactionsSource(p)}
   ) ingest_ranked
 )`;
 }
@@ -633,6 +671,8 @@ export const sourceProfileParamsSchema = z.object({
   /** Rows dated after this day are counted apart (the run's as-of date, or yesterday by default). */
   asOf: isoDate,
   sources: sourcesSchema.optional(),
+  /** Profile the subscriptions exports (one row per subscription) instead of the transactions. */
+  subscriptions: z.boolean().optional(),
 });
 export type SourceProfileParams = z.input<typeof sourceProfileParamsSchema>;
 
@@ -659,7 +699,7 @@ ranked AS (
     currency,
     CAST(order_ts AS DATE) AS order_day,
     dense_rank() OVER (PARTITION BY source, order_id ORDER BY ingested_at DESC, ingest_id DESC) AS ingest_rank
-  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+  FROM ${transactionsSource(p)}
 )
 SELECT
   CAST(source AS VARCHAR) AS source,
@@ -790,6 +830,7 @@ export function periodIndexOf(isoDay: string, period: FamilyPeriod): number {
  *   mean payment per paid period.
  */
 function familyCtes(p: WarehouseParams): string {
+  if (p.subscriptions === true) return subscriptionCtes(p);
   const period = p.period ?? 'year';
   const lastPeriod = periodIndexOf(p.asOf, period);
   const common = `${baseCtes({ ...p, calibrationEnd: undefined })},
@@ -884,6 +925,80 @@ family_summary AS (
 }
 
 /**
+ * `baseCtes` over the subscriptions (one transaction-shaped row per subscription, for the order
+ * counts) followed by the contractual summary of the subscriptions in `family_summary`, the rules of
+ * `summarizeSubscriptions` (shared/domain/subscriptions/subscriptions.ts, docs/recalc.md):
+ * - per (source, subscription key) the row of the latest ingest (then the last line) wins;
+ * - rows in the run currencies (fee converted like amounts), started on or before the as-of date;
+ * - per customer the earliest-started subscription (ties: the one ending last, active ones last of
+ *   all; then key, source);
+ * - s = start period, L = as-of period, n = L − s; cancelled = cancelled_at on or before as-of;
+ *   renewals = n while active, else max(0, c − s − 1) with c the cancellation's period;
+ *   t = n, or renewals + 1 when that is larger (a cancellation in the start period that is the as-of
+ *   period); monetary value = the fee per period; revenue = fee × (renewals + 1).
+ */
+function subscriptionCtes(p: WarehouseParams): string {
+  const period = p.period ?? 'year';
+  const lastPeriod = periodIndexOf(p.asOf, period);
+  const asOf = dateLiteral(p.asOf);
+  const converted = convertedAmount(p);
+  const fee = converted === 'amount' ? 'fee' : converted.replace(/^amount/, 'fee');
+  const cancelledByAsOf = `cancel_day IS NOT NULL AND cancel_day <= ${asOf}`;
+  return `${baseCtes({ ...p, calibrationEnd: undefined })},
+subscription_ranked AS (
+  SELECT
+    source,
+    customer_id,
+    ${SUBSCRIPTION_KEY} AS subscription_key,
+    CAST(started_at AS DATE) AS start_day,
+    CAST(cancelled_at AS DATE) AS cancel_day,
+    COALESCE(${fee}, CAST(0 AS DECIMAL(18, 2))) AS fee,
+    currency,
+    row_number() OVER (PARTITION BY source, ${SUBSCRIPTION_KEY}
+      ORDER BY ingested_at DESC, ingest_id DESC, line_number DESC) AS ingest_rank
+  FROM ${SUBSCRIPTIONS_RELATION}${sourceFilter(p.sources)}
+),
+subscription_spells AS (
+  SELECT
+    customer_id,
+    start_day,
+    cancel_day,
+    fee,
+    row_number() OVER (PARTITION BY customer_id ORDER BY start_day,
+      CASE WHEN ${cancelledByAsOf} THEN cancel_day ELSE DATE '9999-12-31' END DESC,
+      subscription_key, source) AS spell_rank
+  FROM subscription_ranked
+  WHERE ingest_rank = 1 AND ${currencyCondition(p)} AND start_day <= ${asOf}
+),
+spells AS (
+  SELECT
+    customer_id,
+    start_day,
+    fee,
+    ${lastPeriod} - ${periodIndexSql('start_day', period)} AS n,
+    CASE WHEN ${cancelledByAsOf}
+      THEN greatest(0, ${periodIndexSql('cancel_day', period)} - ${periodIndexSql('start_day', period)} - 1)
+      ELSE ${lastPeriod} - ${periodIndexSql('start_day', period)} END AS renewals,
+    CASE WHEN ${cancelledByAsOf} THEN 1 ELSE 0 END AS cancelled,
+    CASE WHEN ${cancelledByAsOf} THEN cancel_day ELSE ${asOf} END AS last_day
+  FROM subscription_spells
+  WHERE spell_rank = 1
+),
+family_summary AS (
+  SELECT
+    customer_id,
+    renewals AS frequency,
+    CAST(renewals AS DOUBLE) AS recency,
+    CAST(CASE WHEN cancelled = 1 AND renewals + 1 > n THEN renewals + 1 ELSE n END AS DOUBLE) AS t,
+    CAST(fee AS DOUBLE) AS monetary_value,
+    start_day AS first_day,
+    last_day,
+    fee * (renewals + 1) AS revenue
+  FROM spells
+)`;
+}
+
+/**
  * The customer statements of the discrete and contractual families, under the keys of the
  * continuous ones (customerSummaries, histogram, spend) and with the same columns, so the unload,
  * fit and scoring steps read them alike. `t` is in periods, not in the run's time unit.
@@ -902,7 +1017,7 @@ order_counts AS (
   GROUP BY customer_id
 ),
 ${rankedSummary('family_summary', 's')}`;
-  const continuous = { ...p, family: undefined };
+  const continuous = { ...p, family: undefined, subscriptions: undefined };
   const summaries = customerSummariesStatement(continuous);
   const histogramName = `${tag}-histogram`;
   const spendName = `${tag}-spend`;
