@@ -5,6 +5,7 @@
  */
 
 import {
+  CLEAN_SUBSCRIPTIONS_PREFIX,
   CLEAN_TRANSACTIONS_PREFIX,
   cleanSourcesOf,
   runOutputPrefix,
@@ -59,7 +60,14 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   // One listing of the clean objects serves both: which sources exist, and whether any is missing.
   const cleanObjects = await deps.files.listCleanObjects();
   const cleanWarnings = await checkCleanObjects(deps, cleanObjects, configured.missingCleanObjects, runId);
-  const allSources = cleanSourcesOf(cleanObjects);
+  // A contractual run reads the subscriptions exports when its sources have any (one row per
+  // membership with its start and cancellation); else fee payments among the transactions.
+  const subscriptionSources =
+    configured.family === 'contractual'
+      ? cleanSourcesOf(await deps.files.listKeys(CLEAN_SUBSCRIPTIONS_PREFIX), CLEAN_SUBSCRIPTIONS_PREFIX)
+      : [];
+  const subscriptions = subscriptionSources.length > 0;
+  const allSources = subscriptions ? subscriptionSources : cleanSourcesOf(cleanObjects);
   if (allSources.length === 0) {
     throw new Error(
       `Nothing to score: ${deps.files.location(CLEAN_TRANSACTIONS_PREFIX)} holds no clean data yet. Ingest exports first.`,
@@ -72,7 +80,13 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   // The first statement reads every clean object (locally it also mirrors them): a damaged one is
   // named with the ingest that wrote it.
   const sourceData = await warehouse
-    .query(deps.queries.sourceProfile({ asOf: request.asOf ?? yesterday, sources: allSources }))
+    .query(
+      deps.queries.sourceProfile({
+        asOf: request.asOf ?? yesterday,
+        sources: allSources,
+        ...(subscriptions ? { subscriptions } : {}),
+      }),
+    )
     .catch(async (error: unknown) => {
       throw await nameUnreadableCleanObject(deps, error, runId);
     });
@@ -114,7 +128,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     sources,
     family: config.family,
     period: config.period,
-    ...selectionQueryParams({ config }),
+    ...selectionQueryParams({ config, ...(subscriptions ? { subscriptions } : {}) }),
   };
   const statements = deps.queries.statements(params);
   const [profile] = await warehouse.query(statements.dataProfile);
@@ -135,9 +149,17 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   const firstDay = profile.firstDate ? parseEpochDay(profile.firstDate) : asOfDay;
   const calibrationEnd = firstDay < calibrationEndDay ? formatEpochDay(calibrationEndDay) : null;
 
-  const economics = await runEconomicsOf(deps, warehouse, config, sources);
+  // Subscriptions carry no order economics (no cost, margin or returns per row): such runs value on fees.
+  const economics = subscriptions ? undefined : await runEconomicsOf(deps, warehouse, config, sources);
   const unloadTasks = deps.queries.unloadTasks(
-    { ...params, ...selectionQueryParams({ config, ...(economics ? { economics } : {}) }) },
+    {
+      ...params,
+      ...selectionQueryParams({
+        config,
+        ...(economics ? { economics } : {}),
+        ...(subscriptions ? { subscriptions } : {}),
+      }),
+    },
     runId,
   );
   const summaryPrefix = runOutputPrefix(runId, statements.customerSummaries.name);
@@ -185,6 +207,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
     queries: Object.fromEntries(Object.entries(unloadTasks).map(([key, task]) => [key, task.queryString])),
     dataSelection,
     ...(economics ? { economics } : {}),
+    ...(subscriptions ? { subscriptions } : {}),
   };
 }
 

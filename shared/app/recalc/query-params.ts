@@ -17,8 +17,8 @@ export function economicsSqlSettings(config: PreparedRun['config']): EconomicsSq
 }
 
 export function selectionQueryParams(
-  run: Pick<PreparedRun, 'config' | 'economics'>,
-): Pick<RecalcQueryParams, 'fxRates' | 'crossSourceDuplicates' | 'economics'> {
+  run: Pick<PreparedRun, 'config' | 'economics' | 'subscriptions'>,
+): Pick<RecalcQueryParams, 'fxRates' | 'crossSourceDuplicates' | 'economics' | 'subscriptions'> {
   const { currency, fxRates, crossSourceDuplicates } = run.config;
   const rates = Object.fromEntries(Object.entries(fxRates ?? {}).filter(([code]) => code !== currency));
   return {
@@ -26,5 +26,6 @@ export function selectionQueryParams(
     ...(crossSourceDuplicates === 'collapse' ? { crossSourceDuplicates } : {}),
     // Only runs with economics join them into the summaries: every other run's SQL is unchanged.
     ...(run.economics ? { economics: economicsSqlSettings(run.config) } : {}),
+    ...(run.subscriptions ? { subscriptions: true } : {}),
   };
 }

@@ -126,6 +126,11 @@ export interface PreparedRun {
    * summaries then carry each customer's economics.
    */
   economics?: RunEconomics;
+  /**
+   * Contractual runs whose sources have subscriptions exports read those (one row per subscription)
+   * instead of fee payments in the transactions (docs/recalc.md, "Subscriptions").
+   */
+  subscriptions?: true;
 }
 
 /** What `prepare` found of the run's economics data. */
