@@ -27,7 +27,9 @@ export const fittedModelSchema = z.object({
   /** Model family of the run (purchase models only; absent in older runs = noncontractual-continuous). */
   family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
   /** Period of a discrete or contractual family: one opportunity (BG/BB) or renewal (sBG). */
-  period: z.enum(['year', 'month']).optional(),
+  period: z.enum(['year', 'month', 'campaign']).optional(),
+  /** Campaign starts of `period: "campaign"`. */
+  campaigns: z.array(z.string()).optional(),
 });
 
 export const holdoutAccuracySchema = z.object({

@@ -32,7 +32,7 @@ import type {
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 
 /** Period of the discrete and contractual families. */
-type FamilyPeriod = 'year' | 'month';
+type FamilyPeriod = 'year' | 'month' | 'campaign';
 
 /** The relation both engines expose: the clean transactions plus partition columns `source`, `ingest_date`. */
 export const TRANSACTIONS_RELATION = 'transactions';
@@ -105,8 +105,13 @@ export const warehouseParamsSchema = z
      * noncontractual-continuous.
      */
     family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
-    /** Period of the discrete and contractual families: calendar years or months (UTC). Omitted = year. */
-    period: z.enum(['year', 'month']).optional(),
+    /**
+     * Period of the discrete and contractual families: calendar years or months (UTC), or campaigns
+     * (`campaigns`). Omitted = year.
+     */
+    period: z.enum(['year', 'month', 'campaign']).optional(),
+    /** Campaign starts of `period: 'campaign'`: increasing ISO dates, at least two. */
+    campaigns: z.array(isoDate).min(2).optional(),
     /**
      * The contractual family reads the sources' subscriptions exports (`subscriptions` relation)
      * instead of fee payments in the transactions: every statement then sees one row per subscription
@@ -123,6 +128,12 @@ export const warehouseParamsSchema = z
     message: 'calibrationEnd must not be after asOf',
     path: ['calibrationEnd'],
   })
+  .refine(
+    (p) =>
+      p.period !== 'campaign' ||
+      p.campaigns?.every((day, i) => i === 0 || day > p.campaigns![i - 1]!) === true,
+    { message: 'period campaign needs campaigns: increasing start dates', path: ['campaigns'] },
+  )
   .refine((p) => p.subscriptions !== true || p.family === 'contractual', {
     message: 'subscriptions are read by the contractual family only',
     path: ['subscriptions'],
@@ -215,7 +226,11 @@ function transactionsSource(p: {
 
 /** A row the run uses (before the cross-source duplicate rule): latest ingest, run currencies, up to as-of. */
 function usedRow(p: WarehouseParams): string {
-  return `ingest_rank = 1 AND ${currencyCondition(p)} AND order_day <= ${dateLiteral(p.asOf)}`;
+  // Campaign periods: rows before the first campaign belong to no period and are left out, as in
+  // the engine's summarizeDiscrete.
+  const firstCampaign =
+    p.period === 'campaign' && p.campaigns ? ` AND order_day >= ${dateLiteral(p.campaigns[0]!)}` : '';
+  return `ingest_rank = 1 AND ${currencyCondition(p)} AND order_day <= ${dateLiteral(p.asOf)}${firstCampaign}`;
 }
 
 /**
@@ -803,15 +818,26 @@ export function recalcStatements(input: WarehouseParamsInput) {
 // ---------------------------------------------------------------------------------------------
 // Discrete (BG/BB) and contractual (sBG) families
 
-/** Period index of a day column: the calendar year, or year × 12 + month − 1 (both engines: year(), month()). */
-function periodIndexSql(dayColumn: string, period: FamilyPeriod): string {
+/**
+ * Period index of a day column: the calendar year, year × 12 + month − 1 (both engines: year(),
+ * month()), or the number of campaign starts on or before the day (0 before the first campaign,
+ * whose rows `usedRow` leaves out).
+ */
+function periodIndexSql(dayColumn: string, period: FamilyPeriod, campaigns?: readonly string[]): string {
+  if (period === 'campaign') {
+    const starts = (campaigns ?? []).map(
+      (day) => `CASE WHEN ${dayColumn} >= ${dateLiteral(day)} THEN 1 ELSE 0 END`,
+    );
+    return `CAST(${starts.join(' + ')} AS BIGINT)`;
+  }
   return period === 'year'
     ? `CAST(year(${dayColumn}) AS BIGINT)`
     : `CAST(year(${dayColumn}) * 12 + month(${dayColumn}) - 1 AS BIGINT)`;
 }
 
 /** The period index of an ISO day, as {@link periodIndexSql} computes it. */
-export function periodIndexOf(isoDay: string, period: FamilyPeriod): number {
+export function periodIndexOf(isoDay: string, period: FamilyPeriod, campaigns?: readonly string[]): number {
+  if (period === 'campaign') return (campaigns ?? []).filter((start) => start <= isoDay).length;
   const year = Number(isoDay.slice(0, 4));
   return period === 'year' ? year : year * 12 + Number(isoDay.slice(5, 7)) - 1;
 }
@@ -832,16 +858,16 @@ export function periodIndexOf(isoDay: string, period: FamilyPeriod): number {
 function familyCtes(p: WarehouseParams): string {
   if (p.subscriptions === true) return subscriptionCtes(p);
   const period = p.period ?? 'year';
-  const lastPeriod = periodIndexOf(p.asOf, period);
+  const lastPeriod = periodIndexOf(p.asOf, period, p.campaigns);
   const common = `${baseCtes({ ...p, calibrationEnd: undefined })},
 period_totals AS (
   SELECT
     customer_id,
-    ${periodIndexSql('order_day', period)} AS period_index,
+    ${periodIndexSql('order_day', period, p.campaigns)} AS period_index,
     SUM(amount) AS net,
     MAX(order_day) AS last_day
   FROM used
-  GROUP BY customer_id, ${periodIndexSql('order_day', period)}
+  GROUP BY customer_id, ${periodIndexSql('order_day', period, p.campaigns)}
 ),
 first_periods AS (
   SELECT customer_id, MIN(period_index) AS first_period
@@ -939,7 +965,7 @@ family_summary AS (
  */
 function subscriptionCtes(p: WarehouseParams): string {
   const period = p.period ?? 'year';
-  const lastPeriod = periodIndexOf(p.asOf, period);
+  const lastPeriod = periodIndexOf(p.asOf, period, p.campaigns);
   const asOf = dateLiteral(p.asOf);
   const converted = convertedAmount(p);
   const fee = converted === 'amount' ? 'fee' : converted.replace(/^amount/, 'fee');
@@ -975,10 +1001,10 @@ spells AS (
     customer_id,
     start_day,
     fee,
-    ${lastPeriod} - ${periodIndexSql('start_day', period)} AS n,
+    ${lastPeriod} - ${periodIndexSql('start_day', period, p.campaigns)} AS n,
     CASE WHEN ${cancelledByAsOf}
-      THEN greatest(0, ${periodIndexSql('cancel_day', period)} - ${periodIndexSql('start_day', period)} - 1)
-      ELSE ${lastPeriod} - ${periodIndexSql('start_day', period)} END AS renewals,
+      THEN greatest(0, ${periodIndexSql('cancel_day', period, p.campaigns)} - ${periodIndexSql('start_day', period, p.campaigns)} - 1)
+      ELSE ${lastPeriod} - ${periodIndexSql('start_day', period, p.campaigns)} END AS renewals,
     CASE WHEN ${cancelledByAsOf} THEN 1 ELSE 0 END AS cancelled,
     CASE WHEN ${cancelledByAsOf} THEN cancel_day ELSE ${asOf} END AS last_day
   FROM subscription_spells

@@ -24,7 +24,9 @@ export interface RecalcQueryParams {
   sources?: string[];
   /** Model family of the run (default noncontractual-continuous) and its period (default year). */
   family?: 'noncontractual-continuous' | 'noncontractual-discrete' | 'contractual';
-  period?: 'year' | 'month';
+  period?: 'year' | 'month' | 'campaign';
+  /** Campaign starts of `period: 'campaign'` (ISO dates, increasing). */
+  campaigns?: string[];
   /** Contractual runs: read the subscriptions exports instead of the transactions. */
   subscriptions?: boolean;
   /** Fixed rates into `currency` for the other currencies a run reads (data selection). */

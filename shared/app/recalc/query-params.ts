@@ -18,8 +18,11 @@ export function economicsSqlSettings(config: PreparedRun['config']): EconomicsSq
 
 export function selectionQueryParams(
   run: Pick<PreparedRun, 'config' | 'economics' | 'subscriptions'>,
-): Pick<RecalcQueryParams, 'fxRates' | 'crossSourceDuplicates' | 'economics' | 'subscriptions'> {
-  const { currency, fxRates, crossSourceDuplicates } = run.config;
+): Pick<
+  RecalcQueryParams,
+  'fxRates' | 'crossSourceDuplicates' | 'economics' | 'subscriptions' | 'campaigns'
+> {
+  const { currency, fxRates, crossSourceDuplicates, period, campaigns } = run.config;
   const rates = Object.fromEntries(Object.entries(fxRates ?? {}).filter(([code]) => code !== currency));
   return {
     ...(Object.keys(rates).length > 0 ? { fxRates: rates } : {}),
@@ -27,5 +30,6 @@ export function selectionQueryParams(
     // Only runs with economics join them into the summaries: every other run's SQL is unchanged.
     ...(run.economics ? { economics: economicsSqlSettings(run.config) } : {}),
     ...(run.subscriptions ? { subscriptions: true } : {}),
+    ...(period === 'campaign' && campaigns ? { campaigns: [...campaigns] } : {}),
   };
 }
