@@ -30,6 +30,8 @@ export const fittedModelSchema = z.object({
   period: z.enum(['year', 'month', 'campaign']).optional(),
   /** Campaign starts of `period: "campaign"`. */
   campaigns: z.array(z.string()).optional(),
+  /** What a contractual run read: subscriptions exports (absent = the transactions). */
+  input: z.enum(['subscriptions']).optional(),
 });
 
 export const holdoutAccuracySchema = z.object({

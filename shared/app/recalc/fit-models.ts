@@ -78,6 +78,7 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   if (config.family !== 'noncontractual-continuous') {
     const [histogram] = await Promise.all([warehouse.query(statements.histogram)]);
     model = fitFamilyModel(run.runId, config.family, config.period, config.campaigns, histogram, fitOptions);
+    if (run.subscriptions) model = { ...model, input: 'subscriptions' };
     messages.push(
       `holdout check not available for the ${config.family} family: the model is checked by its fit only`,
     );

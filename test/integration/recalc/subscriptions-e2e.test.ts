@@ -127,7 +127,7 @@ describe('membership subscriptions export (sBG) end to end', { timeout: 300_000 
       new GetObjectCommand({ Bucket: stack.config.bucket, Key: reportKey(record.runId) }),
     );
     const html = await object.Body!.transformToString();
-    expect(html).toContain('family contractual (per year)');
+    expect(html).toContain('family contractual (per year, from subscriptions exports)');
     for (const name of ['gamma', 'delta']) expect(html).toContain(`<td>${name}</td>`);
   });
 });
