@@ -25,6 +25,7 @@ export interface AdminOperations {
   startRecalculation(input: {
     asOf?: string;
     model?: string;
+    family?: string;
   }): Promise<{ runId?: string; executionArn?: string }>;
   /**
    * Erases a customer (suppression, scores of every run, stored files). Throws `UnknownCustomerError`

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { customerIdProblem } from '#domain/customer-id.ts';
 import { ingestReportSchema } from '#domain/ingest-report.ts';
 import { playbookSummarySchema } from '#domain/playbook/summary.ts';
-import { modelChoiceSchema } from '#domain/recalc-config.ts';
+import { modelChoiceSchema, modelFamilySchema } from '#domain/recalc-config.ts';
 import { runRecordSchema, segmentSummarySchema } from '#domain/run.ts';
 import { customerScoreSchema } from '#domain/score.ts';
 
@@ -98,6 +98,11 @@ export const startRunRequestSchema = z.strictObject({
   model: modelChoiceSchema
     .optional()
     .describe('Purchase model; `auto` picks the lowest holdout error; the configured default when omitted'),
+  family: modelFamilySchema
+    .optional()
+    .describe(
+      'Model family to score; sources of other families are left out and listed (reason `family`); the configured family when omitted',
+    ),
 });
 
 // ── responses ────────────────────────────────────────────────────────────────────────────────────────

@@ -108,7 +108,7 @@ opportunity), expected_transactions, dert; sbg: p_alive (next renewal), expected
   },
   recalc: {
     summary: 'run a value recalculation on the local stack: cvm recalc [--as-of DATE] [--model M]',
-    usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--json]
+    usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--family FAMILY] [--currency XXX] [--json]
 
 Recalculates customer value on the local stack: summarize → holdout check → model choice →
 fit → score → segment → publish, then prints what data it used and left out (and why), the
@@ -116,6 +116,9 @@ segments and the holdout accuracy.
   --as-of DATE       last day of data to use (inclusive); default the last complete day with data,
                      at most yesterday (UTC) — the same default as 'cvm up' and the weekly schedule
   --model MODEL      bgnbd (default), mbgnbd, pareto or auto (best holdout error)
+  --family FAMILY    noncontractual-continuous, noncontractual-discrete or contractual: score the
+                     sources of this family (default config/recalc.json); the others are listed
+                     as left out (see docs/recalc.md, "Model families")
   --currency XXX     run currency (ISO 4217); default config/recalc.json, else the currency with the
                      most rows (own data before the bundled sample)
   --json             print the run record as JSON instead of tables

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
 import { economicsConfigSchema } from './economics/economics-config.ts';
+import { CvmError } from './errors.ts';
 import { playbookSettingsSchema } from './playbook/playbook-config.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
@@ -180,6 +181,18 @@ export const recalcConfigSchema = z
     /** Campaign starts of `period: "campaign"` (e.g. a spring and a Christmas appeal each year). */
     campaigns: campaignCalendarSchema.optional(),
     /**
+     * Family per source (`{ "club": { "family": "contractual", "period": "year" } }`): a run reads the
+     * sources of its own `family` and lists the others as left out (reason `family`). A source without
+     * an entry is `contractual` when it has a subscriptions export, else of the run's `family`. The
+     * entry's `period` is used when the run reads that source (the sources read must agree on it).
+     */
+    sources: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a source name is letters, digits, ".", "_" or "-"'),
+        z.strictObject({ family: modelFamilySchema.optional(), period: familyPeriodSchema.optional() }),
+      )
+      .optional(),
+    /**
      * Wall-clock budget of one model fit in seconds; a fit that runs out fails the run with a message
      * saying what to try.
      */
@@ -284,6 +297,46 @@ export const recalcConfigSchema = z
   });
 export type RecalcConfig = z.infer<typeof recalcConfigSchema>;
 export type RecalcConfigInput = z.input<typeof recalcConfigSchema>;
+
+/** The sources a run reads name different periods in their `sources` entries. */
+export class SourcePeriodConflictError extends CvmError {
+  override readonly name = 'SourcePeriodConflictError';
+  readonly code = 'config_invalid';
+}
+
+/**
+ * Each source's family: its `sources` entry, else `contractual` when it has a subscriptions export,
+ * else the run's `family`.
+ */
+export function sourceFamiliesOf(
+  config: Pick<RecalcConfig, 'family' | 'sources'>,
+  sources: Iterable<string>,
+  withSubscriptions: ReadonlySet<string>,
+): Record<string, ModelFamily> {
+  const families: Record<string, ModelFamily> = {};
+  for (const source of sources) {
+    families[source] =
+      config.sources?.[source]?.family ?? (withSubscriptions.has(source) ? 'contractual' : config.family);
+  }
+  return families;
+}
+
+/**
+ * The period of a run reading `sources`: the one their `sources` entries name (they must agree),
+ * else the run's `period`. Throws naming the entries that disagree.
+ */
+export function runPeriodOf(config: Pick<RecalcConfig, 'period' | 'sources'>, sources: readonly string[]) {
+  const named = sources
+    .map((source) => ({ source, period: config.sources?.[source]?.period }))
+    .filter((entry): entry is { source: string; period: FamilyPeriod } => entry.period !== undefined);
+  const periods = [...new Set(named.map((entry) => entry.period))];
+  if (periods.length > 1) {
+    throw new SourcePeriodConflictError(
+      `config/recalc.json: the sources of one run must share a period, but ${named.map((e) => `sources.${e.source}.period is "${e.period}"`).join(', ')}; run them separately or give them one period`,
+    );
+  }
+  return periods[0] ?? config.period;
+}
 
 /**
  * Validates a configuration document; the error names the source and every offending field path,

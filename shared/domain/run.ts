@@ -66,7 +66,7 @@ export const holdoutAccuracySchema = z.object({
  * What a run left out of its input and why (data selection, `shared/domain/recalc/data-selection.ts`):
  * one entry per source and currency, so nothing is dropped without the run saying so.
  */
-export const exclusionReasonSchema = z.enum(['sample', 'currency', 'after_as_of', 'superseded']);
+export const exclusionReasonSchema = z.enum(['sample', 'currency', 'after_as_of', 'superseded', 'family']);
 export type ExclusionReason = z.infer<typeof exclusionReasonSchema>;
 
 export const excludedRowsSchema = z.object({
@@ -76,6 +76,8 @@ export const excludedRowsSchema = z.object({
   currency: z.string(),
   rows: z.number().int().nonnegative(),
   amount: z.number(),
+  /** Reason `family`: the family of the source, which another run reads. */
+  family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
 });
 export type ExcludedRows = z.infer<typeof excludedRowsSchema>;
 

@@ -1,5 +1,5 @@
 /**
- * `cvm recalc [--as-of YYYY-MM-DD] [--model bgnbd|mbgnbd|pareto|auto] [--currency XXX] [--json]`:
+ * `cvm recalc [--as-of YYYY-MM-DD] [--model bgnbd|mbgnbd|pareto|auto] [--family F] [--currency XXX] [--json]`:
  * runs the weekly value recalculation on the local stack, one progress line per step, then prints
  * the segment table and the holdout accuracy (or, with --json, the run record).
  */
@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
 import { describeDataSelection } from '#domain/recalc/data-selection.ts';
 import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
-import { modelChoiceSchema } from '#domain/recalc-config.ts';
+import { modelChoiceSchema, modelFamilySchema } from '#domain/recalc-config.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { cvmHome } from '../../local/home.ts';
 import { createProgressReporter, type ProgressStep } from '../../local/progress.ts';
@@ -71,12 +71,14 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       'as-of': { type: 'string' },
       model: { type: 'string' },
+      family: { type: 'string' },
       currency: { type: 'string' },
       json: { type: 'boolean' },
     },
     schema: z.object({
       'as-of': dateOption.optional(),
       model: modelChoiceSchema.optional(),
+      family: modelFamilySchema.optional(),
       currency: z
         .string()
         .transform((code) => code.toUpperCase())
@@ -99,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     const result = await runLocalRecalculation(stack, {
       ...(asOf ? { asOf } : {}),
       ...(values.model ? { model: values.model } : {}),
+      ...(values.family ? { family: values.family } : {}),
       ...(currency ? { config: { currency } } : {}),
       onProgress(event) {
         if (event.status === 'started') {

@@ -14,11 +14,12 @@ import {
 import {
   type DataSelection,
   daysPastLastTransaction,
+  familyExclusionsOf,
   runExclusionsOf,
   selectRunData,
 } from '#domain/recalc/data-selection.ts';
 import { clvSettingsOf, defaultAsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
-import type { RecalcConfig } from '#domain/recalc-config.ts';
+import { type RecalcConfig, runPeriodOf, sourceFamiliesOf } from '#domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
@@ -60,14 +61,24 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   // One listing of the clean objects serves both: which sources exist, and whether any is missing.
   const cleanObjects = await deps.files.listCleanObjects();
   const cleanWarnings = await checkCleanObjects(deps, cleanObjects, configured.missingCleanObjects, runId);
-  // A contractual run reads the subscriptions exports when its sources have any (one row per
-  // membership with its start and cancellation); else fee payments among the transactions.
-  const subscriptionSources =
-    configured.family === 'contractual'
-      ? cleanSourcesOf(await deps.files.listKeys(CLEAN_SUBSCRIPTIONS_PREFIX), CLEAN_SUBSCRIPTIONS_PREFIX)
-      : [];
-  const subscriptions = subscriptionSources.length > 0;
-  const allSources = subscriptions ? subscriptionSources : cleanSourcesOf(cleanObjects);
+  // Each source's family (its `sources` entry, contractual with a subscriptions export, else the run's):
+  // the run reads those of its own family and lists the others. A contractual run reads the
+  // subscriptions exports when its sources have any (one row per membership with its start and
+  // cancellation); else fee payments among the transactions.
+  const subscriptionSources = cleanSourcesOf(
+    await deps.files.listKeys(CLEAN_SUBSCRIPTIONS_PREFIX),
+    CLEAN_SUBSCRIPTIONS_PREFIX,
+  );
+  const transactionSources = cleanSourcesOf(cleanObjects);
+  const sourceFamilies = sourceFamiliesOf(
+    configured,
+    [...transactionSources, ...subscriptionSources],
+    new Set(subscriptionSources),
+  );
+  const subscriptions =
+    configured.family === 'contractual' &&
+    subscriptionSources.some((s) => sourceFamilies[s] === 'contractual');
+  const allSources = subscriptions ? subscriptionSources : transactionSources;
   if (allSources.length === 0) {
     throw new Error(
       `Nothing to score: ${deps.files.location(CLEAN_TRANSACTIONS_PREFIX)} holds no clean data yet. Ingest exports first.`,
@@ -97,11 +108,37 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
       ...(requestedCurrency ? { currency: requestedCurrency } : {}),
       ...(configured.fxRates ? { fxRates: configured.fxRates } : {}),
       includeSample: configured.includeSample,
+      family: configured.family,
+      sourceFamilies,
     },
     defaultCurrency: deps.settings.defaultCurrency,
     ...(request.asOf ? { requestedAsOf: request.asOf } : {}),
     yesterday,
   });
+  // Sources of another family whose data is of the other export kind are not in that profile: list
+  // them too (a subscriptions-only source in a shop's run, a shop's orders in a membership run).
+  const otherKind = (subscriptions ? transactionSources : subscriptionSources).filter(
+    (source) => sourceFamilies[source] !== configured.family,
+  );
+  if (selection && otherKind.length > 0) {
+    const otherData = await warehouse.query(
+      deps.queries.sourceProfile({
+        asOf: request.asOf ?? yesterday,
+        sources: otherKind,
+        ...(subscriptions ? {} : { subscriptions: true }),
+      }),
+    );
+    selection.excluded.push(...familyExclusionsOf(otherData, sourceFamilies));
+  }
+  const otherFamilies = selection?.excluded.filter((r) => r.reason === 'family') ?? [];
+  if (selection && selection.sources.length === 0 && otherFamilies.length > 0) {
+    const families = [...new Set(otherFamilies.map((r) => r.family))];
+    throw new Error(
+      `Nothing to score in the ${configured.family} family: ${[...new Set(otherFamilies.map((r) => `${r.source} is ${r.family}`))].join(', ')}. ` +
+        `Run that family: cvm recalc --family ${families[0]}, or POST /runs with {"family": "${families[0]}"} ` +
+        '(or set "family" in config/recalc.json, or the sources\' families under "sources").',
+    );
+  }
   if (!selection || selection.sources.length === 0) {
     throw new Error(
       `Nothing to score: the clean data of ${allSources.join(', ')} holds no rows` +
@@ -113,6 +150,7 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   }
   const config = {
     ...configured,
+    period: runPeriodOf(configured, selection.sources),
     currency: selection.currency,
     ...(Object.keys(selection.fxRates).length > 0 ? { fxRates: selection.fxRates } : {}),
   };

@@ -9,7 +9,7 @@ import type { NetRatioGroups } from '#domain/economics/net-contribution.ts';
 import type { MigrationMatrix, SegmentTotals } from '#domain/migration.ts';
 import type { ScoringRun } from '#domain/recalc/scoring.ts';
 import type { RunFailure } from '#domain/recalc/settings.ts';
-import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '#domain/recalc-config.ts';
+import type { ModelChoice, ModelFamily, RecalcConfig, RecalcConfigInput } from '#domain/recalc-config.ts';
 import type { ReportAggregates } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { ChangeEventPublisher } from '../ports/change-events.ts';
@@ -62,6 +62,8 @@ export interface RecalcRequest {
    */
   asOf?: string;
   model?: ModelChoice;
+  /** The family this run scores (overrides `family` of the settings): sources of other families are left out. */
+  family?: ModelFamily;
   /** Overrides of the stored `config/recalc.json`, merged field by field over it. */
   config?: RecalcConfigInput;
   /** Given by tests and retries; generated otherwise. */

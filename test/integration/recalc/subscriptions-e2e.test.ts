@@ -3,7 +3,9 @@
  * the real ingest of `incoming/<source>/subscriptions/`, the local recalculation runner (contractual
  * family, sBG) and the read API. P(alive) is "still a member": 0 once the member has cancelled, also
  * when the cancellation falls in the as-of year; expected renewals and CLV follow an sBG computation
- * written here from the model's recursion, not the engine's code.
+ * written here from the model's recursion, not the engine's code. A shop's transaction export in the
+ * same bucket is of another family: the membership run lists it as left out, and a run of its own
+ * family scores it and lists the members as left out.
  */
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportKey } from '#domain/bucket-layout.ts';
 import { fitSbg } from '#domain/models/sbg.ts';
+import { describeDataSelection } from '#domain/recalc/data-selection.ts';
 import { compressRfm } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { createApiHandler } from '#functions/api/app.ts';
@@ -22,6 +25,7 @@ import { runLocalRecalculation } from '#infra/local/recalc.ts';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { ApiClient } from '../api/http-client.ts';
 import { membershipSubscriptionsExport } from './family-exports.ts';
+import { ingestSample } from './sample.ts';
 
 const READ_KEY = 'read-key-for-subscription-tests';
 
@@ -51,9 +55,16 @@ describe('membership subscriptions export (sBG) end to end', { timeout: 300_000 
     const report = await ingestFile(stack, 'members', file, 'subscriptions');
     expect(report.status, report.message).toBe('succeeded');
     expect(report).toMatchObject({ accepted: members.rows, rejected: 0 });
+    // A web shop's orders (the CDNOW sample) under another source: noncontractual-continuous.
+    await ingestSample(stack, 'incoming/shop/orders.csv');
     const result = await runLocalRecalculation(stack, {
       asOf: '2008-12-31',
-      config: { currency: 'USD', family: 'contractual', period: 'year' },
+      config: {
+        currency: 'USD',
+        family: 'contractual',
+        period: 'year',
+        sources: { shop: { family: 'noncontractual-continuous' } },
+      },
     });
     record = result.record;
     const handler = createApiHandler({ config: stack.config, clients: stack.clients, serves: 'read' });
@@ -122,6 +133,18 @@ describe('membership subscriptions export (sBG) end to end', { timeout: 300_000 
     expect(newcomer.clv).toBeCloseTo((50 * survivalRatio(gamma, delta, 0, 1)) / 1.1, 2);
   });
 
+  it('leaves the shop (another family) out and says how to run it', async () => {
+    expect(record.dataRange?.sources).toEqual(['members']);
+    const shop = record.exclusions!.rows.filter((r) => r.source === 'shop');
+    expect(shop.length).toBeGreaterThan(0);
+    for (const row of shop)
+      expect(row).toMatchObject({ reason: 'family', family: 'noncontractual-continuous' });
+    const lines = describeDataSelection(record).join('\n');
+    expect(lines).toContain('of source shop, of the noncontractual-continuous family');
+    expect(lines).toContain('cvm recalc --family noncontractual-continuous');
+    expect(lines).toContain('POST /runs with {"family": "noncontractual-continuous"}');
+  });
+
   it('shows the family and the subscriptions input in the run report', async () => {
     const object = await stack.clients.s3.send(
       new GetObjectCommand({ Bucket: stack.config.bucket, Key: reportKey(record.runId) }),
@@ -129,5 +152,21 @@ describe('membership subscriptions export (sBG) end to end', { timeout: 300_000 
     const html = await object.Body!.transformToString();
     expect(html).toContain('family contractual (per year, from subscriptions exports)');
     for (const name of ['gamma', 'delta']) expect(html).toContain(`<td>${name}</td>`);
+    expect(html).toContain(
+      'noncontractual-continuous family: run it with cvm recalc --family noncontractual-continuous',
+    );
+  });
+
+  it('runs the other family on request, leaving the members out (contractual by their subscriptions export)', async () => {
+    const other = await runLocalRecalculation(stack, {
+      asOf: '1998-06-30',
+      family: 'noncontractual-continuous',
+      config: { currency: 'USD' },
+    });
+    expect(other.record.status).toBe('published');
+    expect(other.record.model).toMatchObject({ name: 'bgnbd' });
+    expect(other.record.dataRange?.sources).toEqual(['shop']);
+    const left = other.record.exclusions!.rows.filter((r) => r.reason === 'family');
+    expect(left.map((r) => [r.source, r.family])).toEqual([['members', 'contractual']]);
   });
 });
