@@ -332,7 +332,7 @@ export function runPeriodOf(config: Pick<RecalcConfig, 'period' | 'sources'>, so
   const periods = [...new Set(named.map((entry) => entry.period))];
   if (periods.length > 1) {
     throw new SourcePeriodConflictError(
-      `config/recalc.json: the sources of one run must share a period, but ${named.map((e) => `sources.${e.source}.period is "${e.period}"`).join(', ')}; run them separately or give them one period`,
+      `${RECALC_CONFIG_KEY}: the sources of one run must share a period, but ${named.map((e) => `sources.${e.source}.period is "${e.period}"`).join(', ')}; run them separately or give them one period`,
     );
   }
   return periods[0] ?? config.period;
