@@ -147,7 +147,12 @@ export async function finishSubscriptionsWithDuckDb(input: FinishStagedInput): P
     lateRejectsPath: null,
   };
   if (input.stagedRows === 0) return { ...none, finishMs: performance.now() - started };
-  const db = await openDuckDb({ memoryLimit: input.memoryLimit ?? '96MB', threads: input.threads ?? 1 });
+  // Within the memory limit only with somewhere to spill: ordering a million staged rows needs more.
+  const db = await openDuckDb({
+    memoryLimit: input.memoryLimit ?? '96MB',
+    threads: input.threads ?? 1,
+    tempDirectory: join(input.workDir, 'duckdb-spill'),
+  });
   const sql = (text: string) => db.connection.run(text);
   const count = async (relation: string) =>
     Number((await db.connection.runAndReadAll(`SELECT count(*) FROM ${relation}`)).getRowsJson()[0]?.[0]);
@@ -175,6 +180,8 @@ export async function finishSubscriptionsWithDuckDb(input: FinishStagedInput): P
     const accepted = await count(kept);
     if (accepted === 0) return { ...none, suppressed, finishMs: performance.now() - started };
     const parquetPath = join(input.workDir, 'clean-subscriptions.parquet');
+    // No ORDER BY: the staged rows are in line order already and DuckDB keeps insertion order; sorting
+    // a million rows would not fit the memory limit.
     await sql(
       `COPY (SELECT customer_id, subscription_id, plan,
                     make_timestamptz(started_at_us) AS started_at,
@@ -184,7 +191,7 @@ export async function finishSubscriptionsWithDuckDb(input: FinishStagedInput): P
                     ${sqlLiteral(input.ingestId)} AS ingest_id,
                     ${sqlLiteral(input.ingestedAt.toISOString())}::TIMESTAMPTZ AS ingested_at,
                     line AS line_number
-             FROM ${kept} ORDER BY line)
+             FROM ${kept})
        TO ${sqlLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd)`,
     );
     return {
