@@ -117,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
         .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
         .join(' ');
       console.log(
-        `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), ${r.model?.period ? `family ${r.model.family}, one period = a ${r.model.period}` : `time unit ${r.timeUnit}`}`,
+        `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), ${r.model?.period ? `family ${r.model.family}, ${r.model.campaigns ? `one period per campaign (${r.model.campaigns.join(', ')})` : `one period = a ${r.model.period}`}${r.model.input === 'subscriptions' ? ', from subscriptions exports' : ''}` : `time unit ${r.timeUnit}`}`,
       );
       if (r.model?.warnings?.length) console.log(`\nFit warnings: ${r.model.warnings.join('; ')}`);
       const data = describeDataSelection(r);
