@@ -182,7 +182,21 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<PreparedRun
   }
   const [input] = await warehouse.query(deps.queries.inputProfile(params));
   const selected = dataSelectionOf(selection, profile, input, config, suppressed.length);
-  const dataSelection = { ...selected, dataWarnings: [...cleanWarnings, ...(selected.dataWarnings ?? [])] };
+  // A contractual run over subscriptions reads no transactions: say so for contractual sources that
+  // have fee payments only, instead of leaving them out without a word.
+  const paymentsOnly = subscriptions
+    ? transactionSources.filter(
+        (s) => sourceFamilies[s] === 'contractual' && !subscriptionSources.includes(s),
+      )
+    : [];
+  const subscriptionWarnings = paymentsOnly.map(
+    (source) =>
+      `Source ${source} is contractual but has no subscriptions export: this run reads the subscriptions exports of ${subscriptionSources.join(', ')}, not fee payments, so ${source} is not read. Upload its memberships to incoming/${source}/subscriptions/, or give it its own run.`,
+  );
+  const dataSelection = {
+    ...selected,
+    dataWarnings: [...cleanWarnings, ...subscriptionWarnings, ...(selected.dataWarnings ?? [])],
+  };
   // The holdout check needs calibration data: at least one purchase before the calibration end.
   const firstDay = profile.firstDate ? parseEpochDay(profile.firstDate) : asOfDay;
   const calibrationEnd = firstDay < calibrationEndDay ? formatEpochDay(calibrationEndDay) : null;
