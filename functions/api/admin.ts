@@ -27,6 +27,7 @@ export interface AdminOperations {
     model?: string;
     /** A failed run to resume (the route checked it exists and did not publish). */
     resume?: string;
+    family?: string;
   }): Promise<{ runId?: string; executionArn?: string }>;
   /**
    * Erases a customer (suppression, scores of every run, stored files). Throws `UnknownCustomerError`

@@ -8,7 +8,7 @@ import { customerIdProblem } from '#domain/customer-id.ts';
 import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
 import { ingestReportSchema } from '#domain/ingest-report.ts';
 import { playbookSummarySchema } from '#domain/playbook/summary.ts';
-import { modelChoiceSchema } from '#domain/recalc-config.ts';
+import { modelChoiceSchema, modelFamilySchema } from '#domain/recalc-config.ts';
 import { runRecordSchema, segmentSummarySchema } from '#domain/run.ts';
 import { customerScoreSchema } from '#domain/score.ts';
 
@@ -101,16 +101,26 @@ export const startRunRequestSchema = z
     model: modelChoiceSchema
       .optional()
       .describe('Purchase model; `auto` picks the lowest holdout error; the configured default when omitted'),
+    family: modelFamilySchema
+      .optional()
+      .describe(
+        'Model family to score; sources of other families are left out and listed (reason `family`); the configured family when omitted',
+      ),
     resume: runIdSchema
       .optional()
       .describe(
         'Resume this failed run instead of starting one: the steps it finished are skipped and only the parts without a result are scored; it keeps its own settings',
       ),
   })
-  .refine((body) => body.resume === undefined || (body.asOf === undefined && body.model === undefined), {
-    message: 'resume takes no asOf or model: a resumed run keeps the settings it started with',
-    path: ['resume'],
-  });
+  .refine(
+    (body) =>
+      body.resume === undefined ||
+      (body.asOf === undefined && body.model === undefined && body.family === undefined),
+    {
+      message: 'resume takes no asOf, model or family: a resumed run keeps the settings it started with',
+      path: ['resume'],
+    },
+  );
 
 // ── responses ────────────────────────────────────────────────────────────────────────────────────────
 export const batchGetResponseSchema = z.object({

@@ -29,7 +29,7 @@ Environment: CVM_API_KEY / CVM_ADMIN_KEY protect the API as with 'cvm serve'.`,
   },
   ingest: {
     summary: 'ingest export files into the local stack: cvm ingest <file...> [--source NAME]',
-    usage: `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--customers] [--json]
+    usage: `Usage: cvm ingest <file...> [--source NAME] [--config mapping.json] [--customers | --subscriptions] [--json]
 
 Uploads each file to incoming/<source>/<file name> in the local stack and ingests it.
   --source NAME      source name (folder under incoming/); default "default"
@@ -37,6 +37,8 @@ Uploads each file to incoming/<source>/<file name> in the local stack and ingest
                      config/sources/<source>.json (see docs/ingest.md)
   --customers        the files are customer attributes exports (uploaded to
                      incoming/<source>/customers/; see docs/economics.md)
+  --subscriptions    the files are subscriptions (memberships) exports, uploaded to
+                     incoming/<source>/subscriptions/ (see docs/ingest.md)
   --json             print one JSON report per file, one per line
 State lives in $CVM_HOME (default ./.cvm). Exit code 1 when a file failed or was quarantined.`,
   },
@@ -106,7 +108,7 @@ opportunity), expected_transactions, dert; sbg: p_alive (next renewal), expected
   },
   recalc: {
     summary: 'run a value recalculation on the local stack: cvm recalc [--as-of DATE] [--model M]',
-    usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--currency XXX] [--resume RUN] [--json]
+    usage: `Usage: cvm recalc [--as-of YYYY-MM-DD] [--model MODEL] [--family FAMILY] [--currency XXX] [--resume RUN] [--json]
 
 Recalculates customer value on the local stack: summarize → holdout check → model choice →
 fit → score → segment → publish, then prints what data it used and left out (and why), the
@@ -114,6 +116,9 @@ segments and the holdout accuracy.
   --as-of DATE       last day of data to use (inclusive); default the last complete day with data,
                      at most yesterday (UTC) — the same default as 'cvm up' and the weekly schedule
   --model MODEL      bgnbd (default), mbgnbd, pareto or auto (best holdout error)
+  --family FAMILY    noncontractual-continuous, noncontractual-discrete or contractual: score the
+                     sources of this family (default config/recalc.json); the others are listed
+                     as left out (see docs/recalc.md, "Model families")
   --currency XXX     run currency (ISO 4217); default config/recalc.json, else the currency with the
                      most rows (own data before the bundled sample)
   --resume RUN       finish the failed run RUN with its own settings: skips the steps it completed

@@ -12,7 +12,12 @@ import type { SQSEvent } from 'aws-lambda';
 import { IngestReportRepository } from '#adapters/ingest/report-repository.ts';
 import { ingestIdFor, normalizeETag } from '#app/ingest/ingest-id.ts';
 import type { IngestObjectRef } from '#app/ports/ingest-objects.ts';
-import { type ExportKind, incomingAttributesKey, incomingKey } from '#domain/bucket-layout.ts';
+import {
+  type ExportKind,
+  incomingAttributesKey,
+  incomingKey,
+  incomingSubscriptionsKey,
+} from '#domain/bucket-layout.ts';
 import { leaseIsLive } from '#domain/ingest/ingest-rules.ts';
 import type { IngestReport } from '#domain/ingest-report.ts';
 import { encodeS3EventKey } from '#domain/s3-key.ts';
@@ -24,7 +29,10 @@ import type { LocalStack } from './stack.ts';
 const MAX_DELIVERIES = 3;
 const REDELIVERY_DELAY_MS = 250;
 
-/** `kind` 'customers' uploads to `incoming/<source>/customers/`: a customer attributes export. */
+/**
+ * `kind` 'customers' uploads to `incoming/<source>/customers/` (a customer attributes export),
+ * 'subscriptions' to `incoming/<source>/subscriptions/` (a subscriptions export).
+ */
 export async function ingestFile(
   stack: LocalStack,
   source: string,
@@ -34,7 +42,9 @@ export async function ingestFile(
   const key =
     kind === 'customers'
       ? incomingAttributesKey(source, basename(file))
-      : incomingKey(source, basename(file));
+      : kind === 'subscriptions'
+        ? incomingSubscriptionsKey(source, basename(file))
+        : incomingKey(source, basename(file));
   const { size } = await stat(file);
   const put = await stack.clients.s3.send(
     new PutObjectCommand({

@@ -36,10 +36,11 @@ export const incomingKey = (source: string, fileName: string) =>
 export const incomingSourcePrefix = (source: string) => `${BUCKET_PREFIXES.incoming}${source}/`;
 
 /**
- * What an upload holds: a transaction export, or a customer attributes export (docs/economics.md),
- * told apart by the folder: `incoming/<source>/customers/<file>` is an attributes export.
+ * What an upload holds: a transaction export, a customer attributes export (docs/economics.md) or a
+ * subscriptions export (docs/ingest.md), told apart by the folder: `incoming/<source>/customers/<file>`
+ * is an attributes export, `incoming/<source>/subscriptions/<file>` a subscriptions export.
  */
-export type ExportKind = 'transactions' | 'customers';
+export type ExportKind = 'transactions' | 'customers' | 'subscriptions';
 
 /** The folder under `incoming/<source>/` whose files are customer attributes exports. */
 export const CUSTOMER_ATTRIBUTES_FOLDER = 'customers';
@@ -47,6 +48,13 @@ export const CUSTOMER_ATTRIBUTES_FOLDER = 'customers';
 /** Where a customer attributes export of `source` is uploaded. */
 export const incomingAttributesKey = (source: string, fileName: string) =>
   `${BUCKET_PREFIXES.incoming}${source}/${CUSTOMER_ATTRIBUTES_FOLDER}/${fileName}`;
+
+/** The folder under `incoming/<source>/` whose files are subscriptions (memberships) exports. */
+export const SUBSCRIPTIONS_FOLDER = 'subscriptions';
+
+/** Where a subscriptions export of `source` is uploaded. */
+export const incomingSubscriptionsKey = (source: string, fileName: string) =>
+  `${BUCKET_PREFIXES.incoming}${source}/${SUBSCRIPTIONS_FOLDER}/${fileName}`;
 
 /** `incoming/<source>/<...>/<file name>` → source and file name; null for keys outside `incoming/`. */
 export function parseIncomingKey(key: string): { source: string; fileName: string } | null {
@@ -60,12 +68,14 @@ export function parseIncomingKey(key: string): { source: string; fileName: strin
 
 /**
  * The export kind of an upload under `incoming/`: `customers` when its first folder below the source
- * is {@link CUSTOMER_ATTRIBUTES_FOLDER}, else `transactions` (other sub-folders stay free, e.g.
- * `incoming/shop/2025/01/orders.csv`).
+ * is {@link CUSTOMER_ATTRIBUTES_FOLDER}, `subscriptions` when it is {@link SUBSCRIPTIONS_FOLDER}, else
+ * `transactions` (other sub-folders stay free, e.g. `incoming/shop/2025/01/orders.csv`).
  */
 export function exportKindOf(key: string): ExportKind {
   const parts = key.slice(BUCKET_PREFIXES.incoming.length).split('/');
-  return parts.length > 2 && parts[1] === CUSTOMER_ATTRIBUTES_FOLDER ? 'customers' : 'transactions';
+  if (parts.length <= 2) return 'transactions';
+  if (parts[1] === CUSTOMER_ATTRIBUTES_FOLDER) return 'customers';
+  return parts[1] === SUBSCRIPTIONS_FOLDER ? 'subscriptions' : 'transactions';
 }
 
 /** Clean transactions: Hive-style partitions the warehouse projects as columns. */
@@ -76,12 +86,15 @@ export const cleanSourcePrefix = (source: string) => `${CLEAN_TRANSACTIONS_PREFI
 export const cleanTransactionKey = (source: string, ingestDate: string, contentSha256: string) =>
   `${CLEAN_TRANSACTIONS_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
 
-/** The sources of clean transaction keys (their `source=<name>/` folders), sorted, each once. */
-export function cleanSourcesOf(keys: Iterable<string>): string[] {
+/**
+ * The sources of clean keys under `prefix` (their `source=<name>/` folders), sorted, each once.
+ * @default prefix the clean transactions
+ */
+export function cleanSourcesOf(keys: Iterable<string>, prefix: string = CLEAN_TRANSACTIONS_PREFIX): string[] {
   const sources = new Set<string>();
   for (const key of keys) {
-    if (!key.startsWith(CLEAN_TRANSACTIONS_PREFIX)) continue;
-    const source = /^source=([^/]+)\//.exec(key.slice(CLEAN_TRANSACTIONS_PREFIX.length))?.[1];
+    if (!key.startsWith(prefix)) continue;
+    const source = /^source=([^/]+)\//.exec(key.slice(prefix.length))?.[1];
     if (source) sources.add(source);
   }
   return [...sources].sort();
@@ -96,17 +109,29 @@ export const CLEAN_CUSTOMER_ATTRIBUTES_PREFIX = `${BUCKET_PREFIXES.clean}custome
 export const cleanAttributesKey = (source: string, ingestDate: string, contentSha256: string) =>
   `${CLEAN_CUSTOMER_ATTRIBUTES_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
 
+/** Clean subscriptions (memberships), the same Hive-style layout as transactions. */
+export const CLEAN_SUBSCRIPTIONS_PREFIX = `${BUCKET_PREFIXES.clean}subscriptions/`;
+
+export const cleanSubscriptionsKey = (source: string, ingestDate: string, contentSha256: string) =>
+  `${CLEAN_SUBSCRIPTIONS_PREFIX}source=${source}/ingest_date=${ingestDate}/${contentSha256}.parquet`;
+
 /** The clean key of an ingest's Parquet file, by export kind. */
 export const cleanKeyFor = (kind: ExportKind, source: string, ingestDate: string, contentSha256: string) =>
   kind === 'customers'
     ? cleanAttributesKey(source, ingestDate, contentSha256)
-    : cleanTransactionKey(source, ingestDate, contentSha256);
+    : kind === 'subscriptions'
+      ? cleanSubscriptionsKey(source, ingestDate, contentSha256)
+      : cleanTransactionKey(source, ingestDate, contentSha256);
 
 /**
  * Every prefix holding clean data about customers. Erasure (rewriting clean objects without a
  * forgotten customer) iterates these, so a new clean data set is covered by adding it here.
  */
-export const CLEAN_DATA_PREFIXES = [CLEAN_TRANSACTIONS_PREFIX, CLEAN_CUSTOMER_ATTRIBUTES_PREFIX] as const;
+export const CLEAN_DATA_PREFIXES = [
+  CLEAN_TRANSACTIONS_PREFIX,
+  CLEAN_CUSTOMER_ATTRIBUTES_PREFIX,
+  CLEAN_SUBSCRIPTIONS_PREFIX,
+] as const;
 
 export const rejectedKeyFor = (source: string, ingestId: string) =>
   `${BUCKET_PREFIXES.rejected}${source}/${ingestId}.jsonl`;

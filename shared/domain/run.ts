@@ -28,7 +28,11 @@ export const fittedModelSchema = z.object({
   /** Model family of the run (purchase models only; absent in older runs = noncontractual-continuous). */
   family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
   /** Period of a discrete or contractual family: one opportunity (BG/BB) or renewal (sBG). */
-  period: z.enum(['year', 'month']).optional(),
+  period: z.enum(['year', 'month', 'campaign']).optional(),
+  /** Campaign starts of `period: "campaign"`. */
+  campaigns: z.array(z.string()).optional(),
+  /** What a contractual run read: subscriptions exports (absent = the transactions). */
+  input: z.enum(['subscriptions']).optional(),
 });
 
 export const holdoutAccuracySchema = z.object({
@@ -63,7 +67,7 @@ export const holdoutAccuracySchema = z.object({
  * What a run left out of its input and why (data selection, `shared/domain/recalc/data-selection.ts`):
  * one entry per source and currency, so nothing is dropped without the run saying so.
  */
-export const exclusionReasonSchema = z.enum(['sample', 'currency', 'after_as_of', 'superseded']);
+export const exclusionReasonSchema = z.enum(['sample', 'currency', 'after_as_of', 'superseded', 'family']);
 export type ExclusionReason = z.infer<typeof exclusionReasonSchema>;
 
 export const excludedRowsSchema = z.object({
@@ -73,6 +77,8 @@ export const excludedRowsSchema = z.object({
   currency: z.string(),
   rows: z.number().int().nonnegative(),
   amount: z.number(),
+  /** Reason `family`: the family of the source, which another run reads. */
+  family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
 });
 export type ExcludedRows = z.infer<typeof excludedRowsSchema>;
 

@@ -15,7 +15,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '#adapters/config.ts';
-import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION } from '#adapters/warehouse/queries.ts';
+import {
+  CUSTOMER_ATTRIBUTES_RELATION,
+  SUBSCRIPTIONS_RELATION,
+  TRANSACTIONS_RELATION,
+} from '#adapters/warehouse/queries.ts';
 import {
   type LambdaStep,
   type MapStep,
@@ -27,7 +31,11 @@ import {
   type WarehouseStep,
   warehouseQueries,
 } from '#app/recalc/pipeline.ts';
-import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, CLEAN_TRANSACTIONS_PREFIX } from '#domain/bucket-layout.ts';
+import {
+  CLEAN_CUSTOMER_ATTRIBUTES_PREFIX,
+  CLEAN_SUBSCRIPTIONS_PREFIX,
+  CLEAN_TRANSACTIONS_PREFIX,
+} from '#domain/bucket-layout.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { DATA_PREFIXES, type Storage } from './storage.ts';
 
@@ -82,6 +90,24 @@ export const CUSTOMER_ATTRIBUTE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
   { name: 'satisfaction_scale', type: 'string' },
   { name: 'satisfaction_score', type: 'bigint' },
   { name: 'marketing_consent', type: 'boolean' },
+  { name: 'ingest_id', type: 'string' },
+  { name: 'ingested_at', type: 'timestamp' },
+  { name: 'line_number', type: 'bigint' },
+];
+
+/**
+ * Columns of `clean/subscriptions/` Parquet files, as the ingest writes them
+ * (`CLEAN_SUBSCRIPTION_COLUMNS` in shared/adapters/ingest/subscriptions-ingest.ts; Hive/Glue type
+ * names). Parquet columns are nullable: an active subscription has no `cancelled_at`.
+ */
+export const SUBSCRIPTION_COLUMNS: glue.CfnTable.ColumnProperty[] = [
+  { name: 'customer_id', type: 'string' },
+  { name: 'subscription_id', type: 'string' },
+  { name: 'plan', type: 'string' },
+  { name: 'started_at', type: 'timestamp' },
+  { name: 'cancelled_at', type: 'timestamp' },
+  { name: 'fee', type: 'decimal(18,2)' },
+  { name: 'currency', type: 'string' },
   { name: 'ingest_id', type: 'string' },
   { name: 'ingested_at', type: 'timestamp' },
   { name: 'line_number', type: 'bigint' },
@@ -168,6 +194,7 @@ export class Recalculation extends Construct {
   readonly databaseName: string;
   readonly transactionsTable: glue.CfnTable;
   readonly customerAttributesTable: glue.CfnTable;
+  readonly subscriptionsTable: glue.CfnTable;
   readonly workgroup: athena.CfnWorkGroup;
   readonly eventBus: events.EventBus;
   readonly steps: Record<StepName, PipelineFunction>;
@@ -213,6 +240,17 @@ export class Recalculation extends Construct {
       ),
     });
     this.customerAttributesTable.node.addDependency(this.database);
+    this.subscriptionsTable = new glue.CfnTable(this, 'SubscriptionsTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: cleanTableInput(
+        SUBSCRIPTIONS_RELATION,
+        'Clean subscriptions written by the ingest (incoming/<source>/subscriptions/ exports); a later export wins per subscription when read',
+        `s3://${bucketName}/${CLEAN_SUBSCRIPTIONS_PREFIX}`,
+        SUBSCRIPTION_COLUMNS,
+      ),
+    });
+    this.subscriptionsTable.node.addDependency(this.database);
 
     this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: props.namePrefix,
@@ -685,6 +723,7 @@ export class Recalculation extends Construct {
           glueArn('database', this.databaseName),
           glueArn('table', `${this.databaseName}/${TRANSACTIONS_RELATION}`),
           glueArn('table', `${this.databaseName}/${CUSTOMER_ATTRIBUTES_RELATION}`),
+          glueArn('table', `${this.databaseName}/${SUBSCRIPTIONS_RELATION}`),
         ],
       }),
     );

@@ -37,12 +37,14 @@ export async function run(argv: string[]): Promise<number> {
       source: { type: 'string', short: 's' },
       config: { type: 'string', short: 'c' },
       customers: { type: 'boolean' },
+      subscriptions: { type: 'boolean' },
       json: { type: 'boolean' },
     },
     schema: z.object({
       source: z.string().optional(),
       config: z.string().optional(),
       customers: z.boolean().default(false),
+      subscriptions: z.boolean().default(false),
       json: z.boolean().default(false),
     }),
     positionals: { min: 1, what: 'one or more export files' },
@@ -50,6 +52,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed.ok) return parsed.exitCode;
   const { options: values, positionals } = parsed;
   const source = values.source ?? 'default';
+  if (values.customers && values.subscriptions) {
+    console.error(
+      'cvm ingest: --customers and --subscriptions exclude each other: a file is one kind of export',
+    );
+    return 2;
+  }
   for (const file of positionals) {
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) {
@@ -76,7 +84,8 @@ export async function run(argv: string[]): Promise<number> {
       await putTextObject(stack.clients.s3, bucket, sourceConfigKey(source), configText);
     }
     for (const file of positionals) {
-      const report = await ingestFile(stack, source, file, values.customers ? 'customers' : 'transactions');
+      const kind = values.customers ? 'customers' : values.subscriptions ? 'subscriptions' : 'transactions';
+      const report = await ingestFile(stack, source, file, kind);
       if (report.status !== 'succeeded') failures++;
       if (values.json) console.log(JSON.stringify(reportSummary(report)));
       else console.log(describeReport(report, file, bucket));

@@ -1,5 +1,5 @@
 /**
- * `cvm recalc [--as-of YYYY-MM-DD] [--model bgnbd|mbgnbd|pareto|auto] [--currency XXX] [--json]`:
+ * `cvm recalc [--as-of YYYY-MM-DD] [--model bgnbd|mbgnbd|pareto|auto] [--family F] [--currency XXX] [--json]`:
  * runs the weekly value recalculation on the local stack, one progress line per step, then prints
  * the segment table and the holdout accuracy (or, with --json, the run record).
  */
@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { RecalcLockedError } from '#app/ports/recalc-lock.ts';
 import { describeDataSelection } from '#domain/recalc/data-selection.ts';
 import { holdoutErrorText } from '#domain/recalc/holdout-check.ts';
-import { modelChoiceSchema } from '#domain/recalc-config.ts';
+import { modelChoiceSchema, modelFamilySchema } from '#domain/recalc-config.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { cvmHome } from '../../local/home.ts';
 import { createProgressReporter, type ProgressStep } from '../../local/progress.ts';
@@ -75,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       'as-of': { type: 'string' },
       model: { type: 'string' },
+      family: { type: 'string' },
       currency: { type: 'string' },
       resume: { type: 'string' },
       json: { type: 'boolean' },
@@ -82,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     schema: z.object({
       'as-of': dateOption.optional(),
       model: modelChoiceSchema.optional(),
+      family: modelFamilySchema.optional(),
       currency: z
         .string()
         .transform((code) => code.toUpperCase())
@@ -108,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     const result = await runLocalRecalculation(stack, {
       ...(asOf ? { asOf } : {}),
       ...(values.model ? { model: values.model } : {}),
+      ...(values.family ? { family: values.family } : {}),
       ...(currency ? { config: { currency } } : {}),
       ...(values.resume ? { resume: values.resume } : {}),
       onProgress(event) {
@@ -126,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
         .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
         .join(' ');
       console.log(
-        `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), ${r.model?.period ? `family ${r.model.family}, one period = a ${r.model.period}` : `time unit ${r.timeUnit}`}`,
+        `\nRun ${r.runId} as of ${r.asOf}: ${r.customers} customers, ${r.model?.name} (${params}), ${r.model?.period ? `family ${r.model.family}, ${r.model.campaigns ? `one period per campaign (${r.model.campaigns.join(', ')})` : `one period = a ${r.model.period}`}${r.model.input === 'subscriptions' ? ', from subscriptions exports' : ''}` : `time unit ${r.timeUnit}`}`,
       );
       if (r.model?.warnings?.length) console.log(`\nFit warnings: ${r.model.warnings.join('; ')}`);
       const data = describeDataSelection(r);

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { createErasureDeps } from '#adapters/erasure/erasure-deps.ts';
 import { eraseCustomer } from '#app/erasure/erase-customer.ts';
 import { newRunId, ResumeRefusedError } from '#app/recalc/acquire-lock.ts';
-import type { ModelChoice } from '#domain/recalc-config.ts';
+import type { ModelChoice, ModelFamily } from '#domain/recalc-config.ts';
 import { type AdminOperations, createApiHandler } from '#functions/api/app.ts';
 import { ApiError } from '#functions/api/errors.ts';
 import { type ApiServer, type ExtraRoute, startApiServer } from '../../local/api-server.ts';
@@ -49,6 +49,7 @@ export function createLocalAdminOperations(
           ...(input.asOf ? { asOf: input.asOf } : {}),
           ...(input.model ? { model: input.model as ModelChoice } : {}),
           ...(input.resume ? { resume: input.resume } : {}),
+          ...(input.family ? { family: input.family as ModelFamily } : {}),
           onProgress: (progress) => {
             if (progress.step === 'acquireLock' && progress.status === 'finished') {
               locked = true;

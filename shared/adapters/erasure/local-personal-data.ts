@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LocalPersonalData } from '#app/ports/erasure.ts';
 import type { PersonalDataFormat } from '#domain/bucket-layout.ts';
+import { CLEAN_DATA_PREFIXES } from '#domain/bucket-layout.ts';
 import { createCleanCache } from '../warehouse/clean-cache.ts';
 import { eraseFromStoredText } from './s3-erasure-objects.ts';
 
@@ -69,13 +70,17 @@ export function createLocalPersonalData(options: LocalPersonalDataOptions): Loca
       for (const folder of ['.done', '.failed']) {
         for (const path of await filesUnder(join(inbox, folder))) await rewrite(path, 'export');
       }
-      // The mirror downloads every object whose ETag changed (the rewritten ones) and drops deleted ones.
-      const synced = await createCleanCache(
-        options.s3,
-        options.bucket,
-        options.warehouseDirectory ?? join(home, 'warehouse'),
-      ).sync();
-      files += synced.downloaded + synced.removed;
+      // The mirror downloads every object whose ETag changed (the rewritten ones) and drops deleted ones,
+      // for every clean data set the warehouse mirrors (transactions, attributes, subscriptions).
+      for (const prefix of CLEAN_DATA_PREFIXES) {
+        const synced = await createCleanCache(
+          options.s3,
+          options.bucket,
+          options.warehouseDirectory ?? join(home, 'warehouse'),
+          prefix,
+        ).sync();
+        files += synced.downloaded + synced.removed;
+      }
       options.purgeDeletedItems?.();
       return { files, rows };
     },

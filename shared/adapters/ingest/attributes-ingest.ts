@@ -154,7 +154,12 @@ export async function finishAttributesWithDuckDb(input: FinishStagedInput): Prom
     lateRejectsPath: null,
   };
   if (input.stagedRows === 0) return { ...none, finishMs: performance.now() - started };
-  const db = await openDuckDb({ memoryLimit: input.memoryLimit ?? '96MB', threads: input.threads ?? 1 });
+  // Within the memory limit only with somewhere to spill: ordering a million staged rows needs more.
+  const db = await openDuckDb({
+    memoryLimit: input.memoryLimit ?? '96MB',
+    threads: input.threads ?? 1,
+    tempDirectory: join(input.workDir, 'duckdb-spill'),
+  });
   const sql = (text: string) => db.connection.run(text);
   const count = async (relation: string) =>
     Number((await db.connection.runAndReadAll(`SELECT count(*) FROM ${relation}`)).getRowsJson()[0]?.[0]);

@@ -9,6 +9,7 @@ import type { IngestPipeline, IngestWorkspace } from '#app/ports/ingest-pipeline
 import { finishAttributesWithDuckDb, stageAttributes } from './attributes-ingest.ts';
 import { finishWithDuckDb } from './finish-with-duckdb.ts';
 import { stageExport } from './stage-export.ts';
+import { finishSubscriptionsWithDuckDb, stageSubscriptions } from './subscriptions-ingest.ts';
 
 export interface DuckDbPipelineOptions {
   /** Parent of the per-ingest working directory. @default os.tmpdir() */
@@ -23,11 +24,15 @@ export function duckDbIngestPipeline(options: DuckDbPipelineOptions = {}): Inges
         stage: (request) =>
           request.kind === 'customers'
             ? stageAttributes({ ...request, workDir })
-            : stageExport({ ...request, workDir }),
+            : request.kind === 'subscriptions'
+              ? stageSubscriptions({ ...request, workDir })
+              : stageExport({ ...request, workDir }),
         finish: (request) =>
           request.kind === 'customers'
             ? finishAttributesWithDuckDb({ ...request, workDir })
-            : finishWithDuckDb({ ...request, workDir }),
+            : request.kind === 'subscriptions'
+              ? finishSubscriptionsWithDuckDb({ ...request, workDir })
+              : finishWithDuckDb({ ...request, workDir }),
         dispose: () => rm(workDir, { recursive: true, force: true }),
       };
     },

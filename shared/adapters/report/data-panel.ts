@@ -20,6 +20,7 @@ const REASONS: Record<ExcludedRows['reason'], string> = {
   currency: 'other currency, no fxRates rate',
   after_as_of: 'dated after the as-of date',
   superseded: 'replaced by a later export of the order',
+  family: 'another model family (its own run)',
 };
 
 /** The panel's HTML (`<section data-panel="data">`); a run recorded without data selection gets a note. */
@@ -49,7 +50,7 @@ export function renderDataPanel(run: RunRecord): string {
   ];
   const excludedRows = exclusions.rows.map(
     (r) =>
-      `<tr data-reason="${escapeHtml(r.reason)}"><td>${escapeHtml(REASONS[r.reason])}</td><td>${escapeHtml(r.source)}</td><td>${escapeHtml(r.currency)}</td><td>${count(r.rows)}</td><td>${amount(r.amount)}</td></tr>`,
+      `<tr data-reason="${escapeHtml(r.reason)}"><td>${escapeHtml(r.reason === 'family' && r.family ? `${r.family} family: run it with cvm recalc --family ${r.family}` : REASONS[r.reason])}</td><td>${escapeHtml(r.source)}</td><td>${escapeHtml(r.currency)}</td><td>${count(r.rows)}</td><td>${amount(r.amount)}</td></tr>`,
   );
   const dup = exclusions.crossSourceDuplicates;
   if (dup.rows > 0) {

@@ -359,7 +359,7 @@ ${PLAYBOOK_STYLES}
 </head>
 <body>
 <h1>Customer value — run ${escapeHtml(run.runId)}</h1>
-<p class="meta">As of ${escapeHtml(run.asOf)} · model ${escapeHtml(model?.name ?? 'none')}${model?.family ? ` · family ${escapeHtml(model.family)}${model.period ? ` (per ${escapeHtml(model.period)})` : ''}` : ''} · status ${escapeHtml(run.status)} · time unit ${escapeHtml(run.timeUnit)} · ${escapeHtml(run.finishedAt ?? run.startedAt)}</p>
+<p class="meta">As of ${escapeHtml(run.asOf)} · model ${escapeHtml(model?.name ?? 'none')}${model?.family ? ` · family ${escapeHtml(model.family)}${model.period ? ` (per ${escapeHtml(model.period)}${model.campaigns ? `: ${escapeHtml(model.campaigns.join(', '))}` : ''}${model.input === 'subscriptions' ? ', from subscriptions exports' : ''})` : ''}` : ''} · status ${escapeHtml(run.status)} · time unit ${escapeHtml(run.timeUnit)} · ${escapeHtml(run.finishedAt ?? run.startedAt)}</p>
 ${renderDataPanel(run)}
 ${renderPlaybookSection(run)}
 <div class="kpis">

@@ -9,12 +9,18 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ParquetParts, Statement, UnloadTarget, Warehouse } from '#app/ports/warehouse.ts';
-import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX } from '#domain/bucket-layout.ts';
+import { CLEAN_CUSTOMER_ATTRIBUTES_PREFIX, CLEAN_SUBSCRIPTIONS_PREFIX } from '#domain/bucket-layout.ts';
 import { type DuckDbOptions, openDuckDb, sqlLiteral } from '../duckdb.ts';
 import { CLEAN_ATTRIBUTE_COLUMNS } from '../ingest/attributes-ingest.ts';
+import { CLEAN_SUBSCRIPTION_COLUMNS } from '../ingest/subscriptions-ingest.ts';
 import { deletePrefix } from '../s3/objects.ts';
 import { type CleanCacheSyncReport, createCleanCache } from './clean-cache.ts';
-import { CUSTOMER_ATTRIBUTES_RELATION, TRANSACTIONS_RELATION, unloadSelect } from './queries.ts';
+import {
+  CUSTOMER_ATTRIBUTES_RELATION,
+  SUBSCRIPTIONS_RELATION,
+  TRANSACTIONS_RELATION,
+  unloadSelect,
+} from './queries.ts';
 
 /** The clean transaction columns (shared/domain/transaction.ts) plus the partition columns. */
 const EMPTY_TRANSACTIONS = `SELECT
@@ -49,9 +55,14 @@ const ECONOMICS_COLUMN_TYPES = {
 } as const;
 
 /** The customer attributes view before any attributes export was ingested. */
-const EMPTY_ATTRIBUTES = `SELECT ${Object.entries(CLEAN_ATTRIBUTE_COLUMNS)
-  .map(([name, type]) => `CAST(NULL AS ${type}) AS ${name}`)
-  .join(', ')}, CAST(NULL AS VARCHAR) AS source, CAST(NULL AS DATE) AS ingest_date WHERE false`;
+/** An empty relation with the columns of a clean data set and its partition columns. */
+const emptyRelation = (columns: Record<string, string>) =>
+  `SELECT ${Object.entries(columns)
+    .map(([name, type]) => `CAST(NULL AS ${type}) AS ${name}`)
+    .join(', ')}, CAST(NULL AS VARCHAR) AS source, CAST(NULL AS DATE) AS ingest_date WHERE false`;
+
+const EMPTY_ATTRIBUTES = emptyRelation(CLEAN_ATTRIBUTE_COLUMNS);
+const EMPTY_SUBSCRIPTIONS = emptyRelation(CLEAN_SUBSCRIPTION_COLUMNS);
 
 export interface DuckDbWarehouseOptions {
   s3: S3Client;
@@ -86,6 +97,12 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
     options.cacheDirectory,
     CLEAN_CUSTOMER_ATTRIBUTES_PREFIX,
   );
+  const subscriptionsCache = createCleanCache(
+    options.s3,
+    options.bucket,
+    options.cacheDirectory,
+    CLEAN_SUBSCRIPTIONS_PREFIX,
+  );
   const db = await openDuckDb(options.duckDb);
   const rowGroupSize = options.rowGroupSize ?? 100_000;
   const rowGroupsPerPart = options.rowGroupsPerPart ?? 10;
@@ -109,6 +126,14 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
         attributes.objects > 0
           ? `SELECT * FROM read_parquet(${sqlLiteral(attributesCache.parquetGlob)}, hive_partitioning = true, union_by_name = true)`
           : EMPTY_ATTRIBUTES
+      }`,
+    );
+    const subscriptions = await subscriptionsCache.sync();
+    await db.connection.run(
+      `CREATE OR REPLACE VIEW ${SUBSCRIPTIONS_RELATION} AS ${
+        subscriptions.objects > 0
+          ? `SELECT * FROM read_parquet(${sqlLiteral(subscriptionsCache.parquetGlob)}, hive_partitioning = true, union_by_name = true)`
+          : EMPTY_SUBSCRIPTIONS
       }`,
     );
     return report;

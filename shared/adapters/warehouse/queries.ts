@@ -34,7 +34,7 @@ import { summaryPartCount } from '#domain/recalc/summary-parts.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 
 /** Period of the discrete and contractual families. */
-type FamilyPeriod = 'year' | 'month';
+type FamilyPeriod = 'year' | 'month' | 'campaign';
 
 /** The relation both engines expose: the clean transactions plus partition columns `source`, `ingest_date`. */
 export const TRANSACTIONS_RELATION = 'transactions';
@@ -44,6 +44,12 @@ export const TRANSACTIONS_RELATION = 'transactions';
  * accepted attributes row, plus partition columns `source`, `ingest_date`.
  */
 export const CUSTOMER_ATTRIBUTES_RELATION = 'customer_attributes';
+
+/**
+ * The clean subscriptions (docs/ingest.md; Glue table in AWS, a view in DuckDB), one row per accepted
+ * subscriptions row, plus partition columns `source`, `ingest_date`.
+ */
+export const SUBSCRIPTIONS_RELATION = 'subscriptions';
 
 const isoDate = z.string().refine(
   (value) => {
@@ -101,8 +107,19 @@ export const warehouseParamsSchema = z
      * noncontractual-continuous.
      */
     family: z.enum(['noncontractual-continuous', 'noncontractual-discrete', 'contractual']).optional(),
-    /** Period of the discrete and contractual families: calendar years or months (UTC). Omitted = year. */
-    period: z.enum(['year', 'month']).optional(),
+    /**
+     * Period of the discrete and contractual families: calendar years or months (UTC), or campaigns
+     * (`campaigns`). Omitted = year.
+     */
+    period: z.enum(['year', 'month', 'campaign']).optional(),
+    /** Campaign starts of `period: 'campaign'`: increasing ISO dates, at least two. */
+    campaigns: z.array(isoDate).min(2).optional(),
+    /**
+     * The contractual family reads the sources' subscriptions exports (`subscriptions` relation)
+     * instead of fee payments in the transactions: every statement then sees one row per subscription
+     * (order = subscription, order date = start, amount = fee per period), see {@link transactionsSource}.
+     */
+    subscriptions: z.boolean().optional(),
     /**
      * Identical (customer, order time, amount, currency) rows in two sources: `keep` uses them all,
      * `collapse` only the copy of the first source by name.
@@ -120,6 +137,16 @@ export const warehouseParamsSchema = z
   .refine((p) => p.calibrationEnd === undefined || p.calibrationEnd <= p.asOf, {
     message: 'calibrationEnd must not be after asOf',
     path: ['calibrationEnd'],
+  })
+  .refine(
+    (p) =>
+      p.period !== 'campaign' ||
+      p.campaigns?.every((day, i) => i === 0 || day > p.campaigns![i - 1]!) === true,
+    { message: 'period campaign needs campaigns: increasing start dates', path: ['campaigns'] },
+  )
+  .refine((p) => p.subscriptions !== true || p.family === 'contractual', {
+    message: 'subscriptions are read by the contractual family only',
+    path: ['subscriptions'],
   });
 
 export type WarehouseParamsInput = z.input<typeof warehouseParamsSchema>;
@@ -179,9 +206,41 @@ function convertedAmount(p: WarehouseParams): string {
   return `amount * CASE currency ${cases} ELSE ${rateLiteral(1)} END`;
 }
 
+/** The subscription's key within its source: its id, else customer and start day. */
+const SUBSCRIPTION_KEY = `COALESCE(subscription_id, customer_id || '|' || CAST(CAST(started_at AS DATE) AS VARCHAR))`;
+
+/**
+ * What the statements read as transactions: the clean transactions of the sources, or (contractual
+ * runs over subscriptions exports) one row per subscription shaped like a transaction: the
+ * subscription key as order id, its start as order time, its fee per period (0 when none) as amount.
+ * Source profile, data profile, currency and as-of rules then apply to subscriptions unchanged.
+ */
+function transactionsSource(p: {
+  sources?: readonly string[] | undefined;
+  subscriptions?: boolean | undefined;
+}) {
+  if (p.subscriptions !== true) return `${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}`;
+  return `(
+    SELECT
+      source,
+      ${SUBSCRIPTION_KEY} AS order_id,
+      customer_id,
+      started_at AS order_ts,
+      COALESCE(fee, CAST(0 AS DECIMAL(18, 2))) AS amount,
+      currency,
+      ingested_at,
+      ingest_id
+    FROM ${SUBSCRIPTIONS_RELATION}${sourceFilter(p.sources)}
+  ) subscription_rows`;
+}
+
 /** A row the run uses (before the cross-source duplicate rule): latest ingest, run currencies, up to as-of. */
 function usedRow(p: WarehouseParams): string {
-  return `ingest_rank = 1 AND ${currencyCondition(p)} AND order_day <= ${dateLiteral(p.asOf)}`;
+  // Campaign periods: rows before the first campaign belong to no period and are left out, as in
+  // the engine's summarizeDiscrete.
+  const firstCampaign =
+    p.period === 'campaign' && p.campaigns ? ` AND order_day >= ${dateLiteral(p.campaigns[0]!)}` : '';
+  return `ingest_rank = 1 AND ${currencyCondition(p)} AND order_day <= ${dateLiteral(p.asOf)}${firstCampaign}`;
 }
 
 /**
@@ -208,7 +267,7 @@ function rankedCte(p: WarehouseParams, sourceRank: boolean, extra: readonly stri
     currency,${extraColumns}
     CAST(order_ts AS DATE) AS order_day,
     ${ingestRank}
-  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+  FROM ${transactionsSource(p)}
 )`;
   }
   return `ranked AS (
@@ -233,7 +292,7 @@ function rankedCte(p: WarehouseParams, sourceRank: boolean, extra: readonly stri
       order_ts,
       CAST(order_ts AS DATE) AS order_day,
       ${ingestRank}
-    FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+    FROM ${transactionsSource(p)}
   ) ingest_ranked
 )`;
 }
@@ -840,6 +899,8 @@ export const sourceProfileParamsSchema = z.object({
   /** Rows dated after this day are counted apart (the run's as-of date, or yesterday by default). */
   asOf: isoDate,
   sources: sourcesSchema.optional(),
+  /** Profile the subscriptions exports (one row per subscription) instead of the transactions. */
+  subscriptions: z.boolean().optional(),
 });
 export type SourceProfileParams = z.input<typeof sourceProfileParamsSchema>;
 
@@ -866,7 +927,7 @@ ranked AS (
     currency,
     CAST(order_ts AS DATE) AS order_day,
     dense_rank() OVER (PARTITION BY source, order_id ORDER BY ingested_at DESC, ingest_id DESC) AS ingest_rank
-  FROM ${TRANSACTIONS_RELATION}${sourceFilter(p.sources)}
+  FROM ${transactionsSource(p)}
 )
 SELECT
   CAST(source AS VARCHAR) AS source,
@@ -1076,15 +1137,26 @@ export function recalcStatements(input: WarehouseParamsInput) {
 // ---------------------------------------------------------------------------------------------
 // Discrete (BG/BB) and contractual (sBG) families
 
-/** Period index of a day column: the calendar year, or year × 12 + month − 1 (both engines: year(), month()). */
-function periodIndexSql(dayColumn: string, period: FamilyPeriod): string {
+/**
+ * Period index of a day column: the calendar year, year × 12 + month − 1 (both engines: year(),
+ * month()), or the number of campaign starts on or before the day (0 before the first campaign,
+ * whose rows `usedRow` leaves out).
+ */
+function periodIndexSql(dayColumn: string, period: FamilyPeriod, campaigns?: readonly string[]): string {
+  if (period === 'campaign') {
+    const starts = (campaigns ?? []).map(
+      (day) => `CASE WHEN ${dayColumn} >= ${dateLiteral(day)} THEN 1 ELSE 0 END`,
+    );
+    return `CAST(${starts.join(' + ')} AS BIGINT)`;
+  }
   return period === 'year'
     ? `CAST(year(${dayColumn}) AS BIGINT)`
     : `CAST(year(${dayColumn}) * 12 + month(${dayColumn}) - 1 AS BIGINT)`;
 }
 
 /** The period index of an ISO day, as {@link periodIndexSql} computes it. */
-export function periodIndexOf(isoDay: string, period: FamilyPeriod): number {
+export function periodIndexOf(isoDay: string, period: FamilyPeriod, campaigns?: readonly string[]): number {
+  if (period === 'campaign') return (campaigns ?? []).filter((start) => start <= isoDay).length;
   const year = Number(isoDay.slice(0, 4));
   return period === 'year' ? year : year * 12 + Number(isoDay.slice(5, 7)) - 1;
 }
@@ -1103,17 +1175,18 @@ export function periodIndexOf(isoDay: string, period: FamilyPeriod): number {
  *   mean payment per paid period.
  */
 function familyCtes(p: WarehouseParams): string {
+  if (p.subscriptions === true) return subscriptionCtes(p);
   const period = p.period ?? 'year';
-  const lastPeriod = periodIndexOf(p.asOf, period);
+  const lastPeriod = periodIndexOf(p.asOf, period, p.campaigns);
   const common = `${baseCtes({ ...p, calibrationEnd: undefined })},
 period_totals AS (
   SELECT
     customer_id,
-    ${periodIndexSql('order_day', period)} AS period_index,
+    ${periodIndexSql('order_day', period, p.campaigns)} AS period_index,
     SUM(amount) AS net,
     MAX(order_day) AS last_day
   FROM used
-  GROUP BY customer_id, ${periodIndexSql('order_day', period)}
+  GROUP BY customer_id, ${periodIndexSql('order_day', period, p.campaigns)}
 ),
 first_periods AS (
   SELECT customer_id, MIN(period_index) AS first_period
@@ -1197,6 +1270,80 @@ family_summary AS (
 }
 
 /**
+ * `baseCtes` over the subscriptions (one transaction-shaped row per subscription, for the order
+ * counts) followed by the contractual summary of the subscriptions in `family_summary`, the rules of
+ * `summarizeSubscriptions` (shared/domain/subscriptions/subscriptions.ts, docs/recalc.md):
+ * - per (source, subscription key) the row of the latest ingest (then the last line) wins;
+ * - rows in the run currencies (fee converted like amounts), started on or before the as-of date;
+ * - per customer the earliest-started subscription (ties: the one ending last, active ones last of
+ *   all; then key, source);
+ * - s = start period, L = as-of period, n = L − s; cancelled = cancelled_at on or before as-of;
+ *   renewals = n while active, else max(0, c − s − 1) with c the cancellation's period;
+ *   t = n, or renewals + 1 when that is larger (a cancellation in the start period that is the as-of
+ *   period); monetary value = the fee per period; revenue = fee × (renewals + 1).
+ */
+function subscriptionCtes(p: WarehouseParams): string {
+  const period = p.period ?? 'year';
+  const lastPeriod = periodIndexOf(p.asOf, period, p.campaigns);
+  const asOf = dateLiteral(p.asOf);
+  const converted = convertedAmount(p);
+  const fee = converted === 'amount' ? 'fee' : converted.replace(/^amount/, 'fee');
+  const cancelledByAsOf = `cancel_day IS NOT NULL AND cancel_day <= ${asOf}`;
+  return `${baseCtes({ ...p, calibrationEnd: undefined })},
+subscription_ranked AS (
+  SELECT
+    source,
+    customer_id,
+    ${SUBSCRIPTION_KEY} AS subscription_key,
+    CAST(started_at AS DATE) AS start_day,
+    CAST(cancelled_at AS DATE) AS cancel_day,
+    COALESCE(${fee}, CAST(0 AS DECIMAL(18, 2))) AS fee,
+    currency,
+    row_number() OVER (PARTITION BY source, ${SUBSCRIPTION_KEY}
+      ORDER BY ingested_at DESC, ingest_id DESC, line_number DESC) AS ingest_rank
+  FROM ${SUBSCRIPTIONS_RELATION}${sourceFilter(p.sources)}
+),
+subscription_spells AS (
+  SELECT
+    customer_id,
+    start_day,
+    cancel_day,
+    fee,
+    row_number() OVER (PARTITION BY customer_id ORDER BY start_day,
+      CASE WHEN ${cancelledByAsOf} THEN cancel_day ELSE DATE '9999-12-31' END DESC,
+      subscription_key, source) AS spell_rank
+  FROM subscription_ranked
+  WHERE ingest_rank = 1 AND ${currencyCondition(p)} AND start_day <= ${asOf}
+),
+spells AS (
+  SELECT
+    customer_id,
+    start_day,
+    fee,
+    ${lastPeriod} - ${periodIndexSql('start_day', period, p.campaigns)} AS n,
+    CASE WHEN ${cancelledByAsOf}
+      THEN greatest(0, ${periodIndexSql('cancel_day', period, p.campaigns)} - ${periodIndexSql('start_day', period, p.campaigns)} - 1)
+      ELSE ${lastPeriod} - ${periodIndexSql('start_day', period, p.campaigns)} END AS renewals,
+    CASE WHEN ${cancelledByAsOf} THEN 1 ELSE 0 END AS cancelled,
+    CASE WHEN ${cancelledByAsOf} THEN cancel_day ELSE ${asOf} END AS last_day
+  FROM subscription_spells
+  WHERE spell_rank = 1
+),
+family_summary AS (
+  SELECT
+    customer_id,
+    renewals AS frequency,
+    CAST(renewals AS DOUBLE) AS recency,
+    CAST(CASE WHEN cancelled = 1 AND renewals + 1 > n THEN renewals + 1 ELSE n END AS DOUBLE) AS t,
+    CAST(fee AS DOUBLE) AS monetary_value,
+    start_day AS first_day,
+    last_day,
+    fee * (renewals + 1) AS revenue
+  FROM spells
+)`;
+}
+
+/**
  * The customer statements of the discrete and contractual families, under the keys of the
  * continuous ones (customerSummaries, histogram, spend) and with the same columns, so the unload,
  * fit and scoring steps read them alike. `t` is in periods, not in the run's time unit.
@@ -1220,7 +1367,7 @@ family_customers AS (
   JOIN order_counts o ON o.customer_id = s.customer_id
 ),
 ${rankedSummary('family_customers', p.customers === undefined ? undefined : summaryPartCount(p.customers, p.partCustomers))}`;
-  const continuous = { ...p, family: undefined };
+  const continuous = { ...p, family: undefined, subscriptions: undefined };
   const summaries = customerSummariesStatement(continuous);
   const histogramName = `${tag}-histogram`;
   const spendName = `${tag}-spend`;

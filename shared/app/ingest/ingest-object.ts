@@ -64,8 +64,8 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
   const location = parseIncomingKey(ref.key);
   if (!location) throw new Error(`Not an export upload: ${ref.key} is not under ${INCOMING_PREFIX}<source>/`);
   const { source, fileName } = location;
-  // Customer attributes (incoming/<source>/customers/) take the same path with their own parser and
-  // clean data set; every rule (claim, content hash, rejects, quarantine, suppression) is shared.
+  // Customer attributes (incoming/<source>/customers/) and subscriptions (incoming/<source>/subscriptions/)
+  // take the same path with their own parser and clean data set; every rule (claim, content hash, rejects, quarantine, suppression) is shared.
   const kind = exportKindOf(ref.key);
   const ingestId = ingestIdFor(ref);
   const startedAt = now();
@@ -104,7 +104,7 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
       fileName,
       config: sourceConfig,
       defaultCurrency: sourceConfig.currency ?? service.defaultCurrency,
-      ...(kind === 'customers' ? { kind } : {}),
+      ...(kind !== 'transactions' ? { kind } : {}),
     });
     if (staged.rowsRead !== staged.summary.rowsRead) {
       log?.warn('parser row count differs from rows it delivered', {
@@ -153,7 +153,7 @@ export async function ingestObject(service: IngestService, ref: IngestObjectRef)
       columns: staged.summary.columns,
       ingestId,
       ingestedAt,
-      ...(kind === 'customers' ? { kind } : {}),
+      ...(kind !== 'transactions' ? { kind } : {}),
     });
     const counts = accountRows(staged.rowsRead, staged.counts, finished, ref.key);
     const timings = { ...report.timings, finishMs: Math.round(finished.finishMs) };

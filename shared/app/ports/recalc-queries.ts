@@ -25,7 +25,11 @@ export interface RecalcQueryParams {
   sources?: string[];
   /** Model family of the run (default noncontractual-continuous) and its period (default year). */
   family?: 'noncontractual-continuous' | 'noncontractual-discrete' | 'contractual';
-  period?: 'year' | 'month';
+  period?: 'year' | 'month' | 'campaign';
+  /** Campaign starts of `period: 'campaign'` (ISO dates, increasing). */
+  campaigns?: string[];
+  /** Contractual runs: read the subscriptions exports instead of the transactions. */
+  subscriptions?: boolean;
   /** Fixed rates into `currency` for the other currencies a run reads (data selection). */
   fxRates?: Record<string, number>;
   /** What to do with identical rows in two sources. @default 'keep' */
@@ -80,7 +84,11 @@ export interface UnloadTask {
 export interface RecalcQueries {
   statements(params: RecalcQueryParams): RecalcStatements;
   /** Per source and currency, what the clean data holds (the data selection's input). */
-  sourceProfile(params: { asOf: string; sources?: string[] }): Statement<SourceProfileRow>;
+  sourceProfile(params: {
+    asOf: string;
+    sources?: string[];
+    subscriptions?: boolean;
+  }): Statement<SourceProfileRow>;
   /** Amount, orders, one-time buyers and cross-source duplicates of the run's input (full period). */
   inputProfile(params: RecalcQueryParams): Statement<InputProfileRow>;
   /** Counts the order rows with economics figures and the attributes rows of the sources. */

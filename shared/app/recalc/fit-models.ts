@@ -72,7 +72,8 @@ async function fitModels(deps: RecalcDeps, prepared: PreparedRun): Promise<Fitte
   const candidateErrors: Record<string, number | null> = {};
   if (config.family !== 'noncontractual-continuous') {
     const histogram = await rowsOf(statements.histogram);
-    model = fitFamilyModel(run.runId, config.family, config.period, histogram, fitOptions);
+    model = fitFamilyModel(run.runId, config.family, config.period, config.campaigns, histogram, fitOptions);
+    if (run.subscriptions) model = { ...model, input: 'subscriptions' };
     messages.push(
       `holdout check not available for the ${config.family} family: the model is checked by its fit only`,
     );
@@ -302,6 +303,7 @@ function fitFamilyModel(
   runId: string,
   family: Exclude<ModelFamily, 'noncontractual-continuous'>,
   period: FamilyPeriod,
+  campaigns: readonly string[] | undefined,
   histogram: readonly { frequency: number; recency: number; T: number; customers: number }[],
   fitOptions: FitOptions,
 ): FittedModel {
@@ -317,7 +319,12 @@ function fitFamilyModel(
   const fit = fitOrExplain(runId, name, () =>
     name === 'sbg' ? fitSbg(data, fitOptions) : fitBgBb(data, fitOptions),
   );
-  return { ...toFittedModel(fit), family, period };
+  return {
+    ...toFittedModel(fit),
+    family,
+    period,
+    ...(period === 'campaign' && campaigns ? { campaigns: [...campaigns] } : {}),
+  };
 }
 
 /** The summary parts the unload step wrote (listed: the Athena task returns no keys). */

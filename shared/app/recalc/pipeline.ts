@@ -247,7 +247,13 @@ export const RECALC_PIPELINE: RecalcPipeline = {
         '$',
         'Reads the settings, snapshots the suppression list, renders the source profile; output: SourcesRun',
       ),
-      warehouse('profileSources', 'ProfileSources', ['sourceProfile'], [], 'Source profile on Athena'),
+      warehouse(
+        'profileSources',
+        'ProfileSources',
+        ['sourceProfile', 'otherFamilyProfile'],
+        ['otherFamilyProfile'],
+        'Source profile on Athena (and, when sources of another family hold the other export kind, theirs)',
+      ),
       lambda(
         'selectData',
         'SelectData',

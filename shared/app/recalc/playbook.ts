@@ -28,6 +28,7 @@ import {
   positionLevel,
 } from '#domain/playbook/movement.ts';
 import type { PlaybookBacktest } from '#domain/playbook/summary.ts';
+import { periodLengthDays } from '#domain/recalc-config.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { PreviousScore } from '../ports/score-repository.ts';
 import type { FittedRun } from './types.ts';
@@ -74,8 +75,7 @@ export function ladderCustomerOf(
   score: CustomerScore,
   config: Pick<FittedRun['config'], 'family' | 'period'>,
 ): LadderCustomer {
-  const periodDays =
-    config.family === 'noncontractual-continuous' ? null : config.period === 'year' ? 365.25 : 365.25 / 12;
+  const periodDays = config.family === 'noncontractual-continuous' ? null : periodLengthDays(config);
   return {
     customerId: score.customerId,
     historicOrders: score.historicOrders,

@@ -11,6 +11,7 @@
  */
 
 import {
+  CLEAN_SUBSCRIPTIONS_PREFIX,
   CLEAN_TRANSACTIONS_PREFIX,
   cleanSourcesOf,
   runInputsKey,
@@ -20,12 +21,13 @@ import {
 import {
   type DataSelection,
   daysPastLastTransaction,
+  familyExclusionsOf,
   runExclusionsOf,
   selectRunData,
 } from '#domain/recalc/data-selection.ts';
 import { indexShardCount } from '#domain/recalc/index-shards.ts';
 import { clvSettingsOf, defaultAsOf, expiresAfterWeeks } from '#domain/recalc/settings.ts';
-import type { RecalcConfig } from '#domain/recalc-config.ts';
+import { type RecalcConfig, runPeriodOf, sourceFamiliesOf } from '#domain/recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { DataProfileRow, InputProfileRow } from '../ports/warehouse.ts';
@@ -88,17 +90,39 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<SourcesRun>
   // What the run read, so a resume can tell whether the data changed since (acquire-lock.ts).
   await deps.files.putJson(runInputsKey(runId), { cleanObjects });
   const cleanWarnings = await checkCleanObjects(deps, cleanObjects, configured.missingCleanObjects, runId);
-  const allSources = cleanSourcesOf(cleanObjects);
+  // Each source's family (its `sources` entry, contractual with a subscriptions export, else the run's):
+  // the run reads those of its own family and lists the others. A contractual run reads the
+  // subscriptions exports when its sources have any (one row per membership with its start and
+  // cancellation); else fee payments among the transactions.
+  const subscriptionSources = cleanSourcesOf(
+    await deps.files.listKeys(CLEAN_SUBSCRIPTIONS_PREFIX),
+    CLEAN_SUBSCRIPTIONS_PREFIX,
+  );
+  const transactionSources = cleanSourcesOf(cleanObjects);
+  const sourceFamilies = sourceFamiliesOf(
+    configured,
+    [...transactionSources, ...subscriptionSources],
+    new Set(subscriptionSources),
+  );
+  const subscriptions =
+    configured.family === 'contractual' &&
+    subscriptionSources.some((s) => sourceFamilies[s] === 'contractual');
+  const allSources = subscriptions ? subscriptionSources : transactionSources;
   if (allSources.length === 0) {
     throw new Error(
       `Nothing to score: ${deps.files.location(CLEAN_TRANSACTIONS_PREFIX)} holds no clean data yet. Ingest exports first.`,
     );
   }
+  // Sources of another family whose data is of the other export kind are not in the source profile:
+  // profiled beside it, so the run can list them too (a subscriptions-only source in a shop's run, a
+  // shop's orders in a membership run).
+  const otherKindSources = (subscriptions ? transactionSources : subscriptionSources).filter(
+    (source) => sourceFamilies[source] !== configured.family,
+  );
+  const kinds = { subscriptions, sourceFamilies, transactionSources, subscriptionSources, otherKindSources };
   // The data selection (decided next, once for every caller: CLI, `cvm up`, the weekly schedule)
   // starts from what each source holds per currency.
-  const queries = await renderUnloads(deps, runId, {
-    sourceProfile: deps.queries.sourceProfile({ asOf: profileAsOf(locked), sources: allSources }),
-  });
+  const queries = await renderUnloads(deps, runId, sourceProfileStatements(deps, locked, allSources, kinds));
   return {
     runId,
     startedAt,
@@ -111,8 +135,41 @@ async function prepare(deps: RecalcDeps, locked: LockedRun): Promise<SourcesRun>
     allSources,
     cleanWarnings,
     queries,
+    ...(subscriptions ? { subscriptions } : {}),
+    sourceFamilies,
+    transactionSources,
+    subscriptionSources,
+    otherKindSources,
   };
 }
+
+/**
+ * The source profile of the run's export kind and, when sources of another family hold the other
+ * kind, their profile under its own name (both run in the ProfileSources warehouse step).
+ */
+function sourceProfileStatements(
+  deps: Pick<RecalcDeps, 'queries'>,
+  run: { startedAt: string; request: LockedRun['request'] },
+  allSources: readonly string[],
+  kinds: { subscriptions?: boolean; otherKindSources: readonly string[] },
+) {
+  const asOf = profileAsOf(run);
+  const sourceProfile = deps.queries.sourceProfile({
+    asOf,
+    sources: [...allSources],
+    ...(kinds.subscriptions ? { subscriptions: true } : {}),
+  });
+  if (kinds.otherKindSources.length === 0) return { sourceProfile };
+  const other = deps.queries.sourceProfile({
+    asOf,
+    sources: [...kinds.otherKindSources],
+    ...(kinds.subscriptions ? {} : { subscriptions: true }),
+  });
+  return { sourceProfile, otherFamilyProfile: { ...other, name: OTHER_FAMILY_PROFILE_NAME } };
+}
+
+/** Output name of the other export kind's source profile (it would share the source profile's prefix). */
+export const OTHER_FAMILY_PROFILE_NAME = 'other-family-profile';
 
 export function selectDataStep(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRun> {
   return loggedStep(
@@ -128,12 +185,9 @@ export function selectDataStep(deps: RecalcDeps, run: SourcesRun): Promise<Selec
 }
 
 async function selectData(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRun> {
-  const { runId, request, configured, allSources } = run;
-  const sourceData = await readQueryRows(
-    deps,
-    runId,
-    deps.queries.sourceProfile({ asOf: profileAsOf(run), sources: allSources }),
-  );
+  const { runId, request, configured, allSources, sourceFamilies } = run;
+  const profiles = sourceProfileStatements(deps, run, allSources, run);
+  const sourceData = await readQueryRows(deps, runId, profiles.sourceProfile);
   const requestedCurrency = configured.reportingCurrency ?? configured.currency;
   const selection = selectRunData({
     data: sourceData,
@@ -141,11 +195,26 @@ async function selectData(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRu
       ...(requestedCurrency ? { currency: requestedCurrency } : {}),
       ...(configured.fxRates ? { fxRates: configured.fxRates } : {}),
       includeSample: configured.includeSample,
+      family: configured.family,
+      sourceFamilies,
     },
     defaultCurrency: deps.settings.defaultCurrency,
     ...(request.asOf ? { requestedAsOf: request.asOf } : {}),
     yesterday: defaultAsOf(new Date(run.startedAt)),
   });
+  if (selection && profiles.otherFamilyProfile) {
+    const otherData = await readQueryRows(deps, runId, profiles.otherFamilyProfile);
+    selection.excluded.push(...familyExclusionsOf(otherData, sourceFamilies));
+  }
+  const otherFamilies = selection?.excluded.filter((r) => r.reason === 'family') ?? [];
+  if (selection && selection.sources.length === 0 && otherFamilies.length > 0) {
+    const families = [...new Set(otherFamilies.map((r) => r.family))];
+    throw new Error(
+      `Nothing to score in the ${configured.family} family: ${[...new Set(otherFamilies.map((r) => `${r.source} is ${r.family}`))].join(', ')}. ` +
+        `Run that family: cvm recalc --family ${families[0]}, or POST /runs with {"family": "${families[0]}"} ` +
+        '(or set "family" in config/recalc.json, or the sources\' families under "sources").',
+    );
+  }
   if (!selection || selection.sources.length === 0) {
     throw new Error(
       `Nothing to score: the clean data of ${allSources.join(', ')} holds no rows` +
@@ -158,6 +227,7 @@ async function selectData(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRu
   const { configured: _configured, queries: _queries, ...rest } = run;
   const config = {
     ...configured,
+    period: runPeriodOf(configured, selection.sources),
     currency: selection.currency,
     ...(Object.keys(selection.fxRates).length > 0 ? { fxRates: selection.fxRates } : {}),
   };
@@ -169,7 +239,7 @@ async function selectData(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRu
 }
 
 /** The run profile's parameters: the full period up to the as-of date. */
-function profileParams(run: Pick<SelectedRun, 'config' | 'asOf' | 'sources'>) {
+function profileParams(run: Pick<SelectedRun, 'config' | 'asOf' | 'sources' | 'subscriptions'>) {
   return {
     asOf: run.asOf,
     timeUnit: run.config.timeUnit,
@@ -177,7 +247,7 @@ function profileParams(run: Pick<SelectedRun, 'config' | 'asOf' | 'sources'>) {
     sources: run.sources,
     family: run.config.family,
     period: run.config.period,
-    ...selectionQueryParams({ config: run.config }),
+    ...selectionQueryParams({ config: run.config, ...(run.subscriptions ? { subscriptions: true } : {}) }),
   };
 }
 
@@ -226,18 +296,41 @@ async function planRun(deps: RecalcDeps, run: SelectedRun): Promise<PreparedRun>
     );
   }
   const selected = dataSelectionOf(selection, profile, runProfile, config, run.suppressedIds);
+  // A contractual run over subscriptions reads no transactions: say so for contractual sources that
+  // have fee payments only, instead of leaving them out without a word.
+  const paymentsOnly = run.subscriptions
+    ? run.transactionSources.filter(
+        (s) => run.sourceFamilies[s] === 'contractual' && !run.subscriptionSources.includes(s),
+      )
+    : [];
+  const subscriptionWarnings = paymentsOnly.map(
+    (source) =>
+      `Source ${source} is contractual but has no subscriptions export: this run reads the subscriptions exports of ${run.subscriptionSources.join(', ')}, not fee payments, so ${source} is not read. Upload its memberships to incoming/${source}/subscriptions/, or give it its own run.`,
+  );
   const dataSelection = {
     ...selected,
-    dataWarnings: [...run.cleanWarnings, ...(selected.dataWarnings ?? [])],
+    dataWarnings: [...run.cleanWarnings, ...subscriptionWarnings, ...(selected.dataWarnings ?? [])],
   };
   // The holdout check needs calibration data: at least one purchase before the calibration end.
   const asOfDay = parseEpochDay(asOf, 'as-of date');
   const calibrationEndDay = asOfDay - config.holdoutWeeks * 7;
   const firstDay = profile.firstDate ? parseEpochDay(profile.firstDate) : asOfDay;
   const calibrationEnd = firstDay < calibrationEndDay ? formatEpochDay(calibrationEndDay) : null;
-  const economics = runEconomicsOf(config, { orderRowsWithFigures, attributeRows });
+  // Subscriptions carry no order economics (no cost, margin or returns per row): such runs value on fees.
+  const economics = run.subscriptions
+    ? undefined
+    : runEconomicsOf(config, { orderRowsWithFigures, attributeRows });
+  const subscriptions = run.subscriptions ? { subscriptions: true as const } : {};
 
-  const plan = { asOf, calibrationEnd, config, sources, profile, ...(economics ? { economics } : {}) };
+  const plan = {
+    asOf,
+    calibrationEnd,
+    config,
+    sources,
+    profile,
+    ...(economics ? { economics } : {}),
+    ...subscriptions,
+  };
   const statements = fitStatementsOf(deps, plan);
   const queries = await renderUnloads(deps, runId, { ...statements });
 
@@ -285,6 +378,7 @@ async function planRun(deps: RecalcDeps, run: SelectedRun): Promise<PreparedRun>
     queries,
     dataSelection,
     ...(economics ? { economics } : {}),
+    ...subscriptions,
   };
 }
 

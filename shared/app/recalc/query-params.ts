@@ -17,14 +17,20 @@ export function economicsSqlSettings(config: PreparedRun['config']): EconomicsSq
 }
 
 export function selectionQueryParams(
-  run: Pick<PreparedRun, 'config' | 'economics'> & {
+  run: Pick<PreparedRun, 'config' | 'economics' | 'subscriptions'> & {
     profile?: Pick<PreparedRun['profile'], 'customersSummarized'>;
   },
 ): Pick<
   RecalcQueryParams,
-  'fxRates' | 'crossSourceDuplicates' | 'economics' | 'customers' | 'partCustomers'
+  | 'fxRates'
+  | 'crossSourceDuplicates'
+  | 'economics'
+  | 'subscriptions'
+  | 'campaigns'
+  | 'customers'
+  | 'partCustomers'
 > {
-  const { currency, fxRates, crossSourceDuplicates, partCustomers } = run.config;
+  const { currency, fxRates, crossSourceDuplicates, period, campaigns, partCustomers } = run.config;
   const rates = Object.fromEntries(Object.entries(fxRates ?? {}).filter(([code]) => code !== currency));
   return {
     ...(Object.keys(rates).length > 0 ? { fxRates: rates } : {}),
@@ -33,5 +39,7 @@ export function selectionQueryParams(
     ...(run.economics ? { economics: economicsSqlSettings(run.config) } : {}),
     // Once the profile has counted the customers, the summaries are unloaded in bounded parts.
     ...(run.profile ? { customers: run.profile.customersSummarized, partCustomers } : {}),
+    ...(run.subscriptions ? { subscriptions: true } : {}),
+    ...(period === 'campaign' && campaigns ? { campaigns: [...campaigns] } : {}),
   };
 }

@@ -21,6 +21,7 @@ export async function loadConfiguredSettings(
   const overrides: RecalcConfigInput = {
     ...request.config,
     ...(request.model ? { model: request.model } : {}),
+    ...(request.family ? { family: request.family } : {}),
   };
   const source =
     stored === undefined

@@ -17,7 +17,7 @@ export const BACKTEST_SUMMARIES_NAME = 'backtest-summaries';
 
 /** The parameters every statement of the run is rendered with. */
 export function runQueryParams(
-  run: Pick<PreparedRun, 'asOf' | 'calibrationEnd' | 'config' | 'sources' | 'economics'>,
+  run: Pick<PreparedRun, 'asOf' | 'calibrationEnd' | 'config' | 'sources' | 'economics' | 'subscriptions'>,
 ): RecalcQueryParams {
   return {
     asOf: run.asOf,
@@ -39,7 +39,7 @@ export interface FitStatements extends Omit<RecalcStatements, 'dataProfile'> {
 
 export function fitStatementsOf(
   deps: Pick<RecalcDeps, 'queries'>,
-  run: Pick<PreparedRun, 'asOf' | 'calibrationEnd' | 'config' | 'sources' | 'economics'>,
+  run: Pick<PreparedRun, 'asOf' | 'calibrationEnd' | 'config' | 'sources' | 'economics' | 'subscriptions'>,
 ): FitStatements {
   const params = runQueryParams(run);
   const { dataProfile: _profile, ...statements } = deps.queries.statements(params);

@@ -13,6 +13,7 @@ import {
 } from '#domain/migration.ts';
 import { buildScores } from '#domain/recalc/scoring.ts';
 import { expiresAfterWeeks } from '#domain/recalc/settings.ts';
+import { periodLengthDays } from '#domain/recalc-config.ts';
 import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import { assertStorableScores } from '#domain/storable-numbers.ts';
 import { hashCustomerId } from '../customer-id-hash.ts';
@@ -90,7 +91,7 @@ async function scorePart(deps: RecalcDeps, input: ScorePartInput): Promise<PartR
       ? run.config.timeUnit === 'weeks'
         ? 1
         : 1 / 7
-      : (run.config.period === 'year' ? 365.25 : 365.25 / 12) / 7;
+      : periodLengthDays(run.config) / 7;
   const changes: CustomerChange[] = [];
   const economics = createEconomicsScoring(run);
   const playbook = createPlaybookPart(run);

@@ -10,7 +10,7 @@ import type { MigrationMatrix, SegmentTotals } from '#domain/migration.ts';
 import type { DataSelection } from '#domain/recalc/data-selection.ts';
 import type { ScoringRun } from '#domain/recalc/scoring.ts';
 import type { RunFailure } from '#domain/recalc/settings.ts';
-import type { ModelChoice, RecalcConfig, RecalcConfigInput } from '#domain/recalc-config.ts';
+import type { ModelChoice, ModelFamily, RecalcConfig, RecalcConfigInput } from '#domain/recalc-config.ts';
 import type { ReportAggregates } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import type { ChangeEventPublisher } from '../ports/change-events.ts';
@@ -68,6 +68,8 @@ export interface RecalcRequest {
    */
   asOf?: string;
   model?: ModelChoice;
+  /** The family this run scores (overrides `family` of the settings): sources of other families are left out. */
+  family?: ModelFamily;
   /** Overrides of the stored `config/recalc.json`, merged field by field over it. */
   config?: RecalcConfigInput;
   /** Given by tests and retries; generated otherwise. */
@@ -135,6 +137,15 @@ export interface SourcesRun {
   cleanWarnings: string[];
   /** Statement key → UNLOAD text, for the next warehouse step. */
   queries: Record<string, string>;
+  /** A contractual run over its sources' subscriptions exports (docs/recalc.md, "Model families"). */
+  subscriptions?: true;
+  /** Each source's family: its `sources` entry, contractual with a subscriptions export, else the run's. */
+  sourceFamilies: Record<string, ModelFamily>;
+  /** Sources with clean transactions, and with clean subscriptions. */
+  transactionSources: string[];
+  subscriptionSources: string[];
+  /** Sources of another family whose data is of the other export kind (profiled beside the source profile). */
+  otherKindSources: string[];
 }
 
 /**
@@ -197,6 +208,11 @@ export interface PreparedRun {
    * summaries then carry each customer's economics.
    */
   economics?: RunEconomics;
+  /**
+   * Contractual runs whose sources have subscriptions exports read those (one row per subscription)
+   * instead of fee payments in the transactions (docs/recalc.md, "Subscriptions").
+   */
+  subscriptions?: true;
 }
 
 /** What `prepare` found of the run's economics data. */

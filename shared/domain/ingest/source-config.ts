@@ -145,6 +145,20 @@ export const sourceConfigSchema = z.strictObject({
     .describe(
       'Customer attributes exports (incoming/<source>/customers/): field → header name; unmapped fields are found by aliases',
     ),
+  subscriptionColumns: z
+    .strictObject({
+      customer_id: headerName.optional(),
+      subscription_id: headerName.optional(),
+      plan: headerName.optional(),
+      started_at: headerName.optional(),
+      cancelled_at: headerName.optional(),
+      fee: headerName.optional(),
+      currency: headerName.optional(),
+    })
+    .optional()
+    .describe(
+      'Subscriptions exports (incoming/<source>/subscriptions/): field → header name; unmapped fields are found by aliases',
+    ),
   satisfactionScale: z
     .enum(['nps', 'csat'], { error: 'must be "nps" (0–10) or "csat" (1–5)' })
     .optional()

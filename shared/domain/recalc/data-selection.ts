@@ -2,6 +2,7 @@
  * Which data a run reads, decided once (in `prepare`) from what each source holds per currency:
  * sample or own data, the run currency, the default as-of date, and everything left out and why.
  */
+import type { ModelFamily } from '../recalc-config.ts';
 import { formatEpochDay, parseEpochDay } from '../rfm-summary.ts';
 import type { ExcludedRows, RunDataRange, RunExclusions, RunRecord } from '../run.ts';
 import { asOfFromData } from './settings.ts';
@@ -33,6 +34,10 @@ export interface SelectionSettings {
   currency?: string;
   fxRates?: Record<string, number>;
   includeSample: 'auto' | 'always' | 'never';
+  /** The run's family; with `sourceFamilies`, sources of another family are left out (`family`). */
+  family?: ModelFamily;
+  /** Each source's family, resolved by the caller (settings, subscriptions export, run family). */
+  sourceFamilies?: Record<string, ModelFamily>;
 }
 
 export interface SelectionInput {
@@ -71,8 +76,13 @@ export interface DataSelection {
  *   complete yet), over the sources and currencies read.
  */
 export function selectRunData(input: SelectionInput): DataSelection | null {
-  const present = input.data.filter((d) => d.rows > 0 || d.rowsSuperseded > 0);
-  if (present.length === 0) return null;
+  const all = input.data.filter((d) => d.rows > 0 || d.rowsSuperseded > 0);
+  if (all.length === 0) return null;
+  // Sources of another family belong to another run: listed, never read (nor used to pick currency or as-of).
+  const { family, sourceFamilies } = input.settings;
+  const familyOf = (source: string) => sourceFamilies?.[source] ?? family;
+  const otherFamily = all.filter((d) => family !== undefined && familyOf(d.source) !== family);
+  const present = all.filter((d) => !otherFamily.includes(d));
   const { includeSample } = input.settings;
   const sampleRows = present.filter((d) => d.source === SAMPLE_SOURCE);
   const ownRows = present.filter((d) => d.source !== SAMPLE_SOURCE && d.rows > 0);
@@ -104,8 +114,7 @@ export function selectRunData(input: SelectionInput): DataSelection | null {
 
   const excluded: ExcludedRows[] = [];
   const add = (reason: ExcludedRows['reason'], d: SourceCurrencyData, rows: number, amount: number) => {
-    if (rows > 0)
-      excluded.push({ reason, source: d.source, currency: d.currency, rows, amount: round2(amount) });
+    if (rows > 0) excluded.push(excludedOf(reason, d, rows, amount));
   };
   for (const d of present) {
     if (sampleExcluded && d.source === SAMPLE_SOURCE) add('sample', d, d.rows, d.amount);
@@ -113,6 +122,10 @@ export function selectRunData(input: SelectionInput): DataSelection | null {
     else add('after_as_of', d, d.rowsAfterAsOf, d.amountAfterAsOf);
   }
   for (const d of read) add('superseded', d, d.rowsSuperseded, d.amountSuperseded);
+  for (const d of otherFamily) {
+    if (d.rows > 0)
+      excluded.push({ ...excludedOf('family', d, d.rows, d.amount), family: familyOf(d.source)! });
+  }
 
   return {
     sources: [...new Set(read.map((d) => d.source))].sort(),
@@ -126,6 +139,26 @@ export function selectRunData(input: SelectionInput): DataSelection | null {
     read,
   };
 }
+
+/**
+ * Exclusion rows (reason `family`) for the profile of sources the run does not read in its export
+ * kind (the transactions of a subscriptions run, the subscriptions of any other run).
+ */
+export function familyExclusionsOf(
+  data: readonly SourceCurrencyData[],
+  sourceFamilies: Record<string, ModelFamily>,
+): ExcludedRows[] {
+  return data
+    .filter((d) => d.rows > 0)
+    .map((d) => ({ ...excludedOf('family', d, d.rows, d.amount), family: sourceFamilies[d.source]! }));
+}
+
+const excludedOf = (
+  reason: ExcludedRows['reason'],
+  d: SourceCurrencyData,
+  rows: number,
+  amount: number,
+): ExcludedRows => ({ reason, source: d.source, currency: d.currency, rows, amount: round2(amount) });
 
 /** Whole days from the last transaction to the as-of date; null without data. */
 export function daysPastLastTransaction(asOf: string, lastDate: string | null): number | null {
@@ -146,7 +179,14 @@ const REASON_TEXT: Record<ExcludedRows['reason'], string> = {
   currency: 'in another currency without an fxRates rate',
   after_as_of: 'dated after the as-of date',
   superseded: 'replaced by a later export of the same order (not lost)',
+  family: 'of another model family',
 };
+
+/** Why a source of another family is left out, and how to run it. */
+const familyText = (family: string | undefined) =>
+  family
+    ? `of the ${family} family (config sources.<source>.family, or a subscriptions export); score it with its own run: cvm recalc --family ${family}, or POST /runs with {"family": "${family}"}`
+    : REASON_TEXT.family;
 
 /**
  * What a run read and left out, one line each, for people: printed by `cvm up` and `cvm recalc`
@@ -183,7 +223,7 @@ export function describeDataSelection(
   for (const r of exclusions.rows) {
     if (r.reason === 'sample') continue;
     lines.push(
-      `${r.reason === 'superseded' ? 'Replaced' : 'Left out'}: ${count(r.rows)} rows (${money(r.amount)} ${r.currency}) of source ${r.source}, ${REASON_TEXT[r.reason]}.`,
+      `${r.reason === 'superseded' ? 'Replaced' : 'Left out'}: ${count(r.rows)} rows (${money(r.amount)} ${r.currency}) of source ${r.source}, ${r.reason === 'family' ? familyText(r.family) : REASON_TEXT[r.reason]}.`,
     );
   }
   if (exclusions.suppressedIds > 0) {

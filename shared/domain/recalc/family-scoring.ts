@@ -12,7 +12,7 @@ import {
 import { conditionalExpectedAverageSpend } from '../models/gamma-gamma.ts';
 import { type SbgParams, sbgProbabilityAlive } from '../models/sbg.ts';
 import type { GammaGammaParams } from '../models/types.ts';
-import type { FamilyPeriod, ModelFamily } from '../recalc-config.ts';
+import { type FamilyPeriod, type ModelFamily, periodLengthDays } from '../recalc-config.ts';
 import type { TimeUnit } from '../rfm-summary.ts';
 
 /** The models of the period families. */
@@ -30,6 +30,8 @@ export function familyModelOf(family: Exclude<ModelFamily, 'noncontractual-conti
 
 export interface FamilyScoringOptions {
   period: FamilyPeriod;
+  /** Campaign starts of `period: "campaign"` (their mean gap is the period length). */
+  campaigns?: readonly string[] | undefined;
   horizonMonths: number;
   annualDiscountRate: number;
   margin: number;
@@ -40,9 +42,9 @@ export interface FamilyScoringOptions {
 
 /** Periods per year and the CLV horizon in periods (at least one: the next opportunity). */
 export function familyHorizon(
-  options: Pick<FamilyScoringOptions, 'period' | 'horizonMonths' | 'annualDiscountRate'>,
+  options: Pick<FamilyScoringOptions, 'period' | 'campaigns' | 'horizonMonths' | 'annualDiscountRate'>,
 ) {
-  const perYear = options.period === 'year' ? 1 : 12;
+  const perYear = 365.25 / periodLengthDays(options);
   return {
     periods: Math.max(1, Math.round((options.horizonMonths * perYear) / 12)),
     discountRatePerPeriod: (1 + options.annualDiscountRate) ** (1 / perYear) - 1,

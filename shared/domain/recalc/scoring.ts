@@ -122,6 +122,7 @@ function scoreFamilyRows(
   };
   const options = {
     period: run.config.period,
+    campaigns: run.config.campaigns,
     horizonMonths: run.config.clv.horizonMonths,
     annualDiscountRate: run.config.clv.annualDiscountRate,
     margin: run.config.clv.margin,

@@ -137,11 +137,20 @@ describe('admin operations in AWS', () => {
       stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:recalc',
     });
     const admin = createAwsAdminOperations(config, createAwsClients(config));
-    const started = await admin.startRecalculation({ asOf: '2026-11-01', model: 'auto' });
+    const started = await admin.startRecalculation({
+      asOf: '2026-11-01',
+      model: 'auto',
+      family: 'contractual',
+    });
     expect(started).toEqual({ executionArn: 'arn:aws:states:eu-west-1:1:execution:recalc:x' });
     const call = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
     expect(call.stateMachineArn).toBe(config.stateMachineArn);
-    expect(JSON.parse(call.input!)).toMatchObject({ asOf: '2026-11-01', model: 'auto' });
+    // The execution input is the run's request: `family` chooses which sources the run scores.
+    expect(JSON.parse(call.input!)).toMatchObject({
+      asOf: '2026-11-01',
+      model: 'auto',
+      family: 'contractual',
+    });
     sfn.restore();
   });
 

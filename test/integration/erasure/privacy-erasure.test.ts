@@ -222,6 +222,16 @@ describe('privacy: a forgotten customer leaves no trace in the local stack', { t
     const first = await ingestFile(stack, 'shop', exportFile);
     expect(first).toMatchObject({ status: 'succeeded', accepted: 6922, rejected: 1 });
     expect((await ingestFile(stack, 'app', jsonlFile)).status).toBe('succeeded');
+    // A membership of theirs in a subscriptions export (clean/subscriptions/).
+    const membershipFile = join(work, 'members.csv');
+    writeFileSync(
+      membershipFile,
+      `member_id,started_at,cancelled_at,fee\nSUB-KEEP-1,1997-01-01,,10.00\n${CUSTOMER},1997-02-11,,10.00\n`,
+    );
+    expect(await ingestFile(stack, 'club', membershipFile, 'subscriptions')).toMatchObject({
+      status: 'succeeded',
+      accepted: 2,
+    });
 
     const run1 = await capture(recalc, ['--as-of', '1998-06-30', '--currency', 'USD', '--json']);
     expect(run1.code, run1.output).toBe(0);

@@ -162,6 +162,38 @@ describe('cvm ingest', () => {
     }
   });
 
+  it('--subscriptions uploads under incoming/<source>/subscriptions/ and ingests the file as memberships', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cvm-cli-subscriptions-'));
+    try {
+      const file = join(dir, 'leden.csv');
+      writeFileSync(
+        file,
+        'lidnummer;startdatum;opzegdatum;contributie\nL1;2021-03-15;;60,00\nL2;2021-03-15;2022-01-31;60,00\nL3;2022-05-01;2021-05-01;60,00\n',
+      );
+      const { out } = capture();
+      const config = join(dir, 'club.json');
+      writeFileSync(config, JSON.stringify({ maxRejectRatio: 0.5 }));
+      expect(await run([file, '--source', 'club', '--subscriptions', '--json', '--config', config])).toBe(0);
+      const [report] = out.map((line) => JSON.parse(line));
+      expect(report).toMatchObject({
+        key: 'incoming/club/subscriptions/leden.csv',
+        status: 'succeeded',
+        rowsRead: 3,
+        accepted: 2,
+        rejected: 1,
+        rejectReasons: { cancelled_before_started: 1 },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses --customers together with --subscriptions', async () => {
+    const { err } = capture();
+    expect(await run([join(fixtures, 'clean.csv'), '--customers', '--subscriptions'])).toBe(2);
+    expect(err.join('\n')).toContain('--customers and --subscriptions exclude each other');
+  });
+
   it('explains its usage when no file is given', async () => {
     const { err } = capture();
     expect(await run([])).toBe(2);

@@ -81,3 +81,32 @@ export function membershipExport(): FamilyExport {
   });
   return { csv: `${rows.join('\n')}\n`, rows: order, histories };
 }
+
+/**
+ * The same "regular" cohort as a subscriptions export (one row per membership: start, cancellation,
+ * yearly fee), in Dutch with semicolons as a membership administration writes it: 1,000 members start
+ * on 2001-03-15; a member with r renewals cancels during year 2001 + r + 1 (the renewal lost), so the
+ * ones with 6 renewals cancel in 2008, the as-of year. Every fifth member still active at the end of
+ * 2008 has handed in a cancellation dated 2009 (after the as-of date: still a member). One more member
+ * joins in 2008 (n = 0: scored, no information for the fit).
+ */
+export function membershipSubscriptionsExport(): FamilyExport & { joinedThisYear: string } {
+  const text = readFileSync(new URL('../../fixtures/sbg/regular.csv', import.meta.url), 'utf8');
+  const [, ...lines] = text.trim().split('\n');
+  const rows = ['lidnummer;startdatum;opzegdatum;contributie;valuta'];
+  const histories: PeriodHistory[] = [];
+  lines.forEach((line, i) => {
+    const [, recency, T] = line.split(',') as [string, string, string];
+    const renewals = Number(recency);
+    const n = Number(T);
+    const customerId = `M${String(i + 1).padStart(4, '0')}`;
+    histories.push({ customerId, x: renewals, tx: renewals, n });
+    const fee = [40, 60, 80][i % 3]!;
+    const cancelled =
+      renewals < n ? `${2001 + renewals + 1}-0${1 + (i % 9)}-1${i % 10}` : i % 5 === 0 ? '2009-02-01' : '';
+    rows.push(`${customerId};2001-03-15;${cancelled};${fee},00;USD`);
+  });
+  const joinedThisYear = 'M9999';
+  rows.push(`${joinedThisYear};2008-06-01;;50,00;USD`);
+  return { csv: `${rows.join('\n')}\n`, rows: rows.length - 1, histories, joinedThisYear };
+}
