@@ -304,6 +304,7 @@ describe('recalculation: state machine', () => {
     );
     expect(SUMMARY_QUERIES).toEqual([
       'sourceProfile',
+      'otherFamilyProfile',
       'runProfile',
       'customerSummaries',
       'histogram',

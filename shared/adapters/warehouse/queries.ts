@@ -705,7 +705,8 @@ const PROFILE_TYPES: Record<ProfileColumn, 'BIGINT' | 'DOUBLE' | 'VARCHAR'> = {
  * - The attributes count reads the other table (`customer_attributes`), not the transactions.
  */
 function runProfileSql(p: WarehouseParams, columns: readonly ProfileColumn[]): string {
-  const economicsPresence = columns.includes('order_rows_with_figures');
+  // Subscriptions carry no order economics: a run over them counts no rows with figures.
+  const economicsPresence = columns.includes('order_rows_with_figures') && p.subscriptions !== true;
   const candidate = usedRow(p);
   const used = `${candidate}${p.crossSourceDuplicates === 'collapse' ? ' AND source_rank = 1' : ''}`;
   const runCurrency = currencyCondition(p);
@@ -731,7 +732,7 @@ function runProfileSql(p: WarehouseParams, columns: readonly ProfileColumn[]): s
     one_time_buyers: `COALESCE(SUM(CASE WHEN first_day <= ${periodEnd} AND repeat_days = 0 THEN 1 ELSE 0 END), 0)`,
     cross_source_duplicate_rows: 'COALESCE(SUM(duplicate_rows), 0)',
     cross_source_duplicate_amount: 'COALESCE(SUM(duplicate_amount), 0)',
-    order_rows_with_figures: 'COALESCE(SUM(rows_with_figures), 0)',
+    order_rows_with_figures: economicsPresence ? 'COALESCE(SUM(rows_with_figures), 0)' : '0',
     attribute_rows: '',
   };
   const aggregated = columns.filter((column) => column !== 'attribute_rows');

@@ -20,9 +20,14 @@ import { mergedEconomics } from './economics-finalize.ts';
 import { renewLease } from './lease.ts';
 import { checkScoredParts } from './part-check.ts';
 import { finalizePlaybook } from './playbook-finalize.ts';
+import { OTHER_FAMILY_PROFILE_NAME } from './prepare.ts';
 import { runRetentionWeeks } from './run-settings.ts';
 import { loggedStep } from './step-log.ts';
 import type { FinalizeResult, FittedRun, RecalcDeps } from './types.ts';
+import { deleteAggregateResults } from './warehouse-results.ts';
+
+/** Output names of the profile statements (queries.ts): the source profile and the run profile. */
+const PROFILE_RESULT_NAMES = ['source-profile', 'run-profile'] as const;
 
 /**
  * Step 5: merges the parts' results into segment summaries and the migration matrix, stores the run
@@ -127,6 +132,7 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     'text/html; charset=utf-8',
   );
   await deps.runs.flipCurrentRun(run.runId, run.previousRunId, now);
+  await deleteAggregateResults(deps, run, [...PROFILE_RESULT_NAMES, OTHER_FAMILY_PROFILE_NAME]);
 
   return { record };
 }

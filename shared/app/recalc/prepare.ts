@@ -233,7 +233,9 @@ async function selectData(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRu
   };
   const selected = { config, asOf: selection.asOf, sources: selection.sources };
   const queries = await renderUnloads(deps, runId, {
-    runProfile: deps.queries.runProfile(profileParams(selected)),
+    runProfile: deps.queries.runProfile(
+      profileParams({ ...selected, ...(run.subscriptions ? { subscriptions: true } : {}) }),
+    ),
   });
   return { ...rest, ...selected, selection, queries };
 }

@@ -59,3 +59,24 @@ export async function readSingleRow<Row>(
   }
   return row;
 }
+
+/** Statements whose results hold one row per customer: kept with the run (erasure rewrites them). */
+const PER_CUSTOMER_QUERIES = new Set(['customerSummaries', 'backtestSummaries']);
+
+/**
+ * Deletes a published run's aggregate statement results (histograms, spend, holdout series, the
+ * profiles): the fit has read them, a published run is never resumed, and an aggregate over a few
+ * customers (a spend row with `customers = 1`) would keep a forgotten customer's amount that erasure,
+ * which removes rows by customer id, cannot see.
+ */
+export async function deleteAggregateResults(
+  deps: Pick<RecalcDeps, 'queries' | 'files'>,
+  run: { runId: string; queries: Record<string, string> },
+  profileNames: readonly string[],
+): Promise<void> {
+  for (const [key, queryString] of Object.entries(run.queries)) {
+    if (PER_CUSTOMER_QUERIES.has(key)) continue;
+    await deps.files.deletePrefix(deps.queries.parseUnload(queryString).outputPrefix);
+  }
+  for (const name of profileNames) await deps.files.deletePrefix(runOutputPrefix(run.runId, name));
+}

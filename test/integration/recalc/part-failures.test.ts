@@ -289,7 +289,7 @@ describe('failed score parts and resumed runs', { timeout: 300_000 }, () => {
       expect(published.status).toBe(409);
       const mixed = await api.request('POST', '/runs', { body: { resume: runId, asOf: '1998-06-30' } });
       expect(mixed.status).toBe(400);
-      expect(mixed.text).toMatch(/resume takes no asOf or model/);
+      expect(mixed.text).toMatch(/resume takes no asOf, model or family/);
 
       const started = await api.request('POST', '/runs', { body: { resume: runId } });
       expect(started.status).toBe(202);
