@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { type DecimalSeparator, parseAmountCents } from '../ingest/amounts.ts';
-import { normalizeHeader } from '../ingest/column-mapping.ts';
+import { mapKindColumns } from '../ingest/column-mapping.ts';
 import { IngestFileError } from '../ingest/ingest-file-error.ts';
 import type { TimestampProblem } from '../ingest/order-timestamps.ts';
 import type { SatisfactionScale } from './economics-config.ts';
@@ -188,32 +188,7 @@ export function mapAttributeColumns(
   satisfactionScale: SatisfactionScale | undefined,
   fileName: string,
 ): AttributeColumnMapping {
-  const normalized = headers.map(normalizeHeader);
-  const index = Object.fromEntries(ATTRIBUTE_COLUMNS.map((c) => [c, -1])) as Record<AttributeColumn, number>;
-  const taken = new Set<number>();
-  const problems: string[] = [];
-  for (const column of ATTRIBUTE_COLUMNS) {
-    const wanted = configured?.[column];
-    if (wanted === undefined) continue;
-    let at = headers.indexOf(wanted);
-    if (at < 0) at = normalized.indexOf(normalizeHeader(wanted));
-    if (at < 0) problems.push(`configured column ${column} = '${wanted}' is not a header of the file`);
-    else {
-      index[column] = at;
-      taken.add(at);
-    }
-  }
-  for (const column of ATTRIBUTE_COLUMNS) {
-    if (index[column] >= 0 || configured?.[column] !== undefined) continue;
-    for (const alias of ATTRIBUTE_ALIASES[column]) {
-      const at = normalized.findIndex((name, i) => name === alias && !taken.has(i));
-      if (at >= 0) {
-        index[column] = at;
-        taken.add(at);
-        break;
-      }
-    }
-  }
+  const { index, problems } = mapKindColumns(headers, ATTRIBUTE_COLUMNS, ATTRIBUTE_ALIASES, configured);
   if (index.customer_id < 0 && configured?.customer_id === undefined) {
     problems.push(
       `no column for customer_id (accepted headers: ${ATTRIBUTE_ALIASES.customer_id.slice(0, 8).join(', ')}, …)`,

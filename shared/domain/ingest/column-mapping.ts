@@ -256,3 +256,43 @@ export function headerlessHint(headers: readonly string[]): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The column index of each field of a row kind (customer attributes, subscriptions): configured
+ * header names first (exact, then normalized), then the kind's aliases for the fields still open;
+ * -1 for a field the file lacks. `problems` names configured headers the file does not have.
+ */
+export function mapKindColumns<Column extends string>(
+  headers: readonly string[],
+  columns: readonly Column[],
+  aliases: Readonly<Record<Column, readonly string[]>>,
+  configured: Partial<Record<Column, string | undefined>> | undefined,
+): { index: Record<Column, number>; problems: string[] } {
+  const normalized = headers.map(normalizeHeader);
+  const index = Object.fromEntries(columns.map((c) => [c, -1])) as Record<Column, number>;
+  const taken = new Set<number>();
+  const problems: string[] = [];
+  for (const column of columns) {
+    const wanted = configured?.[column];
+    if (wanted === undefined) continue;
+    let at = headers.indexOf(wanted);
+    if (at < 0) at = normalized.indexOf(normalizeHeader(wanted));
+    if (at < 0) problems.push(`configured column ${column} = '${wanted}' is not a header of the file`);
+    else {
+      index[column] = at;
+      taken.add(at);
+    }
+  }
+  for (const column of columns) {
+    if (index[column] >= 0 || configured?.[column] !== undefined) continue;
+    for (const alias of aliases[column]) {
+      const at = normalized.findIndex((name, i) => name === alias && !taken.has(i));
+      if (at >= 0) {
+        index[column] = at;
+        taken.add(at);
+        break;
+      }
+    }
+  }
+  return { index, problems };
+}

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { type DecimalSeparator, isCurrencyCode, parseAmountCents } from '../ingest/amounts.ts';
-import { normalizeHeader } from '../ingest/column-mapping.ts';
+import { mapKindColumns } from '../ingest/column-mapping.ts';
 import { IngestFileError } from '../ingest/ingest-file-error.ts';
 import type { TimestampProblem } from '../ingest/order-timestamps.ts';
 import { parseEpochDay } from '../rfm-summary.ts';
@@ -131,32 +131,7 @@ export function mapSubscriptionColumns(
   configured: Partial<Record<SubscriptionColumn, string | undefined>> | undefined,
   fileName: string,
 ): SubscriptionColumnMapping {
-  const normalized = headers.map(normalizeHeader);
-  const index = Object.fromEntries(SUBSCRIPTION_COLUMNS.map((c) => [c, -1])) as SubscriptionColumnMapping;
-  const taken = new Set<number>();
-  const problems: string[] = [];
-  for (const column of SUBSCRIPTION_COLUMNS) {
-    const wanted = configured?.[column];
-    if (wanted === undefined) continue;
-    let at = headers.indexOf(wanted);
-    if (at < 0) at = normalized.indexOf(normalizeHeader(wanted));
-    if (at < 0) problems.push(`configured column ${column} = '${wanted}' is not a header of the file`);
-    else {
-      index[column] = at;
-      taken.add(at);
-    }
-  }
-  for (const column of SUBSCRIPTION_COLUMNS) {
-    if (index[column] >= 0 || configured?.[column] !== undefined) continue;
-    for (const alias of SUBSCRIPTION_ALIASES[column]) {
-      const at = normalized.findIndex((name, i) => name === alias && !taken.has(i));
-      if (at >= 0) {
-        index[column] = at;
-        taken.add(at);
-        break;
-      }
-    }
-  }
+  const { index, problems } = mapKindColumns(headers, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_ALIASES, configured);
   for (const required of ['customer_id', 'started_at'] as const) {
     if (index[required] < 0 && configured?.[required] === undefined) {
       problems.push(
