@@ -400,6 +400,7 @@ export async function runLocalRecalculation(
   const request: RecalcRequest = {
     ...(options.asOf ? { asOf: options.asOf } : {}),
     ...(options.model ? { model: options.model } : {}),
+    ...(options.family ? { family: options.family } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...(options.runId ? { runId: options.runId } : {}),
     ...(options.leaseMinutes ? { leaseMinutes: options.leaseMinutes } : {}),

@@ -180,4 +180,15 @@ describe('membership subscriptions export (sBG) end to end', { timeout: 300_000 
     const left = other.record.exclusions!.rows.filter((r) => r.reason === 'family');
     expect(left.map((r) => [r.source, r.family])).toEqual([['members', 'contractual']]);
   });
+
+  it('scores the family a run asks for (cvm recalc --family, POST /runs family) over the configured one', async () => {
+    const asked = await runLocalRecalculation(stack, {
+      asOf: '2008-12-31',
+      family: 'contractual',
+      // The settings' family stays the default (continuous): only the request asks for memberships.
+      config: { currency: 'USD', sources: { shop: { family: 'noncontractual-continuous' } } },
+    });
+    expect(asked.record.model).toMatchObject({ name: 'sbg', family: 'contractual' });
+    expect(asked.record.customers).toBe(record.customers);
+  });
 });
