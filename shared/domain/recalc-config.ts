@@ -3,6 +3,7 @@ import { RECALC_CONFIG_KEY } from './bucket-layout.ts';
 import { economicsConfigSchema } from './economics/economics-config.ts';
 import { CvmError } from './errors.ts';
 import { playbookSettingsSchema } from './playbook/playbook-config.ts';
+import { SAMPLE_SOURCE } from './recalc/data-selection.ts';
 import { DEFAULT_PART_CUSTOMERS } from './recalc/summary-parts.ts';
 import { DEFAULT_SEGMENT_NAMES } from './score.ts';
 
@@ -328,8 +329,14 @@ export function sourceFamiliesOf(
 ): Record<string, ModelFamily> {
   const families: Record<string, ModelFamily> = {};
   for (const source of sources) {
-    families[source] =
-      config.sources?.[source]?.family ?? (withSubscriptions.has(source) ? 'contractual' : config.family);
+    // The bundled sample is a web shop's orders (CDNOW): continuous whatever the run's family.
+    const unconfigured =
+      source === SAMPLE_SOURCE
+        ? 'noncontractual-continuous'
+        : withSubscriptions.has(source)
+          ? 'contractual'
+          : config.family;
+    families[source] = config.sources?.[source]?.family ?? unconfigured;
   }
   return families;
 }

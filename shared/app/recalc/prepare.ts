@@ -201,6 +201,7 @@ async function selectData(deps: RecalcDeps, run: SourcesRun): Promise<SelectedRu
     defaultCurrency: deps.settings.defaultCurrency,
     ...(request.asOf ? { requestedAsOf: request.asOf } : {}),
     yesterday: defaultAsOf(new Date(run.startedAt)),
+    ...(run.subscriptions ? { snapshot: true } : {}),
   });
   if (selection && profiles.otherFamilyProfile) {
     const otherData = await readQueryRows(deps, runId, profiles.otherFamilyProfile);

@@ -49,6 +49,11 @@ export interface SelectionInput {
   requestedAsOf?: string;
   /** The day before the run started (UTC): the latest complete day, and the cap of the default. */
   yesterday: string;
+  /**
+   * The data is a snapshot of current state (a subscriptions export: members without a cancellation
+   * date are members now), so the default as-of date is yesterday, not the last start date in it.
+   */
+  snapshot?: boolean;
 }
 
 export interface DataSelection {
@@ -107,6 +112,7 @@ export function selectRunData(input: SelectionInput): DataSelection | null {
   const readsCurrency = (code: string) => code === currency || code in fxRates;
 
   let asOf = input.requestedAsOf;
+  if (!asOf && input.snapshot) asOf = input.yesterday;
   if (!asOf) {
     const lastDates = read.filter((d) => readsCurrency(d.currency) && d.lastDate).map((d) => d.lastDate!);
     asOf = asOfFromData(lastDates.sort().at(-1) ?? null, input.yesterday);

@@ -37,6 +37,34 @@ describe('family per source', () => {
     });
   });
 
+  it('keeps the bundled sample (a web shop) continuous unless its entry says otherwise', () => {
+    const members = parseRecalcConfig({ family: 'contractual' });
+    expect(sourceFamiliesOf(members, ['sample', 'club'], new Set(['club']))).toEqual({
+      sample: 'noncontractual-continuous',
+      club: 'contractual',
+    });
+    const configured = parseRecalcConfig({
+      family: 'contractual',
+      sources: { sample: { family: 'contractual' } },
+    });
+    expect(sourceFamiliesOf(configured, ['sample'], new Set())).toEqual({ sample: 'contractual' });
+  });
+
+  it('dates a snapshot (a subscriptions export) as of yesterday by default, not its last start date', () => {
+    const input = {
+      data: [data('club', 'EUR', 40, '2023-12-07')],
+      settings: { includeSample: 'auto' as const },
+      defaultCurrency: 'EUR',
+      yesterday: '2026-12-05',
+    };
+    expect(selectRunData(input)?.asOf).toBe('2023-12-07');
+    expect(selectRunData({ ...input, snapshot: true })).toMatchObject({
+      asOf: '2026-12-05',
+      asOfDefaulted: true,
+    });
+    expect(selectRunData({ ...input, snapshot: true, requestedAsOf: '2024-12-31' })?.asOf).toBe('2024-12-31');
+  });
+
   it('names the field of a bad source entry', () => {
     expect(() => parseRecalcConfig({ sources: { shop: { family: 'retail' } } })).toThrow(
       /sources\.shop\.family: /,
