@@ -298,7 +298,14 @@ async function planRun(deps: RecalcDeps, run: SelectedRun): Promise<PreparedRun>
         'Ingest exports first, or set the run currency (config `currency`) and the as-of date to match the data.',
     );
   }
-  const selected = dataSelectionOf(selection, profile, runProfile, config, run.suppressedIds);
+  const selected = dataSelectionOf(
+    selection,
+    profile,
+    runProfile,
+    config,
+    run.suppressedIds,
+    run.subscriptions,
+  );
   // A contractual run over subscriptions reads no transactions: say so for contractual sources that
   // have fee payments only, instead of leaving them out without a word.
   const paymentsOnly = run.subscriptions
@@ -405,6 +412,8 @@ function dataSelectionOf(
   input: InputProfileRow | undefined,
   config: RecalcConfig & { currency: string },
   suppressedIds: number,
+  /** A subscriptions snapshot: its last date is the last start, not the end of the data. */
+  snapshot = false,
 ): RunDataSelection {
   const exclusions = runExclusionsOf(selection, suppressedIds, {
     rows: input?.crossSourceDuplicateRows ?? 0,
@@ -419,7 +428,9 @@ function dataSelectionOf(
   }
   const warnings: string[] = [];
   const gap = daysPastLastTransaction(selection.asOf, profile.lastDate);
-  if (gap !== null && gap > config.staleAsOfDays) {
+  // Members who joined long ago and never cancelled are current in a snapshot: no new start since is
+  // no sign that the data ends.
+  if (!snapshot && gap !== null && gap > config.staleAsOfDays) {
     warnings.push(
       `The as-of date ${selection.asOf} is ${gap} days after the last transaction (${profile.lastDate}): customers look inactive because the data ends, not because they left. Run as of the data's last day (omit --as-of) unless that gap is real (limit: staleAsOfDays = ${config.staleAsOfDays}).`,
     );

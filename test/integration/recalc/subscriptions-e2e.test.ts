@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportKey } from '#domain/bucket-layout.ts';
 import { fitSbg } from '#domain/models/sbg.ts';
 import { describeDataSelection } from '#domain/recalc/data-selection.ts';
+import { defaultAsOf } from '#domain/recalc/settings.ts';
 import { compressRfm } from '#domain/rfm-summary.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { createApiHandler } from '#functions/api/app.ts';
@@ -190,5 +191,15 @@ describe('membership subscriptions export (sBG) end to end', { timeout: 300_000 
     });
     expect(asked.record.model).toMatchObject({ name: 'sbg', family: 'contractual' });
     expect(asked.record.customers).toBe(record.customers);
+  });
+
+  it('dates a membership run as of yesterday by default (the export is a snapshot), without a staleness warning', async () => {
+    const started = new Date();
+    const current = await runLocalRecalculation(stack, {
+      family: 'contractual',
+      config: { currency: 'USD', sources: { shop: { family: 'noncontractual-continuous' } } },
+    });
+    expect(current.record.asOf).toBe(defaultAsOf(started));
+    expect(current.record.dataWarnings?.join(' ') ?? '').not.toMatch(/days after the last transaction/);
   });
 });
