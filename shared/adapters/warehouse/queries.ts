@@ -1356,8 +1356,15 @@ export function familyStatements(input: WarehouseParamsInput) {
   }
   const ctes = familyCtes(p);
   const tag = p.family === 'contractual' ? 'contractual' : 'discrete';
-  const summariesSql = `${ctes},
-order_counts AS (
+  // A member's "orders" are the periods paid (renewals + the first), what the playbook's ladder counts;
+  // a subscription row is one per membership, not one per payment.
+  const customersSql =
+    p.subscriptions === true
+      ? `family_customers AS (
+  SELECT s.*, CAST(s.frequency + 1 AS BIGINT) AS orders
+  FROM family_summary s
+)`
+      : `order_counts AS (
   SELECT customer_id, COUNT(*) AS orders
   FROM (SELECT DISTINCT customer_id, source, order_id FROM used) distinct_orders
   GROUP BY customer_id
@@ -1366,7 +1373,9 @@ family_customers AS (
   SELECT s.*, o.orders
   FROM family_summary s
   JOIN order_counts o ON o.customer_id = s.customer_id
-),
+)`;
+  const summariesSql = `${ctes},
+${customersSql},
 ${rankedSummary('family_customers', p.customers === undefined ? undefined : summaryPartCount(p.customers, p.partCustomers))}`;
   const continuous = { ...p, family: undefined, subscriptions: undefined };
   const summaries = customerSummariesStatement(continuous);

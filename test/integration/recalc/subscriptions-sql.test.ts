@@ -249,7 +249,8 @@ describe('subscriptions through the ingest into the contractual summaries', () =
     expect(of('a9')).toBeUndefined(); // EUR: another currency
     expect(of('a10')).toBeUndefined(); // starts after the as-of date
     expect(of('a8')).toMatchObject({ firstPurchaseDate: '2020-06-01', lastPurchaseDate: '2023-07-01' });
-    expect(of('a1')).toMatchObject({ historicRevenue: 360, historicOrders: 1 });
+    // Six paid periods (the first and five renewals) at 60: the ladder counts paid periods as orders.
+    expect(of('a1')).toMatchObject({ historicRevenue: 360, historicOrders: 6 });
   });
 
   it('give the same rows on DuckDB and through Athena, from the same text', async () => {
