@@ -32,12 +32,22 @@ export function renderDataPanel(run: RunRecord): string {
     return `<section class="data-panel" data-panel="data"><h2>Data</h2><p>This run was recorded without a data summary.</p></section>`;
   }
   const oneTimeShare = range.customers > 0 ? (range.oneTimeBuyers / range.customers) * 100 : 0;
+  // A run over subscriptions exports reads one row per membership: start dates, members and their
+  // subscriptions; "one-time buyers" would count every member (renewals are not rows).
+  const memberships = run.model?.input === 'subscriptions';
   const facts: [string, string][] = [
-    ['Date range', `${range.firstDate ?? '–'} to ${range.lastDate ?? '–'} (as of ${run.asOf})`],
-    ['Customers', count(range.customers)],
-    ['Orders', count(range.orders)],
-    ['Rows used', count(range.rows)],
-    ['One-time buyers', `${count(range.oneTimeBuyers)} (${oneTimeShare.toFixed(1)} %)`],
+    [
+      memberships ? 'Start dates' : 'Date range',
+      `${range.firstDate ?? '–'} to ${range.lastDate ?? '–'} (as of ${run.asOf})`,
+    ],
+    [memberships ? 'Members' : 'Customers', count(range.customers)],
+    ...(memberships
+      ? ([['Subscriptions', count(range.orders)]] as [string, string][])
+      : ([
+          ['Orders', count(range.orders)],
+          ['Rows used', count(range.rows)],
+          ['One-time buyers', `${count(range.oneTimeBuyers)} (${oneTimeShare.toFixed(1)} %)`],
+        ] as [string, string][])),
     ['Sources', range.sources.join(', ')],
     [
       'Currency',

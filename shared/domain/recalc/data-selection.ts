@@ -202,14 +202,19 @@ export function describeDataSelection(
   record: Pick<
     RunRecord,
     'asOf' | 'currency' | 'dataRange' | 'exclusions' | 'dataWarnings' | 'sampleExcluded'
-  >,
+  > & { model?: Pick<NonNullable<RunRecord['model']>, 'input'> | null },
 ): string[] {
   const lines: string[] = (record.dataWarnings ?? []).map((w) => `⚠ ${w}`);
   const range = record.dataRange;
   if (range) {
     const converted = range.currencies.filter((c) => c.currency !== record.currency);
+    // A run over subscriptions exports reads one row per membership: its dates are start dates.
+    const read =
+      record.model?.input === 'subscriptions'
+        ? `${count(range.orders)} subscriptions of ${count(range.customers)} members, started `
+        : `${count(range.rows)} rows, ${count(range.orders)} orders of ${count(range.customers)} customers, `;
     lines.push(
-      `Data: ${count(range.rows)} rows, ${count(range.orders)} orders of ${count(range.customers)} customers, ` +
+      `Data: ${read}` +
         `${range.firstDate ?? '–'} to ${range.lastDate ?? '–'} (sources ${range.sources.join(', ')}); ` +
         `run currency ${record.currency} (${range.currencyChoice === 'most rows' ? 'the currency with the most rows' : range.currencyChoice})` +
         (converted.length > 0

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderDataPanel } from '#adapters/report/data-panel.ts';
 import { renderRunReport } from '#adapters/report/render-report.ts';
+import { describeDataSelection } from '#domain/recalc/data-selection.ts';
 import { createReportAccumulator } from '#domain/report/aggregates.ts';
 import type { RunRecord } from '#domain/run.ts';
 import { sampleRunRecord } from '#test-support/sample-run.ts';
@@ -33,6 +34,19 @@ const withData = (): RunRecord => ({
 });
 
 describe('data panel', () => {
+  it('speaks of members and subscriptions for a run over subscriptions exports, without one-time buyers', () => {
+    const base = withData();
+    const run: RunRecord = { ...base, model: { ...base.model!, input: 'subscriptions' } };
+    const html = renderDataPanel(run);
+    expect(html).toContain('<th>Start dates</th>');
+    expect(html).toContain('<th>Members</th><td>600</td>');
+    expect(html).toContain('<th>Subscriptions</th><td>3,187</td>');
+    expect(html).not.toContain('One-time buyers');
+    expect(describeDataSelection(run).find((line) => line.startsWith('Data:'))).toMatch(
+      /^Data: 3,187 subscriptions of 600 members, started 2005-01-02 to 2010-12-09/,
+    );
+  });
+
   it('shows range, customers, orders, one-time share, warnings and every exclusion', () => {
     const html = renderDataPanel(withData());
     expect(html).toContain('2005-01-02 to 2010-12-09');
