@@ -4,7 +4,6 @@
  * DuckDB drops erased customers and writes the typed clean Parquet file. Rows are not merged here:
  * each kind's "latest row wins" rule is applied when it is read, so files can arrive in any order.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FinishedUpload } from '#app/ports/ingest-pipeline.ts';
 import type { RejectedRow } from '#domain/ingest/export-parser.ts';
@@ -12,8 +11,8 @@ import { IngestFileError } from '#domain/ingest/ingest-file-error.ts';
 import { openDuckDb, sqlLiteral } from '../duckdb.ts';
 import { BufferedFileWriter } from './buffered-file-writer.ts';
 import { decompressedFileName, openExportByteStream } from './export-stream.ts';
-import type { FinishStagedInput } from './finish-with-duckdb.ts';
-import type { StagedExport, StageExportInput } from './stage-export.ts';
+import { type FinishStagedInput, withoutSuppressedCustomers } from './finish-with-duckdb.ts';
+import { isZlibError, type StagedExport, type StageExportInput } from './stage-export.ts';
 
 /** The parser of a kind as the first stage drives it (`createCsvKindParser`'s result). */
 interface RowKindParser {
@@ -89,10 +88,7 @@ export async function stageRowKind<Row>(kind: RowKind<Row>, input: StageExportIn
     if (error instanceof IngestFileError && !error.message.includes(input.fileName)) {
       error.message = `${input.fileName}: ${error.message}`;
     }
-    if (
-      typeof (error as { code?: unknown })?.code === 'string' &&
-      (error as { code: string }).code.startsWith('Z_')
-    ) {
+    if (isZlibError(error)) {
       throw new IngestFileError('gzip_corrupt', `${input.fileName}: not a readable gzip file`, {
         cause: error,
       });
@@ -142,19 +138,7 @@ export async function finishRowKindWithDuckDb<Row>(
       `CREATE VIEW staged AS SELECT * FROM read_json(${sqlLiteral(input.acceptedPath)},
          format = 'newline_delimited', columns = {${fields}})`,
     );
-    let kept = 'staged';
-    let suppressed = 0;
-    if ((input.suppressedHashes?.length ?? 0) > 0) {
-      const hashesPath = join(input.workDir, 'suppressed-hashes.csv');
-      writeFileSync(hashesPath, `${input.suppressedHashes!.join('\n')}\n`);
-      await sql(
-        `CREATE VIEW unsuppressed AS SELECT * FROM staged WHERE sha256(customer_id) NOT IN (
-           SELECT hash FROM read_csv(${sqlLiteral(hashesPath)}, header = false, auto_detect = false,
-             new_line = '\\n', columns = {'hash': 'VARCHAR'}))`,
-      );
-      suppressed = (await count('staged')) - (await count('unsuppressed'));
-      if (suppressed > 0) kept = 'unsuppressed';
-    }
+    const { relation: kept, suppressed } = await withoutSuppressedCustomers(db.connection, input, 'staged');
     const accepted = await count(kept);
     if (accepted === 0) return { ...none, suppressed, finishMs: performance.now() - started };
     const parquetPath = join(input.workDir, `clean-${kind.name}.parquet`);

@@ -92,7 +92,8 @@ export async function stageExport(input: StageExportInput): Promise<StagedExport
   }
 }
 
-function isZlibError(error: unknown): boolean {
+/** A zlib stream error (`Z_…` code): the file is not readable gzip. */
+export function isZlibError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('Z_');
 }
