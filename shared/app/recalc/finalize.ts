@@ -22,12 +22,10 @@ import { checkScoredParts } from './part-check.ts';
 import { finalizePlaybook } from './playbook-finalize.ts';
 import { OTHER_FAMILY_PROFILE_NAME } from './prepare.ts';
 import { runRetentionWeeks } from './run-settings.ts';
+import { runQueryParams } from './run-statements.ts';
 import { loggedStep } from './step-log.ts';
 import type { FinalizeResult, FittedRun, RecalcDeps } from './types.ts';
 import { deleteAggregateResults } from './warehouse-results.ts';
-
-/** Output names of the profile statements (queries.ts): the source profile and the run profile. */
-const PROFILE_RESULT_NAMES = ['source-profile', 'run-profile'] as const;
 
 /**
  * Step 5: merges the parts' results into segment summaries and the migration matrix, stores the run
@@ -132,7 +130,13 @@ async function finalize(deps: RecalcDeps, run: FittedRun): Promise<FinalizeResul
     'text/html; charset=utf-8',
   );
   await deps.runs.flipCurrentRun(run.runId, run.previousRunId, now);
-  await deleteAggregateResults(deps, run, [...PROFILE_RESULT_NAMES, OTHER_FAMILY_PROFILE_NAME]);
+  // The profiles' output names as the queries port renders them (the statements are not run again).
+  const profiles = [
+    deps.queries.sourceProfile({ asOf: run.asOf, sources: run.sources }).name,
+    deps.queries.runProfile(runQueryParams(run)).name,
+    OTHER_FAMILY_PROFILE_NAME,
+  ];
+  await deleteAggregateResults(deps, run, profiles);
 
   return { record };
 }
