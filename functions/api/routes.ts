@@ -4,10 +4,10 @@
  * routes exist and who may call them comes from route-table.ts.
  */
 import type { z } from 'zod';
-import type { ScoreReadModel } from '#adapters/dynamo/read-model.ts';
+import type { Page, ScoreReadModel } from '#adapters/dynamo/read-model.ts';
 import { UnknownCustomerError } from '#app/erasure/erase-customer.ts';
 import { HIGH_VALUE_DETRACTORS_LIST } from '#domain/economics/satisfaction.ts';
-import { indexShardsOf } from '#domain/run.ts';
+import { indexShardsOf, type RunRecord } from '#domain/run.ts';
 import type { CustomerScore } from '#domain/score.ts';
 import type { AdminOperations } from './admin.ts';
 import {
@@ -145,6 +145,23 @@ async function runOfWalk(context: RouteContext, cursorRunId: string | undefined)
     );
   }
   return { runId, run };
+}
+
+/**
+ * One page of a walk over a run's index (a segment, an audience, a run list): the run the cursor
+ * started on (else the current one), the page below the cursor's position, and the cursor of the next
+ * page (null on the last). `read` checks that the run has what the path names before it reads.
+ */
+async function walkRunPage(
+  context: RouteContext,
+  cursor: { runId: string; after: string } | undefined,
+  read: (runId: string, run: RunRecord, after: { after?: string }) => Promise<Page<CustomerScore>>,
+  cursorAfter: (runId: string, after: string) => string,
+) {
+  const { runId, run } = await runOfWalk(context, cursor?.runId);
+  const page = await read(runId, run, cursor ? { after: cursor.after } : {});
+  const nextCursor = page.nextPosition === null ? null : cursorAfter(runId, page.nextPosition);
+  return { runId, run, customers: page.items, nextCursor };
 }
 
 /** A path value (segment, action) the run does not have, with the ones it has. */
@@ -339,23 +356,25 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     async handle({ params, query }, context) {
       const cursor =
         query.cursor === undefined ? undefined : decodeSegmentCursor(query.cursor, params.segment);
-      const { runId, run } = await runOfWalk(context, cursor?.runId);
-      const known = run.segments.map((summary) => summary.segment);
-      if (!known.includes(params.segment)) throw notInRun('segment', params.segment, runId, known);
-      const page = await context.readModel.listSegmentMembers({
-        runId,
-        segment: params.segment,
-        limit: query.limit,
-        ...(cursor ? { after: cursor.after } : {}),
-        indexShards: indexShardsOf(run),
-      });
-      const nextCursor =
-        page.nextPosition === null
-          ? null
-          : encodeCursor({ kind: 'segment', runId, segment: params.segment, after: page.nextPosition });
+      const { runId, customers, nextCursor } = await walkRunPage(
+        context,
+        cursor,
+        (runId, run, after) => {
+          const known = run.segments.map((summary) => summary.segment);
+          if (!known.includes(params.segment)) throw notInRun('segment', params.segment, runId, known);
+          return context.readModel.listSegmentMembers({
+            runId,
+            segment: params.segment,
+            limit: query.limit,
+            ...after,
+            indexShards: indexShardsOf(run),
+          });
+        },
+        (runId, after) => encodeCursor({ kind: 'segment', runId, segment: params.segment, after }),
+      );
       return {
         status: 200,
-        body: { runId, segment: params.segment, customers: page.items, nextCursor },
+        body: { runId, segment: params.segment, customers, nextCursor },
         etagBasis: runId,
         cacheControl: CURRENT_RUN_CACHE,
       };
@@ -410,23 +429,25 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     async handle({ params, query }, context) {
       const cursor =
         query.cursor === undefined ? undefined : decodePlaybookCursor(query.cursor, params.action);
-      const { runId, run } = await runOfWalk(context, cursor?.runId);
-      const known = run.playbook?.actions.map((action) => action.action) ?? [];
-      if (!known.includes(params.action)) throw notInRun('action', params.action, runId, known);
-      const page = await context.readModel.listAudienceMembers({
-        runId,
-        action: params.action,
-        limit: query.limit,
-        ...(cursor ? { after: cursor.after } : {}),
-        indexShards: indexShardsOf(run),
-      });
-      const nextCursor =
-        page.nextPosition === null
-          ? null
-          : encodeCursor({ kind: 'playbook', runId, action: params.action, after: page.nextPosition });
+      const { runId, customers, nextCursor } = await walkRunPage(
+        context,
+        cursor,
+        (runId, run, after) => {
+          const known = run.playbook?.actions.map((action) => action.action) ?? [];
+          if (!known.includes(params.action)) throw notInRun('action', params.action, runId, known);
+          return context.readModel.listAudienceMembers({
+            runId,
+            action: params.action,
+            limit: query.limit,
+            ...after,
+            indexShards: indexShardsOf(run),
+          });
+        },
+        (runId, after) => encodeCursor({ kind: 'playbook', runId, action: params.action, after }),
+      );
       return {
         status: 200,
-        body: { runId, action: params.action, customers: page.items, nextCursor },
+        body: { runId, action: params.action, customers, nextCursor },
         etagBasis: runId,
         cacheControl: CURRENT_RUN_CACHE,
       };
@@ -453,17 +474,13 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
     async handle({ query }, context) {
       const list = HIGH_VALUE_DETRACTORS_LIST;
       const cursor = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, list);
-      const { runId, run } = await runOfWalk(context, cursor?.runId);
-      const page = await context.readModel.listRunListMembers({
-        runId,
-        list,
-        limit: query.limit,
-        ...(cursor ? { after: cursor.after } : {}),
-      });
-      const nextCursor =
-        page.nextPosition === null
-          ? null
-          : encodeCursor({ kind: 'list', runId, list, after: page.nextPosition });
+      const { runId, run, customers, nextCursor } = await walkRunPage(
+        context,
+        cursor,
+        (runId, _run, after) =>
+          context.readModel.listRunListMembers({ runId, list, limit: query.limit, ...after }),
+        (runId, after) => encodeCursor({ kind: 'list', runId, list, after }),
+      );
       const advice =
         run.economics?.satisfactionAdvice ??
         (run.economics
@@ -477,7 +494,7 @@ const IMPLEMENTATIONS: Record<OperationId, RouteImplementation> = {
           list,
           total: run.economics?.highValueDetractors ?? 0,
           advice,
-          customers: page.items,
+          customers,
           nextCursor,
         },
         etagBasis: runId,
